@@ -1,0 +1,56 @@
+/** Plain data shapes of a verification; the GraphQL types in verification-check.type.ts mirror them. */
+
+/** What one vantage point (a resolver, or a zone nameserver) said about the record host. */
+export type DnsAnswer =
+  | "FOUND"
+  | "OTHER_VALUES"
+  | "NXDOMAIN"
+  | "NODATA"
+  | "TIMEOUT"
+  | "SERVFAIL"
+  | "REFUSED"
+  | "ERROR";
+
+export type VerificationOutcome =
+  | "VERIFIED"
+  | "RECORD_NOT_FOUND"
+  | "VALUE_MISMATCH"
+  | "DNS_ERROR"
+  | "VERIFIED_BY_ANOTHER_ACCOUNT"
+  | "TOKEN_EXPIRED";
+
+export type VerificationMethod = "TXT" | "CNAME";
+
+export interface VantagePointResult {
+  /** e.g. "127.0.0.1:5353" or "ns1.example.com (192.0.2.1)" */
+  server: string;
+  answer: DnsAnswer;
+  /** TXT strings (chunks joined, normalized) and CNAME targets (normalized) this vantage point returned. */
+  values: string[];
+  durationMs: number;
+}
+
+export interface VerificationCheckData {
+  outcome: VerificationOutcome;
+  method: VerificationMethod | null;
+  checkedAt: Date;
+  message: string;
+  /** Union of the values found at the record host across vantage points, in first-seen order. */
+  foundValues: string[];
+  hints: string[];
+  servers: VantagePointResult[];
+}
+
+export interface VerificationRequest {
+  /** ASCII lower-case domain name without trailing dot, e.g. api.example.com */
+  name: string;
+  /** The claim's current token (64 lower-case hex characters). */
+  token: string;
+  /** Tokens this claim had before, newest first; a record carrying one gets a hint. */
+  previousTokens: string[];
+}
+
+/** Looks the claim's record up and decides; never throws for DNS trouble (that is DNS_ERROR). */
+export interface DomainVerifier {
+  verify(request: VerificationRequest): Promise<VerificationCheckData>;
+}
