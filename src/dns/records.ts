@@ -35,3 +35,10 @@ export function normalizeTxtValue(chunks: string[] | string): string {
 export function normalizeHostName(host: string): string {
   return host.trim().replace(/\.$/, "").toLowerCase();
 }
+
+/** Whether values found at the record host include the record of the claim holding `token`. */
+export function valuesCarryToken(values: string[], token: string, cnameZone: string = DEFAULT_CNAME_ZONE): boolean {
+  const txt = expectedTxtValue(token);
+  const cname = expectedCnameTarget(token, cnameZone);
+  return values.some((v) => v === txt || normalizeHostName(v) === cname);
+}
