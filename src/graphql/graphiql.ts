@@ -13,8 +13,12 @@ export interface GraphiQLOptions {
   defaultQuery?: string;
 }
 
-/** What the explorer shows on first open: who am I, and what do I own. */
-export const defaultExplorerQuery = `query Overview {
+/**
+ * What the explorer shows on first open: who am I, and what do I own.
+ * Anonymous on purpose: GraphiQL notices a renamed operation only after a debounce,
+ * so replacing a named query and running it at once sends the stale name.
+ */
+export const defaultExplorerQuery = `query {
   viewer {
     accountId
     isAdmin
@@ -113,6 +117,8 @@ function sendPage(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>dnsproof GraphiQL</title>
+<!-- Spares the browser a /favicon.ico request the service does not answer. -->
+<link rel="icon" href="data:,">
 ${stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(href)}">`).join("\n")}
 </head>
 <body>
