@@ -1,0 +1,4 @@
+import { Initial1764000000000 } from "./1764000000000-initial";
+
+/** Every migration, oldest first. Listed by hand so ts-jest, ts-node and compiled code load the same set. */
+export const migrations = [Initial1764000000000];

@@ -1,0 +1,69 @@
+import { Arg, Authorized, Field, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from "type-graphql";
+import { GraphQLError } from "graphql";
+import { DomainService } from "../domains/domain.service";
+import { DomainStatus } from "../domains/domain-status";
+import { DomainConnection } from "../domains/domain.types";
+import { Domain } from "../domains/domain.entity";
+import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
+import { ADMIN_ROLE } from "../graphql/auth-checker";
+
+@InputType("ReverifyDomainsInput", { description: "How much to re-check in one run" })
+export class ReverifyDomainsInput {
+  @Field(() => Int, { nullable: true, defaultValue: 500, description: "At most this many domains, the least recently checked first" })
+  limit!: number;
+}
+
+@ObjectType("ReverifyDomainsPayload", { description: "What a re-verification run found" })
+export class ReverifyDomainsPayload {
+  @Field(() => Int, { description: "Verified domains looked up by this run" })
+  checked!: number;
+  @Field(() => Int, { description: "Whose record was found" })
+  stillVerified!: number;
+  @Field(() => Int, { description: "Whose record was missing, still VERIFIED within the grace period" })
+  inGracePeriod!: number;
+  @Field(() => Int, { description: "REVOKED by this run: missing past the grace period" })
+  revoked!: number;
+  @Field(() => Int, { description: "Where DNS could not be asked; nothing was changed for them" })
+  dnsErrors!: number;
+}
+
+@ObjectType("CleanupDomainsPayload", { description: "What a cleanup run changed" })
+export class CleanupDomainsPayload {
+  @Field(() => Int, { description: "Unverified claims whose token ran out, marked EXPIRED by this run" })
+  expired!: number;
+  @Field(() => Int, { description: "EXPIRED and REVOKED claims deleted by this run (their audit entries are kept)" })
+  deleted!: number;
+}
+
+/** Fields for internal tools; the auth checker answers FORBIDDEN to everyone but admins. */
+@Resolver()
+export class AdminResolver {
+  constructor(private readonly domains: DomainService) {}
+
+  @Authorized(ADMIN_ROLE)
+  @Query(() => DomainConnection, { description: "Admin only: every account's domains" })
+  async adminDomains(
+    @Arg("first", () => Int, { nullable: true, defaultValue: 50, description: "Page size, 1 to 100" }) first: number,
+    @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
+    @Arg("accountId", () => ID, { nullable: true, description: "Only this account's domains" }) accountId: string | null,
+    @Arg("name", () => String, { nullable: true, description: "Only names containing this text" }) name: string | null,
+    @Arg("status", () => DomainStatus, { nullable: true, description: "Only domains in this status" }) status: DomainStatus | null,
+  ): Promise<Connection<Domain>> {
+    const page = { first: checkPageSize(first, 50), after: after ? decodeCursor(after) : null };
+    return this.domains.listAll(page, { accountId, nameContains: name, status });
+  }
+
+  @Authorized(ADMIN_ROLE)
+  @Mutation(() => ReverifyDomainsPayload, { description: "Admin only: re-check verified domains now" })
+  async reverifyDomains(
+    @Arg("input", () => ReverifyDomainsInput, { nullable: true, description: "Run options" }) _input: ReverifyDomainsInput | null,
+  ): Promise<ReverifyDomainsPayload> {
+    throw new GraphQLError("reverifyDomains is not available yet.", { extensions: { code: "NOT_IMPLEMENTED" } });
+  }
+
+  @Authorized(ADMIN_ROLE)
+  @Mutation(() => CleanupDomainsPayload, { description: "Admin only: expire stale claims and delete old expired and revoked ones" })
+  async cleanupDomains(): Promise<CleanupDomainsPayload> {
+    throw new GraphQLError("cleanupDomains is not available yet.", { extensions: { code: "NOT_IMPLEMENTED" } });
+  }
+}

@@ -1,0 +1,225 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { NextFunction, Request, Response } from "express";
+import { ApolloServer } from "@apollo/server";
+import { expressMiddleware } from "@as-integrations/express5";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import type { GraphQLSchema } from "graphql";
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import type { Config } from "./config";
+import { Clock, systemClock } from "./clock";
+import { createLogger } from "./logger";
+import { createDataSource } from "./db/data-source";
+import { Database } from "./db/database";
+import { runMigrations } from "./db/migrate";
+import { Authenticator } from "./auth/authenticator";
+import { DEV_SUBJECT, loadOrCreateDevSecret, mintToken } from "./auth/dev-credentials";
+import { AuditLog } from "./audit/audit-log";
+import { AuditResolver } from "./audit/audit.resolver";
+import { DomainService } from "./domains/domain.service";
+import { DomainResolver } from "./domains/domain.resolver";
+import { createDomainLoader } from "./domains/domain.loaders";
+import { ViewerResolver } from "./auth/viewer.resolver";
+import { AdminResolver } from "./admin/admin.resolver";
+import { NodeResolver, coreNodeFetchers } from "./graphql/node.resolver";
+import { buildApiSchema } from "./graphql/schema";
+import { createFormatError } from "./graphql/format-error";
+import { requestLifecyclePlugin } from "./graphql/plugins/request-lifecycle";
+import { graphiqlRouter } from "./graphql/graphiql";
+import type { RequestContext } from "./graphql/context";
+import { createDomainVerifier } from "./dns";
+import type { DomainVerifier } from "./dns/types";
+import { createMetrics, Metrics } from "./http/metrics";
+import { requestId } from "./http/request-id";
+
+/** What tests (and only tests) swap out; production always takes the defaults. */
+export interface AppOverrides {
+  clock?: Clock;
+  verifier?: DomainVerifier;
+  logger?: Logger;
+  /** Sees every SQL statement; used to prove batching. */
+  onQuery?: (sql: string) => void;
+}
+
+export interface App {
+  config: Config;
+  dataSource: DataSource;
+  db: Database;
+  logger: Logger;
+  metrics: Metrics;
+  schema: GraphQLSchema;
+  domains: DomainService;
+  audit: AuditLog;
+  authenticator: Authenticator;
+  /** A bearer token for the development account, when a development secret was made. */
+  devToken: string | null;
+  /** The secret JWTs are checked with (configured, or the development one). */
+  jwtSecret: string | null;
+  express: express.Express;
+  /** Starts listening; resolves to the base URL, e.g. http://127.0.0.1:4000 */
+  listen(port?: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+const GRAPHQL_PATH = "/graphql";
+
+/** The composition root: main.ts, the CLI and every test build the service through here. */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const metrics = createMetrics();
+
+  const dataSource = createDataSource(config.databaseUrl, { onQuery: overrides.onQuery });
+  await dataSource.initialize();
+  try {
+    await runMigrations(dataSource);
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  const db = new Database(dataSource);
+
+  const devSecret =
+    !config.auth.jwtSecret && !config.auth.jwksUrl && config.env !== "production"
+      ? loadOrCreateDevSecret(config.auth.devSecretFile)
+      : null;
+  const jwtSecret = config.auth.jwtSecret ?? devSecret;
+  const authenticator = new Authenticator({ ...config.auth, jwtSecret: jwtSecret ?? undefined });
+  const devToken = devSecret ? await mintToken(devSecret, DEV_SUBJECT) : null;
+
+  const verifier =
+    overrides.verifier ??
+    createDomainVerifier({
+      ...config.dns,
+      clock,
+      onLookup: ({ server, answer, durationMs }) => {
+        metrics.dnsLookups.inc({ server, answer });
+        metrics.dnsLookupDuration.observe({ answer }, durationMs / 1000);
+      },
+    });
+  const audit = new AuditLog(db, clock);
+  const domains = new DomainService(db, audit, verifier, clock, {
+    maxPerAccount: config.domains.maxPerAccount,
+    tokenTtlMs: config.domains.tokenTtlMs,
+    cnameZone: config.dns.cnameZone,
+    onCheckRecorded: (check) => metrics.verifications.inc({ outcome: check.outcome }),
+  });
+
+  const schema = await buildApiSchema([
+    new DomainResolver(domains, clock, config.dns.cnameZone),
+    new AuditResolver(audit),
+    new ViewerResolver(domains),
+    new NodeResolver(coreNodeFetchers(domains, audit)),
+    new AdminResolver(domains),
+  ]);
+
+  const httpServer = http.createServer();
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: config.graphql.introspection,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: config.env === "production",
+    formatError: createFormatError(logger),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      requestLifecyclePlugin(metrics),
+    ],
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(requestId());
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const ready = await db.ping();
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "database unreachable" });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(
+    graphiqlRouter({
+      endpoint: GRAPHQL_PATH,
+      defaultHeaders: devToken && config.env !== "production" ? { Authorization: `Bearer ${devToken}` } : undefined,
+    }),
+  );
+  app.use(
+    GRAPHQL_PATH,
+    express.json({ limit: "100kb" }),
+    expressMiddleware(apollo, {
+      context: async ({ req }): Promise<RequestContext> => {
+        const { principal, ...rest } = await authenticator.authenticate(req.headers.authorization);
+        return {
+          requestId: req.requestId,
+          principal,
+          authProblem: "problem" in rest ? rest.problem : null,
+          clientIp: req.ip ?? "unknown",
+          log: logger.child({ requestId: req.requestId }),
+          loaders: { audit: audit.createLoaders(), domainById: createDomainLoader(domains, principal) },
+        };
+      },
+    }),
+  );
+  app.use(httpErrorHandler(logger));
+  httpServer.on("request", app);
+
+  let closed = false;
+  return {
+    config,
+    dataSource,
+    db,
+    logger,
+    metrics,
+    schema,
+    domains,
+    audit,
+    authenticator,
+    devToken,
+    jwtSecret,
+    express: app,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+          resolve(`http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${address.port}`);
+        });
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await apollo.stop();
+      if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      if (dataSource.isInitialized) await dataSource.destroy();
+    },
+  };
+}
+
+/** Body-parser and other HTTP-level failures answer in GraphQL's error shape, never Express's HTML page. */
+function httpErrorHandler(logger: Logger) {
+  return (error: any, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;
+    const message =
+      status === 413
+        ? "The request body is too large."
+        : status === 400
+          ? "The request body is not valid JSON."
+          : status < 500
+            ? "The request could not be processed."
+            : "Something went wrong on our side.";
+    if (status >= 500) logger.error({ err: error, requestId: req.requestId }, "http error");
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 413 ? "PAYLOAD_TOO_LARGE" : status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR" } }] });
+  };
+}

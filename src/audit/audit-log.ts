@@ -1,0 +1,144 @@
+import DataLoader from "dataloader";
+import { EntityManager, In } from "typeorm";
+import { v7 as uuidv7 } from "uuid";
+import { AuditEntry } from "./audit-entry.entity";
+import { Actor, AuditAction } from "./audit.types";
+import type { Clock } from "../clock";
+import type { Database } from "../db/database";
+import type { DomainStatus } from "../domains/domain-status";
+import type { VerificationCheckData } from "../dns/types";
+import { Connection, PageArgs, toConnection } from "../graphql/connection";
+import { afterCursor } from "../db/pagination";
+
+export interface AuditRecord {
+  accountId: string;
+  domain: { id: string; name: string };
+  action: AuditAction;
+  actor: Actor;
+  message: string;
+  previousStatus?: DomainStatus | null;
+  newStatus?: DomainStatus | null;
+  check?: VerificationCheckData | null;
+  requestId?: string | null;
+}
+
+export interface AuditFilter {
+  accountId: string;
+  /** Only entries about this domain (a local id); entries of removed domains match too. */
+  domainId?: string | null;
+  action?: AuditAction | null;
+}
+
+/** The append-only audit log. Writers pass the transaction's manager, so an entry commits or rolls back with its change. */
+export class AuditLog {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  async record(manager: EntityManager, record: AuditRecord): Promise<AuditEntry> {
+    const entry = manager.create(AuditEntry, {
+      id: uuidv7(),
+      accountId: record.accountId,
+      domainId: record.domain.id,
+      domainName: record.domain.name,
+      action: record.action,
+      actorType: record.actor.type,
+      actorId: record.actor.id,
+      actorEmail: record.actor.email,
+      message: record.message,
+      previousStatus: record.previousStatus ?? null,
+      newStatus: record.newStatus ?? null,
+      check: record.check ?? null,
+      requestId: record.requestId ?? null,
+      createdAt: this.clock.now(),
+    });
+    await manager.insert(AuditEntry, entry);
+    return entry;
+  }
+
+  /** An entry of the caller's account (and API key scope), or null. */
+  async findOwned(accountId: string, entryId: string, scopedDomainId?: string | null): Promise<AuditEntry | null> {
+    const entry = await this.db.manager.findOneBy(AuditEntry, { id: entryId, accountId });
+    return entry && (!scopedDomainId || entry.domainId === scopedDomainId) ? entry : null;
+  }
+
+  async list(filter: AuditFilter, page: PageArgs): Promise<Connection<AuditEntry>> {
+    const query = () => {
+      const qb = this.db.manager.createQueryBuilder(AuditEntry, "a").where("a.accountId = :accountId", filter);
+      if (filter.domainId) qb.andWhere("a.domainId = :domainId", { domainId: filter.domainId });
+      if (filter.action) qb.andWhere("a.action = :action", { action: filter.action });
+      return qb;
+    };
+    const rows = await afterCursor(query(), "a", page.after)
+      .orderBy("a.createdAt", "DESC")
+      .addOrderBy("a.id", "DESC")
+      .take(page.first + 1)
+      .getMany();
+    return toConnection(rows, page, await query().getCount());
+  }
+
+  /**
+   * Per-request loaders for Domain.auditLog: one query for the pages of every domain
+   * in the response (a window function per domain), one for their counts.
+   */
+  createLoaders() {
+    const pages = new Map<string, DataLoader<string, AuditEntry[]>>();
+    const pageLoader = (page: PageArgs) => {
+      const key = `${page.first}:${page.after ? `${page.after.createdAt.toISOString()}/${page.after.id}` : ""}`;
+      let loader = pages.get(key);
+      if (!loader) {
+        loader = new DataLoader((domainIds: readonly string[]) => this.pagesByDomain(domainIds, page));
+        pages.set(key, loader);
+      }
+      return loader;
+    };
+    const counts = new DataLoader((domainIds: readonly string[]) => this.countsByDomain(domainIds));
+    return {
+      async domainAuditLog(domainId: string, page: PageArgs): Promise<Connection<AuditEntry>> {
+        const [rows, total] = await Promise.all([pageLoader(page).load(domainId), counts.load(domainId)]);
+        return toConnection(rows, page, total);
+      },
+    };
+  }
+
+  private async pagesByDomain(domainIds: readonly string[], page: PageArgs): Promise<AuditEntry[][]> {
+    const params: unknown[] = [...domainIds];
+    let cursorCondition = "";
+    if (page.after) {
+      cursorCondition = " AND (createdAt < ? OR (createdAt = ? AND id < ?))";
+      const at = this.db.dateParameter(page.after.createdAt);
+      params.push(at, at, page.after.id);
+    }
+    params.push(page.first + 1);
+    const ranked: { id: string }[] = await this.db.manager.query(
+      `SELECT id FROM (
+         SELECT id, ROW_NUMBER() OVER (PARTITION BY domainId ORDER BY createdAt DESC, id DESC) AS position
+         FROM audit_entries
+         WHERE domainId IN (${domainIds.map(() => "?").join(", ")})${cursorCondition}
+       ) ranked WHERE position <= ?`,
+      params,
+    );
+    const entries = ranked.length
+      ? await this.db.manager.find(AuditEntry, {
+          where: { id: In(ranked.map((r) => r.id)) },
+          order: { createdAt: "DESC", id: "DESC" },
+        })
+      : [];
+    const byDomain = new Map<string, AuditEntry[]>(domainIds.map((id) => [id, []]));
+    for (const entry of entries) byDomain.get(entry.domainId!)?.push(entry);
+    return domainIds.map((id) => byDomain.get(id)!);
+  }
+
+  private async countsByDomain(domainIds: readonly string[]): Promise<number[]> {
+    const rows: { domainId: string; total: string | number }[] = await this.db.manager
+      .createQueryBuilder(AuditEntry, "a")
+      .select("a.domainId", "domainId")
+      .addSelect("COUNT(*)", "total")
+      .where({ domainId: In([...domainIds]) })
+      .groupBy("a.domainId")
+      .getRawMany();
+    const totals = new Map(rows.map((r) => [r.domainId, Number(r.total)]));
+    return domainIds.map((id) => totals.get(id) ?? 0);
+  }
+}

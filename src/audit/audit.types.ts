@@ -1,0 +1,55 @@
+import { Field, ObjectType, registerEnumType } from "type-graphql";
+
+export enum AuditAction {
+  DOMAIN_CLAIMED = "DOMAIN_CLAIMED",
+  VERIFICATION_SUCCEEDED = "VERIFICATION_SUCCEEDED",
+  VERIFICATION_FAILED = "VERIFICATION_FAILED",
+  TOKEN_REGENERATED = "TOKEN_REGENERATED",
+  DOMAIN_REMOVED = "DOMAIN_REMOVED",
+  DOMAIN_EXPIRED = "DOMAIN_EXPIRED",
+  DOMAIN_REVOKED = "DOMAIN_REVOKED",
+}
+
+registerEnumType(AuditAction, {
+  name: "AuditAction",
+  description: "What an audit entry records",
+  valuesConfig: {
+    DOMAIN_CLAIMED: { description: "A name was claimed and its first token issued" },
+    VERIFICATION_SUCCEEDED: { description: "A check found the claim's record" },
+    VERIFICATION_FAILED: { description: "A check did not find the claim's record, or could not ask DNS" },
+    TOKEN_REGENERATED: { description: "A fresh token replaced the old one" },
+    DOMAIN_REMOVED: { description: "The claim was deleted" },
+    DOMAIN_EXPIRED: { description: "The token ran out before the record was found" },
+    DOMAIN_REVOKED: { description: "A verified claim lost its verification" },
+  },
+});
+
+export enum ActorType {
+  USER = "USER",
+  API_KEY = "API_KEY",
+  ADMIN = "ADMIN",
+  SYSTEM = "SYSTEM",
+}
+
+registerEnumType(ActorType, {
+  name: "ActorType",
+  description: "Who caused an audited action",
+  valuesConfig: {
+    USER: { description: "A person, authenticated by a JWT" },
+    API_KEY: { description: "An API key" },
+    ADMIN: { description: "An operator using admin credentials" },
+    SYSTEM: { description: "The service itself (scheduled re-verification, expiry)" },
+  },
+});
+
+@ObjectType("Actor", { description: "Who caused an audited action" })
+export class Actor {
+  @Field(() => ActorType, { description: "What kind of actor" })
+  type!: ActorType;
+  @Field(() => String, { nullable: true, description: "User id, API key id or admin id; null for SYSTEM" })
+  id!: string | null;
+  @Field(() => String, { nullable: true, description: "The actor's e-mail address, when known" })
+  email!: string | null;
+}
+
+export const SYSTEM_ACTOR: Actor = { type: ActorType.SYSTEM, id: null, email: null };

@@ -1,0 +1,105 @@
+import { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from "typeorm";
+import { DateUtils } from "typeorm/util/DateUtils";
+import { DatabaseKind, databaseKind } from "./data-source";
+
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+  "PROTOCOL_CONNECTION_LOST",
+  "PROTOCOL_SEQUENCE_TIMEOUT",
+  "ER_CON_COUNT_ERROR",
+  "ER_SERVER_SHUTDOWN",
+  "ER_ACCESS_DENIED_ERROR",
+  "ER_BAD_DB_ERROR",
+  "SQLITE_CANTOPEN",
+  "SQLITE_IOERR",
+]);
+const RETRYABLE_CODES = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT", "SQLITE_BUSY"]);
+const DUPLICATE_CODES = new Set(["ER_DUP_ENTRY", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"]);
+
+function codesOf(error: unknown): string[] {
+  const codes: string[] = [];
+  for (let e: any = error, depth = 0; e && depth < 4; e = e.driverError ?? e.cause, depth++) {
+    if (typeof e.code === "string") codes.push(e.code);
+  }
+  return codes;
+}
+
+/** The database could not be reached (as opposed to a query that was wrong). */
+export function isConnectionError(error: unknown): boolean {
+  if (codesOf(error).some((c) => CONNECTION_ERROR_CODES.has(c))) return true;
+  const name = (error as any)?.name;
+  const message = String((error as any)?.message ?? "");
+  return (
+    name === "CannotExecuteNotConnectedError" ||
+    /connection (is not established|lost|closed)|pool is closed|Can't add new command when connection is in closed state/i.test(
+      message,
+    )
+  );
+}
+
+export function isDuplicateKeyError(error: unknown, indexName?: string): boolean {
+  if (!codesOf(error).some((c) => DUPLICATE_CODES.has(c))) return false;
+  if (!indexName) return true;
+  const message = String((error as any)?.message ?? "") + String((error as any)?.driverError?.message ?? "");
+  // SQLite names the columns rather than the index.
+  return message.includes(indexName) || !message.includes("UQ_");
+}
+
+/**
+ * The database as the services use it: transactions that serialize on SQLite
+ * (one shared connection, so concurrent transactions would otherwise interleave)
+ * and retry deadlocks on MySQL.
+ */
+export class Database {
+  readonly kind: DatabaseKind;
+  private sqliteQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly dataSource: DataSource) {
+    this.kind = databaseKind(dataSource);
+  }
+
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.kind === "sqlite") {
+      const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
+      this.sqliteQueue = run.catch(() => undefined);
+      return run;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction(work);
+      } catch (error) {
+        if (attempt >= 4 || !codesOf(error).some((c) => RETRYABLE_CODES.has(c))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+      }
+    }
+  }
+
+  /** A Date as raw SQL on this database compares it: SQLite keeps datetimes as UTC text. */
+  dateParameter(date: Date): Date | string {
+    return this.kind === "sqlite" ? DateUtils.mixedDateToUtcDatetimeString(date) : date;
+  }
+
+  /** Row locks where the database has them; SQLite needs none, as its transactions already run one at a time. */
+  forUpdate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): SelectQueryBuilder<T> {
+    return this.kind === "mysql" ? qb.setLock("pessimistic_write") : qb;
+  }
+
+  /** For /readyz: true when a trivial query answers. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.dataSource.query("SELECT 1");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { Field, ObjectType } from "type-graphql";
+import { Node } from "../graphql/node.type";
+import { DomainStatus } from "./domain-status";
+import type { VerificationCheckData } from "../dns/types";
+import { checkColumnTransformer } from "./verification-check.type";
+
+/** A claim of one name by one account. Columns without @Field stay private (the token is shown through the records). */
+@Entity("domains")
+@Index("UQ_domains_account_name", ["accountId", "name"], { unique: true })
+@Index("IDX_domains_account_created", ["accountId", "createdAt", "id"])
+@Index("IDX_domains_name", ["name"])
+@Index("UQ_domains_verified_name", ["verifiedName"], { unique: true })
+@ObjectType("Domain", {
+  implements: Node,
+  description: "A name claimed by the caller's account, with the records that prove it and where it stands",
+})
+export class Domain {
+  @PrimaryColumn({ type: "varchar", length: 36 })
+  id!: string;
+
+  @Column({ type: "varchar", length: 191 })
+  accountId!: string;
+
+  @Field(() => String, { description: "ASCII (punycode) lower-case name without trailing dot" })
+  @Column({ type: "varchar", length: 253 })
+  name!: string;
+
+  @Column({ type: "varchar", length: 16 })
+  status!: DomainStatus;
+
+  @Column({ type: "varchar", length: 64 })
+  token!: string;
+
+  /** Tokens this claim had before, newest first: a record still carrying one earns a precise hint. */
+  @Column({ type: "simple-json" })
+  previousTokens!: string[];
+
+  @Column({ type: "datetime", precision: 3 })
+  tokenExpiresAt!: Date;
+
+  /**
+   * Equal to `name` while VERIFIED, NULL otherwise. Its unique index is what makes
+   * ownership exclusive in the database itself: NULLs never collide.
+   */
+  @Column({ type: "varchar", length: 253, nullable: true })
+  verifiedName!: string | null;
+
+  @Field(() => Date, { nullable: true, description: "When ownership was last proven by a check that changed the status to VERIFIED" })
+  @Column({ type: "datetime", precision: 3, nullable: true })
+  verifiedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "When the record was last looked up, by anyone" })
+  @Column({ type: "datetime", precision: 3, nullable: true })
+  lastCheckedAt!: Date | null;
+
+  @Column({ type: "simple-json", nullable: true, transformer: checkColumnTransformer })
+  lastCheck!: VerificationCheckData | null;
+
+  @Field(() => Date, { description: "When the claim was made" })
+  @Column({ type: "datetime", precision: 3 })
+  createdAt!: Date;
+
+  @Field(() => Date, { description: "When anything about the claim last changed" })
+  @Column({ type: "datetime", precision: 3 })
+  updatedAt!: Date;
+}

@@ -1,0 +1,17 @@
+import DataLoader from "dataloader";
+import type { Domain } from "./domain.entity";
+import type { DomainService } from "./domain.service";
+import type { Principal } from "../auth/principal";
+
+/** Domains by id for this request's caller: other accounts' domains load as null. */
+export function createDomainLoader(domains: DomainService, principal: Principal | null) {
+  return new DataLoader<string, Domain | null>(async (ids) => {
+    const found = new Map((await domains.findByIds(ids)).map((d) => [d.id, d]));
+    return ids.map((id) => {
+      const domain = found.get(id);
+      const visible =
+        domain && principal && domain.accountId === principal.accountId && (!principal.scopedDomainId || principal.scopedDomainId === id);
+      return visible ? domain : null;
+    });
+  });
+}

@@ -1,0 +1,141 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Domain } from "./domain.entity";
+import { DomainStatus, effectiveStatus } from "./domain-status";
+import { DomainService } from "./domain.service";
+import { unicodeNameOf } from "./domain-name";
+import { cnameRecordOf, instructionsFor, txtRecordOf } from "./domain-records";
+import {
+  ClaimDomainInput,
+  ClaimDomainPayload,
+  DnsRecord,
+  DomainConnection,
+  DomainInput,
+  RegenerateTokenPayload,
+  RemoveDomainPayload,
+  VerifyDomainPayload,
+} from "./domain.types";
+import { VerificationCheck } from "./verification-check.type";
+import { AuditEntryConnection } from "../audit/audit.resolver";
+import type { Clock } from "../clock";
+import { RequestContext, actionContext, principalOf } from "../graphql/context";
+import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
+import { localIdOf, toGlobalId } from "../graphql/global-id";
+import { notFound } from "../graphql/user-error";
+import type { AuditEntry } from "../audit/audit-entry.entity";
+
+/** Translates ids and maps results; every rule lives in DomainService. */
+@Resolver(() => Domain)
+export class DomainResolver {
+  constructor(
+    private readonly service: DomainService,
+    private readonly clock: Clock,
+    private readonly cnameZone: string,
+  ) {}
+
+  @Query(() => Domain, { nullable: true, description: "One of the caller's domains; null for unknown ids and other accounts' ids alike" })
+  async domain(@Arg("id", () => ID, { description: "The domain's id" }) id: string, @Ctx() ctx: RequestContext): Promise<Domain | null> {
+    const localId = localIdOf(id, "Domain");
+    return localId ? this.service.findOwned(principalOf(ctx), localId) : null;
+  }
+
+  @Query(() => DomainConnection, { description: "The caller's domains, newest first" })
+  async domains(
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" }) first: number,
+    @Arg("after", () => String, { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" })
+    after: string | null,
+    @Arg("status", () => DomainStatus, { nullable: true, description: "Only domains in this status" }) status: DomainStatus | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Connection<Domain>> {
+    const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
+    return this.service.list(principalOf(ctx), page, status ?? null);
+  }
+
+  @Mutation(() => ClaimDomainPayload, { description: "Claim a name for the caller's account and get the record that proves control" })
+  async claimDomain(@Arg("input", () => ClaimDomainInput) input: ClaimDomainInput, @Ctx() ctx: RequestContext): Promise<ClaimDomainPayload> {
+    const result = await this.service.claim(actionContext(ctx), input.name);
+    return result.ok
+      ? { domain: result.domain, created: result.created, userErrors: [] }
+      : { domain: null, created: false, userErrors: [result.error] };
+  }
+
+  @Mutation(() => VerifyDomainPayload, { description: "Look the domain's record up now and record the result" })
+  async verifyDomain(@Arg("input", () => DomainInput) input: DomainInput, @Ctx() ctx: RequestContext): Promise<VerifyDomainPayload> {
+    const localId = localIdOf(input.id, "Domain", "input.id");
+    const result = localId ? await this.service.verify(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
+    return result.ok
+      ? { domain: result.domain, verified: result.domain.status === DomainStatus.VERIFIED, check: result.check, userErrors: [] }
+      : { domain: null, verified: false, check: null, userErrors: [result.error] };
+  }
+
+  @Mutation(() => RegenerateTokenPayload, { description: "Issue a fresh token and a fresh expiry window for a domain" })
+  async regenerateToken(@Arg("input", () => DomainInput) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RegenerateTokenPayload> {
+    const localId = localIdOf(input.id, "Domain", "input.id");
+    const result = localId ? await this.service.regenerateToken(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
+    return result.ok ? { domain: result.domain, userErrors: [] } : { domain: null, userErrors: [result.error] };
+  }
+
+  @Mutation(() => RemoveDomainPayload, { description: "Delete a claim; its audit entries are kept" })
+  async removeDomain(@Arg("input", () => DomainInput) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RemoveDomainPayload> {
+    const localId = localIdOf(input.id, "Domain", "input.id");
+    const result = localId ? await this.service.remove(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
+    return result.ok
+      ? { removedDomainId: toGlobalId("Domain", result.removedId), userErrors: [] }
+      : { removedDomainId: null, userErrors: [result.error] };
+  }
+
+  @FieldResolver(() => ID)
+  id(@Root() domain: Domain): string {
+    return toGlobalId("Domain", domain.id);
+  }
+
+  @FieldResolver(() => String, { description: "The name for display, internationalized labels decoded" })
+  unicodeName(@Root() domain: Domain): string {
+    return unicodeNameOf(domain.name);
+  }
+
+  @FieldResolver(() => DomainStatus, { description: "Where the claim stands" })
+  status(@Root() domain: Domain): DomainStatus {
+    return effectiveStatus(domain, this.clock.now());
+  }
+
+  @FieldResolver(() => Boolean, { description: "True exactly when status is VERIFIED" })
+  verified(@Root() domain: Domain): boolean {
+    return effectiveStatus(domain, this.clock.now()) === DomainStatus.VERIFIED;
+  }
+
+  @FieldResolver(() => DnsRecord, { description: "The TXT record that proves ownership" })
+  txtRecord(@Root() domain: Domain): DnsRecord {
+    return txtRecordOf(domain);
+  }
+
+  @FieldResolver(() => DnsRecord, { description: "The CNAME alternative; either record suffices" })
+  cnameRecord(@Root() domain: Domain): DnsRecord {
+    return cnameRecordOf(domain, this.cnameZone);
+  }
+
+  @FieldResolver(() => String, { description: "Human-readable instructions that name the record to create" })
+  instructions(@Root() domain: Domain): string {
+    return instructionsFor(domain, this.cnameZone);
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: "When the current token stops being accepted; null while VERIFIED" })
+  tokenExpiresAt(@Root() domain: Domain): Date | null {
+    return effectiveStatus(domain, this.clock.now()) === DomainStatus.VERIFIED ? null : domain.tokenExpiresAt;
+  }
+
+  @FieldResolver(() => VerificationCheck, { nullable: true, description: "The most recent verification or re-verification result" })
+  lastCheck(@Root() domain: Domain): VerificationCheck | null {
+    return domain.lastCheck;
+  }
+
+  @FieldResolver(() => AuditEntryConnection, { description: "This domain's audit entries, newest first" })
+  async auditLog(
+    @Root() domain: Domain,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" }) first: number,
+    @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Connection<AuditEntry>> {
+    const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
+    return ctx.loaders.audit.domainAuditLog(domain.id, page);
+  }
+}

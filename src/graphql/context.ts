@@ -1,0 +1,33 @@
+import type { Logger } from "pino";
+import type DataLoader from "dataloader";
+import type { AuditLog } from "../audit/audit-log";
+import type { Domain } from "../domains/domain.entity";
+import type { Principal } from "../auth/principal";
+import { unauthenticated } from "./errors";
+import type { ActionContext } from "../domains/domain.service";
+
+/** Everything one GraphQL request carries; built fresh per request, loaders included. */
+export interface RequestContext {
+  requestId: string;
+  principal: Principal | null;
+  /** Why the credentials sent were refused, for the UNAUTHENTICATED message. */
+  authProblem: string | null;
+  clientIp: string;
+  log: Logger;
+  loaders: RequestLoaders;
+}
+
+/** Per-request batching: never shared between requests, so no caller sees another's cache. */
+export interface RequestLoaders {
+  audit: ReturnType<AuditLog["createLoaders"]>;
+  domainById: DataLoader<string, Domain | null>;
+}
+
+export function principalOf(ctx: RequestContext): Principal {
+  if (!ctx.principal) throw unauthenticated(ctx.authProblem ?? undefined);
+  return ctx.principal;
+}
+
+export function actionContext(ctx: RequestContext): ActionContext {
+  return { principal: principalOf(ctx), requestId: ctx.requestId };
+}

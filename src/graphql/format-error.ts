@@ -1,0 +1,54 @@
+import type { GraphQLFormattedError } from "graphql";
+import { unwrapResolverError } from "@apollo/server/errors";
+import type { Logger } from "pino";
+import { ErrorCode } from "./errors";
+import { isConnectionError } from "../db/database";
+
+/** Codes whose messages are written for clients (ours, Apollo's request errors, graphql-js validation). */
+const CLIENT_SAFE_CODES = new Set<string>([
+  ...Object.values(ErrorCode),
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+]);
+
+const RENAMED: Record<string, ErrorCode> = {
+  // TypeGraphQL's @Authorized refusal; the contract calls it FORBIDDEN.
+  UNAUTHORIZED: ErrorCode.FORBIDDEN,
+};
+
+/**
+ * The last gate before an error reaches a client: known codes pass with their message,
+ * a lost database becomes SERVICE_UNAVAILABLE, and everything else becomes an
+ * INTERNAL_SERVER_ERROR that carries no SQL, stack or path (those go to the log).
+ */
+export function createFormatError(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const code = String(formatted.extensions?.code ?? "INTERNAL_SERVER_ERROR");
+    const base = { locations: formatted.locations, path: formatted.path };
+
+    if (code in RENAMED) {
+      const renamed = RENAMED[code];
+      const message = renamed === ErrorCode.FORBIDDEN ? "This field is for admins only." : formatted.message;
+      return { ...base, message, extensions: { code: renamed } };
+    }
+    if (CLIENT_SAFE_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      const { stacktrace: _stack, http: _http, exception: _exception, ...extensions } = formatted.extensions ?? {};
+      return { ...base, message: formatted.message, extensions: { ...extensions, code } };
+    }
+    if (isConnectionError(original)) {
+      log.error({ err: original }, "database unreachable");
+      return {
+        ...base,
+        message: "The database cannot be reached right now; try again shortly.",
+        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+      };
+    }
+    log.error({ err: original, path: formatted.path }, "unexpected error");
+    return { ...base, message: "Something went wrong on our side.", extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}

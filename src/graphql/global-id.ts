@@ -1,0 +1,34 @@
+import { badUserInput } from "./errors";
+
+/** Node types that have global ids; the prefix inside the opaque id. */
+export type NodeTypeName = "Domain" | "AuditEntry" | "ApiKey";
+const NODE_TYPES: readonly string[] = ["Domain", "AuditEntry", "ApiKey"];
+
+export function toGlobalId(type: NodeTypeName, localId: string): string {
+  return Buffer.from(`${type}:${localId}`, "utf8").toString("base64url");
+}
+
+/**
+ * Decodes an opaque id. A malformed id is the caller's mistake (BAD_USER_INPUT);
+ * a well-formed id of another type or another account is simply "not found" to callers.
+ */
+export function fromGlobalId(globalId: string, argument = "id"): { type: NodeTypeName; localId: string } {
+  const decoded = /^[A-Za-z0-9_-]{1,200}$/.test(globalId) ? Buffer.from(globalId, "base64url").toString("utf8") : "";
+  const separator = decoded.indexOf(":");
+  const type = decoded.slice(0, separator);
+  const localId = decoded.slice(separator + 1);
+  if (separator < 1 || !NODE_TYPES.includes(type) || !/^[0-9a-f-]{36}$/.test(localId)) {
+    throw badUserInput(`"${truncate(globalId)}" is not a dnsproof id; use the id field of a Domain or other node.`, argument);
+  }
+  return { type: type as NodeTypeName, localId };
+}
+
+/** The local id when `globalId` names a node of `type`, else null (the caller answers NOT_FOUND). */
+export function localIdOf(globalId: string, type: NodeTypeName, argument = "id"): string | null {
+  const decoded = fromGlobalId(globalId, argument);
+  return decoded.type === type ? decoded.localId : null;
+}
+
+function truncate(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 40)}…` : value;
+}

@@ -1,0 +1,59 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { FieldNode, FragmentDefinitionNode, Kind, OperationDefinitionNode, SelectionSetNode } from "graphql";
+import type { RequestContext } from "../context";
+import { unauthenticated } from "../errors";
+import type { Metrics } from "../../http/metrics";
+
+const PUBLIC_ROOT_FIELDS = new Set(["__typename", "__schema", "__type"]);
+
+/**
+ * Per operation: refuses anything but __typename and introspection without credentials
+ * (before any resolver runs), and records metrics and one structured log line.
+ */
+export function requestLifecyclePlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = process.hrtime.bigint();
+      let operation = "anonymous";
+      let type = "unknown";
+      return {
+        async didResolveOperation({ operation: op, document }) {
+          operation = metrics.operationLabel(op?.name?.value);
+          type = op?.operation ?? "unknown";
+          if (contextValue.principal || !op) return;
+          const fragments = new Map(
+            document.definitions
+              .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+              .map((d) => [d.name.value, d]),
+          );
+          if (!selectsOnlyPublicFields(op, fragments)) throw unauthenticated(contextValue.authProblem ?? undefined);
+        },
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? "INTERNAL_SERVER_ERROR") });
+        },
+        async willSendResponse({ errors }) {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          metrics.graphqlRequests.inc({ operation, type });
+          metrics.graphqlDuration.observe({ operation }, seconds);
+          contextValue.log.info(
+            { operation, type, durationMs: Math.round(seconds * 1000), errors: errors?.map((e) => e.extensions?.code) },
+            "graphql operation",
+          );
+        },
+      };
+    },
+  };
+}
+
+function selectsOnlyPublicFields(op: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>): boolean {
+  const visit = (set: SelectionSetNode, seen: Set<string>): boolean =>
+    set.selections.every((selection) => {
+      if (selection.kind === Kind.FIELD) return PUBLIC_ROOT_FIELDS.has((selection as FieldNode).name.value);
+      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet, seen);
+      const name = selection.name.value;
+      const fragment = fragments.get(name);
+      if (!fragment || seen.has(name)) return true;
+      return visit(fragment.selectionSet, new Set([...seen, name]));
+    });
+  return visit(op.selectionSet, new Set());
+}

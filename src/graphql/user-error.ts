@@ -1,0 +1,36 @@
+import { Field, ObjectType, registerEnumType } from "type-graphql";
+
+export enum UserErrorCode {
+  INVALID_DOMAIN = "INVALID_DOMAIN",
+  PUBLIC_SUFFIX = "PUBLIC_SUFFIX",
+  DOMAIN_LIMIT_REACHED = "DOMAIN_LIMIT_REACHED",
+  NOT_FOUND = "NOT_FOUND",
+}
+
+registerEnumType(UserErrorCode, {
+  name: "UserErrorCode",
+  description: "Why a mutation could not do what was asked",
+  valuesConfig: {
+    INVALID_DOMAIN: { description: "Not a valid domain name (syntax, length, IP address, single label, wildcard)" },
+    PUBLIC_SUFFIX: { description: "A public suffix such as com or co.uk cannot be claimed" },
+    DOMAIN_LIMIT_REACHED: { description: "The account already has as many domains as it may have" },
+    NOT_FOUND: { description: "No such domain for this caller (also for other accounts' ids)" },
+  },
+});
+
+@ObjectType("UserError", { description: "A problem with the input that the caller can fix; the mutation changed nothing" })
+export class UserError {
+  @Field(() => [String], { nullable: true, description: 'Path to the offending input field, e.g. ["input", "name"]' })
+  field!: string[] | null;
+  @Field(() => String, { description: "What is wrong and how to fix it, in one sentence" })
+  message!: string;
+  @Field(() => UserErrorCode, { description: "Machine-readable reason" })
+  code!: UserErrorCode;
+}
+
+export function userError(code: UserErrorCode, message: string, field: string[] | null = null): UserError {
+  return { code, message, field };
+}
+
+export const notFound = (what = "domain", field: string[] = ["input", "id"]): UserError =>
+  userError(UserErrorCode.NOT_FOUND, `No such ${what} in your account.`, field);

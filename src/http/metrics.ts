@@ -1,0 +1,59 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** One registry per app, so several apps in one process (tests) never double-register. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "dnsproof_" });
+  const knownOperations = new Set<string>();
+  return {
+    registry,
+    graphqlRequests: new Counter({
+      name: "dnsproof_graphql_requests_total",
+      help: "GraphQL operations by operation name and type",
+      labelNames: ["operation", "type"] as const,
+      registers: [registry],
+    }),
+    graphqlDuration: new Histogram({
+      name: "dnsproof_graphql_request_duration_seconds",
+      help: "GraphQL operation duration by operation name",
+      labelNames: ["operation"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    graphqlErrors: new Counter({
+      name: "dnsproof_graphql_errors_total",
+      help: "Errors sent to clients, by extensions.code",
+      labelNames: ["code"] as const,
+      registers: [registry],
+    }),
+    dnsLookups: new Counter({
+      name: "dnsproof_dns_lookups_total",
+      help: "Questions to vantage points, by server and kind of answer",
+      labelNames: ["server", "answer"] as const,
+      registers: [registry],
+    }),
+    dnsLookupDuration: new Histogram({
+      name: "dnsproof_dns_lookup_duration_seconds",
+      help: "Time for one vantage point to answer",
+      labelNames: ["answer"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
+      registers: [registry],
+    }),
+    verifications: new Counter({
+      name: "dnsproof_verifications_total",
+      help: "Verification checks by outcome",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    /** Client-chosen names become labels only while few, so a hostile client cannot explode the series count. */
+    operationLabel(name: string | null | undefined): string {
+      if (!name || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return "anonymous";
+      if (knownOperations.has(name)) return name;
+      if (knownOperations.size >= 200) return "other";
+      knownOperations.add(name);
+      return name;
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,68 @@
+import pino from "pino";
+import { loadConfig } from "../../src/config";
+import { App, AppOverrides, createApp } from "../../src/app";
+import { mintToken } from "../../src/auth/dev-credentials";
+import { DatabaseFlavor, ScratchDatabase, createScratchDatabase } from "./databases";
+
+export const TEST_JWT_SECRET = "test-secret-0123456789abcdef0123456789abcdef";
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: { data?: T; errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[] };
+}
+
+export interface TestApp {
+  app: App;
+  url: string;
+  database: ScratchDatabase;
+  /** A JWT for `sub` (account = sub unless given), signed with the test secret. */
+  token(sub: string, claims?: { account_id?: string; email?: string } & Record<string, unknown>): Promise<string>;
+  /** POSTs one operation; `token: null` sends no credentials. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { token?: string | null; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** The real server on a scratch database, listening on loopback; what every integration test talks to. */
+export async function startTestApp(
+  options: { db?: DatabaseFlavor; env?: Record<string, string>; overrides?: AppOverrides; database?: ScratchDatabase } = {},
+): Promise<TestApp> {
+  const database = options.database ?? (await createScratchDatabase(options.db ?? "sqlite"));
+  const config = loadConfig({
+    NODE_ENV: "test",
+    DATABASE_URL: database.url,
+    JWT_SECRET: TEST_JWT_SECRET,
+    DNS_SERVERS: "127.0.0.1:9",
+    DNS_TIMEOUT_MS: "500",
+    LOG_LEVEL: "silent",
+    ...options.env,
+  });
+  const app = await createApp(config, { logger: pino({ level: "silent" }), ...options.overrides });
+  const url = await app.listen(0, "127.0.0.1");
+  const defaultToken = await mintToken(config.auth.jwtSecret!, { sub: "user-a", email: "a@example.com" });
+  return {
+    app,
+    url,
+    database,
+    token: (sub, claims = {}) => mintToken(config.auth.jwtSecret!, { sub, ...claims }),
+    async gql(query, variables = {}, { token = defaultToken, headers = {} } = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, headers: response.headers, body: await response.json() };
+    },
+    async close() {
+      await app.close();
+      if (!options.database) await database.drop();
+    },
+  };
+}
+
+export const DOMAIN_FIELDS = `
+  id name unicodeName status verified tokenExpiresAt verifiedAt lastCheckedAt createdAt updatedAt instructions
+  txtRecord { type host relativeHost value }
+  cnameRecord { type host relativeHost value }
+  lastCheck { outcome method message foundValues hints checkedAt servers { server answer values durationMs } }
+`;
