@@ -38,7 +38,7 @@ export class AuditResolver {
     return this.audit.list({ accountId: principal.accountId, domainId: onlyDomain, action }, page);
   }
 
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: "Opaque, globally unique; accepted by node(id:)" })
   id(@Root() entry: AuditEntry): string {
     return toGlobalId("AuditEntry", entry.id);
   }

@@ -51,7 +51,7 @@ export class DomainResolver {
   }
 
   @Mutation(() => ClaimDomainPayload, { description: "Claim a name for the caller's account and get the record that proves control" })
-  async claimDomain(@Arg("input", () => ClaimDomainInput) input: ClaimDomainInput, @Ctx() ctx: RequestContext): Promise<ClaimDomainPayload> {
+  async claimDomain(@Arg("input", () => ClaimDomainInput, { description: "The name to claim" }) input: ClaimDomainInput, @Ctx() ctx: RequestContext): Promise<ClaimDomainPayload> {
     const result = await this.service.claim(actionContext(ctx), input.name);
     return result.ok
       ? { domain: result.domain, created: result.created, userErrors: [] }
@@ -59,7 +59,7 @@ export class DomainResolver {
   }
 
   @Mutation(() => VerifyDomainPayload, { description: "Look the domain's record up now and record the result" })
-  async verifyDomain(@Arg("input", () => DomainInput) input: DomainInput, @Ctx() ctx: RequestContext): Promise<VerifyDomainPayload> {
+  async verifyDomain(@Arg("input", () => DomainInput, { description: "The domain to verify" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<VerifyDomainPayload> {
     const localId = localIdOf(input.id, "Domain", "input.id");
     const result = localId ? await this.service.verify(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
     return result.ok
@@ -68,14 +68,14 @@ export class DomainResolver {
   }
 
   @Mutation(() => RegenerateTokenPayload, { description: "Issue a fresh token and a fresh expiry window for a domain" })
-  async regenerateToken(@Arg("input", () => DomainInput) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RegenerateTokenPayload> {
+  async regenerateToken(@Arg("input", () => DomainInput, { description: "The domain whose token to replace" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RegenerateTokenPayload> {
     const localId = localIdOf(input.id, "Domain", "input.id");
     const result = localId ? await this.service.regenerateToken(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
     return result.ok ? { domain: result.domain, userErrors: [] } : { domain: null, userErrors: [result.error] };
   }
 
   @Mutation(() => RemoveDomainPayload, { description: "Delete a claim; its audit entries are kept" })
-  async removeDomain(@Arg("input", () => DomainInput) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RemoveDomainPayload> {
+  async removeDomain(@Arg("input", () => DomainInput, { description: "The domain to remove" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RemoveDomainPayload> {
     const localId = localIdOf(input.id, "Domain", "input.id");
     const result = localId ? await this.service.remove(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
     return result.ok
@@ -83,7 +83,7 @@ export class DomainResolver {
       : { removedDomainId: null, userErrors: [result.error] };
   }
 
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: "Opaque, globally unique; accepted by node(id:), domain(id:) and every mutation input" })
   id(@Root() domain: Domain): string {
     return toGlobalId("Domain", domain.id);
   }
