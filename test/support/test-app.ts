@@ -45,7 +45,7 @@ export async function startTestApp(
     url,
     database,
     token: (sub, claims = {}) => mintToken(config.auth.jwtSecret!, { sub, ...claims }),
-    async gql(query, variables = {}, { token = defaultToken, headers = {} } = {}) {
+    async gql<T = any>(query: string, variables: Record<string, unknown> = {}, { token = defaultToken, headers = {} }: { token?: string | null; headers?: Record<string, string> } = {}): Promise<GraphQLResponse<T>> {
       const response = await fetch(`${url}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
