@@ -16,6 +16,7 @@ import { createDataSource } from "./db/data-source";
 import { Database } from "./db/database";
 import { runMigrations } from "./db/migrate";
 import { Authenticator } from "./auth/authenticator";
+import { oidcServiceAccounts } from "./auth/oidc-service-accounts";
 import { DEV_SUBJECT, loadOrCreateDevSecret, mintToken } from "./auth/dev-credentials";
 import { AuditLog } from "./audit/audit-log";
 import { AuditResolver } from "./audit/audit.resolver";
@@ -24,6 +25,10 @@ import { DomainResolver } from "./domains/domain.resolver";
 import { createDomainLoader } from "./domains/domain.loaders";
 import { ViewerResolver } from "./auth/viewer.resolver";
 import { AdminResolver } from "./admin/admin.resolver";
+import { Maintenance } from "./admin/maintenance";
+import { DomainLeases } from "./scheduler/domain-leases";
+import { CheckRunner } from "./scheduler/check-runner";
+import { Scheduler, leaseDuration } from "./scheduler/scheduler";
 import { NodeResolver, coreNodeFetchers } from "./graphql/node.resolver";
 import { buildApiSchema } from "./graphql/schema";
 import { createFormatError } from "./graphql/format-error";
@@ -35,7 +40,7 @@ import type { DomainVerifier } from "./dns/types";
 import { createMetrics, Metrics } from "./http/metrics";
 import { requestId } from "./http/request-id";
 
-/** What tests (and only tests) swap out; production always takes the defaults. */
+/** What tests swap out (and the CLI, its logger); the server always takes the defaults. */
 export interface AppOverrides {
   clock?: Clock;
   verifier?: DomainVerifier;
@@ -53,6 +58,9 @@ export interface App {
   schema: GraphQLSchema;
   domains: DomainService;
   audit: AuditLog;
+  /** Runs while SCHEDULER_ENABLED; tests that leave it off drive it with runOnce(). */
+  scheduler: Scheduler;
+  maintenance: Maintenance;
   authenticator: Authenticator;
   /** A bearer token for the development account, when a development secret was made. */
   devToken: string | null;
@@ -88,6 +96,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       : null;
   const jwtSecret = config.auth.jwtSecret ?? devSecret;
   const authenticator = new Authenticator({ ...config.auth, jwtSecret: jwtSecret ?? undefined });
+  if (config.auth.adminOidc) authenticator.use(oidcServiceAccounts(config.auth.adminOidc));
   const devToken = devSecret ? await mintToken(devSecret, DEV_SUBJECT) : null;
 
   const verifier =
@@ -105,7 +114,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     maxPerAccount: config.domains.maxPerAccount,
     tokenTtlMs: config.domains.tokenTtlMs,
     cnameZone: config.dns.cnameZone,
+    schedule: config.domains,
     onCheckRecorded: (check) => metrics.verifications.inc({ outcome: check.outcome }),
+  });
+  const leases = new DomainLeases(db, clock);
+  const runner = new CheckRunner(domains, verifier, clock, { concurrency: config.dns.concurrency, logger });
+  const leaseMs = leaseDuration(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
+  const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics });
+  const maintenance = new Maintenance(db, domains, leases, runner, clock, {
+    batchSize: config.scheduler.batchSize,
+    leaseMs,
+    cleanupAfterMs: config.domains.cleanupAfterMs,
   });
 
   const schema = await buildApiSchema([
@@ -113,7 +132,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new AuditResolver(audit),
     new ViewerResolver(domains),
     new NodeResolver(coreNodeFetchers(domains, audit)),
-    new AdminResolver(domains),
+    new AdminResolver(domains, maintenance),
   ]);
 
   const httpServer = http.createServer();
@@ -171,6 +190,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
   app.use(httpErrorHandler(logger));
   httpServer.on("request", app);
+  if (config.scheduler.enabled) scheduler.start();
 
   let closed = false;
   return {
@@ -182,6 +202,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     schema,
     domains,
     audit,
+    scheduler,
+    maintenance,
     authenticator,
     devToken,
     jwtSecret,
@@ -199,6 +221,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       if (closed) return;
       closed = true;
+      // First, while the database is still there: the batch in hand gets recorded.
+      await scheduler.stop();
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       if (dataSource.isInitialized) await dataSource.destroy();

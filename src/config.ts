@@ -15,6 +15,8 @@ export interface Config {
     adminUserIds: string[];
     adminEmails: string[];
     adminSecret?: string;
+    /** Service accounts of an OIDC issuer that are admins (ADMIN_OIDC_*); unset disables the path. */
+    adminOidc?: AdminOidcConfig;
     /** Where a development secret is kept between restarts when none is configured. */
     devSecretFile: string;
   };
@@ -25,12 +27,27 @@ export interface Config {
     mode: "recursive" | "authoritative";
     authoritativePort: number;
     cnameZone: string;
+    /** Lookups in flight at once for scheduled and admin checks. */
+    concurrency: number;
   };
   domains: {
     maxPerAccount: number;
     tokenTtlMs: number;
     reverifyIntervalMs: number;
     reverifyGraceMs: number;
+    /** Delay from claiming (or a new token) to the first automatic check. */
+    pendingFirstCheckMs: number;
+    /** Delays between automatic checks of an unverified claim; the last one repeats. */
+    pendingBackoffMs: number[];
+    /** How long EXPIRED and REVOKED claims are kept before cleanup deletes them. */
+    cleanupAfterMs: number;
+  };
+  scheduler: {
+    enabled: boolean;
+    /** How often an idle scheduler looks for due work. */
+    intervalMs: number;
+    /** Claims leased and held in memory at once. */
+    batchSize: number;
   };
   rateLimits: {
     mutationsPerMinute: number;
@@ -42,12 +59,22 @@ export interface Config {
   };
 }
 
+export interface AdminOidcConfig {
+  /** The issuer URL exactly as in its tokens' "iss"; its discovery document names the JWKS. */
+  issuer: string;
+  audience: string;
+  /** Listed "sub" values or e-mail addresses; every other token of the issuer is an ordinary, non-admin caller. */
+  serviceAccounts: string[];
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
 type Env = Record<string, string | undefined>;
 
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -79,6 +106,15 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError(`${key} must be a positive number; got "${raw}"`);
     }
     return value * unitMs;
+  };
+  const durations = (key: string, fallback: number[], unitMs: number): number[] => {
+    const raw = read(key);
+    if (raw === undefined) return fallback.map((value) => value * unitMs);
+    const values = raw.split(",").map((part) => Number(part.trim()));
+    if (values.some((value) => !Number.isFinite(value) || value <= 0)) {
+      throw new ConfigError(`${key} must be a comma-separated list of positive numbers; got "${raw}"`);
+    }
+    return values.map((value) => value * unitMs);
   };
   const boolean = (key: string, fallback: boolean): boolean => {
     const raw = read(key)?.toLowerCase();
@@ -118,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
       adminUserIds: list("ADMIN_USER_IDS"),
       adminEmails: list("ADMIN_EMAILS").map((e) => e.toLowerCase()),
       adminSecret: read("ADMIN_SECRET"),
+      adminOidc: adminOidc(read, list),
       devSecretFile: read("DEV_SECRET_FILE") ?? "data/.dev-jwt-secret",
     },
     dns: {
@@ -127,12 +164,21 @@ export function loadConfig(env: Env = process.env): Config {
       mode,
       authoritativePort: integer("DNS_AUTHORITATIVE_PORT", 53, 1, 65535),
       cnameZone: (read("VERIFY_CNAME_ZONE") ?? DEFAULT_CNAME_ZONE).replace(/\.$/, "").toLowerCase(),
+      concurrency: integer("DNS_CONCURRENCY", 10, 1, 1000),
     },
     domains: {
       maxPerAccount: integer("MAX_DOMAINS_PER_ACCOUNT", 5, 1),
       tokenTtlMs: duration("TOKEN_TTL_DAYS", 30, DAY),
       reverifyIntervalMs: duration("REVERIFY_INTERVAL_HOURS", 24, HOUR),
       reverifyGraceMs: duration("REVERIFY_GRACE_HOURS", 72, HOUR),
+      pendingFirstCheckMs: duration("PENDING_FIRST_CHECK_SECONDS", 60, SECOND),
+      pendingBackoffMs: durations("PENDING_CHECK_BACKOFF_MINUTES", [1, 5, 15, 60, 360], MINUTE),
+      cleanupAfterMs: duration("CLEANUP_AFTER_DAYS", 30, DAY),
+    },
+    scheduler: {
+      enabled: boolean("SCHEDULER_ENABLED", true),
+      intervalMs: duration("SCHEDULER_INTERVAL_SECONDS", 30, SECOND),
+      batchSize: integer("SCHEDULER_BATCH_SIZE", 100, 1, 10_000),
     },
     rateLimits: {
       mutationsPerMinute: integer("RATE_LIMIT_MUTATIONS_PER_MINUTE", 10, 1),
@@ -151,6 +197,34 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError("JWT_SECRET must be at least 32 characters in production");
   }
   return config;
+}
+
+/** All three ADMIN_OIDC_* settings, or none: an issuer without an audience would accept tokens minted for any service. */
+function adminOidc(read: (key: string) => string | undefined, list: (key: string) => string[]): AdminOidcConfig | undefined {
+  const issuer = read("ADMIN_OIDC_ISSUER");
+  const audience = read("ADMIN_OIDC_AUDIENCE");
+  const serviceAccounts = list("ADMIN_OIDC_SERVICE_ACCOUNTS");
+  if (!issuer) {
+    if (audience || serviceAccounts.length) throw new ConfigError("ADMIN_OIDC_AUDIENCE and ADMIN_OIDC_SERVICE_ACCOUNTS need ADMIN_OIDC_ISSUER");
+    return undefined;
+  }
+  if (!audience) throw new ConfigError("ADMIN_OIDC_AUDIENCE must be set with ADMIN_OIDC_ISSUER");
+  if (serviceAccounts.length === 0) throw new ConfigError("ADMIN_OIDC_SERVICE_ACCOUNTS must list at least one service account");
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ConfigError(`ADMIN_OIDC_ISSUER must be a URL; got "${issuer}"`);
+  }
+  // Keys fetched over plain HTTP could be swapped on the way; only a loopback issuer (tests, sidecars) may skip TLS.
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
+    throw new ConfigError(`ADMIN_OIDC_ISSUER must be an https:// URL; got "${issuer}"`);
+  }
+  return { issuer, audience, serviceAccounts };
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 function isResolverAddress(value: string): boolean {

@@ -1,15 +1,25 @@
-import { Arg, Authorized, Field, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from "type-graphql";
-import { GraphQLError } from "graphql";
+import { Arg, Authorized, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from "type-graphql";
 import { DomainService } from "../domains/domain.service";
 import { DomainStatus } from "../domains/domain-status";
 import { DomainConnection } from "../domains/domain.types";
 import { Domain } from "../domains/domain.entity";
 import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
 import { ADMIN_ROLE } from "../graphql/auth-checker";
+import { RequestContext, principalOf } from "../graphql/context";
+import { badUserInput } from "../graphql/errors";
+import { actorOf } from "../auth/principal";
+import { Maintenance, MaintenanceContext } from "./maintenance";
+
+/** One run checks at most this many; a bigger sweep is several runs (or the scheduler's job). */
+export const MAX_REVERIFY_LIMIT = 10_000;
 
 @InputType("ReverifyDomainsInput", { description: "How much to re-check in one run" })
 export class ReverifyDomainsInput {
-  @Field(() => Int, { nullable: true, defaultValue: 500, description: "At most this many domains, the least recently checked first" })
+  @Field(() => Int, {
+    nullable: true,
+    defaultValue: 500,
+    description: `At most this many domains, the least recently checked first (1 to ${MAX_REVERIFY_LIMIT})`,
+  })
   limit!: number;
 }
 
@@ -38,7 +48,10 @@ export class CleanupDomainsPayload {
 /** Fields for internal tools; the auth checker answers FORBIDDEN to everyone but admins. */
 @Resolver()
 export class AdminResolver {
-  constructor(private readonly domains: DomainService) {}
+  constructor(
+    private readonly domains: DomainService,
+    private readonly maintenance: Maintenance,
+  ) {}
 
   @Authorized(ADMIN_ROLE)
   @Query(() => DomainConnection, { description: "Admin only: every account's domains" })
@@ -56,14 +69,23 @@ export class AdminResolver {
   @Authorized(ADMIN_ROLE)
   @Mutation(() => ReverifyDomainsPayload, { description: "Admin only: re-check verified domains now" })
   async reverifyDomains(
-    @Arg("input", () => ReverifyDomainsInput, { nullable: true, description: "Run options" }) _input: ReverifyDomainsInput | null,
+    @Arg("input", () => ReverifyDomainsInput, { nullable: true, description: "Run options" }) input: ReverifyDomainsInput | null,
+    @Ctx() ctx: RequestContext,
   ): Promise<ReverifyDomainsPayload> {
-    throw new GraphQLError("reverifyDomains is not available yet.", { extensions: { code: "NOT_IMPLEMENTED" } });
+    const limit = input?.limit ?? 500;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REVERIFY_LIMIT) {
+      throw badUserInput(`"limit" must be from 1 to ${MAX_REVERIFY_LIMIT}; got ${limit}.`, "input.limit");
+    }
+    return this.maintenance.reverify(adminContext(ctx), limit);
   }
 
   @Authorized(ADMIN_ROLE)
   @Mutation(() => CleanupDomainsPayload, { description: "Admin only: expire stale claims and delete old expired and revoked ones" })
-  async cleanupDomains(): Promise<CleanupDomainsPayload> {
-    throw new GraphQLError("cleanupDomains is not available yet.", { extensions: { code: "NOT_IMPLEMENTED" } });
+  async cleanupDomains(@Ctx() ctx: RequestContext): Promise<CleanupDomainsPayload> {
+    return this.maintenance.cleanup(adminContext(ctx));
   }
+}
+
+function adminContext(ctx: RequestContext): MaintenanceContext {
+  return { actor: actorOf(principalOf(ctx), true), requestId: ctx.requestId };
 }

@@ -80,7 +80,7 @@ export class Authenticator {
   }
 }
 
-function describeJwtError(error: unknown): string {
+export function describeJwtError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return "The token has expired; get a new one.";
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.claim === "nbf") return "The token is not valid yet.";

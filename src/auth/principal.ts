@@ -7,8 +7,8 @@ export interface Principal {
   userId: string | null;
   email: string | null;
   isAdmin: boolean;
-  /** How the caller authenticated; audited as the actor. */
-  via: "jwt" | "admin-secret" | "api-key";
+  /** How the caller authenticated; audited as the actor. "oidc": a token of the admin OIDC issuer (ADMIN_OIDC_ISSUER). */
+  via: "jwt" | "admin-secret" | "api-key" | "oidc";
   /** For API keys scoped to one domain: the only domain the key may see or touch. */
   scopedDomainId?: string | null;
   apiKeyId?: string;

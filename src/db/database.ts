@@ -1,5 +1,6 @@
 import { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from "typeorm";
 import { DateUtils } from "typeorm/util/DateUtils";
+import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
 import { DatabaseKind, databaseKind } from "./data-source";
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -67,7 +68,8 @@ export class Database {
     return this.dataSource.manager;
   }
 
-  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  /** `isolation` applies on MySQL only: SQLite transactions are serializable anyway. */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
     if (this.kind === "sqlite") {
       const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
       this.sqliteQueue = run.catch(() => undefined);
@@ -75,7 +77,7 @@ export class Database {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(work);
+        return await (isolation ? this.dataSource.transaction(isolation, work) : this.dataSource.transaction(work));
       } catch (error) {
         if (attempt >= 4 || !codesOf(error).some((c) => RETRYABLE_CODES.has(c))) throw error;
         await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));

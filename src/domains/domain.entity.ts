@@ -11,6 +11,10 @@ import { checkColumnTransformer } from "./verification-check.type";
 @Index("IDX_domains_account_created", ["accountId", "createdAt", "id"])
 @Index("IDX_domains_name", ["name"])
 @Index("UQ_domains_verified_name", ["verifiedName"], { unique: true })
+@Index("IDX_domains_next_check", ["nextCheckAt"])
+@Index("IDX_domains_status_checked", ["status", "lastCheckedAt"])
+@Index("IDX_domains_status_token_expiry", ["status", "tokenExpiresAt"])
+@Index("IDX_domains_status_updated", ["status", "updatedAt"])
 @ObjectType("Domain", {
   implements: Node,
   description: "A name claimed by the caller's account, with the records that prove it and where it stands",
@@ -56,6 +60,27 @@ export class Domain {
 
   @Column({ type: "simple-json", nullable: true, transformer: checkColumnTransformer })
   lastCheck!: VerificationCheckData | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: "Since when re-checks of this verified domain have not found its record; null while they find it",
+  })
+  @Column({ type: "datetime", precision: 3, nullable: true })
+  failingSince!: Date | null;
+
+  /** When the scheduler should next look at the claim: check it, or expire it. Shown through the resolver. */
+  @Column({ type: "datetime", precision: 3, nullable: true })
+  nextCheckAt!: Date | null;
+
+  /**
+   * Which scheduler run holds the claim, until when. A run that crashes holds it only
+   * until leaseExpiresAt; after that any instance may take it.
+   */
+  @Column({ type: "varchar", length: 64, nullable: true })
+  leaseOwner!: string | null;
+
+  @Column({ type: "datetime", precision: 3, nullable: true })
+  leaseExpiresAt!: Date | null;
 
   @Field(() => Date, { description: "When the claim was made" })
   @Column({ type: "datetime", precision: 3 })

@@ -123,6 +123,22 @@ export class DomainResolver {
     return effectiveStatus(domain, this.clock.now()) === DomainStatus.VERIFIED ? null : domain.tokenExpiresAt;
   }
 
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description: "When this verified domain will be REVOKED if its record stays missing; null while re-checks find it",
+  })
+  graceEndsAt(@Root() domain: Domain): Date | null {
+    return this.service.graceEndsAt(domain);
+  }
+
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description: "When the service will next look the record up by itself (or expire the claim); null once it no longer will (EXPIRED, REVOKED)",
+  })
+  nextCheckAt(@Root() domain: Domain): Date | null {
+    return this.service.nextCheckAt(domain);
+  }
+
   @FieldResolver(() => VerificationCheck, { nullable: true, description: "The most recent verification or re-verification result" })
   lastCheck(@Root() domain: Domain): VerificationCheck | null {
     return domain.lastCheck;

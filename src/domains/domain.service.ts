@@ -1,11 +1,11 @@
-import { Brackets, EntityManager, SelectQueryBuilder } from "typeorm";
+import { Brackets, EntityManager, In, SelectQueryBuilder } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { Domain } from "./domain.entity";
 import { Account } from "./account.entity";
 import { DomainStatus, UNPROVEN_STATUSES, effectiveStatus } from "./domain-status";
 import { normalizeDomainName } from "./domain-name";
 import { generateToken } from "./token";
-import { statusAfterCheck, statusAfterRegeneration } from "./lifecycle";
+import { CheckSchedule, graceEnd, nextUnprovenCheck, stateAfterCheck, statusAfterRegeneration } from "./lifecycle";
 import type { Clock } from "../clock";
 import type { Database } from "../db/database";
 import { isDuplicateKeyError } from "../db/database";
@@ -22,6 +22,7 @@ export interface DomainSettings {
   maxPerAccount: number;
   tokenTtlMs: number;
   cnameZone: string;
+  schedule: CheckSchedule;
   /** Sees every check as recorded (metrics). */
   onCheckRecorded?: (check: VerificationCheckData) => void;
 }
@@ -35,6 +36,12 @@ export interface ActionContext {
 export type ClaimResult = { ok: true; domain: Domain; created: boolean } | { ok: false; error: UserError };
 export type VerifyResult = { ok: true; domain: Domain; check: VerificationCheckData } | { ok: false; error: UserError };
 export type DomainResult = { ok: true; domain: Domain } | { ok: false; error: UserError };
+
+/** Options of scheduled and admin runs, which hold the claims they check under a lease. */
+export interface LeasedCheck {
+  /** The lease the run took; a claim whose lease was lost or whose token changed meanwhile is left alone. */
+  lease: string;
+}
 
 export interface DomainListFilter {
   accountId?: string | null;
@@ -83,6 +90,7 @@ export class DomainService {
           ),
         };
       }
+      const tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
       const domain = manager.create(Domain, {
         id: uuidv7(),
         accountId,
@@ -90,11 +98,15 @@ export class DomainService {
         status: DomainStatus.PENDING,
         token: generateToken(),
         previousTokens: [],
-        tokenExpiresAt: new Date(now.getTime() + this.settings.tokenTtlMs),
+        tokenExpiresAt,
         verifiedName: null,
         verifiedAt: null,
         lastCheckedAt: null,
         lastCheck: null,
+        failingSince: null,
+        nextCheckAt: nextUnprovenCheck(now, tokenExpiresAt, now, this.settings.schedule),
+        leaseOwner: null,
+        leaseExpiresAt: null,
         createdAt: now,
         updatedAt: now,
       });
@@ -124,16 +136,18 @@ export class DomainService {
   }
 
   /**
-   * Records a check's result. Runs under a lock on every claim of the name, so two
-   * accounts verifying one name at once are decided one after the other, and the
-   * unique index on verifiedName backs the rule up in the database itself.
-   * Returns null when the claim was removed while DNS was being asked.
+   * Records a check's result, the grace-period decision and when to check next. Runs
+   * under a lock on every claim of the name, so two accounts verifying one name at once
+   * are decided one after the other, and the unique index on verifiedName backs the
+   * rule up in the database itself. Returns null when the claim was removed while DNS
+   * was being asked, or, for a leased check, when the check no longer applies.
    */
   async applyCheck(
     claim: Domain,
     check: VerificationCheckData,
     actor: Actor,
     requestId: string | null,
+    leased?: LeasedCheck,
   ): Promise<{ domain: Domain; check: VerificationCheckData } | null> {
     const attempt = () =>
       this.db.transaction(async (manager) => {
@@ -143,6 +157,16 @@ export class DomainService {
           .getMany();
         const domain = claims.find((d) => d.id === claim.id);
         if (!domain) return null;
+        if (leased) {
+          if (domain.leaseOwner !== leased.lease) return null;
+          // A new token, or one that ran out during the lookup: the check answers a question nobody asks any more.
+          if (domain.token !== claim.token || effectiveStatus(domain, now) === DomainStatus.EXPIRED) {
+            await this.releaseLease(manager, domain);
+            return null;
+          }
+          domain.leaseOwner = null;
+          domain.leaseExpiresAt = null;
+        }
 
         let result = check;
         if (check.outcome === "VERIFIED") {
@@ -159,25 +183,49 @@ export class DomainService {
         }
 
         const previousStatus = effectiveStatus(domain, now);
-        const newStatus = statusAfterCheck(previousStatus, result.outcome);
+        const failingSince = domain.failingSince;
+        const next = stateAfterCheck(
+          { status: previousStatus, failingSince, tokenIssuedAt: this.tokenIssuedAt(domain), tokenExpiresAt: domain.tokenExpiresAt },
+          result.outcome,
+          now,
+          this.settings.schedule,
+        );
+        const newStatus = next.status;
         domain.status = newStatus;
         domain.verifiedName = newStatus === DomainStatus.VERIFIED ? domain.name : null;
         if (newStatus === DomainStatus.VERIFIED && previousStatus !== DomainStatus.VERIFIED) domain.verifiedAt = now;
+        domain.failingSince = next.failingSince;
+        domain.nextCheckAt = next.nextCheckAt;
         domain.lastCheck = result;
         domain.lastCheckedAt = result.checkedAt;
         domain.updatedAt = now;
         await manager.save(domain);
+        const graceEndsAt = this.graceEndsAt(domain);
         await this.audit.record(manager, {
           accountId: domain.accountId,
           domain,
           action: result.outcome === "VERIFIED" ? AuditAction.VERIFICATION_SUCCEEDED : AuditAction.VERIFICATION_FAILED,
           actor,
-          message: result.message,
+          message: graceEndsAt
+            ? `${result.message} ${domain.name} stays verified until ${graceEndsAt.toISOString()} unless the record is found again by then.`
+            : result.message,
           previousStatus,
           newStatus,
           check: result,
           requestId,
         });
+        if (next.revoked) {
+          await this.audit.record(manager, {
+            accountId: domain.accountId,
+            domain,
+            action: AuditAction.DOMAIN_REVOKED,
+            actor,
+            message: `The record for ${domain.name} has been missing since ${(failingSince ?? now).toISOString()}, longer than the grace period, so its verification was revoked.`,
+            previousStatus: DomainStatus.VERIFIED,
+            newStatus: DomainStatus.REVOKED,
+            requestId,
+          });
+        }
         return { domain, check: result };
       });
     let applied;
@@ -203,6 +251,10 @@ export class DomainService {
       domain.token = generateToken();
       domain.tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
       domain.status = newStatus;
+      if (newStatus !== DomainStatus.VERIFIED) {
+        domain.failingSince = null;
+        domain.nextCheckAt = nextUnprovenCheck(now, domain.tokenExpiresAt, now, this.settings.schedule);
+      }
       domain.updatedAt = now;
       await manager.save(domain);
       await this.audit.record(manager, {
@@ -240,6 +292,69 @@ export class DomainService {
       });
       return { ok: true, removedId: domain.id };
     });
+  }
+
+  /**
+   * Marks an unverified claim whose token ran out EXPIRED (scheduled sweeps and cleanup).
+   * False when there was nothing to do: the claim is gone, was verified or given a new
+   * token meanwhile, or its lease was lost.
+   */
+  async expire(claimId: string, actor: Actor, requestId: string | null, leased?: LeasedCheck): Promise<boolean> {
+    return this.db.transaction(async (manager) => {
+      const domain = await this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id = :claimId", { claimId })).getOne();
+      if (!domain || (leased && domain.leaseOwner !== leased.lease)) return false;
+      const lapsed = UNPROVEN_STATUSES.includes(domain.status) && effectiveStatus(domain, this.clock.now()) === DomainStatus.EXPIRED;
+      if (leased) {
+        domain.leaseOwner = null;
+        domain.leaseExpiresAt = null;
+      }
+      if (lapsed) await this.markExpired(manager, domain, actor, requestId);
+      if (lapsed || leased) await manager.save(domain);
+      return lapsed;
+    });
+  }
+
+  /** Releases a leased claim the scheduler has no business with (expired, revoked) and stops it falling due again. */
+  async unschedule(claimId: string, leased: LeasedCheck): Promise<void> {
+    await this.db.manager.update(
+      Domain,
+      { id: claimId, leaseOwner: leased.lease, status: In([DomainStatus.EXPIRED, DomainStatus.REVOKED]) },
+      { leaseOwner: null, leaseExpiresAt: null, nextCheckAt: null },
+    );
+  }
+
+  /**
+   * Deletes an EXPIRED or REVOKED claim that has stayed so since before `cutoff` (cleanup);
+   * its audit entries are kept. False when the claim changed meanwhile.
+   */
+  async deleteStale(claimId: string, cutoff: Date, actor: Actor, requestId: string | null): Promise<boolean> {
+    return this.db.transaction(async (manager) => {
+      const domain = await this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id = :claimId", { claimId })).getOne();
+      if (!domain || !isStale(domain, cutoff)) return false;
+      await manager.delete(Domain, { id: domain.id });
+      await this.audit.record(manager, {
+        accountId: domain.accountId,
+        domain,
+        action: AuditAction.DOMAIN_REMOVED,
+        actor,
+        message: `Deleted the ${domain.status === DomainStatus.REVOKED ? "revoked" : "expired"} claim of ${domain.name} during cleanup.`,
+        previousStatus: domain.status,
+        newStatus: null,
+        requestId,
+      });
+      return true;
+    });
+  }
+
+  /** When a failing verified claim will be revoked if its record stays missing; null otherwise. */
+  graceEndsAt(domain: Domain): Date | null {
+    return domain.status === DomainStatus.VERIFIED ? graceEnd(domain.failingSince, this.settings.schedule) : null;
+  }
+
+  /** When the service will next look at the claim by itself; null when it never will (expired, revoked). */
+  nextCheckAt(domain: Domain): Date | null {
+    const status = effectiveStatus(domain, this.clock.now());
+    return status === DomainStatus.EXPIRED || status === DomainStatus.REVOKED ? null : domain.nextCheckAt;
   }
 
   /** The caller's domain, or null for a missing id and for another account's id alike. */
@@ -342,20 +457,7 @@ export class DomainService {
         hints: [],
         servers: [],
       };
-      const storedStatus = domain.status;
-      if (UNPROVEN_STATUSES.includes(storedStatus)) {
-        domain.status = DomainStatus.EXPIRED;
-        await this.audit.record(manager, {
-          accountId: domain.accountId,
-          domain,
-          action: AuditAction.DOMAIN_EXPIRED,
-          actor: SYSTEM_ACTOR,
-          message: `The token for ${domain.name} expired before the record was found.`,
-          previousStatus: storedStatus,
-          newStatus: DomainStatus.EXPIRED,
-          requestId: ctx.requestId,
-        });
-      }
+      if (UNPROVEN_STATUSES.includes(domain.status)) await this.markExpired(manager, domain, SYSTEM_ACTOR, ctx.requestId);
       domain.lastCheck = check;
       domain.lastCheckedAt = now;
       domain.updatedAt = now;
@@ -376,9 +478,40 @@ export class DomainService {
     return result ? { ok: true, ...result } : { ok: false, error: notFound() };
   }
 
+  /** Writes EXPIRED and its audit entry; the caller saves the row. */
+  private async markExpired(manager: EntityManager, domain: Domain, actor: Actor, requestId: string | null): Promise<void> {
+    const storedStatus = domain.status;
+    domain.status = DomainStatus.EXPIRED;
+    domain.nextCheckAt = null;
+    domain.updatedAt = this.clock.now();
+    await this.audit.record(manager, {
+      accountId: domain.accountId,
+      domain,
+      action: AuditAction.DOMAIN_EXPIRED,
+      actor,
+      message: `The token for ${domain.name} expired before the record was found.`,
+      previousStatus: storedStatus,
+      newStatus: DomainStatus.EXPIRED,
+      requestId,
+    });
+  }
+
+  private async releaseLease(manager: EntityManager, domain: Domain): Promise<void> {
+    domain.leaseOwner = null;
+    domain.leaseExpiresAt = null;
+    await manager.update(Domain, { id: domain.id }, { leaseOwner: null, leaseExpiresAt: null });
+  }
+
+  /** Tokens live TOKEN_TTL_DAYS; the backoff ladder is anchored at their issue. */
+  private tokenIssuedAt(domain: Domain): Date {
+    return new Date(domain.tokenExpiresAt.getTime() - this.settings.tokenTtlMs);
+  }
+
   private async revokeForNewOwner(manager: EntityManager, holder: Domain, requestId: string | null, now: Date): Promise<void> {
     holder.status = DomainStatus.REVOKED;
     holder.verifiedName = null;
+    holder.failingSince = null;
+    holder.nextCheckAt = null;
     // A fresh window, so the former owner can prove control again by republishing its record.
     holder.tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
     holder.updatedAt = now;
@@ -395,4 +528,14 @@ export class DomainService {
       requestId,
     });
   }
+}
+
+/**
+ * Old enough for cleanup: EXPIRED since its token ran out, REVOKED since it was last
+ * touched, both before `cutoff`. Cleanup expires lapsed claims first, so those count too.
+ */
+export function isStale(domain: Pick<Domain, "status" | "tokenExpiresAt" | "updatedAt">, cutoff: Date): boolean {
+  if (domain.status === DomainStatus.EXPIRED) return domain.tokenExpiresAt.getTime() <= cutoff.getTime();
+  if (domain.status === DomainStatus.REVOKED) return domain.updatedAt.getTime() <= cutoff.getTime();
+  return false;
 }

@@ -8,7 +8,12 @@ import { createApp } from "../app";
 /** The SDL of the schema the server actually serves, sorted so diffs stay readable. */
 export async function generateSchemaSdl(): Promise<string> {
   const app = await createApp(
-    loadConfig({ NODE_ENV: "test", DATABASE_URL: "sqlite::memory:", JWT_SECRET: "schema-printer-secret-not-used-for-anything" }),
+    loadConfig({
+      NODE_ENV: "test",
+      DATABASE_URL: "sqlite::memory:",
+      JWT_SECRET: "schema-printer-secret-not-used-for-anything",
+      SCHEDULER_ENABLED: "false",
+    }),
     { logger: require("pino")({ level: "silent" }) },
   );
   try {

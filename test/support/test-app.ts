@@ -35,6 +35,8 @@ export async function startTestApp(
     DNS_SERVERS: "127.0.0.1:9",
     DNS_TIMEOUT_MS: "500",
     LOG_LEVEL: "silent",
+    // Tests that want the scheduler turn it on, or drive app.scheduler.runOnce() on a manual clock.
+    SCHEDULER_ENABLED: "false",
     ...options.env,
   });
   const app = await createApp(config, { logger: pino({ level: "silent" }), ...options.overrides });
