@@ -24,7 +24,8 @@ const DUPLICATE_CODES = new Set(["ER_DUP_ENTRY", "SQLITE_CONSTRAINT_UNIQUE", "SQ
 
 function codesOf(error: unknown): string[] {
   const codes: string[] = [];
-  for (let e: any = error, depth = 0; e && depth < 4; e = e.driverError ?? e.cause, depth++) {
+  // mysql2 can reject with a plain object, which graphql-js wraps as NonErrorThrown with thrownValue.
+  for (let e: any = error, depth = 0; e && depth < 4; e = e.driverError ?? e.cause ?? e.thrownValue, depth++) {
     if (typeof e.code === "string") codes.push(e.code);
   }
   return codes;

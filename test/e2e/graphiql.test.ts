@@ -1,15 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import express from "express";
 import os from "node:os";
 import path from "node:path";
-import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { expressMiddleware } from "@as-integrations/express5";
-import express from "express";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { defaultExplorerQuery, graphiqlRouter, type GraphiQLOptions } from "../../src/graphql/graphiql";
+import { startTestApp } from "../support/test-app";
 
 interface RunningServer {
   origin: string;
@@ -18,36 +15,23 @@ interface RunningServer {
   close(): Promise<void>;
 }
 
-/**
- * Stand-in for createApp until it exists: the explorer in front of a real Apollo Server 5,
- * as the service mounts them. Swap this function for createApp and keep the rest.
- */
+/** The real service in development mode: a development secret is made and its token pre-filled. */
 async function startServer(): Promise<RunningServer> {
-  const token = "dev-token-for-graphiql-e2e";
-  const app = express();
-  const httpServer = http.createServer(app);
-  const apollo = new ApolloServer({
-    typeDefs: "type Query { hello: String }",
-    resolvers: { Query: { hello: () => "world" } },
-    csrfPrevention: true,
-    // Apollo's own landing page loads from a CDN; the explorer replaces it.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDrainHttpServer({ httpServer })],
-  });
-  await apollo.start();
-  app.use(
-    "/graphql",
-    graphiqlRouter({ endpoint: "/graphql", defaultHeaders: { Authorization: `Bearer ${token}` } }),
-    express.json(),
-    expressMiddleware(apollo),
-  );
-  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-  const { port } = httpServer.address() as AddressInfo;
-  return { origin: `http://127.0.0.1:${port}`, token, close: () => apollo.stop() };
+  const dir = await mkdtemp(path.join(os.tmpdir(), "dnsproof-graphiql-app-"));
+  const t = await startTestApp({ env: { NODE_ENV: "development", JWT_SECRET: "", DEV_SECRET_FILE: path.join(dir, "dev-secret") } });
+  return {
+    origin: t.url,
+    token: t.app.devToken!,
+    close: async () => {
+      await t.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A query the server above answers, and what its answer must contain. */
-const probeQuery = "{ hello }";
-const probeAnswer = '"hello": "world"';
+const probeQuery = "{ viewer { accountId } }";
+const probeAnswer = '"accountId": "dev-account"';
 
 const chromiumFlags = [
   "--headless",
@@ -172,10 +156,10 @@ describe("GraphiQL explorer in Chromium", () => {
 describe("GET /graphql for clients that are not browsers", () => {
   it("falls through to Apollo for Accept: application/json", async () => {
     const response = await fetch(`${server.origin}/graphql?query=${encodeURIComponent(probeQuery)}`, {
-      headers: { accept: "application/json", "apollo-require-preflight": "true" },
+      headers: { accept: "application/json", "apollo-require-preflight": "true", authorization: `Bearer ${server.token}` },
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { hello: "world" } });
+    expect(await response.json()).toEqual({ data: { viewer: { accountId: "dev-account" } } });
   });
 
   it("falls through to Apollo for curl's default Accept: */*", async () => {
@@ -190,11 +174,11 @@ describe("GET /graphql for clients that are not browsers", () => {
   it("leaves POSTs to Apollo", async () => {
     const response = await fetch(`${server.origin}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
+      headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${server.token}` },
       body: JSON.stringify({ query: probeQuery }),
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { hello: "world" } });
+    expect(await response.json()).toEqual({ data: { viewer: { accountId: "dev-account" } } });
   });
 });
 

@@ -1,0 +1,188 @@
+/**
+ * Hints name the mistake that was actually found by looking: each comes from a record seen at the
+ * record host or at a probed host where people commonly put it by accident, never from a guess.
+ */
+import { getDomain } from "tldts";
+import {
+  TXT_PREFIX,
+  VERIFICATION_LABEL,
+  expectedCnameTarget,
+  expectedTxtValue,
+  normalizeHostName,
+  verificationHost,
+} from "./records";
+import type { VerificationOutcome, VerificationRequest } from "./types";
+
+/** Values seen at one host, normalized like the record host's, across every vantage point. */
+export interface HostValues {
+  txt: string[];
+  cname: string[];
+}
+
+/** What one vantage point said about caching the record host's absence (RFC 2308). */
+export interface NegativeCachingObservation {
+  server: string;
+  /** The zone apex, from the SOA in the negative answer's authority section. */
+  zone: string;
+  /** The SOA record's own TTL, when the apex SOA could be read. */
+  soaTtl: number | null;
+  soaMinimum: number;
+  /** TTL on the negative answer: how long this server keeps (or a cache will keep) answering "no such record". */
+  secondsLeft: number;
+}
+
+export interface ProbeObservations {
+  /** Keyed by the probed host names of `planProbes`. */
+  hosts: Record<string, HostValues>;
+  negativeCaching: NegativeCachingObservation[];
+}
+
+export interface ProbePlan {
+  /** `_dnsproof-verify.<name>.<registrable domain>`: a panel that appends its zone to a full name. */
+  zoneTwice: string | null;
+  /** The claimed name itself, where the TXT record lands when the name field is left empty. */
+  domain: string;
+  /** Near misses of the `_dnsproof-verify` label. */
+  wrongPrefixes: string[];
+}
+
+const WRONG_PREFIXES = ["dnsproof-verify", "_dnsproof", "_dnsproof-verification", "_dnsproof_verify"];
+
+export function planProbes(name: string): ProbePlan {
+  const registrable = registrableDomain(name);
+  return {
+    zoneTwice: registrable ? `${verificationHost(name)}.${registrable}` : null,
+    domain: name,
+    wrongPrefixes: WRONG_PREFIXES.map((prefix) => `${prefix}.${name}`),
+  };
+}
+
+/** What to type in a DNS panel's name field for the zone of the registrable domain. */
+export function panelName(name: string): string {
+  const registrable = registrableDomain(name);
+  if (!registrable || registrable === name) return VERIFICATION_LABEL;
+  return `${VERIFICATION_LABEL}.${name.slice(0, -(registrable.length + 1))}`;
+}
+
+function registrableDomain(name: string): string | null {
+  return getDomain(name, { allowPrivateDomains: true });
+}
+
+export interface HintInput {
+  request: VerificationRequest;
+  cnameZone: string;
+  outcome: VerificationOutcome;
+  /** Values at the record host across vantage points (normalized); none of them is this claim's. */
+  atRecordHost: HostValues;
+  probes: ProbeObservations | null;
+  now: Date;
+}
+
+export function deriveHints(input: HintInput): string[] {
+  const { request } = input;
+  const host = verificationHost(request.name);
+  const cnameZone = normalizeHostName(input.cnameZone);
+  const txt = expectedTxtValue(request.token);
+  const cname = normalizeHostName(expectedCnameTarget(request.token, cnameZone));
+  const nameField = panelName(request.name);
+  const hints: string[] = [];
+
+  for (const value of input.atRecordHost.txt) {
+    if (value === txt) continue;
+    if (request.previousTokens.some((old) => value === expectedTxtValue(old) || value === old)) {
+      hints.push(
+        `The TXT record at ${host} carries a previous token of this claim (the token was regenerated since): replace ${JSON.stringify(value)} with ${txt}.`,
+      );
+    } else if (squash(value) === request.token) {
+      hints.push(`The TXT record at ${host} holds the bare token: its value must start with the prefix, ${txt}.`);
+    } else if (squash(value) === squash(txt)) {
+      hints.push(
+        `The TXT value at ${host} differs from ${txt} only in letter case, spaces or quotes; it is compared exactly, so copy it as shown.`,
+      );
+    }
+  }
+
+  for (const target of input.atRecordHost.cname) {
+    if (target === cname) continue;
+    if (request.previousTokens.some((old) => target === normalizeHostName(expectedCnameTarget(old, cnameZone)))) {
+      hints.push(
+        `The CNAME at ${host} points to a previous token of this claim (the token was regenerated since): change its target from ${target} to ${cname}.`,
+      );
+    } else if (target.startsWith(`${cname}.`)) {
+      hints.push(
+        `The CNAME at ${host} points to ${target}: your DNS panel appended ${target.slice(cname.length + 1)} to the target, so enter it with a trailing dot: ${cname}.`,
+      );
+    } else {
+      hints.push(
+        `${host} is a CNAME to ${target}, which hides any TXT record there (a CNAME excludes every other record at its name) and is not the expected target: ` +
+          `point it to ${cname}, or delete it and add the TXT record ${txt}.`,
+      );
+    }
+  }
+
+  const probes = input.probes;
+  if (!probes) return hints;
+  const plan = planProbes(request.name);
+  const relevant = (values: HostValues | undefined) =>
+    [...(values?.txt ?? []), ...(values?.cname ?? [])].filter((value) => carriesVerification(value, request, cnameZone));
+
+  if (plan.zoneTwice && relevant(probes.hosts[plan.zoneTwice]).length > 0) {
+    const appended = plan.zoneTwice.slice(host.length + 1);
+    hints.push(
+      `The record is published at ${plan.zoneTwice} because your DNS panel appends ${appended} to the name you enter: type only ${nameField} in the name field.`,
+    );
+  }
+
+  const atDomain = (probes.hosts[plan.domain]?.txt ?? []).filter((value) => carriesVerification(value, request, cnameZone));
+  if (atDomain.length > 0) {
+    hints.push(
+      `The TXT record ${JSON.stringify(atDomain[0])} is published at ${plan.domain} itself, but it belongs at ${host}: enter ${nameField} in the name field.`,
+    );
+  }
+
+  for (const wrongHost of plan.wrongPrefixes) {
+    if (relevant(probes.hosts[wrongHost]).length > 0) {
+      hints.push(`The record is published at ${wrongHost}, but it must be at ${host}: enter ${nameField} in the name field.`);
+    }
+  }
+
+  if (input.outcome === "RECORD_NOT_FOUND" && probes.negativeCaching.length > 0) {
+    hints.push(negativeCachingHint(host, probes.negativeCaching, input.now));
+  }
+  return hints;
+}
+
+/**
+ * RFC 2308 §5: resolvers keep a negative answer for min(SOA TTL, SOA MINIMUM). The retry instant
+ * uses the longest TTL any vantage point still has on its negative answer, after which none of
+ * them can repeat it.
+ */
+function negativeCachingHint(host: string, observations: NegativeCachingObservation[], now: Date): string {
+  const longest = observations.reduce((a, b) => (b.secondsLeft > a.secondsLeft ? b : a));
+  const { zone, soaTtl, soaMinimum } = longest;
+  const seconds = soaTtl === null ? soaMinimum : Math.min(soaTtl, soaMinimum);
+  const basis =
+    soaTtl === null
+      ? `the MINIMUM field ${soaMinimum} of the ${zone} SOA record`
+      : `the lesser of the ${zone} SOA record's TTL ${soaTtl} and its MINIMUM field ${soaMinimum}`;
+  const retryAt = new Date(now.getTime() + longest.secondsLeft * 1000).toISOString();
+  return (
+    `Resolvers remember that ${host} does not exist for up to ${seconds} seconds (RFC 2308: ${basis}), ` +
+    `so once it is published a retry through a caching resolver can first succeed at ${retryAt}.`
+  );
+}
+
+/** Whether a value at a probed host is plausibly someone's attempt at this claim's record. */
+function carriesVerification(value: string, request: VerificationRequest, cnameZone: string): boolean {
+  const lower = value.toLowerCase();
+  return (
+    lower.includes(TXT_PREFIX) ||
+    lower.includes(cnameZone) ||
+    [request.token, ...request.previousTokens].some((token) => lower.includes(token))
+  );
+}
+
+/** A value as it reads when case, whitespace and quotes are not counted. */
+function squash(value: string): string {
+  return value.replace(/[\s"']/g, "").toLowerCase();
+}

@@ -1,0 +1,120 @@
+/**
+ * The DNS verification engine: asks every vantage point for the claim's record and lets the
+ * pure verifier decide. All network work of one verification shares one deadline.
+ */
+import dns from "node:dns";
+import type { Clock } from "../clock";
+import { Deadline } from "./deadline";
+import { discoverNameservers } from "./nameservers";
+import { gatherProbes } from "./probes";
+import { verificationHost } from "./records";
+import { openVantagePoint, type VantagePointLookup } from "./resolver-lookup";
+import { formatDnsServer, parseDnsServer } from "./servers";
+import type { DnsAnswer, DomainVerifier, VerificationCheckData, VerificationRequest } from "./types";
+import {
+  canStillVerify,
+  classifyVantagePoint,
+  decideVerification,
+  discoveryFailure,
+  expectedRecords,
+  majorityQuorum,
+  type VantagePointKind,
+  type VantagePointObservation,
+} from "./verifier";
+import type { ProbeObservations } from "./hints";
+
+export interface DomainVerifierOptions {
+  /** Resolvers as "ip", "ip:port", "[ipv6]:port" or a bare IPv6 address (DNS_SERVERS); empty means dns.getServers(). */
+  servers: string[];
+  /** Budget for a whole verification, discovery and hint probes included (DNS_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** How many vantage points must agree (DNS_QUORUM); default a majority. In authoritative mode at most the nameserver count. */
+  quorum?: number;
+  /** "recursive" asks the resolvers; "authoritative" asks the zone's own nameservers, bypassing caches. */
+  mode: "recursive" | "authoritative";
+  /** Port the zone's nameservers are asked on in authoritative mode (DNS_AUTHORITATIVE_PORT). */
+  authoritativePort: number;
+  /** Zone of CNAME targets, e.g. verify.dnsproof.dev. */
+  cnameZone: string;
+  /** Source of checkedAt and of the instants in hints. */
+  clock: Clock;
+  /** Metrics hook: called once per vantage point per verification. */
+  onLookup?: (event: { server: string; answer: DnsAnswer; durationMs: number }) => void;
+}
+
+export type { DomainVerifier, VerificationCheckData, VerificationRequest } from "./types";
+
+export function createDomainVerifier(options: DomainVerifierOptions): DomainVerifier {
+  const specs = options.servers.length > 0 ? options.servers : dns.getServers();
+  const resolvers = specs.map((spec) => parseDnsServer(spec));
+  if (resolvers.length === 0) throw new RangeError("No DNS servers configured and the system has none: set DNS_SERVERS");
+  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
+    throw new RangeError(`DNS timeout must be a positive number of milliseconds, not ${options.timeoutMs}`);
+  }
+  if (options.quorum !== undefined) {
+    if (!Number.isInteger(options.quorum) || options.quorum < 1) throw new RangeError(`DNS quorum must be a positive integer, not ${options.quorum}`);
+    if (options.mode === "recursive" && options.quorum > resolvers.length) {
+      throw new RangeError(`DNS quorum ${options.quorum} cannot be met by ${resolvers.length} DNS servers`);
+    }
+  }
+  if (!Number.isInteger(options.authoritativePort) || options.authoritativePort < 1 || options.authoritativePort > 65535) {
+    throw new RangeError(`Not a port: ${options.authoritativePort}`);
+  }
+
+  async function verify(request: VerificationRequest): Promise<VerificationCheckData> {
+    const deadline = new Deadline(options.timeoutMs);
+    try {
+      const started = performance.now();
+      const configured = resolvers.map((server) => openVantagePoint(server, formatDnsServer(server), deadline));
+      let points: VantagePointLookup[] = configured;
+      let kind: VantagePointKind = "resolver";
+      if (options.mode === "authoritative") {
+        const discovery = await discoverNameservers(request.name, configured, options.authoritativePort);
+        if (!discovery.ok) return discoveryFailure(request, discovery.reason, options.clock.now());
+        points = discovery.nameservers.map((ns) => openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, deadline));
+        kind = "nameserver";
+      }
+      const quorum = Math.min(options.quorum ?? majorityQuorum(points.length), points.length);
+      const host = verificationHost(request.name);
+      const expected = expectedRecords(request, options.cnameZone);
+
+      // Probes start as soon as VERIFIED is out of reach, so they overlap slow vantage points.
+      let probes: Promise<ProbeObservations> | null = null;
+      const answered: DnsAnswer[] = [];
+      const observations = await Promise.all(
+        points.map(async (point): Promise<VantagePointObservation> => {
+          const [txt, cname] = await Promise.all([point.txt(host), point.cname(host)]);
+          const observation = { server: point.label, txt, cname, durationMs: Math.round(performance.now() - started) };
+          answered.push(classifyVantagePoint(observation, expected).answer);
+          if (!canStillVerify(answered, points.length - answered.length, quorum)) {
+            probes ??= gatherProbes(points, request.name, host, options.mode === "recursive", deadline);
+          }
+          return observation;
+        }),
+      );
+
+      const check = decideVerification({
+        request,
+        cnameZone: options.cnameZone,
+        quorum,
+        vantagePointKind: kind,
+        timeoutMs: options.timeoutMs,
+        observations,
+        probes: probes ? await probes : null,
+        now: options.clock.now(),
+      });
+      for (const { server, answer, durationMs } of check.servers) {
+        try {
+          options.onLookup?.({ server, answer, durationMs });
+        } catch {
+          // A failing metrics hook must not turn a finished verification into an error.
+        }
+      }
+      return check;
+    } finally {
+      deadline.finish();
+    }
+  }
+
+  return { verify };
+}

@@ -1,0 +1,22 @@
+import { formatDnsServer, parseDnsServer } from "./servers";
+
+describe("DNS server addresses", () => {
+  it.each([
+    ["127.0.0.1", { address: "127.0.0.1", port: 53, family: 4 }, "127.0.0.1:53"],
+    [" 127.0.0.1:5353 ", { address: "127.0.0.1", port: 5353, family: 4 }, "127.0.0.1:5353"],
+    ["::1", { address: "::1", port: 53, family: 6 }, "[::1]:53"],
+    ["[::1]", { address: "::1", port: 53, family: 6 }, "[::1]:53"],
+    ["[::1]:5353", { address: "::1", port: 5353, family: 6 }, "[::1]:5353"],
+  ])("reads %s", (spec, parsed, formatted) => {
+    expect(parseDnsServer(spec)).toEqual(parsed);
+    expect(formatDnsServer(parseDnsServer(spec))).toBe(formatted);
+  });
+
+  it("uses the given default port", () => {
+    expect(parseDnsServer("127.0.0.1", 5300).port).toBe(5300);
+  });
+
+  it.each(["", "localhost", "dns.example:53", "127.0.0.1:0", "127.0.0.1:70000", "[::1]:x", "1.2.3"])("rejects %j", (spec) => {
+    expect(() => parseDnsServer(spec)).toThrow(/Not a DNS server address/);
+  });
+});

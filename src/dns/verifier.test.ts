@@ -1,0 +1,283 @@
+import {
+  canStillVerify,
+  classifyVantagePoint,
+  decideOutcome,
+  decideVerification,
+  discoveryFailure,
+  expectedRecords,
+  majorityQuorum,
+  type QueryFailure,
+  type QueryResult,
+  type VantagePointObservation,
+  type VerificationInput,
+} from "./verifier";
+import type { DnsAnswer } from "./types";
+
+const TOKEN = "0123456789abcdef".repeat(4);
+const TXT = `dnsproof-verification=${TOKEN}`;
+const TARGET = `${TOKEN}.verify.dnsproof.dev`;
+const HOST = "_dnsproof-verify.api.example.com";
+const NOW = new Date("2026-11-22T10:00:00.000Z");
+const request = { name: "api.example.com", token: TOKEN, previousTokens: [] };
+const expected = expectedRecords(request, "verify.dnsproof.dev");
+
+const ok = <T>(...records: T[]): QueryResult<T> => ({ ok: true, records });
+const fail = (failure: QueryFailure, code = `E${failure}`): QueryResult<never> => ({ ok: false, failure, code });
+const nx = fail("NXDOMAIN", "ENOTFOUND");
+const nodata = fail("NODATA", "ENODATA");
+
+function point(server: string, txt: QueryResult<string[]>, cname: QueryResult<string> = nodata): VantagePointObservation {
+  return { server, txt, cname, durationMs: 12 };
+}
+const hasTxt = (server: string) => point(server, ok([TXT]));
+const missing = (server: string) => point(server, nx, nx);
+const timedOut = (server: string) => point(server, fail("TIMEOUT", "ETIMEOUT"), fail("TIMEOUT", "ETIMEOUT"));
+
+function decide(observations: VantagePointObservation[], overrides: Partial<VerificationInput> = {}) {
+  return decideVerification({
+    request,
+    cnameZone: "verify.dnsproof.dev",
+    quorum: majorityQuorum(observations.length),
+    vantagePointKind: "resolver",
+    timeoutMs: 500,
+    observations,
+    probes: null,
+    now: NOW,
+    ...overrides,
+  });
+}
+
+describe("normalization of what a vantage point returns", () => {
+  it.each([
+    ["split into chunks", [["dnsproof-verification=", TOKEN.slice(0, 30), TOKEN.slice(30)]]],
+    ["wrapped in literal quotes", [[`"${TXT}"`]]],
+    ["quoted across chunks", [['"dnsproof-', `verification=${TOKEN}"`]]],
+    ["padded with whitespace", [[`  ${TXT}\t`]]],
+    ["quoted and padded", [[` " ${TXT} " `]]],
+  ])("finds a TXT value %s", (_, records) => {
+    const result = classifyVantagePoint(point("r", ok(...records)), expected);
+    expect(result.answer).toBe("FOUND");
+    expect(result.values).toEqual([TXT]);
+  });
+
+  it("compares the token exactly", () => {
+    expect(classifyVantagePoint(point("r", ok([TXT.toUpperCase()])), expected).answer).toBe("OTHER_VALUES");
+    expect(classifyVantagePoint(point("r", ok([`${TXT}x`])), expected).answer).toBe("OTHER_VALUES");
+  });
+
+  it("only strips one pair of quotes", () => {
+    expect(classifyVantagePoint(point("r", ok([`""${TXT}""`])), expected).answer).toBe("OTHER_VALUES");
+  });
+
+  it.each([TARGET.toUpperCase(), `${TARGET}.`, ` ${TARGET.replace("verify", "VERIFY")}. `])(
+    "finds the CNAME target %s whatever its case and trailing dot",
+    (target) => {
+      const result = classifyVantagePoint(point("r", nodata, ok(target)), expected);
+      expect(result.answer).toBe("FOUND");
+      expect(result.values).toEqual([TARGET]);
+    },
+  );
+
+  it("honours a custom CNAME zone, case-insensitively", () => {
+    const custom = expectedRecords(request, "Proof.Example.NET.");
+    expect(classifyVantagePoint(point("r", nodata, ok(`${TOKEN}.proof.example.net`)), custom).answer).toBe("FOUND");
+  });
+});
+
+describe("one vantage point's answer from its TXT and CNAME lookups", () => {
+  const cases: [string, DnsAnswer, QueryResult<string[]>, QueryResult<string>][] = [
+    ["TXT found, CNAME lookup failed", "FOUND", ok([TXT]), fail("SERVFAIL")],
+    ["CNAME found, TXT lookup timed out", "FOUND", fail("TIMEOUT"), ok(TARGET)],
+    ["both lookups: no such name", "NXDOMAIN", nx, nx],
+    ["name exists without either record", "NODATA", nodata, nodata],
+    ["one lookup saw the name, the other did not", "NODATA", nx, nodata],
+    ["only other TXT values", "OTHER_VALUES", ok(["v=spf1 -all"]), nodata],
+    ["a CNAME elsewhere", "OTHER_VALUES", nodata, ok("elsewhere.example.net")],
+    ["other values, but the CNAME lookup timed out", "TIMEOUT", ok(["v=spf1 -all"]), fail("TIMEOUT")],
+    ["no such name, but the CNAME lookup was refused", "REFUSED", nx, fail("REFUSED")],
+    ["TXT SERVFAIL, CNAME no such name", "SERVFAIL", fail("SERVFAIL"), nx],
+    ["an unexpected error", "ERROR", fail("ERROR", "ECONNREFUSED"), nx],
+  ];
+  it.each(cases)("%s → %s", (_, answer, txt, cname) => {
+    expect(classifyVantagePoint(point("r", txt, cname), expected).answer).toBe(answer);
+  });
+
+  it("lists TXT values before CNAME targets, each once", () => {
+    const result = classifyVantagePoint(point("r", ok(["a"], ["a"], ["b"]), ok("Target.Example.")), expected);
+    expect(result.values).toEqual(["a", "b", "target.example"]);
+  });
+});
+
+describe("quorum", () => {
+  it("defaults to a majority", () => {
+    expect([1, 2, 3, 4, 5].map(majorityQuorum)).toEqual([1, 2, 2, 3, 3]);
+  });
+
+  it.each<[DnsAnswer[], number, string]>([
+    [["FOUND"], 1, "VERIFIED"],
+    [["NXDOMAIN"], 1, "RECORD_NOT_FOUND"],
+    [["NODATA"], 1, "RECORD_NOT_FOUND"],
+    [["OTHER_VALUES"], 1, "VALUE_MISMATCH"],
+    [["TIMEOUT"], 1, "DNS_ERROR"],
+    [["SERVFAIL"], 1, "DNS_ERROR"],
+    [["REFUSED"], 1, "DNS_ERROR"],
+    [["ERROR"], 1, "DNS_ERROR"],
+    [["FOUND", "FOUND", "TIMEOUT"], 2, "VERIFIED"],
+    [["FOUND", "FOUND", "SERVFAIL"], 2, "VERIFIED"],
+    [["NXDOMAIN", "NXDOMAIN", "TIMEOUT"], 2, "RECORD_NOT_FOUND"],
+    [["FOUND", "FOUND", "NXDOMAIN"], 2, "VERIFIED"],
+    [["FOUND", "FOUND", "NXDOMAIN"], 3, "DNS_ERROR"],
+    [["FOUND", "NXDOMAIN", "NXDOMAIN"], 2, "RECORD_NOT_FOUND"],
+    [["FOUND", "NXDOMAIN", "TIMEOUT"], 2, "DNS_ERROR"],
+    [["NXDOMAIN", "OTHER_VALUES", "FOUND"], 2, "VALUE_MISMATCH"],
+    [["NODATA", "NXDOMAIN", "FOUND"], 2, "RECORD_NOT_FOUND"],
+    [["TIMEOUT", "TIMEOUT", "FOUND"], 2, "DNS_ERROR"],
+    [["FOUND", "NXDOMAIN", "NXDOMAIN"], 1, "VERIFIED"],
+  ])("%j with quorum %i → %s", (answers, quorum, outcome) => {
+    expect(decideOutcome(answers, quorum)).toBe(outcome);
+  });
+
+  it("one silent vantage point never flips the result", () => {
+    for (const answer of ["FOUND", "NXDOMAIN", "OTHER_VALUES"] as DnsAnswer[]) {
+      const agreed = decideOutcome([answer, answer, answer], 2);
+      expect(decideOutcome([answer, answer, "TIMEOUT"], 2)).toBe(agreed);
+      expect(decideOutcome(["SERVFAIL", answer, answer], 2)).toBe(agreed);
+    }
+  });
+
+  it("knows when VERIFIED is out of reach", () => {
+    expect(canStillVerify([], 3, 2)).toBe(true);
+    expect(canStillVerify(["NXDOMAIN"], 2, 2)).toBe(true);
+    expect(canStillVerify(["NXDOMAIN", "TIMEOUT"], 1, 2)).toBe(false);
+    expect(canStillVerify(["FOUND", "NXDOMAIN"], 1, 2)).toBe(true);
+    expect(canStillVerify(["FOUND", "NXDOMAIN"], 0, 2)).toBe(false);
+  });
+});
+
+describe("decideVerification", () => {
+  it("verifies through one resolver and names the record", () => {
+    const check = decide([hasTxt("127.0.0.1:53")]);
+    expect(check).toMatchObject({ outcome: "VERIFIED", method: "TXT", checkedAt: NOW, foundValues: [TXT], hints: [] });
+    expect(check.servers).toEqual([{ server: "127.0.0.1:53", answer: "FOUND", values: [TXT], durationMs: 12 }]);
+    expect(check.message).toBe(`Verified: ${HOST} has the TXT record ${TXT}.`);
+  });
+
+  it("verifies by CNAME and says so", () => {
+    const check = decide([point("a", nodata, ok(`${TARGET}.`)), point("b", nodata, ok(TARGET)), point("c", nodata, ok(TARGET))]);
+    expect(check).toMatchObject({ outcome: "VERIFIED", method: "CNAME", foundValues: [TARGET] });
+    expect(check.message).toBe(`Verified: ${HOST} has the CNAME record to ${TARGET} on all 3 resolvers.`);
+  });
+
+  it("prefers TXT when both records match", () => {
+    expect(decide([point("a", ok([TXT]), ok(TARGET))]).method).toBe("TXT");
+  });
+
+  it("verifies 2 of 3 when one resolver times out, and says which", () => {
+    const check = decide([hasTxt("127.0.0.1:5301"), timedOut("127.0.0.1:5302"), hasTxt("127.0.0.1:5303")]);
+    expect(check.outcome).toBe("VERIFIED");
+    expect(check.servers.map((s) => s.answer)).toEqual(["FOUND", "TIMEOUT", "FOUND"]);
+    expect(check.message).toBe(
+      `Verified: 2 of 3 resolvers serve the TXT record ${TXT} at ${HOST}, and 2 are enough; 127.0.0.1:5302 did not answer within the 500 ms limit.`,
+    );
+  });
+
+  it("verifies when a lagging nameserver does not have the record yet, naming it", () => {
+    const check = decide([hasTxt("ns1 (10.0.0.1)"), hasTxt("ns2 (10.0.0.2)"), missing("ns3 (127.0.0.1:5355)")], {
+      vantagePointKind: "nameserver",
+    });
+    expect(check.outcome).toBe("VERIFIED");
+    expect(check.message).toContain("2 of 3 nameservers serve");
+    expect(check.message).toContain("ns3 (127.0.0.1:5355) does not have it yet (it may still serve an older copy of the zone)");
+  });
+
+  it("concludes nothing when all must agree and one lags", () => {
+    const check = decide([hasTxt("a"), hasTxt("b"), missing("127.0.0.1:5355")], { quorum: 3, vantagePointKind: "nameserver" });
+    expect(check.outcome).toBe("DNS_ERROR");
+    expect(check.method).toBeNull();
+    expect(check.message).toBe(
+      `Nothing was concluded about ${HOST}: 2 of 3 nameservers serve the record but 127.0.0.1:5355 does not have it yet ` +
+        `(it may still serve an older copy of the zone), and all 3 must agree; try again once every nameserver has the latest copy of the zone.`,
+    );
+  });
+
+  it("says where to publish when the record is missing everywhere", () => {
+    const check = decide([missing("a")]);
+    expect(check).toMatchObject({ outcome: "RECORD_NOT_FOUND", method: null, foundValues: [] });
+    expect(check.message).toBe(
+      `No TXT or CNAME record exists at ${HOST} yet: add a TXT record there with the value ${TXT} (or a CNAME to ${TARGET}).`,
+    );
+  });
+
+  it("reports the record as missing when most resolvers lack it, and who has it", () => {
+    const check = decide([missing("a"), missing("b"), hasTxt("c")]);
+    expect(check.outcome).toBe("RECORD_NOT_FOUND");
+    expect(check.message).toBe(
+      `2 of 3 resolvers find no TXT or CNAME record at ${HOST} (c serves it): it has not reached every resolver yet, so try again shortly.`,
+    );
+  });
+
+  it("reports the record as missing when one of three is silent", () => {
+    const check = decide([missing("a"), timedOut("b"), missing("c")]);
+    expect(check.outcome).toBe("RECORD_NOT_FOUND");
+    expect(check.message).toContain("2 of 3 resolvers find no TXT or CNAME record");
+    expect(check.message).toContain("b did not answer within the 500 ms limit");
+    expect(check.message).toContain(`add a TXT record there with the value ${TXT}`);
+  });
+
+  it("shows the wrong TXT value and the exact one to set", () => {
+    const check = decide([point("a", ok(["dnsproof-verification=oops"]), nodata)]);
+    expect(check).toMatchObject({ outcome: "VALUE_MISMATCH", method: null, foundValues: ["dnsproof-verification=oops"] });
+    expect(check.message).toBe(
+      `${HOST} has the TXT value "dnsproof-verification=oops" but not the expected value: change the TXT value to exactly ${TXT}.`,
+    );
+  });
+
+  it("shows a wrong CNAME target and the expected one", () => {
+    const check = decide([point("a", nodata, ok("Elsewhere.Example.net."))]);
+    expect(check.outcome).toBe("VALUE_MISMATCH");
+    expect(check.foundValues).toEqual(["elsewhere.example.net"]);
+    expect(check.message).toBe(
+      `${HOST} has a CNAME to elsewhere.example.net but not the expected value: point the CNAME to ${TARGET}, or replace it with a TXT record of value ${TXT}.`,
+    );
+  });
+
+  it("collects every value seen, across vantage points, in first-seen order", () => {
+    const check = decide([point("a", ok(["x"], ["y"])), point("b", ok(["y"], [`"${TXT}"`])), point("c", ok(["z"]))]);
+    expect(check.foundValues).toEqual(["x", "y", TXT, "z"]);
+  });
+
+  it("names each failure when nothing answered", () => {
+    const check = decide([
+      timedOut("127.0.0.1:1"),
+      timedOut("127.0.0.1:2"),
+      point("127.0.0.1:3", fail("REFUSED", "EREFUSED"), fail("REFUSED", "EREFUSED")),
+    ]);
+    expect(check.outcome).toBe("DNS_ERROR");
+    expect(check.message).toBe(
+      `Nothing was concluded about ${HOST}: none of the 3 resolvers gave an answer (127.0.0.1:1 and 127.0.0.1:2 did not answer within ` +
+        `the 500 ms limit and 127.0.0.1:3 refused the query), and 2 of 3 must agree; try again later.`,
+    );
+  });
+
+  it("names the error code of a resolver that could not be asked", () => {
+    const check = decide([point("127.0.0.1:9", fail("ERROR", "ECONNREFUSED"), fail("ERROR", "ECONNREFUSED"))]);
+    expect(check.message).toBe(`Nothing was concluded about ${HOST}: 127.0.0.1:9 could not be asked (ECONNREFUSED); try again later.`);
+  });
+
+  it("says SERVFAIL plainly", () => {
+    expect(decide([point("r", fail("SERVFAIL"), fail("SERVFAIL"))]).message).toContain("r answered SERVFAIL");
+  });
+
+  it("turns a discovery failure into DNS_ERROR with the reason", () => {
+    const check = discoveryFailure(request, "acme.test does not exist in DNS, so it has no nameservers to ask", NOW);
+    expect(check).toMatchObject({ outcome: "DNS_ERROR", method: null, servers: [], foundValues: [], checkedAt: NOW });
+    expect(check.message).toBe(
+      `Nothing was concluded about ${HOST}: acme.test does not exist in DNS, so it has no nameservers to ask; try again later.`,
+    );
+  });
+
+  it("gives no hints when verified, even with probes", () => {
+    const probes = { hosts: { "api.example.com": { txt: [TXT], cname: [] } }, negativeCaching: [] };
+    expect(decide([hasTxt("a")], { probes }).hints).toEqual([]);
+  });
+});

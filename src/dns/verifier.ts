@@ -1,0 +1,288 @@
+/**
+ * The verifier's decisions, without any network: what each vantage point's TXT and CNAME answers
+ * mean, whether enough of them agree, and what to tell the person who published the record.
+ */
+import {
+  expectedCnameTarget,
+  expectedTxtValue,
+  normalizeHostName,
+  normalizeTxtValue,
+  verificationHost,
+} from "./records";
+import { deriveHints, type ProbeObservations } from "./hints";
+import type {
+  DnsAnswer,
+  VantagePointResult,
+  VerificationCheckData,
+  VerificationMethod,
+  VerificationOutcome,
+  VerificationRequest,
+} from "./types";
+
+/** Why one query gave no records; c-ares error codes mapped by the network adapter. */
+export type QueryFailure = Exclude<DnsAnswer, "FOUND" | "OTHER_VALUES">;
+
+export type QueryResult<T> =
+  | { ok: true; records: T[] }
+  | { ok: false; failure: QueryFailure; /** the resolver's own error code, for messages */ code: string };
+
+/** What one vantage point answered for the record host. */
+export interface VantagePointObservation {
+  server: string;
+  /** Each TXT record as the chunks it was published in. */
+  txt: QueryResult<string[]>;
+  cname: QueryResult<string>;
+  durationMs: number;
+}
+
+export type VantagePointKind = "resolver" | "nameserver";
+
+export interface VerificationInput {
+  request: VerificationRequest;
+  cnameZone: string;
+  quorum: number;
+  vantagePointKind: VantagePointKind;
+  timeoutMs: number;
+  observations: VantagePointObservation[];
+  /** Null when none were gathered, which is the case when the record verified. */
+  probes: ProbeObservations | null;
+  now: Date;
+}
+
+interface ClassifiedPoint extends VantagePointResult {
+  txtValues: string[];
+  cnameValues: string[];
+  txtMatched: boolean;
+  cnameMatched: boolean;
+  /** The failing query's error code when the answer is inconclusive. */
+  failureCode: string | null;
+}
+
+interface Expected {
+  host: string;
+  txt: string;
+  cname: string;
+}
+
+const DEFINITE_NEGATIVE: ReadonlySet<DnsAnswer> = new Set(["NXDOMAIN", "NODATA", "OTHER_VALUES"]);
+const INCONCLUSIVE: ReadonlySet<DnsAnswer> = new Set(["TIMEOUT", "SERVFAIL", "REFUSED", "ERROR"]);
+
+export function majorityQuorum(vantagePoints: number): number {
+  return Math.floor(vantagePoints / 2) + 1;
+}
+
+export function expectedRecords(request: VerificationRequest, cnameZone: string): Expected {
+  return {
+    host: verificationHost(request.name),
+    txt: expectedTxtValue(request.token),
+    cname: normalizeHostName(expectedCnameTarget(request.token, normalizeHostName(cnameZone))),
+  };
+}
+
+/**
+ * One vantage point's answer from its TXT and CNAME lookups. Our value in either settles it
+ * (FOUND); otherwise a failed lookup leaves the point inconclusive, since the record could be
+ * behind it; only two definite lookups make it a negative.
+ */
+export function classifyVantagePoint(observation: VantagePointObservation, expected: Expected): ClassifiedPoint {
+  const txtValues = observation.txt.ok ? unique(observation.txt.records.map((chunks) => normalizeTxtValue(chunks))) : [];
+  const cnameValues = observation.cname.ok ? unique(observation.cname.records.map(normalizeHostName)) : [];
+  const txtMatched = txtValues.includes(expected.txt);
+  const cnameMatched = cnameValues.includes(expected.cname);
+  const values = unique([...txtValues, ...cnameValues]);
+  const base = { server: observation.server, values, durationMs: observation.durationMs, txtValues, cnameValues, txtMatched, cnameMatched };
+
+  if (txtMatched || cnameMatched) return { ...base, answer: "FOUND", failureCode: null };
+  for (const lookup of [observation.txt, observation.cname]) {
+    if (!lookup.ok && INCONCLUSIVE.has(lookup.failure)) return { ...base, answer: lookup.failure, failureCode: lookup.code };
+  }
+  if (values.length > 0) return { ...base, answer: "OTHER_VALUES", failureCode: null };
+  // A name cannot both exist and not exist; if either lookup saw the name, it exists.
+  const bothNxdomain = [observation.txt, observation.cname].every((lookup) => !lookup.ok && lookup.failure === "NXDOMAIN");
+  return { ...base, answer: bothNxdomain ? "NXDOMAIN" : "NODATA", failureCode: null };
+}
+
+/** The outcome once every vantage point has answered (or run out of time). */
+export function decideOutcome(answers: DnsAnswer[], quorum: number): Exclude<VerificationOutcome, "VERIFIED_BY_ANOTHER_ACCOUNT" | "TOKEN_EXPIRED"> {
+  if (answers.filter((answer) => answer === "FOUND").length >= quorum) return "VERIFIED";
+  const negatives = answers.filter((answer) => DEFINITE_NEGATIVE.has(answer));
+  if (negatives.length >= quorum) return negatives.includes("OTHER_VALUES") ? "VALUE_MISMATCH" : "RECORD_NOT_FOUND";
+  return "DNS_ERROR";
+}
+
+/** Whether the vantage points still to answer could yet make it VERIFIED; once not, hint probes can start. */
+export function canStillVerify(answered: DnsAnswer[], pending: number, quorum: number): boolean {
+  return answered.filter((answer) => answer === "FOUND").length + pending >= quorum;
+}
+
+export function decideVerification(input: VerificationInput): VerificationCheckData {
+  const expected = expectedRecords(input.request, input.cnameZone);
+  const points = input.observations.map((observation) => classifyVantagePoint(observation, expected));
+  const outcome = decideOutcome(
+    points.map((point) => point.answer),
+    input.quorum,
+  );
+  const found = points.filter((point) => point.answer === "FOUND");
+  const method: VerificationMethod | null =
+    outcome !== "VERIFIED"
+      ? null
+      : found.filter((point) => point.txtMatched).length >= found.filter((point) => point.cnameMatched).length
+        ? "TXT"
+        : "CNAME";
+
+  const hints =
+    outcome === "VERIFIED"
+      ? []
+      : deriveHints({
+          request: input.request,
+          cnameZone: input.cnameZone,
+          outcome,
+          atRecordHost: {
+            txt: unique(points.flatMap((point) => point.txtValues)),
+            cname: unique(points.flatMap((point) => point.cnameValues)),
+          },
+          probes: input.probes,
+          now: input.now,
+        });
+
+  return {
+    outcome,
+    method,
+    checkedAt: input.now,
+    message: composeMessage(outcome, method, points, expected, input),
+    foundValues: unique(points.flatMap((point) => point.values)),
+    hints,
+    servers: points.map(({ server, answer, values, durationMs }) => ({ server, answer, values, durationMs })),
+  };
+}
+
+/** When the zone's nameservers cannot be found there is nobody to ask, so nothing is concluded. */
+export function discoveryFailure(request: VerificationRequest, reason: string, now: Date): VerificationCheckData {
+  return {
+    outcome: "DNS_ERROR",
+    method: null,
+    checkedAt: now,
+    message: `Nothing was concluded about ${verificationHost(request.name)}: ${reason}; try again later.`,
+    foundValues: [],
+    hints: [],
+    servers: [],
+  };
+}
+
+function composeMessage(
+  outcome: VerificationOutcome,
+  method: VerificationMethod | null,
+  points: ClassifiedPoint[],
+  expected: Expected,
+  input: VerificationInput,
+): string {
+  const n = points.length;
+  const noun = (count: number) => (count === 1 ? input.vantagePointKind : `${input.vantagePointKind}s`);
+  const context: PhraseContext = { someFound: points.some((point) => point.answer === "FOUND"), timeoutMs: input.timeoutMs };
+  const found = points.filter((point) => point.answer === "FOUND");
+  const negatives = points.filter((point) => DEFINITE_NEGATIVE.has(point.answer));
+  const rest = (group: ClassifiedPoint[]) => describeEach(points.filter((point) => !group.includes(point)), context);
+  const toPublish = `add a TXT record there with the value ${expected.txt} (or a CNAME to ${expected.cname})`;
+
+  if (outcome === "VERIFIED") {
+    const record = method === "TXT" ? `the TXT record ${expected.txt}` : `the CNAME record to ${expected.cname}`;
+    if (found.length === n) return `Verified: ${expected.host} has ${record}${n > 1 ? ` on all ${n} ${noun(n)}` : ""}.`;
+    return (
+      `Verified: ${found.length} of ${n} ${noun(n)} serve ${record} at ${expected.host}, ` +
+      `and ${input.quorum} ${input.quorum === 1 ? "is" : "are"} enough; ${rest(found)}.`
+    );
+  }
+
+  if (outcome === "RECORD_NOT_FOUND") {
+    if (negatives.length === n) return `No TXT or CNAME record exists at ${expected.host} yet: ${toPublish}.`;
+    const advice = context.someFound ? `it has not reached every ${input.vantagePointKind} yet, so try again shortly` : toPublish;
+    return `${negatives.length} of ${n} ${noun(n)} find no TXT or CNAME record at ${expected.host} (${rest(negatives)}): ${advice}.`;
+  }
+
+  if (outcome === "VALUE_MISMATCH") {
+    const wrong = negatives.filter((point) => point.answer === "OTHER_VALUES");
+    const txtValues = unique(wrong.flatMap((point) => point.txtValues));
+    const cnameValues = unique(wrong.flatMap((point) => point.cnameValues));
+    const scope = negatives.length === n ? "" : ` (${negatives.length} of ${n} ${noun(n)}; ${rest(negatives)})`;
+    const advice =
+      cnameValues.length > 0
+        ? `point the CNAME to ${expected.cname}, or replace it with a TXT record of value ${expected.txt}`
+        : `change the TXT value to exactly ${expected.txt}`;
+    return `${expected.host} has ${describeValues(txtValues, cnameValues)} but not the expected value${scope}: ${advice}.`;
+  }
+
+  const tally =
+    found.length > 0
+      ? `${found.length} of ${n} ${noun(n)} serve the record but ${rest(found)}`
+      : negatives.length > 0
+        ? `${negatives.length} of ${n} ${noun(n)} find no matching record but ${rest(negatives)}`
+        : n === 1
+          ? describeEach(points, context)
+          : `none of the ${n} ${noun(n)} gave an answer (${describeEach(points, context)})`;
+  const agreement = n > 1 ? `, and ${input.quorum === n ? `all ${n}` : `${input.quorum} of ${n}`} must agree` : "";
+  const advice = context.someFound ? `try again once every ${input.vantagePointKind} has the latest copy of the zone` : "try again later";
+  return `Nothing was concluded about ${expected.host}: ${tally}${agreement}; ${advice}.`;
+}
+
+interface PhraseContext {
+  someFound: boolean;
+  timeoutMs: number;
+}
+
+/** How a vantage point's answer reads after its name, for one server and for several. */
+function phrase(point: ClassifiedPoint, context: PhraseContext): [one: string, many: string] {
+  const lagging = (what: string): [string, string] => [
+    `${what} (it may still serve an older copy of the zone)`,
+    `${what} (they may still serve an older copy of the zone)`,
+  ];
+  switch (point.answer) {
+    case "FOUND":
+      return ["serves it", "serve it"];
+    case "NXDOMAIN":
+    case "NODATA":
+      return context.someFound ? lagging("does not have it yet") : ["has no such record", "have no such record"];
+    case "OTHER_VALUES":
+      return context.someFound ? lagging("serves another value") : ["serves another value", "serve other values"];
+    case "TIMEOUT":
+      return Array(2).fill(`did not answer within the ${context.timeoutMs} ms limit`) as [string, string];
+    case "SERVFAIL":
+      return ["answered SERVFAIL", "answered SERVFAIL"];
+    case "REFUSED":
+      return ["refused the query", "refused the query"];
+    case "ERROR":
+      return Array(2).fill(`could not be asked (${point.failureCode ?? "unknown error"})`) as [string, string];
+  }
+}
+
+/** "a does X, b and c do Y", keeping the vantage points' order. */
+function describeEach(points: ClassifiedPoint[], context: PhraseContext): string {
+  const groups = new Map<string, { servers: string[]; many: string }>();
+  for (const point of points) {
+    const [one, many] = phrase(point, context);
+    const group = groups.get(one) ?? { servers: [], many };
+    group.servers.push(point.server);
+    groups.set(one, group);
+  }
+  return joinWords(
+    [...groups].map(([one, group]) => `${joinWords(group.servers)} ${group.servers.length === 1 ? one : group.many}`),
+  );
+}
+
+function describeValues(txtValues: string[], cnameValues: string[]): string {
+  const parts: string[] = [];
+  if (cnameValues.length > 0) parts.push(`a CNAME to ${joinWords(cnameValues)}`);
+  if (txtValues.length > 0) {
+    const shown = txtValues.slice(0, 3).map((value) => JSON.stringify(value));
+    if (txtValues.length > 3) shown.push(`${txtValues.length - 3} more`);
+    parts.push(`the TXT ${txtValues.length === 1 ? "value" : "values"} ${joinWords(shown)}`);
+  }
+  return parts.join(" and ");
+}
+
+function joinWords(words: string[]): string {
+  return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}

@@ -1,0 +1,111 @@
+import net from "node:net";
+import { DATABASE_FLAVORS, createScratchDatabase, MARIADB_SERVER_URL } from "../support/databases";
+import { TestApp, startTestApp } from "../support/test-app";
+
+describe.each(DATABASE_FLAVORS)("HTTP surface on %s", (db) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ db });
+  });
+  afterAll(async () => t?.close());
+
+  it("answers /healthz and /readyz", async () => {
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${t.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready" });
+  });
+
+  it("echoes a valid x-request-id and makes one otherwise", async () => {
+    const echoed = await t.gql(`{ viewer { accountId } }`, {}, { headers: { "x-request-id": "trace-123.abc" } });
+    expect(echoed.headers.get("x-request-id")).toBe("trace-123.abc");
+    const replaced = await t.gql(`{ viewer { accountId } }`, {}, { headers: { "x-request-id": "bad id with spaces" } });
+    expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await fetch(`${t.url}/healthz`)).headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("refuses every field without credentials, but __typename and introspection", async () => {
+    for (const query of [`{ viewer { accountId } }`, `{ domains { totalCount } }`, `mutation { claimDomain(input: { name: "x.example.com" }) { created } }`, `{ __typename viewer { accountId } }`]) {
+      const result = await t.gql(query, {}, { token: null });
+      expect(result.status).toBe(401);
+      expect(result.body.data).toBeUndefined();
+      expect(result.body.errors).toEqual([expect.objectContaining({ extensions: { code: "UNAUTHENTICATED" } })]);
+    }
+    expect((await t.gql(`{ __typename }`, {}, { token: null })).body).toEqual({ data: { __typename: "Query" } });
+    const introspection = await t.gql(`{ __schema { queryType { name } } }`, {}, { token: null });
+    expect(introspection.body.data.__schema.queryType.name).toBe("Query");
+  });
+
+  it("says why a token was refused", async () => {
+    const garbage = await t.gql(`{ viewer { accountId } }`, {}, { token: "not-a-jwt" });
+    expect(garbage.body.errors?.[0]).toMatchObject({ message: "The bearer token is not a JWT.", extensions: { code: "UNAUTHENTICATED" } });
+  });
+
+  it("answers malformed and oversized bodies in GraphQL's error shape", async () => {
+    const bad = await fetch(`${t.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    expect(bad.status).toBe(400);
+    const body = await bad.text();
+    expect(JSON.parse(body)).toEqual({ errors: [{ message: "The request body is not valid JSON.", extensions: { code: "BAD_REQUEST" } }] });
+    expect(body).not.toMatch(/at |node_modules|\/work\//);
+    const big = await fetch(`${t.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: `{ __typename }`, pad: "x".repeat(200_000) }) });
+    expect(big.status).toBe(413);
+  });
+
+  it("serves Prometheus metrics by operation, error code, DNS lookups and outcomes", async () => {
+    await t.gql(`query ListMine { domains { totalCount } }`);
+    await t.gql(`{ viewer { accountId } }`, {}, { token: null });
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    expect(text).toMatch(/dnsproof_graphql_requests_total\{operation="ListMine",type="query"\} 1/);
+    expect(text).toMatch(/dnsproof_graphql_request_duration_seconds_bucket\{le="[^"]+",operation="ListMine"\}/);
+    expect(text).toMatch(/dnsproof_graphql_errors_total\{code="UNAUTHENTICATED"\} [1-9]/);
+    expect(text).toContain("# TYPE dnsproof_dns_lookups_total counter");
+    expect(text).toContain("# TYPE dnsproof_verifications_total counter");
+  });
+});
+
+describe("database outage", () => {
+  /** A TCP relay to MariaDB that the test can cut, as a failed database host would. */
+  function startRelay(target: { host: string; port: number }) {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((client) => {
+      const upstream = net.connect(target.port, target.host);
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on("error", drop).on("close", drop);
+      upstream.on("error", drop).on("close", drop);
+    });
+    return {
+      listen: () => new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port))),
+      cut: () => new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+    };
+  }
+
+  it("answers SERVICE_UNAVAILABLE and /readyz 503 while /healthz stays 200", async () => {
+    const database = await createScratchDatabase("mariadb");
+    const server = new URL(MARIADB_SERVER_URL);
+    const relay = startRelay({ host: server.hostname, port: Number(server.port || 3306) });
+    const port = await relay.listen();
+    const viaRelay = new URL(database.url);
+    viaRelay.host = `127.0.0.1:${port}`;
+    const t = await startTestApp({ database: { url: viaRelay.toString(), drop: database.drop } });
+    try {
+      expect((await t.gql(`{ domains { totalCount } }`)).body.data.domains.totalCount).toBe(0);
+      await relay.cut();
+      const result = await t.gql(`{ domains { totalCount } }`);
+      expect(result.body.errors).toEqual([expect.objectContaining({ message: "The database cannot be reached right now; try again shortly.", extensions: { code: "SERVICE_UNAVAILABLE" } })]);
+      expect(JSON.stringify(result.body)).not.toMatch(/SELECT|ECONNREFUSED|127\.0\.0\.1|node_modules/);
+      expect((await fetch(`${t.url}/readyz`)).status).toBe(503);
+      expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    } finally {
+      await t.close();
+      await database.drop();
+    }
+  });
+});
