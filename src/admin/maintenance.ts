@@ -56,9 +56,11 @@ export class Maintenance {
       REVOKED: "revoked",
       DNS_ERROR: "dnsErrors",
     };
+    // Claims this run has checked are checked after it started: each is taken once.
+    const query = { kind: "verified" as const, checkedBefore: this.clock.now() };
     let taken = 0;
     while (taken < limit) {
-      const batch = await this.leases.take({ kind: "verified" }, Math.min(this.options.batchSize, limit - taken), this.options.leaseMs);
+      const batch = await this.leases.take(query, Math.min(this.options.batchSize, limit - taken), this.options.leaseMs);
       if (batch.domains.length === 0) break;
       taken += batch.domains.length;
       for (const result of await this.runner.run(batch, ctx.actor, ctx.requestId)) {

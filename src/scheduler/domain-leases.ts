@@ -15,8 +15,8 @@ export interface LeasedBatch {
 export type LeaseQuery =
   /** Claims whose nextCheckAt has come, earliest first: checks and expiries the scheduler owes. */
   | { kind: "due" }
-  /** Verified claims, least recently checked first (admin re-verification). */
-  | { kind: "verified" };
+  /** Verified claims not checked since `checkedBefore`, least recently checked first (admin re-verification). */
+  | { kind: "verified"; checkedBefore: Date };
 
 /**
  * Hands out batches of claims under row leases, so several instances on one database
@@ -46,7 +46,9 @@ export class DomainLeases {
       if (query.kind === "due") {
         qb.andWhere("d.nextCheckAt <= :now", { now }).orderBy("d.nextCheckAt", "ASC");
       } else {
-        qb.andWhere("d.status = :verified", { verified: DomainStatus.VERIFIED }).orderBy("d.lastCheckedAt", "ASC");
+        qb.andWhere("d.status = :verified", { verified: DomainStatus.VERIFIED })
+          .andWhere("(d.lastCheckedAt IS NULL OR d.lastCheckedAt < :checkedBefore)", { checkedBefore: query.checkedBefore })
+          .orderBy("d.lastCheckedAt", "ASC");
       }
       qb.addOrderBy("d.id", "ASC").limit(limit);
       if (this.db.kind === "mysql") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
