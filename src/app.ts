@@ -17,7 +17,7 @@ import { Database } from "./db/database";
 import { runMigrations } from "./db/migrate";
 import { Authenticator } from "./auth/authenticator";
 import { oidcServiceAccounts } from "./auth/oidc-service-accounts";
-import { DEV_SUBJECT, loadOrCreateDevSecret, mintToken } from "./auth/dev-credentials";
+import { DEV_SUBJECT, mintToken, resolveJwtSecret } from "./auth/dev-credentials";
 import { AuditLog } from "./audit/audit-log";
 import { AuditResolver } from "./audit/audit.resolver";
 import { DomainService } from "./domains/domain.service";
@@ -90,11 +90,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }
   const db = new Database(dataSource);
 
-  const devSecret =
-    !config.auth.jwtSecret && !config.auth.jwksUrl && config.env !== "production"
-      ? loadOrCreateDevSecret(config.auth.devSecretFile)
-      : null;
-  const jwtSecret = config.auth.jwtSecret ?? devSecret;
+  const resolvedSecret = resolveJwtSecret(config);
+  const devSecret = resolvedSecret?.development ? resolvedSecret.secret : null;
+  const jwtSecret = resolvedSecret?.secret ?? null;
   const authenticator = new Authenticator({ ...config.auth, jwtSecret: jwtSecret ?? undefined });
   if (config.auth.adminOidc) authenticator.use(oidcServiceAccounts(config.auth.adminOidc));
   const devToken = devSecret ? await mintToken(devSecret, DEV_SUBJECT) : null;

@@ -8,10 +8,7 @@ import { ADMIN_ROLE } from "../graphql/auth-checker";
 import { RequestContext, principalOf } from "../graphql/context";
 import { badUserInput } from "../graphql/errors";
 import { actorOf } from "../auth/principal";
-import { Maintenance, MaintenanceContext } from "./maintenance";
-
-/** One run checks at most this many; a bigger sweep is several runs (or the scheduler's job). */
-export const MAX_REVERIFY_LIMIT = 10_000;
+import { MAX_REVERIFY_LIMIT, Maintenance, MaintenanceContext } from "./maintenance";
 
 @InputType("ReverifyDomainsInput", { description: "How much to re-check in one run" })
 export class ReverifyDomainsInput {

@@ -8,6 +8,9 @@ import type { DomainService } from "../domains/domain.service";
 import type { CheckRunner, LeasedResult } from "../scheduler/check-runner";
 import type { DomainLeases } from "../scheduler/domain-leases";
 
+/** One re-verification run checks at most this many; a bigger sweep is several runs (or the scheduler's job). */
+export const MAX_REVERIFY_LIMIT = 10_000;
+
 export interface ReverifyCounts {
   checked: number;
   stillVerified: number;

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
+import type { Config } from "../config";
 
 export const DEV_SUBJECT = { sub: "dev-user", account_id: "dev-account", email: "dev@example.com" };
 
@@ -20,6 +21,16 @@ export function loadOrCreateDevSecret(file: string): string {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(file, secret + "\n", { mode: 0o600 });
   return secret;
+}
+
+/**
+ * The secret HS256 tokens are signed and checked with: JWT_SECRET, or outside production
+ * without a JWKS a development secret. Null when tokens come only from an identity provider.
+ */
+export function resolveJwtSecret(config: Config): { secret: string; development: boolean } | null {
+  if (config.auth.jwtSecret) return { secret: config.auth.jwtSecret, development: false };
+  if (config.auth.jwksUrl || config.env === "production") return null;
+  return { secret: loadOrCreateDevSecret(config.auth.devSecretFile), development: true };
 }
 
 /** An HS256 token for `claims`, valid for `ttlSeconds`. Also used by the `dnsproof token` command. */

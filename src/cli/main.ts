@@ -1,0 +1,187 @@
+import "reflect-metadata";
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+import pino from "pino";
+import { Config, ConfigError, loadConfig } from "../config";
+import { mintToken, resolveJwtSecret } from "../auth/dev-credentials";
+import { ActorType } from "../audit/audit.types";
+import { MAX_REVERIFY_LIMIT, type MaintenanceContext } from "../admin/maintenance";
+import type { App } from "../app";
+
+const USAGE = `Usage: dnsproof <command> [options]
+
+Commands:
+  migrate                    apply pending database migrations
+  reverify [--limit N]       re-check up to N verified domains now, least recently checked first (default 500)
+  cleanup                    expire stale claims; delete EXPIRED and REVOKED claims older than CLEANUP_AFTER_DAYS
+  token --sub ID [--account ID] [--email E]
+                             print a bearer JWT signed with the configured secret (valid 30 days)
+
+Options:
+  --json                     print the result as one JSON document (errors too: {"error": "..."})
+  --help                     show this help
+
+Every command reads the same environment as the server (DATABASE_URL, JWT_SECRET, ...).`;
+
+/** Thrown for mistakes in the command line itself: exit code 2, with the usage. */
+class UsageError extends Error {}
+
+interface Output {
+  /** What the command did, for people. */
+  text: string;
+  /** The same, for scripts (--json). */
+  json: unknown;
+}
+
+/** Runs one command and resolves to the process exit code: 0 done, 1 failed, 2 wrong usage. */
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
+  const json = argv.includes("--json");
+  try {
+    const { values, positionals } = parseCommandLine(argv);
+    if (values.help || positionals.length === 0) {
+      stdout.write(`${USAGE}\n`);
+      return positionals.length === 0 && !values.help ? 2 : 0;
+    }
+    const [command, ...extra] = positionals;
+    if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}".`);
+    const config = loadConfig(env);
+    const output = await run(command, values, config);
+    stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (json) stdout.write(`${JSON.stringify({ error: message })}\n`);
+    stderr.write(`dnsproof: ${message}\n`);
+    if (error instanceof UsageError) {
+      stderr.write(`\n${USAGE}\n`);
+      return 2;
+    }
+    return 1;
+  }
+}
+
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        limit: { type: "string" },
+        sub: { type: "string" },
+        account: { type: "string" },
+        email: { type: "string" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+type Values = ReturnType<typeof parseCommandLine>["values"];
+
+async function run(command: string, values: Values, config: Config): Promise<Output> {
+  const only = (command: string, allowed: (keyof Values)[]) => {
+    const stray = (["limit", "sub", "account", "email"] as const).find((option) => values[option] !== undefined && !allowed.includes(option));
+    if (stray) throw new UsageError(`"${command}" takes no --${stray}.`);
+  };
+  switch (command) {
+    case "migrate":
+      only(command, []);
+      return migrate(config);
+    case "reverify":
+      only(command, ["limit"]);
+      return reverify(config, parseLimit(values.limit));
+    case "cleanup":
+      only(command, []);
+      return cleanup(config);
+    case "token":
+      only(command, ["sub", "account", "email"]);
+      if (!values.sub) throw new UsageError('"token" needs --sub ID.');
+      return token(config, { sub: values.sub, account: values.account, email: values.email });
+    default:
+      throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 500;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REVERIFY_LIMIT) {
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_REVERIFY_LIMIT}; got "${raw}".`);
+  }
+  return limit;
+}
+
+async function migrate(config: Config): Promise<Output> {
+  // Loaded on demand, here and in withApp: `token` and `--help` answer without loading the server.
+  const { createDataSource } = await import("../db/data-source");
+  const { runMigrations } = await import("../db/migrate");
+  const dataSource = createDataSource(config.databaseUrl);
+  await dataSource.initialize();
+  try {
+    const applied = await runMigrations(dataSource);
+    return {
+      text: applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}.` : "The database is up to date; nothing to apply.",
+      json: { applied },
+    };
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** The server's composition root with the scheduler off: a command does its one job and exits. */
+async function withApp<T>(config: Config, work: (app: App, ctx: MaintenanceContext) => Promise<T>): Promise<T> {
+  const { createApp } = await import("../app");
+  // Logs go to stderr, so stdout carries only the result.
+  const logger = pino({ level: config.logLevel, base: { service: "dnsproof-cli" } }, pino.destination(2));
+  const app = await createApp({ ...config, scheduler: { ...config.scheduler, enabled: false } }, { logger });
+  try {
+    // One request id per run groups its audit entries.
+    return await work(app, { actor: { type: ActorType.ADMIN, id: "cli", email: null }, requestId: `cli-${randomUUID()}` });
+  } finally {
+    await app.close();
+  }
+}
+
+async function reverify(config: Config, limit: number): Promise<Output> {
+  const counts = await withApp(config, (app, ctx) => app.maintenance.reverify(ctx, limit));
+  return {
+    text:
+      `Checked ${counts.checked} verified domain(s): ${counts.stillVerified} still verified, ` +
+      `${counts.inGracePeriod} in the grace period, ${counts.revoked} revoked, ${counts.dnsErrors} DNS error(s).`,
+    json: counts,
+  };
+}
+
+async function cleanup(config: Config): Promise<Output> {
+  const counts = await withApp(config, (app, ctx) => app.maintenance.cleanup(ctx));
+  return { text: `Expired ${counts.expired} stale claim(s); deleted ${counts.deleted} old expired or revoked claim(s).`, json: counts };
+}
+
+async function token(config: Config, who: { sub: string; account?: string; email?: string }): Promise<Output> {
+  const resolved = resolveJwtSecret(config);
+  if (!resolved) {
+    throw new ConfigError("No JWT_SECRET is configured (tokens come from the identity provider at JWKS_URL); set JWT_SECRET to mint tokens.");
+  }
+  const ttlSeconds = 30 * 24 * 3600;
+  const claims = { sub: who.sub, ...(who.account ? { account_id: who.account } : {}), ...(who.email ? { email: who.email } : {}) };
+  const jwt = await mintToken(resolved.secret, claims, ttlSeconds, { issuer: config.auth.jwtIssuer, audience: config.auth.jwtAudience });
+  return {
+    text: jwt,
+    json: {
+      token: jwt,
+      sub: who.sub,
+      accountId: who.account ?? who.sub,
+      email: who.email ?? null,
+      expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+      developmentSecret: resolved.development,
+    },
+  };
+}

@@ -1,0 +1,138 @@
+/** The operators' command line, spawned as `npx dnsproof …` from the checkout, like cron would. */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { ManualClock } from "../../src/clock";
+import { startBind9, type Bind9Server } from "../support/bind9";
+import { ScratchDatabase, createScratchDatabase } from "../support/databases";
+import { ScriptedVerifier } from "../support/scripted-verifier";
+import { TEST_JWT_SECRET, TestApp, startTestApp } from "../support/test-app";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function dnsproof(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    // --no-install: resolve the checkout's own bin or fail; never fetch a package of that name.
+    const child = spawn("npx", ["--no-install", "dnsproof", ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("npx dnsproof", () => {
+  let database: ScratchDatabase;
+  let dns: Bind9Server;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    [database, dns] = await Promise.all([createScratchDatabase("mariadb"), startBind9({ zones: [{ name: "cli.test" }] })]);
+    env = {
+      NODE_ENV: "test",
+      DATABASE_URL: database.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      DNS_SERVERS: dns.server,
+      DNS_TIMEOUT_MS: "1000",
+      LOG_LEVEL: "warn",
+    };
+  });
+  afterAll(async () => {
+    await Promise.all([dns?.stop(), database?.drop()]);
+  });
+
+  it("migrate applies pending migrations once, and says so in JSON", async () => {
+    const first = await dnsproof(["migrate", "--json"], env);
+    expect(first).toMatchObject({ code: 0 });
+    expect(JSON.parse(first.stdout)).toEqual({ applied: ["Initial1764000000000", "Scheduling1765000000000"] });
+    const again = await dnsproof(["migrate"], env);
+    expect(again).toMatchObject({ code: 0, stdout: "The database is up to date; nothing to apply.\n" });
+  });
+
+  it("token mints a JWT the server accepts, with the configured issuer and audience", async () => {
+    const withClaims = { ...env, JWT_ISSUER: "https://issuer.example", JWT_AUDIENCE: "dnsproof-api" };
+    const [run, plain] = await Promise.all([
+      dnsproof(["token", "--sub", "ops-7", "--account", "acme", "--email", "ops7@acme.example", "--json"], withClaims),
+      dnsproof(["token", "--sub", "solo"], env),
+    ]);
+    expect(run.code).toBe(0);
+    const minted = JSON.parse(run.stdout);
+    expect(minted).toMatchObject({ sub: "ops-7", accountId: "acme", email: "ops7@acme.example", developmentSecret: false });
+    expect(plain.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+
+    const t = await startTestApp({ database, env: { JWT_ISSUER: "https://issuer.example", JWT_AUDIENCE: "dnsproof-api" } });
+    try {
+      const viewer = await t.gql(`{ viewer { accountId userId email } }`, {}, { token: minted.token });
+      expect(viewer.body.data.viewer).toEqual({ accountId: "acme", userId: "ops-7", email: "ops7@acme.example" });
+    } finally {
+      await t.close();
+    }
+  });
+
+  describe("with claims in the database", () => {
+    let t: TestApp;
+    const clock = new ManualClock("2020-01-01T00:00:00.000Z");
+    const verifier = new ScriptedVerifier(clock);
+    const claims: Record<string, { id: string; token: string; owner: string }> = {};
+    const read = (name: string) =>
+      t.gql(`query($id: ID!) { domain(id: $id) { status failingSince } auditLog(domainId: $id) { nodes { action actor { type id } requestId } } }`, { id: claims[name].id }, { token: claims[name].owner });
+
+    beforeAll(async () => {
+      t = await startTestApp({ database, overrides: { clock, verifier } });
+      for (const name of ["kept.cli.test", "vanished.cli.test", "stale.cli.test"]) {
+        const owner = await t.token(`cli-${name}`);
+        const { domain } = (await t.gql(`mutation($name: String!) { claimDomain(input: { name: $name }) { domain { id txtRecord { value } } } }`, { name }, { token: owner })).body.data.claimDomain;
+        claims[name] = { id: domain.id, token: domain.txtRecord.value.replace("dnsproof-verification=", ""), owner };
+      }
+      for (const name of ["kept.cli.test", "vanished.cli.test"]) {
+        verifier.publish(name, [claims[name].token]);
+        await t.gql(`mutation($id: ID!) { verifyDomain(input: { id: $id }) { verified } }`, { id: claims[name].id }, { token: claims[name].owner });
+      }
+      await dns.update("cli.test", [`update add _dnsproof-verify.kept.cli.test. 60 TXT "dnsproof-verification=${claims["kept.cli.test"].token}"`]);
+    });
+    afterAll(async () => t?.close());
+
+    it("reverify re-checks verified domains against DNS and audits the run as ADMIN", async () => {
+      const run = await dnsproof(["reverify", "--limit", "10", "--json"], env);
+      expect(run).toMatchObject({ code: 0 });
+      expect(JSON.parse(run.stdout)).toEqual({ checked: 2, stillVerified: 1, inGracePeriod: 1, revoked: 0, dnsErrors: 0 });
+      const vanished = (await read("vanished.cli.test")).body.data;
+      expect(vanished.domain).toMatchObject({ status: "VERIFIED", failingSince: expect.any(String) });
+      expect(vanished.auditLog.nodes[0]).toMatchObject({ action: "VERIFICATION_FAILED", actor: { type: "ADMIN", id: "cli" }, requestId: expect.stringMatching(/^cli-/) });
+      expect((await read("kept.cli.test")).body.data.domain).toEqual({ status: "VERIFIED", failingSince: null });
+    });
+
+    it("cleanup expires the stale claim and deletes it, as it lapsed more than 30 days ago", async () => {
+      const run = await dnsproof(["cleanup"], env);
+      expect(run).toMatchObject({ code: 0, stdout: "Expired 1 stale claim(s); deleted 1 old expired or revoked claim(s).\n" });
+      const stale = (await read("stale.cli.test")).body.data;
+      expect(stale.domain).toBeNull();
+      expect(stale.auditLog.nodes.map((n: any) => [n.action, n.actor.type])).toEqual([
+        ["DOMAIN_REMOVED", "ADMIN"],
+        ["DOMAIN_EXPIRED", "ADMIN"],
+        ["DOMAIN_CLAIMED", "USER"],
+      ]);
+    });
+  });
+
+  it("exits non-zero on failure: 1 when the work fails, 2 for a wrong command line", async () => {
+    const [unreachable, badConfig, unknown, badLimit] = await Promise.all([
+      dnsproof(["cleanup", "--json"], { ...env, DATABASE_URL: "mysql://root@127.0.0.1:1/nowhere" }),
+      dnsproof(["reverify"], { ...env, DNS_TIMEOUT_MS: "soon" }),
+      dnsproof(["frobnicate"], env),
+      dnsproof(["reverify", "--limit", "0"], env),
+    ]);
+    expect(unreachable.code).toBe(1);
+    expect(JSON.parse(unreachable.stdout)).toEqual({ error: expect.stringContaining("ECONNREFUSED") });
+    expect(badConfig).toMatchObject({ code: 1, stderr: expect.stringContaining("DNS_TIMEOUT_MS") });
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown command "frobnicate"') });
+    expect(badLimit).toMatchObject({ code: 2, stderr: expect.stringContaining("--limit") });
+  });
+});
