@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config";
 import { createApp } from "./app";
+import { worstCaseBatchMs } from "./scheduler/scheduler";
 
 async function main(): Promise<void> {
   let config;
@@ -30,7 +31,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => process.exit(1), 15_000).unref();
+    // Time for the scheduler's batch in hand even when DNS is down, then for the rest of the shutdown.
+    const batchMs = worstCaseBatchMs(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
+    const force = setTimeout(() => process.exit(1), batchMs + 15_000).unref();
     await app.close();
     clearTimeout(force);
     process.exit(0);

@@ -15,13 +15,14 @@ export interface SchedulerOptions {
   metrics: Metrics;
 }
 
-/**
- * Long enough for every lookup of a batch to run into its deadline one after another at
- * the given concurrency, twice over, plus time for the database: a live instance never
- * loses a lease it is still working on.
- */
+/** How long one batch can take when every lookup runs into its deadline, with a second each for the database. */
+export function worstCaseBatchMs(batchSize: number, concurrency: number, dnsTimeoutMs: number): number {
+  return Math.ceil(batchSize / concurrency) * (dnsTimeoutMs + 1000);
+}
+
+/** Twice the worst case and then some: a live instance never loses a lease it is still working on. */
 export function leaseDuration(batchSize: number, concurrency: number, dnsTimeoutMs: number): number {
-  return 2 * Math.ceil(batchSize / concurrency) * (dnsTimeoutMs + 1000) + 30_000;
+  return 2 * worstCaseBatchMs(batchSize, concurrency, dnsTimeoutMs) + 30_000;
 }
 
 /**

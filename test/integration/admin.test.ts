@@ -48,6 +48,22 @@ describe.each(DATABASE_FLAVORS)("admin operations on %s", (db) => {
       expect(anonymous.body.errors).toEqual([expect.objectContaining({ extensions: { code: "UNAUTHENTICATED" } })]);
     });
 
+    it("lists every account's domains, filtered by account, name and status", async () => {
+      const a = await claim("filter-one.example.com");
+      const b = await claim("filter-two.example.com");
+      verifier.publish(b.name, [b.dnsToken]);
+      await verify(b);
+      const accountOf = async (c: Claim) => (await t.gql(`{ viewer { accountId } }`, {}, { token: c.token })).body.data.viewer.accountId;
+      const list = async (args: string) =>
+        (await t.gql(`{ adminDomains(${args}) { totalCount nodes { name } } }`, {}, { token: admin })).body.data.adminDomains;
+      expect(await list(`accountId: "${await accountOf(a)}"`)).toEqual({ totalCount: 1, nodes: [{ name: a.name }] });
+      expect(await list(`name: "FILTER-"`)).toEqual({ totalCount: 2, nodes: [{ name: b.name }, { name: a.name }] });
+      expect(await list(`name: "filter-", status: VERIFIED`)).toEqual({ totalCount: 1, nodes: [{ name: b.name }] });
+      expect(await list(`name: "filter_"`)).toEqual({ totalCount: 0, nodes: [] });
+      // Out of the way of the re-verification test's ordering.
+      for (const c of [a, b]) await t.gql(`mutation($id: ID!) { removeDomain(input: { id: $id }) { removedDomainId } }`, { id: c.id }, { token: c.token });
+    });
+
     it("refuses a limit outside 1..10000", async () => {
       for (const limit of [0, -1, 10_001]) {
         const result = await t.gql(REVERIFY, { limit }, { token: admin });
