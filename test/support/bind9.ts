@@ -224,7 +224,7 @@ async function askIdentity(port: number): Promise<Buffer[]> {
 function udpQuery(port: number, name: string, timeoutMs: number): Promise<Buffer | null> {
   const id = randomBytes(2).readUInt16BE(0);
   const query = encodeQuery({ id, name, type: RecordType.TXT, recursionDesired: false });
-  query.writeUInt16BE(3, query.length - 2); // class CHAOS
+  query.writeUInt16BE(3, query.length - 2); // version.bind only exists in the CHAOS class
   const socket = dgram.createSocket("udp4");
   return new Promise((resolve) => {
     const done = (reply: Buffer | null) => {
