@@ -12,7 +12,7 @@ import type { DataSource } from "typeorm";
 import type { Config } from "./config";
 import { Clock, systemClock } from "./clock";
 import { createLogger } from "./logger";
-import { createDataSource } from "./db/data-source";
+import { openDataSource } from "./db/data-source";
 import { Database } from "./db/database";
 import { runMigrations } from "./db/migrate";
 import { Authenticator } from "./auth/authenticator";
@@ -80,8 +80,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
 
-  const dataSource = createDataSource(config.databaseUrl, { onQuery: overrides.onQuery });
-  await dataSource.initialize();
+  const dataSource = await openDataSource(config.databaseUrl, { onQuery: overrides.onQuery });
   try {
     await runMigrations(dataSource);
   } catch (error) {

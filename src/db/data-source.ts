@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import mysql from "mysql2/promise";
 import { DataSource, DataSourceOptions, Logger as TypeOrmLogger, LoggerOptions } from "typeorm";
 import { Domain } from "../domains/domain.entity";
 import { Account } from "../domains/account.entity";
@@ -39,7 +40,32 @@ class StatementObserver implements TypeOrmLogger {
   log(): void {}
 }
 
-export function createDataSource(databaseUrl: string, options: { onQuery?: (sql: string) => void } = {}): DataSource {
+export interface DataSourceSettings {
+  onQuery?: (sql: string) => void;
+  /** TypeORM reads MariaDB's catalog differently from MySQL's; openDataSource finds out which one it is. */
+  mysqlFlavor?: "mysql" | "mariadb";
+}
+
+/** Builds and connects the data source, asking a MySQL-protocol server whether it is MariaDB first. */
+export async function openDataSource(databaseUrl: string, settings: DataSourceSettings = {}): Promise<DataSource> {
+  const target = parseDatabaseUrl(databaseUrl);
+  const mysqlFlavor = target.kind === "mysql" ? await detectMysqlFlavor(target.url) : undefined;
+  const dataSource = createDataSource(databaseUrl, { ...settings, mysqlFlavor });
+  await dataSource.initialize();
+  return dataSource;
+}
+
+async function detectMysqlFlavor(url: string): Promise<"mysql" | "mariadb"> {
+  const connection = await mysql.createConnection({ uri: url, connectTimeout: 5000 });
+  try {
+    const [rows] = await connection.query("SELECT VERSION() AS version");
+    return /mariadb/i.test(String((rows as { version: string }[])[0]?.version)) ? "mariadb" : "mysql";
+  } finally {
+    await connection.end();
+  }
+}
+
+export function createDataSource(databaseUrl: string, options: DataSourceSettings = {}): DataSource {
   const target = parseDatabaseUrl(databaseUrl);
   const common = {
     entities,
@@ -53,7 +79,7 @@ export function createDataSource(databaseUrl: string, options: { onQuery?: (sql:
   if (target.kind === "mysql") {
     dataSourceOptions = {
       ...common,
-      type: "mysql",
+      type: options.mysqlFlavor ?? "mysql",
       url: target.url,
       timezone: "Z",
       charset: "utf8mb4_unicode_ci",
@@ -74,5 +100,5 @@ export function createDataSource(databaseUrl: string, options: { onQuery?: (sql:
 }
 
 export function databaseKind(dataSource: DataSource): DatabaseKind {
-  return dataSource.options.type === "mysql" ? "mysql" : "sqlite";
+  return dataSource.options.type === "mysql" || dataSource.options.type === "mariadb" ? "mysql" : "sqlite";
 }

@@ -3,6 +3,9 @@ import { deriveHints, panelName, planProbes, type HintInput, type ProbeObservati
 const TOKEN = "0123456789abcdef".repeat(4);
 const OLD = "fedcba9876543210".repeat(4);
 const TXT = `dnsproof-verification=${TOKEN}`;
+/** Tokens short enough to be a DNS label, so a CNAME to them can exist. */
+const SHORT = TOKEN.slice(0, 32);
+const SHORT_OLD = OLD.slice(0, 32);
 const TARGET = `${TOKEN}.verify.dnsproof.dev`;
 const HOST = "_dnsproof-verify.api.example.com";
 const NOW = new Date("2026-11-22T10:00:00.000Z");
@@ -68,8 +71,10 @@ describe("hints from the record host itself", () => {
   });
 
   it("spots a previous token in a CNAME target", () => {
-    expect(hints({ atRecordHost: { txt: [], cname: [`${OLD}.verify.dnsproof.dev`] } })).toEqual([
-      `The CNAME at ${HOST} points to a previous token of this claim (the token was regenerated since): change its target from ${OLD}.verify.dnsproof.dev to ${TARGET}.`,
+    const request = { name: "api.example.com", token: SHORT, previousTokens: [SHORT_OLD] };
+    expect(hints({ request, atRecordHost: { txt: [], cname: [`${SHORT_OLD}.verify.dnsproof.dev`] } })).toEqual([
+      `The CNAME at ${HOST} points to a previous token of this claim (the token was regenerated since): ` +
+        `point it to ${SHORT}.verify.dnsproof.dev, or delete it and add the TXT record dnsproof-verification=${SHORT}.`,
     ]);
   });
 
@@ -84,15 +89,25 @@ describe("hints from the record host itself", () => {
   });
 
   it("explains that a CNAME elsewhere hides the TXT record", () => {
+    const request = { name: "api.example.com", token: SHORT, previousTokens: [] };
+    expect(hints({ request, atRecordHost: { txt: [], cname: ["lb.example.net"] } })).toEqual([
+      `${HOST} is a CNAME to lb.example.net, which hides any TXT record there (a CNAME excludes every other record at its name) ` +
+        `and is not the expected target: point it to ${SHORT}.verify.dnsproof.dev, or delete it and add the TXT record dnsproof-verification=${SHORT}.`,
+    ]);
+  });
+
+  it("does not suggest a CNAME target that cannot exist in DNS", () => {
     expect(hints({ atRecordHost: { txt: [], cname: ["lb.example.net"] } })).toEqual([
       `${HOST} is a CNAME to lb.example.net, which hides any TXT record there (a CNAME excludes every other record at its name) ` +
-        `and is not the expected target: point it to ${TARGET}, or delete it and add the TXT record ${TXT}.`,
+        `and is not the expected target: delete it and add the TXT record ${TXT}.`,
     ]);
   });
 
   it("spots a CNAME target with the zone appended", () => {
-    expect(hints({ atRecordHost: { txt: [], cname: [`${TARGET}.example.com`] } })).toEqual([
-      `The CNAME at ${HOST} points to ${TARGET}.example.com: your DNS panel appended example.com to the target, so enter it with a trailing dot: ${TARGET}.`,
+    const request = { name: "api.example.com", token: SHORT, previousTokens: [] };
+    const target = `${SHORT}.verify.dnsproof.dev`;
+    expect(hints({ request, atRecordHost: { txt: [], cname: [`${target}.example.com`] } })).toEqual([
+      `The CNAME at ${HOST} points to ${target}.example.com: your DNS panel appended example.com to the target, so enter it with a trailing dot: ${target}.`,
     ]);
   });
 });

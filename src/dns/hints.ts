@@ -11,6 +11,7 @@ import {
   normalizeHostName,
   verificationHost,
 } from "./records";
+import { fitsInDns } from "./names";
 import type { VerificationOutcome, VerificationRequest } from "./types";
 
 /** Values seen at one host, normalized like the record host's, across every vantage point. */
@@ -85,6 +86,8 @@ export function deriveHints(input: HintInput): string[] {
   const txt = expectedTxtValue(request.token);
   const cname = normalizeHostName(expectedCnameTarget(request.token, cnameZone));
   const nameField = panelName(request.name);
+  const useTxtInstead = `delete it and add the TXT record ${txt}`;
+  const fixCname = fitsInDns(cname) ? `point it to ${cname}, or ${useTxtInstead}` : useTxtInstead;
   const hints: string[] = [];
 
   for (const value of input.atRecordHost.txt) {
@@ -106,7 +109,7 @@ export function deriveHints(input: HintInput): string[] {
     if (target === cname) continue;
     if (request.previousTokens.some((old) => target === normalizeHostName(expectedCnameTarget(old, cnameZone)))) {
       hints.push(
-        `The CNAME at ${host} points to a previous token of this claim (the token was regenerated since): change its target from ${target} to ${cname}.`,
+        `The CNAME at ${host} points to a previous token of this claim (the token was regenerated since): ${fixCname}.`,
       );
     } else if (target.startsWith(`${cname}.`)) {
       hints.push(
@@ -115,7 +118,7 @@ export function deriveHints(input: HintInput): string[] {
     } else {
       hints.push(
         `${host} is a CNAME to ${target}, which hides any TXT record there (a CNAME excludes every other record at its name) and is not the expected target: ` +
-          `point it to ${cname}, or delete it and add the TXT record ${txt}.`,
+          `${fixCname}.`,
       );
     }
   }

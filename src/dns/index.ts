@@ -42,8 +42,6 @@ export interface DomainVerifierOptions {
   onLookup?: (event: { server: string; answer: DnsAnswer; durationMs: number }) => void;
 }
 
-export type { DomainVerifier, VerificationCheckData, VerificationRequest } from "./types";
-
 export function createDomainVerifier(options: DomainVerifierOptions): DomainVerifier {
   const specs = options.servers.length > 0 ? options.servers : dns.getServers();
   const resolvers = specs.map((spec) => parseDnsServer(spec));

@@ -203,8 +203,15 @@ describe("decideVerification", () => {
   it("says where to publish when the record is missing everywhere", () => {
     const check = decide([missing("a")]);
     expect(check).toMatchObject({ outcome: "RECORD_NOT_FOUND", method: null, foundValues: [] });
+    expect(check.message).toBe(`No TXT or CNAME record exists at ${HOST} yet: add a TXT record there with the value ${TXT}.`);
+  });
+
+  it("offers the CNAME alternative only when its target can exist in DNS", () => {
+    const token = TOKEN.slice(0, 32);
+    const check = decide([missing("a")], { request: { ...request, token } });
     expect(check.message).toBe(
-      `No TXT or CNAME record exists at ${HOST} yet: add a TXT record there with the value ${TXT} (or a CNAME to ${TARGET}).`,
+      `No TXT or CNAME record exists at ${HOST} yet: add a TXT record there with the value dnsproof-verification=${token} ` +
+        `(or a CNAME to ${token}.verify.dnsproof.dev).`,
     );
   });
 
@@ -232,12 +239,17 @@ describe("decideVerification", () => {
     );
   });
 
-  it("shows a wrong CNAME target and the expected one", () => {
+  it("shows a wrong CNAME target and what to publish instead", () => {
     const check = decide([point("a", nodata, ok("Elsewhere.Example.net."))]);
     expect(check.outcome).toBe("VALUE_MISMATCH");
     expect(check.foundValues).toEqual(["elsewhere.example.net"]);
     expect(check.message).toBe(
-      `${HOST} has a CNAME to elsewhere.example.net but not the expected value: point the CNAME to ${TARGET}, or replace it with a TXT record of value ${TXT}.`,
+      `${HOST} has a CNAME to elsewhere.example.net but not the expected value: replace the CNAME with a TXT record of value ${TXT}.`,
+    );
+    const token = TOKEN.slice(0, 32);
+    expect(decide([point("a", nodata, ok("elsewhere.example.net"))], { request: { ...request, token } }).message).toBe(
+      `${HOST} has a CNAME to elsewhere.example.net but not the expected value: point the CNAME to ${token}.verify.dnsproof.dev, ` +
+        `or replace it with a TXT record of value dnsproof-verification=${token}.`,
     );
   });
 

@@ -9,6 +9,7 @@ import {
   normalizeTxtValue,
   verificationHost,
 } from "./records";
+import { fitsInDns } from "./names";
 import { deriveHints, type ProbeObservations } from "./hints";
 import type {
   DnsAnswer,
@@ -182,7 +183,8 @@ function composeMessage(
   const found = points.filter((point) => point.answer === "FOUND");
   const negatives = points.filter((point) => DEFINITE_NEGATIVE.has(point.answer));
   const rest = (group: ClassifiedPoint[]) => describeEach(points.filter((point) => !group.includes(point)), context);
-  const toPublish = `add a TXT record there with the value ${expected.txt} (or a CNAME to ${expected.cname})`;
+  const cnamePossible = fitsInDns(expected.cname);
+  const toPublish = `add a TXT record there with the value ${expected.txt}${cnamePossible ? ` (or a CNAME to ${expected.cname})` : ""}`;
 
   if (outcome === "VERIFIED") {
     const record = method === "TXT" ? `the TXT record ${expected.txt}` : `the CNAME record to ${expected.cname}`;
@@ -205,9 +207,11 @@ function composeMessage(
     const cnameValues = unique(wrong.flatMap((point) => point.cnameValues));
     const scope = negatives.length === n ? "" : ` (${negatives.length} of ${n} ${noun(n)}; ${rest(negatives)})`;
     const advice =
-      cnameValues.length > 0
-        ? `point the CNAME to ${expected.cname}, or replace it with a TXT record of value ${expected.txt}`
-        : `change the TXT value to exactly ${expected.txt}`;
+      cnameValues.length === 0
+        ? `change the TXT value to exactly ${expected.txt}`
+        : cnamePossible
+          ? `point the CNAME to ${expected.cname}, or replace it with a TXT record of value ${expected.txt}`
+          : `replace the CNAME with a TXT record of value ${expected.txt}`;
     return `${expected.host} has ${describeValues(txtValues, cnameValues)} but not the expected value${scope}: ${advice}.`;
   }
 

@@ -3,9 +3,9 @@
  * the authority section and record TTLs of a negative answer, which RFC 2308 negative caching needs.
  */
 
-export const RecordType = { A: 1, NS: 2, CNAME: 5, SOA: 6, TXT: 16, AAAA: 28 } as const;
+export const RecordType = { SOA: 6, TXT: 16 } as const;
 
-export const Rcode = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
+export const Rcode = { NOERROR: 0, NXDOMAIN: 3 } as const;
 
 export interface WireQuestion {
   name: string;

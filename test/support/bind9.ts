@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -57,12 +57,12 @@ export interface Bind9Server {
 
 const INSTALL_ADVICE = "install bind9 and bind9-dnsutils (apt-get install -y bind9 bind9-dnsutils)";
 const SEARCH_PATH = [...(process.env.PATH ?? "").split(path.delimiter), "/usr/sbin", "/usr/local/sbin"];
-const running = new Set<ChildProcess>();
-
-// A worker that dies without calling stop() must not leave servers behind.
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
+/**
+ * Runs named under a shell that stops it when our end of its stdin closes: on stop(), and also
+ * when the test process dies without calling stop() (Jest's sandboxed `process` runs no exit hooks).
+ */
+// Background jobs of a non-interactive shell read /dev/null, so the watcher reads stdin through fd 3.
+const SUPERVISOR = 'exec 3<&0; bin="$1"; shift; "$bin" "$@" & named=$!; (read -r _ <&3; kill "$named" 2>/dev/null) & wait "$named"';
 
 export async function startBind9(options: Bind9Options = {}): Promise<Bind9Server> {
   const named = options.namedPath ?? findExecutable("named");
@@ -93,24 +93,25 @@ async function launch(named: string, nsupdate: string, port: number, options: Bi
 
   const args = ["-g", "-n", "1", "-c", path.join(dir, "named.conf")];
   if (process.getuid?.() === 0) args.push("-u", "root");
-  const child = spawn(named, args, { stdio: ["ignore", "pipe", "pipe"] });
-  running.add(child);
+  const child = spawn("/bin/sh", ["-c", SUPERVISOR, "sh", named, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  // A test that forgets stop() must not keep Jest waiting; its exit still closes stdin and so stops named.
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as net.Socket | null)?.unref();
   const log: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  void exited.then(() => running.delete(child));
 
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(killer);
-    }
+    child.stdin?.end();
+    const killer = setTimeout(() => killByPidFile(dir), 5000);
+    await exited;
+    clearTimeout(killer);
     rmSync(dir, { recursive: true, force: true });
   };
 
   try {
     await waitForLine(child, log, exited, / running$/);
+    const unloaded = log.filter((line) => /not loaded due to errors/.test(line));
+    if (unloaded.length > 0) throw new Error(unloaded.join("; "));
     const answeredBy = await askIdentity(port);
     if (!options.refuseQueries && answeredBy.some((bytes) => !bytes.includes(identity))) {
       throw new PortTakenError(`another DNS server also answers on 127.0.0.1:${port}`);
@@ -223,7 +224,7 @@ async function askIdentity(port: number): Promise<Buffer[]> {
 function udpQuery(port: number, name: string, timeoutMs: number): Promise<Buffer | null> {
   const id = randomBytes(2).readUInt16BE(0);
   const query = encodeQuery({ id, name, type: RecordType.TXT, recursionDesired: false });
-  query.writeUInt16BE(3, query.length - 2); // class CHAOS
+  query.writeUInt16BE(3, query.length - 2); // version.bind only exists in the CHAOS class
   const socket = dgram.createSocket("udp4");
   return new Promise((resolve) => {
     const done = (reply: Buffer | null) => {
@@ -242,6 +243,14 @@ function udpQuery(port: number, name: string, timeoutMs: number): Promise<Buffer
     });
     socket.send(query, port, "127.0.0.1");
   });
+}
+
+function killByPidFile(dir: string): void {
+  try {
+    process.kill(Number(readFileSync(path.join(dir, "named.pid"), "utf8")), "SIGKILL");
+  } catch {
+    // already gone
+  }
 }
 
 function runNsupdate(nsupdate: string, port: number, zone: string, lines: string[]): Promise<void> {
