@@ -72,7 +72,9 @@ export class DomainService {
     const { name } = normalized;
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
-      await manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: now }).orIgnore().execute();
+      // An upsert takes the row's exclusive lock at once. INSERT IGNORE takes a shared lock on a duplicate, and the
+      // parallel first claims of one account then deadlock upgrading it for the FOR UPDATE below.
+      await manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: now }).orUpdate(["id"], ["id"]).execute();
       // The account row is the lock that serializes this account's claims, so the limit holds under concurrency.
       await this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: accountId })).getOne();
 
