@@ -121,10 +121,9 @@ function parseLimit(raw: string | undefined): number {
 
 async function migrate(config: Config): Promise<Output> {
   // Loaded on demand, here and in withApp: `token` and `--help` answer without loading the server.
-  const { createDataSource } = await import("../db/data-source");
+  const { openDataSource } = await import("../db/data-source");
   const { runMigrations } = await import("../db/migrate");
-  const dataSource = createDataSource(config.databaseUrl);
-  await dataSource.initialize();
+  const dataSource = await openDataSource(config.databaseUrl);
   try {
     const applied = await runMigrations(dataSource);
     return {

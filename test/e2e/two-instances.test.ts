@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { v7 as uuidv7 } from "uuid";
 import type { DataSource } from "typeorm";
-import { createDataSource } from "../../src/db/data-source";
+import { openDataSource } from "../../src/db/data-source";
 import { runMigrations } from "../../src/db/migrate";
 import { Domain } from "../../src/domains/domain.entity";
 import { DomainStatus } from "../../src/domains/domain-status";
@@ -120,8 +120,7 @@ describe("two instances sharing one MariaDB", () => {
       }
     }
     [database, dns] = await Promise.all([createScratchDatabase("mariadb"), startBind9({ zones: [{ name: ZONE, records }] })]);
-    dataSource = createDataSource(database.url);
-    await dataSource.initialize();
+    dataSource = await openDataSource(database.url);
     await runMigrations(dataSource);
 
     // Claims go straight into the table: thousands through GraphQL would only measure GraphQL.
