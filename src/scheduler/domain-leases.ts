@@ -38,6 +38,7 @@ export class DomainLeases {
 
   async take(query: LeaseQuery, limit: number, leaseMs: number): Promise<LeasedBatch> {
     const lease = `${this.instance}-${++this.taken}`;
+    // READ COMMITTED takes no gap locks: claims inserted meanwhile, and other instances leasing, never wait on this read.
     const domains = await this.db.transaction(async (manager) => {
       const now = this.clock.now();
       const qb = manager
@@ -63,7 +64,6 @@ export class DomainLeases {
         .execute();
       for (const row of rows) Object.assign(row, { leaseOwner: lease, leaseExpiresAt });
       return rows;
-      // READ COMMITTED: no gap locks, so claims inserted meanwhile and other instances' leases never wait on this read.
     }, "READ COMMITTED");
     return { lease, domains };
   }
