@@ -156,7 +156,7 @@ export function deriveHints(input: HintInput): string[] {
 }
 
 /**
- * RFC 2308 §5: resolvers keep a negative answer for min(SOA TTL, SOA MINIMUM). The retry instant
+ * RFC 2308 §3 and §5: resolvers keep a negative answer for min(SOA TTL, SOA MINIMUM). The retry instant
  * uses the longest TTL any vantage point still has on its negative answer, after which none of
  * them can repeat it.
  */

@@ -223,6 +223,17 @@ describe("decideVerification", () => {
     );
   });
 
+  it("matches verbs to counts and groups vantage points that say the same", () => {
+    const check = decide([hasTxt("a"), missing("b"), missing("c"), timedOut("d"), timedOut("e")], { quorum: 4 });
+    expect(check.outcome).toBe("DNS_ERROR");
+    expect(check.message).toBe(
+      `Nothing was concluded about ${HOST}: 1 of 5 resolvers serves the record but b and c do not have it yet ` +
+        `(they may still serve an older copy of the zone) and d and e did not answer within the 500 ms limit, and 4 of 5 must agree; ` +
+        `try again once every resolver has the latest copy of the zone.`,
+    );
+    expect(decide([missing("a"), hasTxt("b"), timedOut("c")], { quorum: 1 }).message).toContain("Verified: 1 of 3 resolvers serves");
+  });
+
   it("reports the record as missing when one of three is silent", () => {
     const check = decide([missing("a"), timedOut("b"), missing("c")]);
     expect(check.outcome).toBe("RECORD_NOT_FOUND");

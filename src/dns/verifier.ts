@@ -179,6 +179,7 @@ function composeMessage(
 ): string {
   const n = points.length;
   const noun = (count: number) => (count === 1 ? input.vantagePointKind : `${input.vantagePointKind}s`);
+  const verb = (count: number, one: string, many: string) => (count === 1 ? one : many);
   const context: PhraseContext = { someFound: points.some((point) => point.answer === "FOUND"), timeoutMs: input.timeoutMs };
   const found = points.filter((point) => point.answer === "FOUND");
   const negatives = points.filter((point) => DEFINITE_NEGATIVE.has(point.answer));
@@ -190,7 +191,7 @@ function composeMessage(
     const record = method === "TXT" ? `the TXT record ${expected.txt}` : `the CNAME record to ${expected.cname}`;
     if (found.length === n) return `Verified: ${expected.host} has ${record}${n > 1 ? ` on all ${n} ${noun(n)}` : ""}.`;
     return (
-      `Verified: ${found.length} of ${n} ${noun(n)} serve ${record} at ${expected.host}, ` +
+      `Verified: ${found.length} of ${n} ${noun(n)} ${verb(found.length, "serves", "serve")} ${record} at ${expected.host}, ` +
       `and ${input.quorum} ${input.quorum === 1 ? "is" : "are"} enough; ${rest(found)}.`
     );
   }
@@ -198,7 +199,8 @@ function composeMessage(
   if (outcome === "RECORD_NOT_FOUND") {
     if (negatives.length === n) return `No TXT or CNAME record exists at ${expected.host} yet: ${toPublish}.`;
     const advice = context.someFound ? `it has not reached every ${input.vantagePointKind} yet, so try again shortly` : toPublish;
-    return `${negatives.length} of ${n} ${noun(n)} find no TXT or CNAME record at ${expected.host} (${rest(negatives)}): ${advice}.`;
+    const find = verb(negatives.length, "finds", "find");
+    return `${negatives.length} of ${n} ${noun(n)} ${find} no TXT or CNAME record at ${expected.host} (${rest(negatives)}): ${advice}.`;
   }
 
   if (outcome === "VALUE_MISMATCH") {
@@ -217,9 +219,9 @@ function composeMessage(
 
   const tally =
     found.length > 0
-      ? `${found.length} of ${n} ${noun(n)} serve the record but ${rest(found)}`
+      ? `${found.length} of ${n} ${noun(n)} ${verb(found.length, "serves", "serve")} the record but ${rest(found)}`
       : negatives.length > 0
-        ? `${negatives.length} of ${n} ${noun(n)} find no matching record but ${rest(negatives)}`
+        ? `${negatives.length} of ${n} ${noun(n)} ${verb(negatives.length, "finds", "find")} no matching record but ${rest(negatives)}`
         : n === 1
           ? describeEach(points, context)
           : `none of the ${n} ${noun(n)} gave an answer (${describeEach(points, context)})`;
@@ -235,26 +237,27 @@ interface PhraseContext {
 
 /** How a vantage point's answer reads after its name, for one server and for several. */
 function phrase(point: ClassifiedPoint, context: PhraseContext): [one: string, many: string] {
-  const lagging = (what: string): [string, string] => [
-    `${what} (it may still serve an older copy of the zone)`,
-    `${what} (they may still serve an older copy of the zone)`,
+  const lagging = (one: string, many: string): [string, string] => [
+    `${one} (it may still serve an older copy of the zone)`,
+    `${many} (they may still serve an older copy of the zone)`,
   ];
+  const same = (text: string): [string, string] => [text, text];
   switch (point.answer) {
     case "FOUND":
       return ["serves it", "serve it"];
     case "NXDOMAIN":
     case "NODATA":
-      return context.someFound ? lagging("does not have it yet") : ["has no such record", "have no such record"];
+      return context.someFound ? lagging("does not have it yet", "do not have it yet") : ["has no such record", "have no such record"];
     case "OTHER_VALUES":
-      return context.someFound ? lagging("serves another value") : ["serves another value", "serve other values"];
+      return context.someFound ? lagging("serves another value", "serve other values") : ["serves another value", "serve other values"];
     case "TIMEOUT":
-      return Array(2).fill(`did not answer within the ${context.timeoutMs} ms limit`) as [string, string];
+      return same(`did not answer within the ${context.timeoutMs} ms limit`);
     case "SERVFAIL":
-      return ["answered SERVFAIL", "answered SERVFAIL"];
+      return same("answered SERVFAIL");
     case "REFUSED":
-      return ["refused the query", "refused the query"];
+      return same("refused the query");
     case "ERROR":
-      return Array(2).fill(`could not be asked (${point.failureCode ?? "unknown error"})`) as [string, string];
+      return same(`could not be asked (${point.failureCode ?? "unknown error"})`);
   }
 }
 
