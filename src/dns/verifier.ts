@@ -3,7 +3,8 @@
  * mean, whether enough of them agree, and what to tell the person who published the record.
  */
 import {
-  expectedCnameTarget,
+  acceptedCnameTargets,
+  publishableCnameTarget,
   expectedTxtValue,
   normalizeHostName,
   normalizeTxtValue,
@@ -62,7 +63,10 @@ interface ClassifiedPoint extends VantagePointResult {
 interface Expected {
   host: string;
   txt: string;
+  /** The CNAME target to advise: one that can be published. */
   cname: string;
+  /** Every CNAME target that proves the claim. */
+  cnameTargets: string[];
 }
 
 const DEFINITE_NEGATIVE: ReadonlySet<DnsAnswer> = new Set(["NXDOMAIN", "NODATA", "OTHER_VALUES"]);
@@ -76,7 +80,8 @@ export function expectedRecords(request: VerificationRequest, cnameZone: string)
   return {
     host: verificationHost(request.name),
     txt: expectedTxtValue(request.token),
-    cname: normalizeHostName(expectedCnameTarget(request.token, normalizeHostName(cnameZone))),
+    cname: normalizeHostName(publishableCnameTarget(request.token, normalizeHostName(cnameZone))),
+    cnameTargets: acceptedCnameTargets(request.token, cnameZone),
   };
 }
 
@@ -89,7 +94,7 @@ export function classifyVantagePoint(observation: VantagePointObservation, expec
   const txtValues = observation.txt.ok ? unique(observation.txt.records.map((chunks) => normalizeTxtValue(chunks))) : [];
   const cnameValues = observation.cname.ok ? unique(observation.cname.records.map(normalizeHostName)) : [];
   const txtMatched = txtValues.includes(expected.txt);
-  const cnameMatched = cnameValues.includes(expected.cname);
+  const cnameMatched = cnameValues.some((value) => expected.cnameTargets.includes(value));
   const values = unique([...txtValues, ...cnameValues]);
   const base = { server: observation.server, values, durationMs: observation.durationMs, txtValues, cnameValues, txtMatched, cnameMatched };
 
@@ -188,7 +193,8 @@ function composeMessage(
   const toPublish = `add a TXT record there with the value ${expected.txt}${cnamePossible ? ` (or a CNAME to ${expected.cname})` : ""}`;
 
   if (outcome === "VERIFIED") {
-    const record = method === "TXT" ? `the TXT record ${expected.txt}` : `the CNAME record to ${expected.cname}`;
+    const matchedCname = found.flatMap((point) => point.cnameValues).find((value) => expected.cnameTargets.includes(value));
+    const record = method === "TXT" ? `the TXT record ${expected.txt}` : `the CNAME record to ${matchedCname ?? expected.cname}`;
     if (found.length === n) return `Verified: ${expected.host} has ${record}${n > 1 ? ` on all ${n} ${noun(n)}` : ""}.`;
     return (
       `Verified: ${found.length} of ${n} ${noun(n)} ${verb(found.length, "serves", "serve")} ${record} at ${expected.host}, ` +
