@@ -102,7 +102,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ...config.dns,
       clock,
       onLookup: ({ server, answer, durationMs }) => {
-        metrics.dnsLookups.inc({ server, answer });
+        metrics.dnsLookups.inc({ server: metrics.serverLabel(server), answer });
         metrics.dnsLookupDuration.observe({ answer }, durationMs / 1000);
       },
     });

@@ -26,6 +26,7 @@ export interface Config {
     quorum?: number;
     mode: "recursive" | "authoritative";
     authoritativePort: number;
+    allowPrivateNameservers: boolean;
     cnameZone: string;
     /** Lookups in flight at once for scheduled and admin checks. */
     concurrency: number;
@@ -139,6 +140,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const quorumRaw = read("DNS_QUORUM");
   const quorum = quorumRaw === undefined ? undefined : integer("DNS_QUORUM", 1, 1, 64);
+  if (quorum !== undefined && mode === "recursive" && servers.length > 0 && quorum > servers.length) {
+    throw new ConfigError(`DNS_QUORUM=${quorum} can never be met by the ${servers.length} DNS_SERVERS configured`);
+  }
 
   const config: Config = {
     env: envName,
@@ -163,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
       quorum,
       mode,
       authoritativePort: integer("DNS_AUTHORITATIVE_PORT", 53, 1, 65535),
+      allowPrivateNameservers: boolean("DNS_AUTHORITATIVE_ALLOW_PRIVATE", false),
       cnameZone: (read("VERIFY_CNAME_ZONE") ?? DEFAULT_CNAME_ZONE).replace(/\.$/, "").toLowerCase(),
       concurrency: integer("DNS_CONCURRENCY", 10, 1, 1000),
     },

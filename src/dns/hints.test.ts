@@ -96,10 +96,11 @@ describe("hints from the record host itself", () => {
     ]);
   });
 
-  it("does not suggest a CNAME target that cannot exist in DNS", () => {
+  it("suggests the two-label CNAME target, since the contract's 64-octet label cannot exist in DNS", () => {
+    const split = `${TOKEN.slice(0, 32)}.${TOKEN.slice(32)}.verify.dnsproof.dev`;
     expect(hints({ atRecordHost: { txt: [], cname: ["lb.example.net"] } })).toEqual([
       `${HOST} is a CNAME to lb.example.net, which hides any TXT record there (a CNAME excludes every other record at its name) ` +
-        `and is not the expected target: delete it and add the TXT record ${TXT}.`,
+        `and is not the expected target: point it to ${split}, or delete it and add the TXT record ${TXT}.`,
     ]);
   });
 

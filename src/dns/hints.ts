@@ -6,7 +6,8 @@ import { getDomain } from "tldts";
 import {
   TXT_PREFIX,
   VERIFICATION_LABEL,
-  expectedCnameTarget,
+  acceptedCnameTargets,
+  publishableCnameTarget,
   expectedTxtValue,
   normalizeHostName,
   verificationHost,
@@ -84,7 +85,8 @@ export function deriveHints(input: HintInput): string[] {
   const host = verificationHost(request.name);
   const cnameZone = normalizeHostName(input.cnameZone);
   const txt = expectedTxtValue(request.token);
-  const cname = normalizeHostName(expectedCnameTarget(request.token, cnameZone));
+  const cname = normalizeHostName(publishableCnameTarget(request.token, cnameZone));
+  const accepted = acceptedCnameTargets(request.token, cnameZone);
   const nameField = panelName(request.name);
   const useTxtInstead = `delete it and add the TXT record ${txt}`;
   const fixCname = fitsInDns(cname) ? `point it to ${cname}, or ${useTxtInstead}` : useTxtInstead;
@@ -106,8 +108,8 @@ export function deriveHints(input: HintInput): string[] {
   }
 
   for (const target of input.atRecordHost.cname) {
-    if (target === cname) continue;
-    if (request.previousTokens.some((old) => target === normalizeHostName(expectedCnameTarget(old, cnameZone)))) {
+    if (accepted.includes(target)) continue;
+    if (request.previousTokens.some((old) => acceptedCnameTargets(old, cnameZone).includes(target))) {
       hints.push(
         `The CNAME at ${host} points to a previous token of this claim (the token was regenerated since): ${fixCname}.`,
       );
@@ -156,7 +158,7 @@ export function deriveHints(input: HintInput): string[] {
 }
 
 /**
- * RFC 2308 §5: resolvers keep a negative answer for min(SOA TTL, SOA MINIMUM). The retry instant
+ * RFC 2308 §3 and §5: resolvers keep a negative answer for min(SOA TTL, SOA MINIMUM). The retry instant
  * uses the longest TTL any vantage point still has on its negative answer, after which none of
  * them can repeat it.
  */

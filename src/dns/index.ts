@@ -34,6 +34,8 @@ export interface DomainVerifierOptions {
   mode: "recursive" | "authoritative";
   /** Port the zone's nameservers are asked on in authoritative mode (DNS_AUTHORITATIVE_PORT). */
   authoritativePort: number;
+  /** Ask nameservers at private, loopback or reserved addresses in authoritative mode; only for tests and closed networks. */
+  allowPrivateNameservers?: boolean;
   /** Zone of CNAME targets, e.g. verify.dnsproof.dev. */
   cnameZone: string;
   /** Source of checkedAt and of the instants in hints. */
@@ -67,7 +69,7 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
       let points: VantagePointLookup[] = configured;
       let kind: VantagePointKind = "resolver";
       if (options.mode === "authoritative") {
-        const discovery = await discoverNameservers(request.name, configured, options.authoritativePort);
+        const discovery = await discoverNameservers(request.name, configured, options.authoritativePort, options.allowPrivateNameservers);
         if (!discovery.ok) return discoveryFailure(request, discovery.reason, options.clock.now());
         points = discovery.nameservers.map((ns) => openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, deadline));
         kind = "nameserver";

@@ -2,6 +2,7 @@
  * Authoritative mode's first step: which nameservers serve the record host's zone, and where they are.
  * Asked through the configured resolvers; every resolver in parallel, the first definite answer wins.
  */
+import { BlockList } from "node:net";
 import { getDomain } from "tldts";
 import { verificationHost } from "./records";
 import type { VantagePointLookup } from "./resolver-lookup";
@@ -48,10 +49,28 @@ export function chooseZone(answers: { candidate: string; asked: Asked<string> }[
   return { reason: `no NS records were found for ${answers.map((a) => a.candidate).join(", ")}` };
 }
 
+/**
+ * Addresses a zone's owner must not be able to point dnsproof at: a claimant controls its
+ * NS records, so without this filter authoritative mode would send queries into our own network.
+ */
+const NON_PUBLIC = new BlockList();
+for (const [network, prefix] of [
+  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
+  ["192.0.0.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15], ["224.0.0.0", 4], ["240.0.0.0", 4],
+] as const) NON_PUBLIC.addSubnet(network, prefix, "ipv4");
+for (const [network, prefix] of [["::", 127], ["::ffff:0:0", 96], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8]] as const) {
+  NON_PUBLIC.addSubnet(network, prefix, "ipv6");
+}
+
+export function isPublicAddress(address: string, family: 4 | 6): boolean {
+  return !NON_PUBLIC.check(address, family === 4 ? "ipv4" : "ipv6");
+}
+
 export async function discoverNameservers(
   name: string,
   resolvers: VantagePointLookup[],
   port: number,
+  allowPrivate = false,
 ): Promise<NameserverDiscovery> {
   const candidates = zoneCandidates(name);
   const answers = await Promise.all(
@@ -71,9 +90,14 @@ export async function discoverNameservers(
     }),
   );
   const seen = new Set<string>();
-  const nameservers = perName.flat().filter((ns) => !seen.has(ns.address.address) && seen.add(ns.address.address));
-  if (nameservers.length === 0) {
+  const found = perName.flat().filter((ns) => !seen.has(ns.address.address) && seen.add(ns.address.address));
+  if (found.length === 0) {
     return { ok: false, reason: `no address was found for the nameservers of ${choice.zone} (${names.join(", ")})` };
+  }
+  const nameservers = allowPrivate ? found : found.filter((ns) => isPublicAddress(ns.address.address, ns.address.family));
+  if (nameservers.length === 0) {
+    const addresses = found.map((ns) => ns.address.address).join(", ");
+    return { ok: false, reason: `the nameservers of ${choice.zone} resolve only to private or reserved addresses (${addresses}), which are never asked` };
   }
   return { ok: true, zone: choice.zone, nameservers };
 }

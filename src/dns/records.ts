@@ -15,8 +15,28 @@ export function expectedTxtValue(token: string): string {
   return `${TXT_PREFIX}${token}`;
 }
 
+/** The contract's CNAME target, `<token>.<zone>`. */
 export function expectedCnameTarget(token: string, cnameZone: string = DEFAULT_CNAME_ZONE): string {
   return `${token}.${cnameZone}`;
+}
+
+const MAX_LABEL_OCTETS = 63;
+
+/**
+ * The CNAME target a DNS panel will actually accept. A 64-character token is one octet over
+ * the 63 a DNS label may hold, so the contract's form cannot be published; the token then
+ * goes in two labels of 32, `<first half>.<second half>.<zone>`, which is accepted as well.
+ */
+export function publishableCnameTarget(token: string, cnameZone: string = DEFAULT_CNAME_ZONE): string {
+  if (token.length <= MAX_LABEL_OCTETS) return expectedCnameTarget(token, cnameZone);
+  const half = Math.ceil(token.length / 2);
+  return `${token.slice(0, half)}.${token.slice(half)}.${cnameZone}`;
+}
+
+/** Every CNAME target that proves control for `token`: the contract's form and the publishable one. */
+export function acceptedCnameTargets(token: string, cnameZone: string = DEFAULT_CNAME_ZONE): string[] {
+  const zone = normalizeHostName(cnameZone);
+  return [...new Set([expectedCnameTarget(token, zone), publishableCnameTarget(token, zone)])];
 }
 
 /**
@@ -39,6 +59,6 @@ export function normalizeHostName(host: string): string {
 /** Whether values found at the record host include the record of the claim holding `token`. */
 export function valuesCarryToken(values: string[], token: string, cnameZone: string = DEFAULT_CNAME_ZONE): boolean {
   const txt = expectedTxtValue(token);
-  const cname = expectedCnameTarget(token, cnameZone);
-  return values.some((v) => v === txt || normalizeHostName(v) === cname);
+  const cnames = acceptedCnameTargets(token, cnameZone);
+  return values.some((v) => v === txt || cnames.includes(normalizeHostName(v)));
 }

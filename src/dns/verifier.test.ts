@@ -16,6 +16,8 @@ import type { DnsAnswer } from "./types";
 const TOKEN = "0123456789abcdef".repeat(4);
 const TXT = `dnsproof-verification=${TOKEN}`;
 const TARGET = `${TOKEN}.verify.dnsproof.dev`;
+/** The contract's target has a 64-octet label; this two-label form is what a panel accepts. */
+const SPLIT_TARGET = `${TOKEN.slice(0, 32)}.${TOKEN.slice(32)}.verify.dnsproof.dev`;
 const HOST = "_dnsproof-verify.api.example.com";
 const NOW = new Date("2026-11-22T10:00:00.000Z");
 const request = { name: "api.example.com", token: TOKEN, previousTokens: [] };
@@ -168,6 +170,12 @@ describe("decideVerification", () => {
     expect(check.message).toBe(`Verified: ${HOST} has the CNAME record to ${TARGET} on all 3 resolvers.`);
   });
 
+  it("verifies by the two-label CNAME a DNS panel accepts", () => {
+    const check = decide([point("a", nodata, ok(`${SPLIT_TARGET}.`))]);
+    expect(check).toMatchObject({ outcome: "VERIFIED", method: "CNAME", foundValues: [SPLIT_TARGET] });
+    expect(check.message).toBe(`Verified: ${HOST} has the CNAME record to ${SPLIT_TARGET}.`);
+  });
+
   it("prefers TXT when both records match", () => {
     expect(decide([point("a", ok([TXT]), ok(TARGET))]).method).toBe("TXT");
   });
@@ -203,10 +211,12 @@ describe("decideVerification", () => {
   it("says where to publish when the record is missing everywhere", () => {
     const check = decide([missing("a")]);
     expect(check).toMatchObject({ outcome: "RECORD_NOT_FOUND", method: null, foundValues: [] });
-    expect(check.message).toBe(`No TXT or CNAME record exists at ${HOST} yet: add a TXT record there with the value ${TXT}.`);
+    expect(check.message).toBe(
+      `No TXT or CNAME record exists at ${HOST} yet: add a TXT record there with the value ${TXT} (or a CNAME to ${SPLIT_TARGET}).`,
+    );
   });
 
-  it("offers the CNAME alternative only when its target can exist in DNS", () => {
+  it("offers the CNAME in the contract's form when its token fits in one label", () => {
     const token = TOKEN.slice(0, 32);
     const check = decide([missing("a")], { request: { ...request, token } });
     expect(check.message).toBe(
@@ -221,6 +231,17 @@ describe("decideVerification", () => {
     expect(check.message).toBe(
       `2 of 3 resolvers find no TXT or CNAME record at ${HOST} (c serves it): it has not reached every resolver yet, so try again shortly.`,
     );
+  });
+
+  it("matches verbs to counts and groups vantage points that say the same", () => {
+    const check = decide([hasTxt("a"), missing("b"), missing("c"), timedOut("d"), timedOut("e")], { quorum: 4 });
+    expect(check.outcome).toBe("DNS_ERROR");
+    expect(check.message).toBe(
+      `Nothing was concluded about ${HOST}: 1 of 5 resolvers serves the record but b and c do not have it yet ` +
+        `(they may still serve an older copy of the zone) and d and e did not answer within the 500 ms limit, and 4 of 5 must agree; ` +
+        `try again once every resolver has the latest copy of the zone.`,
+    );
+    expect(decide([missing("a"), hasTxt("b"), timedOut("c")], { quorum: 1 }).message).toContain("Verified: 1 of 3 resolvers serves");
   });
 
   it("reports the record as missing when one of three is silent", () => {
@@ -244,7 +265,7 @@ describe("decideVerification", () => {
     expect(check.outcome).toBe("VALUE_MISMATCH");
     expect(check.foundValues).toEqual(["elsewhere.example.net"]);
     expect(check.message).toBe(
-      `${HOST} has a CNAME to elsewhere.example.net but not the expected value: replace the CNAME with a TXT record of value ${TXT}.`,
+      `${HOST} has a CNAME to elsewhere.example.net but not the expected value: point the CNAME to ${SPLIT_TARGET}, or replace it with a TXT record of value ${TXT}.`,
     );
     const token = TOKEN.slice(0, 32);
     expect(decide([point("a", nodata, ok("elsewhere.example.net"))], { request: { ...request, token } }).message).toBe(

@@ -3,7 +3,8 @@
  * mean, whether enough of them agree, and what to tell the person who published the record.
  */
 import {
-  expectedCnameTarget,
+  acceptedCnameTargets,
+  publishableCnameTarget,
   expectedTxtValue,
   normalizeHostName,
   normalizeTxtValue,
@@ -62,7 +63,10 @@ interface ClassifiedPoint extends VantagePointResult {
 interface Expected {
   host: string;
   txt: string;
+  /** The CNAME target to advise: one that can be published. */
   cname: string;
+  /** Every CNAME target that proves the claim. */
+  cnameTargets: string[];
 }
 
 const DEFINITE_NEGATIVE: ReadonlySet<DnsAnswer> = new Set(["NXDOMAIN", "NODATA", "OTHER_VALUES"]);
@@ -76,7 +80,8 @@ export function expectedRecords(request: VerificationRequest, cnameZone: string)
   return {
     host: verificationHost(request.name),
     txt: expectedTxtValue(request.token),
-    cname: normalizeHostName(expectedCnameTarget(request.token, normalizeHostName(cnameZone))),
+    cname: normalizeHostName(publishableCnameTarget(request.token, normalizeHostName(cnameZone))),
+    cnameTargets: acceptedCnameTargets(request.token, cnameZone),
   };
 }
 
@@ -89,7 +94,7 @@ export function classifyVantagePoint(observation: VantagePointObservation, expec
   const txtValues = observation.txt.ok ? unique(observation.txt.records.map((chunks) => normalizeTxtValue(chunks))) : [];
   const cnameValues = observation.cname.ok ? unique(observation.cname.records.map(normalizeHostName)) : [];
   const txtMatched = txtValues.includes(expected.txt);
-  const cnameMatched = cnameValues.includes(expected.cname);
+  const cnameMatched = cnameValues.some((value) => expected.cnameTargets.includes(value));
   const values = unique([...txtValues, ...cnameValues]);
   const base = { server: observation.server, values, durationMs: observation.durationMs, txtValues, cnameValues, txtMatched, cnameMatched };
 
@@ -179,6 +184,7 @@ function composeMessage(
 ): string {
   const n = points.length;
   const noun = (count: number) => (count === 1 ? input.vantagePointKind : `${input.vantagePointKind}s`);
+  const verb = (count: number, one: string, many: string) => (count === 1 ? one : many);
   const context: PhraseContext = { someFound: points.some((point) => point.answer === "FOUND"), timeoutMs: input.timeoutMs };
   const found = points.filter((point) => point.answer === "FOUND");
   const negatives = points.filter((point) => DEFINITE_NEGATIVE.has(point.answer));
@@ -187,10 +193,11 @@ function composeMessage(
   const toPublish = `add a TXT record there with the value ${expected.txt}${cnamePossible ? ` (or a CNAME to ${expected.cname})` : ""}`;
 
   if (outcome === "VERIFIED") {
-    const record = method === "TXT" ? `the TXT record ${expected.txt}` : `the CNAME record to ${expected.cname}`;
+    const matchedCname = found.flatMap((point) => point.cnameValues).find((value) => expected.cnameTargets.includes(value));
+    const record = method === "TXT" ? `the TXT record ${expected.txt}` : `the CNAME record to ${matchedCname ?? expected.cname}`;
     if (found.length === n) return `Verified: ${expected.host} has ${record}${n > 1 ? ` on all ${n} ${noun(n)}` : ""}.`;
     return (
-      `Verified: ${found.length} of ${n} ${noun(n)} serve ${record} at ${expected.host}, ` +
+      `Verified: ${found.length} of ${n} ${noun(n)} ${verb(found.length, "serves", "serve")} ${record} at ${expected.host}, ` +
       `and ${input.quorum} ${input.quorum === 1 ? "is" : "are"} enough; ${rest(found)}.`
     );
   }
@@ -198,7 +205,8 @@ function composeMessage(
   if (outcome === "RECORD_NOT_FOUND") {
     if (negatives.length === n) return `No TXT or CNAME record exists at ${expected.host} yet: ${toPublish}.`;
     const advice = context.someFound ? `it has not reached every ${input.vantagePointKind} yet, so try again shortly` : toPublish;
-    return `${negatives.length} of ${n} ${noun(n)} find no TXT or CNAME record at ${expected.host} (${rest(negatives)}): ${advice}.`;
+    const find = verb(negatives.length, "finds", "find");
+    return `${negatives.length} of ${n} ${noun(n)} ${find} no TXT or CNAME record at ${expected.host} (${rest(negatives)}): ${advice}.`;
   }
 
   if (outcome === "VALUE_MISMATCH") {
@@ -217,9 +225,9 @@ function composeMessage(
 
   const tally =
     found.length > 0
-      ? `${found.length} of ${n} ${noun(n)} serve the record but ${rest(found)}`
+      ? `${found.length} of ${n} ${noun(n)} ${verb(found.length, "serves", "serve")} the record but ${rest(found)}`
       : negatives.length > 0
-        ? `${negatives.length} of ${n} ${noun(n)} find no matching record but ${rest(negatives)}`
+        ? `${negatives.length} of ${n} ${noun(n)} ${verb(negatives.length, "finds", "find")} no matching record but ${rest(negatives)}`
         : n === 1
           ? describeEach(points, context)
           : `none of the ${n} ${noun(n)} gave an answer (${describeEach(points, context)})`;
@@ -235,26 +243,27 @@ interface PhraseContext {
 
 /** How a vantage point's answer reads after its name, for one server and for several. */
 function phrase(point: ClassifiedPoint, context: PhraseContext): [one: string, many: string] {
-  const lagging = (what: string): [string, string] => [
-    `${what} (it may still serve an older copy of the zone)`,
-    `${what} (they may still serve an older copy of the zone)`,
+  const lagging = (one: string, many: string): [string, string] => [
+    `${one} (it may still serve an older copy of the zone)`,
+    `${many} (they may still serve an older copy of the zone)`,
   ];
+  const same = (text: string): [string, string] => [text, text];
   switch (point.answer) {
     case "FOUND":
       return ["serves it", "serve it"];
     case "NXDOMAIN":
     case "NODATA":
-      return context.someFound ? lagging("does not have it yet") : ["has no such record", "have no such record"];
+      return context.someFound ? lagging("does not have it yet", "do not have it yet") : ["has no such record", "have no such record"];
     case "OTHER_VALUES":
-      return context.someFound ? lagging("serves another value") : ["serves another value", "serve other values"];
+      return context.someFound ? lagging("serves another value", "serve other values") : ["serves another value", "serve other values"];
     case "TIMEOUT":
-      return Array(2).fill(`did not answer within the ${context.timeoutMs} ms limit`) as [string, string];
+      return same(`did not answer within the ${context.timeoutMs} ms limit`);
     case "SERVFAIL":
-      return ["answered SERVFAIL", "answered SERVFAIL"];
+      return same("answered SERVFAIL");
     case "REFUSED":
-      return ["refused the query", "refused the query"];
+      return same("refused the query");
     case "ERROR":
-      return Array(2).fill(`could not be asked (${point.failureCode ?? "unknown error"})`) as [string, string];
+      return same(`could not be asked (${point.failureCode ?? "unknown error"})`);
   }
 }
 

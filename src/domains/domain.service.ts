@@ -72,11 +72,7 @@ export class DomainService {
     const { name } = normalized;
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
-      // An upsert takes the row's exclusive lock at once. INSERT IGNORE takes a shared lock on a duplicate, and the
-      // parallel first claims of one account then deadlock upgrading it for the FOR UPDATE below.
-      await manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: now }).orUpdate(["id"], ["id"]).execute();
-      // The account row is the lock that serializes this account's claims, so the limit holds under concurrency.
-      await this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: accountId })).getOne();
+      await this.lockAccount(manager, accountId, now);
 
       const existing = await manager.findOneBy(Domain, { accountId, name });
       if (existing) return { ok: true, domain: existing, created: false };
@@ -422,6 +418,18 @@ export class DomainService {
     } else {
       qb.andWhere("d.status = :status", { status });
     }
+  }
+
+  /**
+   * The account row is the lock that serializes one account's claims, so the limit holds
+   * under concurrency. It is locked before any insert: INSERT IGNORE on an existing row
+   * takes a shared lock on MySQL, and two such holders upgrading to exclusive deadlock.
+   */
+  private async lockAccount(manager: EntityManager, accountId: string, now: Date): Promise<void> {
+    const lock = () => this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: accountId })).getOne();
+    if (await lock()) return;
+    await manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: now }).orIgnore().execute();
+    await lock();
   }
 
   private inScope(principal: Principal, domainId: string): boolean {

@@ -4,7 +4,8 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "dnsproof_" });
-  const knownOperations = new Set<string>();
+  const operations = boundedLabels(200);
+  const servers = boundedLabels(50);
   return {
     registry,
     graphqlRequests: new Counter({
@@ -74,14 +75,22 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
-    /** Client-chosen names become labels only while few, so a hostile client cannot explode the series count. */
+    /** Client-chosen operation names become labels only while few, so a hostile client cannot explode the series count. */
     operationLabel(name: string | null | undefined): string {
-      if (!name || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return "anonymous";
-      if (knownOperations.has(name)) return name;
-      if (knownOperations.size >= 200) return "other";
-      knownOperations.add(name);
-      return name;
+      return name && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? operations(name) : "anonymous";
     },
+    /** In authoritative mode every claimant's nameservers are vantage points; only the first few get their own series. */
+    serverLabel: (server: string) => servers(server),
+  };
+}
+
+function boundedLabels(limit: number): (value: string) => string {
+  const known = new Set<string>();
+  return (value) => {
+    if (known.has(value)) return value;
+    if (known.size >= limit) return "other";
+    known.add(value);
+    return value;
   };
 }
 

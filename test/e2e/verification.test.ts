@@ -28,7 +28,7 @@ const fresh = (label: string) => `${label}-${process.pid}-${++seq}.${ZONE}`;
 describe.each(DATABASE_FLAVORS)("verification end to end on %s", (db) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ db, env: { DNS_SERVERS: dns.server, DNS_TIMEOUT_MS: "1500" } });
+    t = await startTestApp({ db, env: { DNS_SERVERS: dns.server, DNS_TIMEOUT_MS: "1500", MAX_DOMAINS_PER_ACCOUNT: "50" } });
   });
   afterAll(async () => t?.close());
 
@@ -47,6 +47,16 @@ describe.each(DATABASE_FLAVORS)("verification end to end on %s", (db) => {
     const result = await verify(domain.id);
     expect(result).toMatchObject({ verified: true, domain: { status: "VERIFIED", lastCheck: { outcome: "VERIFIED" } }, check: { outcome: "VERIFIED", method: "TXT" } });
     expect(result.check.servers).toEqual([expect.objectContaining({ server: dns.server, answer: "FOUND" })]);
+  });
+
+  it("verifies a CNAME published in the two-label form a DNS server accepts (upper case, trailing dot)", async () => {
+    const domain = await claim(fresh("cname"));
+    const token = domain.txtRecord.value.replace("dnsproof-verification=", "");
+    expect(domain.cnameRecord.value).toBe(`${token}.verify.dnsproof.dev`);
+    const publishable = `${token.slice(0, 32)}.${token.slice(32)}.VERIFY.dnsproof.dev.`;
+    await dns.update(ZONE, [`update add ${domain.cnameRecord.host}. 60 CNAME ${publishable}`]);
+    const result = await verify(domain.id);
+    expect(result).toMatchObject({ verified: true, check: { outcome: "VERIFIED", method: "CNAME" } });
   });
 
   it("reports a wrong value with what was found, and FAILED, then verifies once the value is fixed", async () => {

@@ -111,6 +111,11 @@ describe("configuration", () => {
     expect(parseDatabaseUrl("mysql://u:p@h:3306/db")).toEqual({ kind: "mysql", url: "mysql://u:p@h:3306/db" });
   });
 
+  it("refuses a DNS_QUORUM the configured servers can never meet", () => {
+    expect(() => loadConfig({ DNS_SERVERS: "127.0.0.1:53,127.0.0.2:53", DNS_QUORUM: "3" })).toThrow(/DNS_QUORUM=3 can never be met by the 2 DNS_SERVERS/);
+    expect(loadConfig({ DNS_SERVERS: "127.0.0.1:53,127.0.0.2:53", DNS_QUORUM: "2" }).dns.quorum).toBe(2);
+  });
+
   it("accepts fractional durations", () => {
     const config = loadConfig({ TOKEN_TTL_DAYS: "0.0001", REVERIFY_GRACE_HOURS: "0.002" });
     expect(config.domains.tokenTtlMs).toBeCloseTo(8640);

@@ -41,6 +41,7 @@ describe.each(DATABASE_FLAVORS)("domain lifecycle on %s", (db) => {
     expect(domain.cnameRecord).toEqual({ type: "CNAME", host: "_dnsproof-verify.api.example.com", relativeHost: "_dnsproof-verify.api", value: `${tokenValue}.verify.dnsproof.dev` });
     expect(domain.instructions).toContain("_dnsproof-verify.api.example.com");
     expect(domain.instructions).toContain(`dnsproof-verification=${tokenValue}`);
+    expect(domain.instructions).toContain(`${tokenValue.slice(0, 32)}.${tokenValue.slice(32)}.verify.dnsproof.dev`);
     expect(new Date(domain.tokenExpiresAt).getTime() - clock.now().getTime()).toBe(30 * 24 * 3600 * 1000);
     expect(domain.createdAt).toBe(clock.now().toISOString());
   });

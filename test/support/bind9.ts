@@ -57,11 +57,12 @@ export interface Bind9Server {
 
 const INSTALL_ADVICE = "install bind9 and bind9-dnsutils (apt-get install -y bind9 bind9-dnsutils)";
 const SEARCH_PATH = [...(process.env.PATH ?? "").split(path.delimiter), "/usr/sbin", "/usr/local/sbin"];
+
 /**
  * Runs named under a shell that stops it when our end of its stdin closes: on stop(), and also
  * when the test process dies without calling stop() (Jest's sandboxed `process` runs no exit hooks).
+ * Background jobs of a non-interactive shell read /dev/null, so the watcher reads stdin through fd 3.
  */
-// Background jobs of a non-interactive shell read /dev/null, so the watcher reads stdin through fd 3.
 const SUPERVISOR = 'exec 3<&0; bin="$1"; shift; "$bin" "$@" & named=$!; (read -r _ <&3; kill "$named" 2>/dev/null) & wait "$named"';
 
 export async function startBind9(options: Bind9Options = {}): Promise<Bind9Server> {

@@ -29,9 +29,17 @@ afterAll(async () => {
 });
 
 const authoritative = (servers: string[], overrides = {}) =>
-  verifierFor(servers, { mode: "authoritative", authoritativePort: primary.port, ...overrides });
+  verifierFor(servers, { mode: "authoritative", authoritativePort: primary.port, allowPrivateNameservers: true, ...overrides });
 
 describe("authoritative mode", () => {
+  it("never asks nameservers at private or loopback addresses unless allowed", async () => {
+    const claim = newClaim();
+    await primary.update("acme.test", [`update add ${claim.host}. 60 TXT "${claim.txt}"`]);
+    const check = await authoritative([primary.server], { allowPrivateNameservers: false }).verify(claim.request);
+    expect(check).toMatchObject({ outcome: "DNS_ERROR", servers: [] });
+    expect(check.message).toContain("resolve only to private or reserved addresses (127.0.0.1)");
+  });
+
   it("asks the zone's nameserver directly and names it", async () => {
     const claim = newClaim();
     await primary.update("acme.test", [`update add ${claim.host}. 60 TXT "${claim.txt}"`]);

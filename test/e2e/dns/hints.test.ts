@@ -85,7 +85,7 @@ describe("hints on a real nameserver", () => {
     expect(check.foundValues).toEqual(["site", "web.acme.test"]);
     expect(check.hints).toEqual([
       `${claim.host} is a CNAME to web.acme.test, which hides any TXT record there (a CNAME excludes every other record at its name) ` +
-        `and is not the expected target: delete it and add the TXT record ${claim.txt}.`,
+        `and is not the expected target: point it to ${claim.publishableCname}, or delete it and add the TXT record ${claim.txt}.`,
     ]);
   });
 

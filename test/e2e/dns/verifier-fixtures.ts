@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ManualClock } from "../../../src/clock";
 import { createDomainVerifier, type DomainVerifierOptions } from "../../../src/dns";
-import { DEFAULT_CNAME_ZONE, expectedCnameTarget, expectedTxtValue, verificationHost } from "../../../src/dns/records";
+import { DEFAULT_CNAME_ZONE, expectedCnameTarget, expectedTxtValue, publishableCnameTarget, verificationHost } from "../../../src/dns/records";
 
 export const CLOCK_START = "2026-11-22T10:00:00.000Z";
 
@@ -26,6 +26,7 @@ export function newClaim(zone = "acme.test", token = newToken()) {
     host: verificationHost(name),
     txt: expectedTxtValue(token),
     cname: expectedCnameTarget(token, DEFAULT_CNAME_ZONE),
+    publishableCname: publishableCnameTarget(token, DEFAULT_CNAME_ZONE),
     request: { name, token, previousTokens: [] as string[] },
   };
 }

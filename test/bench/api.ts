@@ -1,0 +1,91 @@
+/**
+ * Prints throughput and latency figures for the API on loopback: reads, writes and
+ * verification against real bind9 vantage points. `npm run bench` (needs bind9 and, for
+ * the MariaDB rows, the local MariaDB). Figures, not assertions: speed targets live here.
+ */
+import "reflect-metadata";
+import { performance } from "node:perf_hooks";
+import { startBind9 } from "../support/bind9";
+import { DatabaseFlavor } from "../support/databases";
+import { TestApp, startTestApp } from "../support/test-app";
+
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+
+interface Figures {
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+}
+
+/** Keeps CONCURRENCY requests in flight for DURATION_MS and reports what came back. */
+async function load(run: (i: number) => Promise<boolean>, durationMs = DURATION_MS, concurrency = CONCURRENCY): Promise<Figures> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let issued = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (performance.now() - started < durationMs) {
+      const t0 = performance.now();
+      const ok = await run(issued++).catch(() => false);
+      latencies.push(performance.now() - t0);
+      if (!ok) errors++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(2));
+  return { requests: latencies.length, perSecond: Math.round(latencies.length / elapsed), p50: at(0.5), p95: at(0.95), p99: at(0.99), errors };
+}
+
+async function bench(db: DatabaseFlavor, dnsServers: string): Promise<Record<string, Figures>> {
+  const t: TestApp = await startTestApp({
+    db,
+    env: { DNS_SERVERS: dnsServers, DNS_TIMEOUT_MS: "2000", MAX_DOMAINS_PER_ACCOUNT: "100000" },
+  });
+  try {
+    const token = await t.token("bench-reader");
+    for (let i = 0; i < 50; i++) await t.gql(`mutation($n: String!) { claimDomain(input: { name: $n }) { created } }`, { n: `r${i}.acme.test` }, { token });
+    const { body } = await t.gql(`{ domains(first: 1) { nodes { id } } }`, {}, { token });
+    const verifyId = body.data.domains.nodes[0].id;
+    const writer = await t.token("bench-writer");
+    const results: Record<string, Figures> = {};
+    results["viewer"] = await load(async () => !(await t.gql(`{ viewer { accountId domainCount } }`, {}, { token })).body.errors);
+    results["domains(first: 20) + auditLog"] = await load(
+      async () => !(await t.gql(`{ domains(first: 20) { totalCount nodes { name status txtRecord { value } auditLog(first: 5) { nodes { action } } } } }`, {}, { token })).body.errors,
+    );
+    results["claimDomain"] = await load(
+      async (i) => !(await t.gql(`mutation($n: String!) { claimDomain(input: { name: $n }) { created userErrors { code } } }`, { n: `w${i}-${db}.acme.test` }, { token: writer })).body.errors,
+    );
+    results["verifyDomain (3 bind9 vantage points)"] = await load(
+      async () => (await t.gql(`mutation($id: ID!) { verifyDomain(input: { id: $id }) { check { outcome } } }`, { id: verifyId }, { token })).body.data?.verifyDomain.check.outcome === "RECORD_NOT_FOUND",
+    );
+    return results;
+  } finally {
+    await t.close();
+  }
+}
+
+async function main() {
+  const servers = await Promise.all([0, 1, 2].map(() => startBind9({ zones: [{ name: "acme.test" }] })));
+  try {
+    const dnsServers = servers.map((s) => s.server).join(",");
+    console.log(`dnsproof API benchmark: ${CONCURRENCY} requests in flight, ${DURATION_MS / 1000} s per row, loopback only\n`);
+    for (const db of (process.env.BENCH_DATABASES ?? "sqlite,mariadb").split(",") as DatabaseFlavor[]) {
+      const rows = await bench(db, dnsServers);
+      console.log(`${db}`);
+      console.table(rows);
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
