@@ -154,7 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     graphql: {
       introspection: boolean("GRAPHQL_INTROSPECTION", envName !== "production"),
       maxDepth: integer("GRAPHQL_MAX_DEPTH", 12, 2, 100),
-      maxComplexity: integer("GRAPHQL_MAX_COMPLEXITY", 500_000, 1),
+      maxComplexity: integer("GRAPHQL_MAX_COMPLEXITY", 250_000, 1),
       maxBatchOperations: integer("GRAPHQL_MAX_BATCH_OPERATIONS", 10, 1, 1000),
       maxBodyBytes: integer("GRAPHQL_MAX_BODY_BYTES", 100 * 1024, 1024, 64 * 1024 * 1024),
     },

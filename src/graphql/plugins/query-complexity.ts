@@ -1,16 +1,20 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import { DocumentNode, Kind, getVariableValues } from "graphql";
-import { ComplexityEstimator, getComplexity, simpleEstimator } from "graphql-query-complexity";
+import { DocumentNode, Kind, getNamedType, getVariableValues, isLeafType } from "graphql";
+import { ComplexityEstimator, getComplexity } from "graphql-query-complexity";
 import type { RequestContext } from "../context";
 import { queryTooComplex } from "../errors";
 
 /**
- * A connection (a field with a `first` argument) costs `first` times what is asked of each
- * item: `domains(first: 100) { nodes { auditLog(first: 100) { nodes { id } } } }` costs about 100 × 100.
+ * The cost counts objects, not columns: a scalar is free (it comes with its row), every object
+ * costs 1 plus what is selected in it, and a connection (a field with a `first` argument)
+ * costs `first` times what is selected for each item. So
+ * `domains(first: 100) { nodes { auditLog(first: 100) { nodes { id } } } }` costs about 100 × 100,
+ * and the cost tracks how many objects the response can hold.
  */
-const connectionEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-  if (!field.args.some((arg) => arg.name === "first") || typeof args.first !== "number") return undefined;
-  return 1 + Math.max(0, args.first) * childComplexity;
+const objectCountEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (isLeafType(getNamedType(field.type))) return 0;
+  const first = field.args.some((arg) => arg.name === "first") && typeof args.first === "number" ? Math.max(0, args.first) : 1;
+  return 1 + first * childComplexity;
 };
 
 /**
@@ -31,7 +35,7 @@ export function queryComplexityPlugin(maxComplexity: number): ApolloServerPlugin
           const query: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] };
           let complexity: number;
           try {
-            complexity = getComplexity({ schema, query, variables: variables.coerced, estimators: [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })] });
+            complexity = getComplexity({ schema, query, variables: variables.coerced, estimators: [objectCountEstimator] });
           } catch {
             // The only failure left is the library's own cap on the fields it walks (fragments spread over and over).
             throw queryTooComplex(null, maxComplexity);
