@@ -12,6 +12,7 @@ import type { ActionContext } from "../domains/domain.service";
 import type { Authentication } from "../auth/authenticator";
 import { Principal, actorOf } from "../auth/principal";
 import { forbidden } from "../graphql/errors";
+import { toGlobalId } from "../graphql/global-id";
 import { Connection, PageArgs, toConnection } from "../graphql/connection";
 import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
 
@@ -163,7 +164,8 @@ export class ApiKeyService {
         email: null,
         isAdmin: this.actsAsAdmin(apiKey),
         via: "api-key",
-        apiKeyId: apiKey.id,
+        // The id clients know the key by, so an audit entry's actor can be looked up with node(id:).
+        apiKeyId: toGlobalId("ApiKey", apiKey.id),
         scopedDomainId: apiKey.domainId,
       },
     };

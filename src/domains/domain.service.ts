@@ -17,6 +17,7 @@ import { valuesCarryToken, verificationHost } from "../dns/records";
 import { Principal, actorOf } from "../auth/principal";
 import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
 import { Connection, PageArgs, toConnection } from "../graphql/connection";
+import { forbidden } from "../graphql/errors";
 
 export interface DomainSettings {
   maxPerAccount: number;
@@ -57,6 +58,7 @@ export class DomainService {
   ) {}
 
   async claim(ctx: ActionContext, rawName: string): Promise<ClaimResult> {
+    if (ctx.principal.scopedDomainId) throw forbidden("This API key is scoped to one domain; claiming others needs the account's own credentials.");
     const normalized = normalizeDomainName(rawName);
     if (!normalized.ok) {
       return { ok: false, error: userError(UserErrorCode[normalized.code], normalized.message, ["input", "name"]) };
