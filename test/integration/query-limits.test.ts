@@ -60,7 +60,7 @@ describe.each(DATABASE_FLAVORS)("hostile queries on %s", (db) => {
   it("refuses many aliases of a large page as one large query", async () => {
     const aliases = Array.from({ length: 30 }, (_, i) => `d${i}: domains(first: 100) { nodes { auditLog(first: 100) { nodes { id } } } }`).join(" ");
     const refused = await measured(() => t.gql(`{ ${aliases} }`));
-    expect(refused.body.errors[0].extensions.code).toBe("QUERY_TOO_COMPLEX");
+    expect(refused.body.errors![0].extensions!.code).toBe("QUERY_TOO_COMPLEX");
     expect(refused.statements).toBe(0);
   });
 
@@ -75,7 +75,7 @@ describe.each(DATABASE_FLAVORS)("hostile queries on %s", (db) => {
     const viaFragments = `query { domains { ...D } }
       fragment D on DomainConnection { nodes { auditLog { ...A } } }
       fragment A on AuditEntryConnection { nodes { domain { auditLog(first: 1) { nodes { domain { auditLog(first: 1) { nodes { domain { auditLog(first: 1) { nodes { id } } } } } } } } } } }`;
-    expect((await t.gql(viaFragments)).body.errors[0].extensions.code).toBe("QUERY_TOO_DEEP");
+    expect((await t.gql(viaFragments)).body.errors![0].extensions!.code).toBe("QUERY_TOO_DEEP");
   });
 
   it.each([
@@ -89,7 +89,7 @@ describe.each(DATABASE_FLAVORS)("hostile queries on %s", (db) => {
     const started = Date.now();
     const refused = await measured(() => t.gql(`${operation("F0")} ${fragments}`, {}, { token }));
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(refused.body.errors[0].extensions.code).toBe("QUERY_TOO_COMPLEX");
+    expect(refused.body.errors![0].extensions!.code).toBe("QUERY_TOO_COMPLEX");
     expect(refused.statements).toBe(0);
   });
 
@@ -126,7 +126,7 @@ describe.each(DATABASE_FLAVORS)("hostile queries on %s", (db) => {
     const introspection = await t.gql(getIntrospectionQuery());
     expect(introspection.body.errors).toBeUndefined();
     const typo = await t.gql(`{ domian { id } }`);
-    expect(typo.body.errors[0].message).toMatch(/Did you mean "domain"/);
+    expect(typo.body.errors![0].message).toMatch(/Did you mean "domain"/);
   });
 });
 
@@ -138,13 +138,13 @@ describe("in production", () => {
     try {
       const introspection = await t.gql(getIntrospectionQuery(), {}, { token: null });
       expect(introspection.status).toBe(400);
-      expect(introspection.body.errors[0].extensions).toEqual({ code: "INTROSPECTION_DISABLED" });
+      expect(introspection.body.errors![0].extensions).toEqual({ code: "INTROSPECTION_DISABLED" });
       const typed = await t.gql(`{ __type(name: "Domain") { name } }`);
-      expect(typed.body.errors[0].extensions.code).toBe("INTROSPECTION_DISABLED");
+      expect(typed.body.errors![0].extensions!.code).toBe("INTROSPECTION_DISABLED");
       const typo = await t.gql(`{ domian { id } viewer { acountId } }`);
       expect(typo.status).toBe(400);
-      for (const error of typo.body.errors) {
-        expect(error.extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+      for (const error of typo.body.errors!) {
+        expect(error.extensions!.code).toBe("GRAPHQL_VALIDATION_FAILED");
         expect(error.message).not.toMatch(/Did you mean|"domain"|accountId/);
       }
     } finally {
@@ -169,9 +169,9 @@ describe("limits are settings", () => {
     const t = await startTestApp({ env: { GRAPHQL_MAX_DEPTH: "3", GRAPHQL_MAX_COMPLEXITY: "50", GRAPHQL_MAX_BATCH_OPERATIONS: "2", GRAPHQL_MAX_BODY_BYTES: "2048" } });
     try {
       expect((await t.gql(`{ viewer { accountId } }`)).body.errors).toBeUndefined();
-      expect((await t.gql(`{ domains { nodes { txtRecord { host } } } }`)).body.errors[0].extensions.code).toBe("QUERY_TOO_DEEP");
-      expect((await t.gql(`{ domains(first: 60) { nodes { id } } }`)).body.errors[0].extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", complexity: 61, maxComplexity: 50 });
-      expect((await t.post(Array(3).fill({ query: "{ __typename }" }))).body.errors[0].extensions.code).toBe("TOO_MANY_OPERATIONS");
+      expect((await t.gql(`{ domains { nodes { txtRecord { host } } } }`)).body.errors![0].extensions!.code).toBe("QUERY_TOO_DEEP");
+      expect((await t.gql(`{ domains(first: 60) { nodes { id } } }`)).body.errors![0].extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", complexity: 61, maxComplexity: 50 });
+      expect((await t.post(Array(3).fill({ query: "{ __typename }" }))).body.errors![0].extensions!.code).toBe("TOO_MANY_OPERATIONS");
       expect((await t.post({ query: "{ __typename }", variables: { x: "y".repeat(3000) } })).status).toBe(413);
     } finally {
       await t.close();
