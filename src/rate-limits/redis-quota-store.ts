@@ -57,7 +57,9 @@ export class RedisQuotaStore extends QuotaStore {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // quit() waits for a connection that may never come back; a Redis that is away is simply let go.
+    if (this.redis.status === "ready") await this.redis.quit();
+    else this.redis.disconnect();
   }
 
   private redisKey(key: string): string {
