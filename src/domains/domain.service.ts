@@ -65,9 +65,13 @@ export class DomainService {
     }
     const { accountId } = ctx.principal;
     const { name } = normalized;
+    // In a transaction of its own: INSERT IGNORE of an existing row holds a shared lock, and two
+    // claims upgrading theirs to the lock below at once deadlock (MariaDB, a burst of first claims).
+    await this.db.transaction((manager) =>
+      manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: this.clock.now() }).orIgnore().execute(),
+    );
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
-      await manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: now }).orIgnore().execute();
       // The account row is the lock that serializes this account's claims, so the limit holds under concurrency.
       await this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: accountId })).getOne();
 
