@@ -9,7 +9,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: "BAD_USER_INPUT",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
-  // Refusals of hostile requests, each decided before anything executes.
+  // Refusals of hostile requests, each decided before anything executes. Validation (depth,
+  // introspection) and the body parser (413) set their own HTTP status.
   QUERY_TOO_DEEP: "QUERY_TOO_DEEP",
   QUERY_TOO_COMPLEX: "QUERY_TOO_COMPLEX",
   TOO_MANY_OPERATIONS: "TOO_MANY_OPERATIONS",
@@ -22,11 +23,8 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
-  QUERY_TOO_DEEP: 400,
   QUERY_TOO_COMPLEX: 400,
   TOO_MANY_OPERATIONS: 400,
-  PAYLOAD_TOO_LARGE: 413,
-  INTROSPECTION_DISABLED: 400,
 };
 
 function apiError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}, headers?: HeaderMap): GraphQLError {
