@@ -30,11 +30,19 @@ import { DomainLeases } from "./scheduler/domain-leases";
 import { CheckRunner } from "./scheduler/check-runner";
 import { Scheduler, leaseDuration } from "./scheduler/scheduler";
 import { NodeResolver, coreNodeFetchers } from "./graphql/node.resolver";
+import { ApiKeyService } from "./apikeys/api-key.service";
+import { ApiKeyResolver } from "./apikeys/api-key.resolver";
+import { apiKeyStrategy } from "./apikeys/api-key.strategy";
+import { createRateLimiting } from "./rate-limits";
+import { depthLimitRule } from "./graphql/depth-limit";
+import { queryComplexityPlugin } from "./graphql/plugins/query-complexity";
+import { ErrorCode, httpErrorBody } from "./graphql/errors";
+import { batchLimit } from "./http/batch-limit";
 import { buildApiSchema } from "./graphql/schema";
 import { createFormatError } from "./graphql/format-error";
 import { requestLifecyclePlugin } from "./graphql/plugins/request-lifecycle";
 import { graphiqlRouter } from "./graphql/graphiql";
-import type { RequestContext } from "./graphql/context";
+import { RequestContext, principalOf } from "./graphql/context";
 import { createDomainVerifier } from "./dns";
 import type { DomainVerifier } from "./dns/types";
 import { createMetrics, Metrics } from "./http/metrics";
@@ -57,6 +65,7 @@ export interface App {
   metrics: Metrics;
   schema: GraphQLSchema;
   domains: DomainService;
+  apiKeys: ApiKeyService;
   audit: AuditLog;
   /** Runs while SCHEDULER_ENABLED; tests that leave it off drive it with runOnce(). */
   scheduler: Scheduler;
@@ -124,19 +133,38 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     cleanupAfterMs: config.domains.cleanupAfterMs,
   });
 
-  const schema = await buildApiSchema([
-    new DomainResolver(domains, clock, config.dns.cnameZone),
-    new AuditResolver(audit),
-    new ViewerResolver(domains),
-    new NodeResolver(coreNodeFetchers(domains, audit)),
-    new AdminResolver(domains, maintenance),
-  ]);
+  const apiKeys = new ApiKeyService(db, audit, clock, {
+    allowAdminKeys: config.auth.adminAllowApiKeys,
+    adminUserIds: config.auth.adminUserIds,
+    adminEmails: config.auth.adminEmails,
+    adminSecretConfigured: Boolean(config.auth.adminSecret),
+  });
+  authenticator.use(apiKeyStrategy(apiKeys));
+  const rateLimiting = createRateLimiting(config.rateLimits, logger);
+
+  const schema = await buildApiSchema(
+    [
+      new DomainResolver(domains, clock, config.dns.cnameZone),
+      new AuditResolver(audit),
+      new ViewerResolver(domains),
+      new ApiKeyResolver(apiKeys, clock),
+      new NodeResolver({
+        ...coreNodeFetchers(domains, audit),
+        ApiKey: (localId, ctx) => apiKeys.findOwned(principalOf(ctx), localId),
+      }),
+      new AdminResolver(domains, maintenance),
+    ],
+    [rateLimiting.middleware],
+  );
 
   const httpServer = http.createServer();
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: config.graphql.introspection,
     csrfPrevention: true,
+    // Batches are capped by batchLimit below, before Apollo sees them.
+    allowBatchedHttpRequests: true,
+    validationRules: [depthLimitRule(config.graphql.maxDepth)],
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.env === "production",
     formatError: createFormatError(logger),
@@ -145,12 +173,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       requestLifecyclePlugin(metrics),
+      queryComplexityPlugin(config.graphql.maxComplexity),
     ],
   });
   await apollo.start();
 
   const app = express();
   app.disable("x-powered-by");
+  app.set("trust proxy", config.trustProxy);
   app.use(requestId());
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -170,22 +200,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
   app.use(
     GRAPHQL_PATH,
-    express.json({ limit: "100kb" }),
+    express.json({ limit: config.graphql.maxBodyBytes }),
+    batchLimit(config.graphql.maxBatchOperations),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<RequestContext> => {
         const { principal, ...rest } = await authenticator.authenticate(req.headers.authorization);
+        const clientIp = req.ip ?? "unknown";
         return {
           requestId: req.requestId,
           principal,
           authProblem: "problem" in rest ? rest.problem : null,
-          clientIp: req.ip ?? "unknown",
-          log: logger.child({ requestId: req.requestId }),
+          clientIp,
+          log: logger.child({ requestId: req.requestId, clientIp }),
           loaders: { audit: audit.createLoaders(), domainById: createDomainLoader(domains, principal) },
         };
       },
     }),
   );
-  app.use(httpErrorHandler(logger));
+  app.use(httpErrorHandler(logger, config.graphql.maxBodyBytes));
   httpServer.on("request", app);
   if (config.scheduler.enabled) scheduler.start();
 
@@ -198,6 +230,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     schema,
     domains,
+    apiKeys,
     audit,
     scheduler,
     maintenance,
@@ -221,6 +254,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       // First, while the database is still there: the batch in hand gets recorded.
       await scheduler.stop();
       await apollo.stop();
+      await rateLimiting.store.close();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       if (dataSource.isInitialized) await dataSource.destroy();
     },
@@ -228,19 +262,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 }
 
 /** Body-parser and other HTTP-level failures answer in GraphQL's error shape, never Express's HTML page. */
-function httpErrorHandler(logger: Logger) {
+function httpErrorHandler(logger: Logger, maxBodyBytes: number) {
   return (error: any, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const status = typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;
     const message =
       status === 413
-        ? "The request body is too large."
+        ? `The request body is too large: at most ${maxBodyBytes} bytes are accepted.`
         : status === 400
           ? "The request body is not valid JSON."
           : status < 500
             ? "The request could not be processed."
             : "Something went wrong on our side.";
     if (status >= 500) logger.error({ err: error, requestId: req.requestId }, "http error");
-    res.status(status).json({ errors: [{ message, extensions: { code: status === 413 ? "PAYLOAD_TOO_LARGE" : status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR" } }] });
+    const code = status === 413 ? ErrorCode.PAYLOAD_TOO_LARGE : status < 500 ? "BAD_REQUEST" : ErrorCode.INTERNAL_SERVER_ERROR;
+    res.status(status).json(httpErrorBody(code, message));
   };
 }

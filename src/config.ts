@@ -17,6 +17,8 @@ export interface Config {
     adminSecret?: string;
     /** Service accounts of an OIDC issuer that are admins (ADMIN_OIDC_*); unset disables the path. */
     adminOidc?: AdminOidcConfig;
+    /** Lets API keys created by admins act as admins. */
+    adminAllowApiKeys: boolean;
     /** Where a development secret is kept between restarts when none is configured. */
     devSecretFile: string;
   };
@@ -54,10 +56,18 @@ export interface Config {
     mutationsPerMinute: number;
     verifyPerMinute: number;
     redisUrl?: string;
+    /** Prepended to every Redis key, so deployments (and tests) can share one Redis. */
+    redisKeyPrefix: string;
   };
   graphql: {
     introspection: boolean;
+    maxDepth: number;
+    maxComplexity: number;
+    maxBatchOperations: number;
+    maxBodyBytes: number;
   };
+  /** Express's "trust proxy": which hops may set X-Forwarded-For, so the client IP is right behind a proxy. */
+  trustProxy: boolean | number | string;
 }
 
 export interface AdminOidcConfig {
@@ -159,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
       adminEmails: list("ADMIN_EMAILS").map((e) => e.toLowerCase()),
       adminSecret: read("ADMIN_SECRET"),
       adminOidc: adminOidc(read, list),
+      adminAllowApiKeys: boolean("ADMIN_ALLOW_API_KEYS", false),
       devSecretFile: read("DEV_SECRET_FILE") ?? "data/.dev-jwt-secret",
     },
     dns: {
@@ -189,10 +200,16 @@ export function loadConfig(env: Env = process.env): Config {
       mutationsPerMinute: integer("RATE_LIMIT_MUTATIONS_PER_MINUTE", 10, 1),
       verifyPerMinute: integer("RATE_LIMIT_VERIFY_PER_MINUTE", 5, 1),
       redisUrl: read("REDIS_URL"),
+      redisKeyPrefix: read("REDIS_KEY_PREFIX") ?? "dnsproof:",
     },
     graphql: {
       introspection: boolean("GRAPHQL_INTROSPECTION", envName !== "production"),
+      maxDepth: integer("GRAPHQL_MAX_DEPTH", 12, 2, 100),
+      maxComplexity: integer("GRAPHQL_MAX_COMPLEXITY", 250_000, 1),
+      maxBatchOperations: integer("GRAPHQL_MAX_BATCH_OPERATIONS", 10, 1, 1000),
+      maxBodyBytes: integer("GRAPHQL_MAX_BODY_BYTES", 100 * 1024, 1024, 64 * 1024 * 1024),
     },
+    trustProxy: trustProxy(read("TRUST_PROXY")),
   };
 
   if (config.env === "production" && !config.auth.jwtSecret && !config.auth.jwksUrl) {
@@ -230,6 +247,23 @@ function adminOidc(read: (key: string) => string | undefined, list: (key: string
 
 function isLoopbackHost(hostname: string): boolean {
   return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * TRUST_PROXY: "true" trusts every hop (only behind a proxy that all traffic passes), a number
+ * trusts that many hops, anything else is Express's list of addresses, subnets or names
+ * (loopback, linklocal, uniquelocal). Unset trusts none: X-Forwarded-For is ignored.
+ */
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || /^(false|0|no|off)$/i.test(raw)) return false;
+  if (/^(true|yes|on)$/i.test(raw)) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  for (const entry of raw.split(",").map((e) => e.trim())) {
+    if (!/^(loopback|linklocal|uniquelocal)$/.test(entry) && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) {
+      throw new ConfigError(`TRUST_PROXY must be true, a hop count, or addresses, subnets, loopback, linklocal or uniquelocal; got "${entry}"`);
+    }
+  }
+  return raw;
 }
 
 function isResolverAddress(value: string): boolean {

@@ -24,7 +24,9 @@ export class AuditEntry {
   @Column({ type: "varchar", length: 36, nullable: true })
   domainId!: string | null;
 
-  @Field(() => String, { description: "The domain's name when the entry was written; kept after removal" })
+  @Field(() => String, {
+    description: "The domain's name when the entry was written; kept after removal. Empty for account-wide entries, e.g. about an API key with full access",
+  })
   @Column({ type: "varchar", length: 253 })
   domainName!: string;
 

@@ -12,7 +12,8 @@ import { afterCursor } from "../db/pagination";
 
 export interface AuditRecord {
   accountId: string;
-  domain: { id: string; name: string };
+  /** What the entry is about; null for account-wide entries (an API key with the account's full access). */
+  domain: { id: string; name: string } | null;
   action: AuditAction;
   actor: Actor;
   message: string;
@@ -40,8 +41,8 @@ export class AuditLog {
     const entry = manager.create(AuditEntry, {
       id: uuidv7(),
       accountId: record.accountId,
-      domainId: record.domain.id,
-      domainName: record.domain.name,
+      domainId: record.domain?.id ?? null,
+      domainName: record.domain?.name ?? "",
       action: record.action,
       actorType: record.actor.type,
       actorId: record.actor.id,

@@ -8,6 +8,8 @@ export enum AuditAction {
   DOMAIN_REMOVED = "DOMAIN_REMOVED",
   DOMAIN_EXPIRED = "DOMAIN_EXPIRED",
   DOMAIN_REVOKED = "DOMAIN_REVOKED",
+  API_KEY_CREATED = "API_KEY_CREATED",
+  API_KEY_REVOKED = "API_KEY_REVOKED",
 }
 
 registerEnumType(AuditAction, {
@@ -21,6 +23,8 @@ registerEnumType(AuditAction, {
     DOMAIN_REMOVED: { description: "The claim was deleted" },
     DOMAIN_EXPIRED: { description: "The token ran out before the record was found" },
     DOMAIN_REVOKED: { description: "A verified claim lost its verification" },
+    API_KEY_CREATED: { description: "An API key was created; scoped keys' entries belong to their domain" },
+    API_KEY_REVOKED: { description: "An API key was revoked" },
   },
 });
 

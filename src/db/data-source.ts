@@ -5,10 +5,11 @@ import { DataSource, DataSourceOptions, Logger as TypeOrmLogger, LoggerOptions }
 import { Domain } from "../domains/domain.entity";
 import { Account } from "../domains/account.entity";
 import { AuditEntry } from "../audit/audit-entry.entity";
+import { ApiKey } from "../apikeys/api-key.entity";
 import { migrations } from "../../migrations";
 import { ConfigError } from "../config";
 
-export const entities = [Account, Domain, AuditEntry];
+export const entities = [Account, Domain, AuditEntry, ApiKey];
 
 export type DatabaseKind = "mysql" | "sqlite";
 

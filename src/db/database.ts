@@ -38,7 +38,7 @@ export function isConnectionError(error: unknown): boolean {
   const message = String((error as any)?.message ?? "");
   return (
     name === "CannotExecuteNotConnectedError" ||
-    /connection (is not established|lost|closed)|pool is closed|Can't add new command when connection is in closed state/i.test(
+    /connection (is not established|lost|closed)|database connection is not open|pool is closed|Can't add new command when connection is in closed state/i.test(
       message,
     )
   );

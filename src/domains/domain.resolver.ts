@@ -22,6 +22,7 @@ import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
 import { notFound } from "../graphql/user-error";
 import type { AuditEntry } from "../audit/audit-entry.entity";
+import { RateLimited, RateLimitQuota } from "../rate-limits";
 
 /** Translates ids and maps results; every rule lives in DomainService. */
 @Resolver(() => Domain)
@@ -50,6 +51,7 @@ export class DomainResolver {
     return this.service.list(principalOf(ctx), page, status ?? null);
   }
 
+  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
   @Mutation(() => ClaimDomainPayload, { description: "Claim a name for the caller's account and get the record that proves control" })
   async claimDomain(@Arg("input", () => ClaimDomainInput, { description: "The name to claim" }) input: ClaimDomainInput, @Ctx() ctx: RequestContext): Promise<ClaimDomainPayload> {
     const result = await this.service.claim(actionContext(ctx), input.name);
@@ -58,6 +60,7 @@ export class DomainResolver {
       : { domain: null, created: false, userErrors: [result.error] };
   }
 
+  @RateLimited(RateLimitQuota.VERIFICATIONS)
   @Mutation(() => VerifyDomainPayload, { description: "Look the domain's record up now and record the result" })
   async verifyDomain(@Arg("input", () => DomainInput, { description: "The domain to verify" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<VerifyDomainPayload> {
     const localId = localIdOf(input.id, "Domain", "input.id");
@@ -67,6 +70,7 @@ export class DomainResolver {
       : { domain: null, verified: false, check: null, userErrors: [result.error] };
   }
 
+  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
   @Mutation(() => RegenerateTokenPayload, { description: "Issue a fresh token and a fresh expiry window for a domain" })
   async regenerateToken(@Arg("input", () => DomainInput, { description: "The domain whose token to replace" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RegenerateTokenPayload> {
     const localId = localIdOf(input.id, "Domain", "input.id");
@@ -74,6 +78,7 @@ export class DomainResolver {
     return result.ok ? { domain: result.domain, userErrors: [] } : { domain: null, userErrors: [result.error] };
   }
 
+  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
   @Mutation(() => RemoveDomainPayload, { description: "Delete a claim; its audit entries are kept" })
   async removeDomain(@Arg("input", () => DomainInput, { description: "The domain to remove" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RemoveDomainPayload> {
     const localId = localIdOf(input.id, "Domain", "input.id");

@@ -17,6 +17,7 @@ import { valuesCarryToken, verificationHost } from "../dns/records";
 import { Principal, actorOf } from "../auth/principal";
 import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
 import { Connection, PageArgs, toConnection } from "../graphql/connection";
+import { forbidden } from "../graphql/errors";
 
 export interface DomainSettings {
   maxPerAccount: number;
@@ -64,15 +65,17 @@ export class DomainService {
   ) {}
 
   async claim(ctx: ActionContext, rawName: string): Promise<ClaimResult> {
+    if (ctx.principal.scopedDomainId) throw forbidden("This API key is scoped to one domain; claiming others needs the account's own credentials.");
     const normalized = normalizeDomainName(rawName);
     if (!normalized.ok) {
       return { ok: false, error: userError(UserErrorCode[normalized.code], normalized.message, ["input", "name"]) };
     }
     const { accountId } = ctx.principal;
     const { name } = normalized;
+    await this.ensureAccount(accountId);
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
-      await this.lockAccount(manager, accountId, now);
+      await this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: accountId })).getOne();
 
       const existing = await manager.findOneBy(Domain, { accountId, name });
       if (existing) return { ok: true, domain: existing, created: false };
@@ -422,14 +425,15 @@ export class DomainService {
 
   /**
    * The account row is the lock that serializes one account's claims, so the limit holds
-   * under concurrency. It is locked before any insert: INSERT IGNORE on an existing row
-   * takes a shared lock on MySQL, and two such holders upgrading to exclusive deadlock.
+   * under concurrency. It is created beforehand, in a transaction of its own: inside the
+   * claim's, INSERT IGNORE on an existing row (a shared lock) or a locking read of a missing
+   * row (a gap lock) makes concurrent claims of one account deadlock on MySQL.
    */
-  private async lockAccount(manager: EntityManager, accountId: string, now: Date): Promise<void> {
-    const lock = () => this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: accountId })).getOne();
-    if (await lock()) return;
-    await manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: now }).orIgnore().execute();
-    await lock();
+  private async ensureAccount(accountId: string): Promise<void> {
+    if (await this.db.manager.existsBy(Account, { id: accountId })) return;
+    await this.db.transaction((manager) =>
+      manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: this.clock.now() }).orIgnore().execute(),
+    );
   }
 
   private inScope(principal: Principal, domainId: string): boolean {

@@ -1,4 +1,5 @@
 import { GraphQLError } from "graphql";
+import { HeaderMap } from "@apollo/server";
 
 /** Every `extensions.code` a client can receive from a thrown error. Expected outcomes are data (userErrors), not these. */
 export const ErrorCode = {
@@ -8,20 +9,34 @@ export const ErrorCode = {
   BAD_USER_INPUT: "BAD_USER_INPUT",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+  // Refusals of hostile requests, each decided before anything executes. Validation (depth,
+  // introspection) and the body parser (413) set their own HTTP status.
+  QUERY_TOO_DEEP: "QUERY_TOO_DEEP",
+  QUERY_TOO_COMPLEX: "QUERY_TOO_COMPLEX",
+  TOO_MANY_OPERATIONS: "TOO_MANY_OPERATIONS",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  INTROSPECTION_DISABLED: "INTROSPECTION_DISABLED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
+  QUERY_TOO_COMPLEX: 400,
+  TOO_MANY_OPERATIONS: 400,
 };
 
-function apiError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+function apiError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}, headers?: HeaderMap): GraphQLError {
   const status = HTTP_STATUS[code];
   return new GraphQLError(message, {
-    extensions: { code, ...extensions, ...(status ? { http: { status } } : {}) },
+    extensions: { code, ...extensions, ...(status ? { http: { status, ...(headers ? { headers } : {}) } } : {}) },
   });
+}
+
+/** For refusals made outside GraphQL execution (Express middlewares): the same shape a GraphQL error has. */
+export function httpErrorBody(code: ErrorCode | "BAD_REQUEST", message: string) {
+  return { errors: [{ message, extensions: { code } }] };
 }
 
 export const unauthenticated = (message = "Sign in: send Authorization: Bearer <token> with a valid, unexpired token.") =>
@@ -33,10 +48,20 @@ export const badUserInput = (message: string, argument?: string) =>
   apiError(ErrorCode.BAD_USER_INPUT, message, argument ? { argument } : {});
 
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
-  apiError(ErrorCode.RATE_LIMITED, message, { retryAfterSeconds });
+  apiError(ErrorCode.RATE_LIMITED, message, { retryAfterSeconds }, new HeaderMap([["retry-after", String(retryAfterSeconds)]]));
 
-export const serviceUnavailable = () =>
-  apiError(ErrorCode.SERVICE_UNAVAILABLE, "The database cannot be reached right now; try again shortly.");
+export const serviceUnavailable = (message = "The database cannot be reached right now; try again shortly.") =>
+  apiError(ErrorCode.SERVICE_UNAVAILABLE, message);
+
+/** `complexity` null: too many fields to estimate at all. */
+export const queryTooComplex = (complexity: number | null, max: number) =>
+  apiError(
+    ErrorCode.QUERY_TOO_COMPLEX,
+    complexity === null
+      ? "This query selects too many fields; split it into smaller queries."
+      : `This query could return too much: its cost is ${complexity}, at most ${max} is served. Ask for smaller pages (first) or fewer nested lists.`,
+    { complexity, maxComplexity: max },
+  );
 
 export const internalError = (requestId?: string) =>
   apiError(

@@ -15,6 +15,12 @@ const CLIENT_SAFE_CODES = new Set<string>([
   "PERSISTED_QUERY_NOT_SUPPORTED",
 ]);
 
+/**
+ * Validation rules cannot choose their code (Apollo files them all as GRAPHQL_VALIDATION_FAILED);
+ * these refusals name theirs in `validationErrorCode`, and it becomes the code clients see.
+ */
+const PROMOTED_VALIDATION_CODES = new Set<string>([ErrorCode.QUERY_TOO_DEEP, ErrorCode.INTROSPECTION_DISABLED]);
+
 const RENAMED: Record<string, ErrorCode> = {
   // TypeGraphQL's @Authorized refusal; the contract calls it FORBIDDEN.
   UNAUTHORIZED: ErrorCode.FORBIDDEN,
@@ -28,7 +34,10 @@ const RENAMED: Record<string, ErrorCode> = {
 export function createFormatError(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    const code = String(formatted.extensions?.code ?? "INTERNAL_SERVER_ERROR");
+    const validationCode = String(formatted.extensions?.validationErrorCode ?? "");
+    const code = PROMOTED_VALIDATION_CODES.has(validationCode)
+      ? validationCode
+      : String(formatted.extensions?.code ?? "INTERNAL_SERVER_ERROR");
     const base = { locations: formatted.locations, path: formatted.path };
 
     if (code in RENAMED) {
@@ -37,7 +46,7 @@ export function createFormatError(log: Logger) {
       return { ...base, message, extensions: { code: renamed } };
     }
     if (CLIENT_SAFE_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-      const { stacktrace: _stack, http: _http, exception: _exception, ...extensions } = formatted.extensions ?? {};
+      const { stacktrace: _stack, http: _http, exception: _exception, validationErrorCode: _v, ...extensions } = formatted.extensions ?? {};
       return { ...base, message: formatted.message, extensions: { ...extensions, code } };
     }
     if (isConnectionError(original)) {

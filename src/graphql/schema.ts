@@ -3,9 +3,12 @@ import { GraphQLDateTime } from "graphql-scalars";
 import { buildSchema, NonEmptyArray } from "type-graphql";
 import { authChecker } from "./auth-checker";
 
-/** Resolver instances made by the composition root, so each gets its services through its constructor. */
-export async function buildApiSchema(resolvers: object[]): Promise<GraphQLSchema> {
-  const byClass = new Map<Function, object>(resolvers.map((r) => [r.constructor, r]));
+/**
+ * Resolver and middleware instances made by the composition root, so each gets its services
+ * through its constructor; TypeGraphQL asks the container for both.
+ */
+export async function buildApiSchema(resolvers: object[], middlewares: object[] = []): Promise<GraphQLSchema> {
+  const byClass = new Map<Function, object>([...resolvers, ...middlewares].map((r) => [r.constructor, r]));
   return buildSchema({
     resolvers: resolvers.map((r) => r.constructor) as unknown as NonEmptyArray<Function>,
     container: { get: (cls: Function) => byClass.get(cls) },

@@ -5,6 +5,8 @@ export enum UserErrorCode {
   PUBLIC_SUFFIX = "PUBLIC_SUFFIX",
   DOMAIN_LIMIT_REACHED = "DOMAIN_LIMIT_REACHED",
   NOT_FOUND = "NOT_FOUND",
+  INVALID_NAME = "INVALID_NAME",
+  DOMAIN_NOT_VERIFIED = "DOMAIN_NOT_VERIFIED",
 }
 
 registerEnumType(UserErrorCode, {
@@ -14,7 +16,9 @@ registerEnumType(UserErrorCode, {
     INVALID_DOMAIN: { description: "Not a valid domain name (syntax, length, IP address, single label, wildcard)" },
     PUBLIC_SUFFIX: { description: "A public suffix such as com or co.uk cannot be claimed" },
     DOMAIN_LIMIT_REACHED: { description: "The account already has as many domains as it may have" },
-    NOT_FOUND: { description: "No such domain for this caller (also for other accounts' ids)" },
+    NOT_FOUND: { description: "No such domain or API key for this caller (also for other accounts' ids)" },
+    INVALID_NAME: { description: "The name given is empty, too long, or contains control characters" },
+    DOMAIN_NOT_VERIFIED: { description: "The domain must be VERIFIED first (e.g. to scope an API key to it)" },
   },
 });
 

@@ -20,6 +20,8 @@ export interface TestApp {
   token(sub: string, claims?: { account_id?: string; email?: string } & Record<string, unknown>): Promise<string>;
   /** POSTs one operation; `token: null` sends no credentials. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { token?: string | null; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
+  /** POSTs `body` as is (a batch, a raw string); the answer's body parsed as JSON. */
+  post(body: unknown, options?: { token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: any }>;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,9 @@ export async function startTestApp(
     LOG_LEVEL: "silent",
     // Tests that want the scheduler turn it on, or drive app.scheduler.runOnce() on a manual clock.
     SCHEDULER_ENABLED: "false",
+    // Rate limits are proven in their own tests; elsewhere they would only stand between a test and what it checks.
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: "100000",
+    RATE_LIMIT_VERIFY_PER_MINUTE: "100000",
     ...options.env,
   });
   const app = await createApp(config, { logger: pino({ level: "silent" }), ...options.overrides });
@@ -54,6 +59,15 @@ export async function startTestApp(
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse<T>["body"] };
+    },
+    async post(body: unknown, { token = defaultToken, headers = {} }: { token?: string | null; headers?: Record<string, string> } = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: JSON.parse(text) };
     },
     async close() {
       await app.close();

@@ -46,14 +46,17 @@ export function requestLifecyclePlugin(metrics: Metrics): ApolloServerPlugin<Req
 }
 
 function selectsOnlyPublicFields(op: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>): boolean {
-  const visit = (set: SelectionSetNode, seen: Set<string>): boolean =>
+  // Each fragment is looked at once: a fragment spread twice in each of thirty fragments must not cost 2^30 visits.
+  const visited = new Set<string>();
+  const visit = (set: SelectionSetNode): boolean =>
     set.selections.every((selection) => {
       if (selection.kind === Kind.FIELD) return PUBLIC_ROOT_FIELDS.has((selection as FieldNode).name.value);
-      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet, seen);
+      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
       const name = selection.name.value;
       const fragment = fragments.get(name);
-      if (!fragment || seen.has(name)) return true;
-      return visit(fragment.selectionSet, new Set([...seen, name]));
+      if (!fragment || visited.has(name)) return true;
+      visited.add(name);
+      return visit(fragment.selectionSet);
     });
-  return visit(op.selectionSet, new Set());
+  return visit(op.selectionSet);
 }

@@ -1,0 +1,188 @@
+import { v7 as uuidv7 } from "uuid";
+import { ApiKey } from "./api-key.entity";
+import { generateApiKeySecret, hashApiKeySecret, looksLikeApiKeySecret } from "./api-key.secret";
+import type { Clock } from "../clock";
+import type { Database } from "../db/database";
+import { afterCursor } from "../db/pagination";
+import type { AuditLog } from "../audit/audit-log";
+import { AuditAction } from "../audit/audit.types";
+import { Domain } from "../domains/domain.entity";
+import { DomainStatus, effectiveStatus } from "../domains/domain-status";
+import type { ActionContext } from "../domains/domain.service";
+import type { Authentication } from "../auth/authenticator";
+import { Principal, actorOf } from "../auth/principal";
+import { forbidden } from "../graphql/errors";
+import { toGlobalId } from "../graphql/global-id";
+import { Connection, PageArgs, toConnection } from "../graphql/connection";
+import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
+
+export interface ApiKeySettings {
+  /** ADMIN_ALLOW_API_KEYS */
+  allowAdminKeys: boolean;
+  adminUserIds: string[];
+  adminEmails: string[];
+  adminSecretConfigured: boolean;
+}
+
+export type CreateApiKeyResult = { ok: true; apiKey: ApiKey; secret: string } | { ok: false; error: UserError };
+export type RevokeApiKeyResult = { ok: true; apiKey: ApiKey } | { ok: false; error: UserError };
+
+const MAX_NAME_LENGTH = 100;
+/** lastUsedAt is kept to the minute: one write per key a minute at most, not one per request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+const ADMIN_SECRET_CREATOR = "admin-secret";
+const INVALID_KEY: Authentication = { principal: null, problem: "The API key is not valid, or has been revoked." };
+
+/**
+ * Creates, lists and revokes API keys, and turns a presented secret into a Principal. Keys are
+ * managed with a person's (or an admin's) credentials only: a leaked key cannot mint keys that
+ * would outlive its own revocation.
+ */
+export class ApiKeyService {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly settings: ApiKeySettings,
+  ) {}
+
+  /** `domainId` (a local id) scopes the key to that domain; null gives it the account's full access. */
+  async create(ctx: ActionContext, input: { name: string; domainId: string | null }): Promise<CreateApiKeyResult> {
+    const principal = this.manager(ctx.principal);
+    const name = input.name.trim();
+    if (name === "" || name.length > MAX_NAME_LENGTH || /[\p{Cc}]/u.test(name)) {
+      return {
+        ok: false,
+        error: userError(UserErrorCode.INVALID_NAME, `Name the key in 1 to ${MAX_NAME_LENGTH} characters, without control characters.`, ["input", "name"]),
+      };
+    }
+    return this.db.transaction(async (manager) => {
+      const now = this.clock.now();
+      let domain: Domain | null = null;
+      if (input.domainId) {
+        domain = await manager.findOneBy(Domain, { id: input.domainId, accountId: principal.accountId });
+        if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
+        if (effectiveStatus(domain, now) !== DomainStatus.VERIFIED) {
+          return {
+            ok: false,
+            error: userError(UserErrorCode.DOMAIN_NOT_VERIFIED, `Verify ${domain.name} before scoping a key to it.`, ["input", "domainId"]),
+          };
+        }
+      }
+      const { secret, hash, prefix } = generateApiKeySecret();
+      const apiKey = manager.create(ApiKey, {
+        id: uuidv7(),
+        accountId: principal.accountId,
+        name,
+        prefix,
+        secretHash: hash,
+        domainId: domain?.id ?? null,
+        domainName: domain?.name ?? null,
+        createdBy: principal.via === "admin-secret" ? ADMIN_SECRET_CREATOR : principal.userId,
+        createdByEmail: principal.email?.toLowerCase() ?? null,
+        createdByAdmin: principal.isAdmin,
+        createdAt: now,
+        lastUsedAt: null,
+        revokedAt: null,
+      });
+      await manager.insert(ApiKey, apiKey);
+      await this.audit.record(manager, {
+        accountId: principal.accountId,
+        domain,
+        action: AuditAction.API_KEY_CREATED,
+        actor: actorOf(principal),
+        message: `Created API key "${name}" (${prefix}…) for ${domain ? domain.name + " alone" : "every domain of the account"}.`,
+        requestId: ctx.requestId,
+      });
+      return { ok: true, apiKey, secret };
+    });
+  }
+
+  /** Revoking a revoked key changes nothing and answers the key as it is. */
+  async revoke(ctx: ActionContext, apiKeyId: string): Promise<RevokeApiKeyResult> {
+    const principal = this.manager(ctx.principal);
+    return this.db.transaction(async (manager) => {
+      const apiKey = await this.db
+        .forUpdate(manager.createQueryBuilder(ApiKey, "k").where("k.id = :apiKeyId AND k.accountId = :accountId", { apiKeyId, accountId: principal.accountId }))
+        .getOne();
+      if (!apiKey) return { ok: false, error: notFound("API key") };
+      if (apiKey.revokedAt) return { ok: true, apiKey };
+      apiKey.revokedAt = this.clock.now();
+      await manager.save(apiKey);
+      await this.audit.record(manager, {
+        accountId: apiKey.accountId,
+        domain: apiKey.domainId ? { id: apiKey.domainId, name: apiKey.domainName ?? "" } : null,
+        action: AuditAction.API_KEY_REVOKED,
+        actor: actorOf(principal),
+        message: `Revoked API key "${apiKey.name}" (${apiKey.prefix}…); it no longer authenticates.`,
+        requestId: ctx.requestId,
+      });
+      return { ok: true, apiKey };
+    });
+  }
+
+  async list(principal: Principal, page: PageArgs): Promise<Connection<ApiKey>> {
+    const { accountId } = this.manager(principal);
+    const query = () => this.db.manager.createQueryBuilder(ApiKey, "k").where("k.accountId = :accountId", { accountId });
+    const rows = await afterCursor(query(), "k", page.after)
+      .orderBy("k.createdAt", "DESC")
+      .addOrderBy("k.id", "DESC")
+      .take(page.first + 1)
+      .getMany();
+    return toConnection(rows, page, await query().getCount());
+  }
+
+  /** The caller's key, or null for a missing id, another account's id, and for callers that are API keys. */
+  async findOwned(principal: Principal, apiKeyId: string): Promise<ApiKey | null> {
+    if (principal.via === "api-key") return null;
+    return this.db.manager.findOneBy(ApiKey, { id: apiKeyId, accountId: principal.accountId });
+  }
+
+  /**
+   * A presented dpk_ secret as a Principal. A scoped key works only while its domain exists and
+   * is VERIFIED: checking here, on every request, makes removal or revocation of the domain
+   * take effect at once, whichever code path caused it.
+   */
+  async authenticate(secret: string): Promise<Authentication> {
+    if (!looksLikeApiKeySecret(secret)) return INVALID_KEY;
+    const apiKey = await this.db.manager.findOneBy(ApiKey, { secretHash: hashApiKeySecret(secret) });
+    if (!apiKey || apiKey.revokedAt) return INVALID_KEY;
+    const now = this.clock.now();
+    if (apiKey.domainId) {
+      const domain = await this.db.manager.findOneBy(Domain, { id: apiKey.domainId, accountId: apiKey.accountId });
+      if (!domain || effectiveStatus(domain, now) !== DomainStatus.VERIFIED) {
+        return { principal: null, problem: `The API key is inactive: ${apiKey.domainName ?? "its domain"} is no longer verified in this account.` };
+      }
+    }
+    if (!apiKey.lastUsedAt || now.getTime() - apiKey.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      await this.db.transaction((manager) => manager.update(ApiKey, { id: apiKey.id }, { lastUsedAt: now }));
+    }
+    return {
+      principal: {
+        accountId: apiKey.accountId,
+        userId: null,
+        email: null,
+        isAdmin: this.actsAsAdmin(apiKey),
+        via: "api-key",
+        // The id clients know the key by, so an audit entry's actor can be looked up with node(id:).
+        apiKeyId: toGlobalId("ApiKey", apiKey.id),
+        scopedDomainId: apiKey.domainId,
+      },
+    };
+  }
+
+  /** Only unscoped keys, only with ADMIN_ALLOW_API_KEYS, and only while their creator is still an admin. */
+  private actsAsAdmin(apiKey: ApiKey): boolean {
+    if (!this.settings.allowAdminKeys || !apiKey.createdByAdmin || apiKey.domainId) return false;
+    if (apiKey.createdBy === ADMIN_SECRET_CREATOR) return this.settings.adminSecretConfigured;
+    return (
+      (apiKey.createdBy !== null && this.settings.adminUserIds.includes(apiKey.createdBy)) ||
+      (apiKey.createdByEmail !== null && this.settings.adminEmails.includes(apiKey.createdByEmail))
+    );
+  }
+
+  private manager(principal: Principal): Principal {
+    if (principal.via === "api-key") throw forbidden("API keys cannot list, create or revoke API keys; sign in as a person to manage them.");
+    return principal;
+  }
+}

@@ -1,0 +1,37 @@
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Config } from "../config";
+import { MemoryQuotaStore } from "./memory-quota-store";
+import type { Quota, QuotaStore } from "./quota-store";
+import { RateLimitMiddleware, RateLimitQuota } from "./rate-limit.middleware";
+import { RedisQuotaStore } from "./redis-quota-store";
+
+export { RateLimited, RateLimitQuota } from "./rate-limit.middleware";
+
+const MINUTE = 60_000;
+
+/** The quotas of the contract's README, in Redis when REDIS_URL is set so that every instance shares them. */
+export function createRateLimiting(settings: Config["rateLimits"], logger: Logger): { middleware: RateLimitMiddleware; store: QuotaStore } {
+  const quotas: Record<RateLimitQuota, Quota> = {
+    [RateLimitQuota.DOMAIN_CHANGES]: { max: settings.mutationsPerMinute, windowMs: MINUTE },
+    [RateLimitQuota.VERIFICATIONS]: { max: settings.verifyPerMinute, windowMs: MINUTE },
+  };
+  const store = settings.redisUrl ? new RedisQuotaStore(connectRedis(settings.redisUrl, logger), quotas, settings.redisKeyPrefix) : new MemoryQuotaStore(quotas);
+  const middleware = new RateLimitMiddleware(store, {
+    [RateLimitQuota.DOMAIN_CHANGES]: "claimDomain, regenerateToken and removeDomain together",
+    [RateLimitQuota.VERIFICATIONS]: "verifyDomain",
+  });
+  return { middleware, store };
+}
+
+function connectRedis(url: string, logger: Logger): Redis {
+  // One retry, then the call fails (SERVICE_UNAVAILABLE) instead of queueing while Redis is away.
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  let lastLogged = 0;
+  redis.on("error", (err) => {
+    if (Date.now() - lastLogged < 10_000) return;
+    lastLogged = Date.now();
+    logger.warn({ err }, "redis connection problem");
+  });
+  return redis;
+}
