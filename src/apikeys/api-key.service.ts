@@ -3,7 +3,7 @@ import { ApiKey } from "./api-key.entity";
 import { generateApiKeySecret, hashApiKeySecret, looksLikeApiKeySecret } from "./api-key.secret";
 import type { Clock } from "../clock";
 import type { Database } from "../db/database";
-import { afterCursor } from "../db/pagination";
+import { paginate } from "../db/pagination";
 import type { AuditLog } from "../audit/audit-log";
 import { AuditAction } from "../audit/audit.types";
 import { Domain } from "../domains/domain.entity";
@@ -13,7 +13,7 @@ import type { Authentication } from "../auth/authenticator";
 import { Principal, actorOf } from "../auth/principal";
 import { forbidden } from "../graphql/errors";
 import { toGlobalId } from "../graphql/global-id";
-import { Connection, PageArgs, toConnection } from "../graphql/connection";
+import { Connection, PageArgs } from "../graphql/connection";
 import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
 
 export interface ApiKeySettings {
@@ -124,12 +124,7 @@ export class ApiKeyService {
   async list(principal: Principal, page: PageArgs): Promise<Connection<ApiKey>> {
     const { accountId } = this.manager(principal);
     const query = () => this.db.manager.createQueryBuilder(ApiKey, "k").where("k.accountId = :accountId", { accountId });
-    const rows = await afterCursor(query(), "k", page.after)
-      .orderBy("k.createdAt", "DESC")
-      .addOrderBy("k.id", "DESC")
-      .take(page.first + 1)
-      .getMany();
-    return toConnection(rows, page, await query().getCount());
+    return paginate(query, "k", page);
   }
 
   /** The caller's key, or null for a missing id, another account's id, and for callers that are API keys. */

@@ -8,7 +8,7 @@ import type { Database } from "../db/database";
 import type { DomainStatus } from "../domains/domain-status";
 import type { VerificationCheckData } from "../dns/types";
 import { Connection, PageArgs, toConnection } from "../graphql/connection";
-import { afterCursor } from "../db/pagination";
+import { paginate } from "../db/pagination";
 
 export interface AuditRecord {
   accountId: string;
@@ -71,12 +71,7 @@ export class AuditLog {
       if (filter.action) qb.andWhere("a.action = :action", { action: filter.action });
       return qb;
     };
-    const rows = await afterCursor(query(), "a", page.after)
-      .orderBy("a.createdAt", "DESC")
-      .addOrderBy("a.id", "DESC")
-      .take(page.first + 1)
-      .getMany();
-    return toConnection(rows, page, await query().getCount());
+    return paginate(query, "a", page);
   }
 
   /**

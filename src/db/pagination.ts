@@ -1,5 +1,5 @@
 import { Brackets, ObjectLiteral, SelectQueryBuilder } from "typeorm";
-import type { Position } from "../graphql/connection";
+import { Connection, PageArgs, Position, toConnection } from "../graphql/connection";
 
 /** Rows strictly after `position` in (createdAt DESC, id DESC) order: the keyset behind every cursor. */
 export function afterCursor<T extends ObjectLiteral>(
@@ -15,4 +15,24 @@ export function afterCursor<T extends ObjectLiteral>(
         .orWhere(`(${alias}.createdAt = :cursorAt AND ${alias}.id < :cursorId)`, { cursorId: position.id }),
     ),
   );
+}
+
+/**
+ * One page of `query` in (createdAt DESC, id DESC) order, with the total count of what it
+ * matches. `query` is called twice, for the page and for the count, so filters are not shared state.
+ */
+export async function paginate<T extends Position & ObjectLiteral>(
+  query: () => SelectQueryBuilder<T>,
+  alias: string,
+  page: PageArgs,
+): Promise<Connection<T>> {
+  const [rows, total] = await Promise.all([
+    afterCursor(query(), alias, page.after)
+      .orderBy(`${alias}.createdAt`, "DESC")
+      .addOrderBy(`${alias}.id`, "DESC")
+      .take(page.first + 1)
+      .getMany(),
+    query().getCount(),
+  ]);
+  return toConnection(rows, page, total);
 }

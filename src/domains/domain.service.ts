@@ -9,14 +9,14 @@ import { CheckSchedule, graceEnd, nextUnprovenCheck, stateAfterCheck, statusAfte
 import type { Clock } from "../clock";
 import type { Database } from "../db/database";
 import { isDuplicateKeyError } from "../db/database";
-import { afterCursor } from "../db/pagination";
+import { paginate } from "../db/pagination";
 import type { AuditLog } from "../audit/audit-log";
 import { Actor, AuditAction, SYSTEM_ACTOR } from "../audit/audit.types";
 import type { DomainVerifier, VerificationCheckData } from "../dns/types";
 import { valuesCarryToken, verificationHost } from "../dns/records";
 import { Principal, actorOf } from "../auth/principal";
 import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
-import { Connection, PageArgs, toConnection } from "../graphql/connection";
+import { Connection, PageArgs } from "../graphql/connection";
 import { forbidden } from "../graphql/errors";
 
 export interface DomainSettings {
@@ -396,12 +396,7 @@ export class DomainService {
       if (filter.status) this.whereEffectiveStatus(qb, filter.status);
       return qb;
     };
-    const rows = await afterCursor(query(), "d", page.after)
-      .orderBy("d.createdAt", "DESC")
-      .addOrderBy("d.id", "DESC")
-      .take(page.first + 1)
-      .getMany();
-    return toConnection(rows, page, await query().getCount());
+    return paginate(query, "d", page);
   }
 
   /** Filters by the status readers see, so a lapsed PENDING claim is listed under EXPIRED before any sweep. */
