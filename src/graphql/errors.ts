@@ -62,11 +62,3 @@ export const queryTooComplex = (complexity: number | null, max: number) =>
       : `This query could return too much: its cost is ${complexity}, at most ${max} is served. Ask for smaller pages (first) or fewer nested lists.`,
     { complexity, maxComplexity: max },
   );
-
-export const internalError = (requestId?: string) =>
-  apiError(
-    ErrorCode.INTERNAL_SERVER_ERROR,
-    requestId
-      ? `Something went wrong on our side; quote request id ${requestId} when reporting it.`
-      : "Something went wrong on our side.",
-  );
