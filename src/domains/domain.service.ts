@@ -131,17 +131,23 @@ export class DomainService {
     if (!domain) return { ok: false, error: notFound() };
     if (this.tokenHasLapsed(domain)) return this.refuseExpiredToken(ctx, domain);
 
-    const check = await this.verifier.verify({ name: domain.name, token: domain.token, previousTokens: domain.previousTokens });
-    const applied = await this.applyCheck(domain, check, actorOf(ctx.principal), ctx.requestId);
-    return applied ? { ok: true, ...applied } : { ok: false, error: notFound() };
+    for (let claim: Domain | null = domain, attempt = 1; claim; attempt++) {
+      const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens });
+      const applied = await this.applyCheck(claim, check, actorOf(ctx.principal), ctx.requestId);
+      if (applied) return { ok: true, ...applied };
+      // Removed, or given a new token while DNS was asked: the check answered an old question; ask once more.
+      claim = attempt < 2 ? await this.findOwned(ctx.principal, domainId) : null;
+      if (claim && this.tokenHasLapsed(claim)) return this.refuseExpiredToken(ctx, claim);
+    }
+    return { ok: false, error: notFound() };
   }
 
   /**
    * Records a check's result, the grace-period decision and when to check next. Runs
    * under a lock on every claim of the name, so two accounts verifying one name at once
    * are decided one after the other, and the unique index on verifiedName backs the
-   * rule up in the database itself. Returns null when the claim was removed while DNS
-   * was being asked, or, for a leased check, when the check no longer applies.
+   * rule up in the database itself. Returns null when the check no longer applies: the
+   * claim was removed or got a new token while DNS was being asked, or a lease was lost.
    */
   async applyCheck(
     claim: Domain,
@@ -167,6 +173,8 @@ export class DomainService {
           }
           domain.leaseOwner = null;
           domain.leaseExpiresAt = null;
+        } else if (domain.token !== claim.token) {
+          return null;
         }
 
         let result = check;

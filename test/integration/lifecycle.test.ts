@@ -164,6 +164,22 @@ describe.each(DATABASE_FLAVORS)("domain lifecycle on %s", (db) => {
     expect(verifier.requests[verifier.requests.length - 1]).toMatchObject({ name: "regen-verified.example.com", previousTokens: [firstToken] });
   });
 
+  it("does not verify with a token regenerated while DNS was being asked, and checks the new one instead", async () => {
+    const token = await account();
+    const { domain } = await claim(token, "regen-race.example.com");
+    const oldToken = domain.txtRecord.value.replace("dnsproof-verification=", "");
+    verifier.publish("regen-race.example.com", [oldToken]);
+    verifier.duringNextLookup = async () => {
+      expect((await t.gql(REGENERATE, { id: domain.id }, { token })).body.data.regenerateToken.userErrors).toEqual([]);
+    };
+    const result = (await t.gql(VERIFY, { id: domain.id }, { token })).body.data.verifyDomain;
+    expect(result).toMatchObject({ verified: false, domain: { status: "FAILED" }, check: { outcome: "VALUE_MISMATCH" } });
+    const [first, second] = verifier.requests.slice(-2);
+    expect(first.token).toBe(oldToken);
+    expect(second).toMatchObject({ previousTokens: [oldToken] });
+    expect(second.token).not.toBe(oldToken);
+  });
+
   it("removes a claim and keeps its audit entries with domain: null and the name", async () => {
     const token = await account();
     const { domain } = await claim(token, "remove-me.example.com");

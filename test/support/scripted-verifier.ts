@@ -12,6 +12,8 @@ export class ScriptedVerifier implements DomainVerifier {
   /** Tokens "published" per name, for exclusive-ownership cases. */
   private readonly published = new Map<string, string[]>();
   readonly requests: VerificationRequest[] = [];
+  /** Runs once, in the middle of the next lookup: what another request does while DNS is asked. */
+  duringNextLookup: (() => Promise<void>) | null = null;
 
   constructor(private readonly clock: Clock) {}
 
@@ -27,6 +29,9 @@ export class ScriptedVerifier implements DomainVerifier {
 
   async verify(request: VerificationRequest): Promise<VerificationCheckData> {
     this.requests.push(request);
+    const during = this.duringNextLookup;
+    this.duringNextLookup = null;
+    await during?.();
     let outcome = this.outcomes.get(request.name) ?? "RECORD_NOT_FOUND";
     let foundValues: string[] = [];
     if (outcome === "PUBLISHED") {
