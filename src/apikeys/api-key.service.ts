@@ -1,3 +1,4 @@
+import { isAllowlistedAdmin } from "../auth/admin-allowlist";
 import { v7 as uuidv7 } from "uuid";
 import { ApiKey } from "./api-key.entity";
 import { generateApiKeySecret, hashApiKeySecret, looksLikeApiKeySecret } from "./api-key.secret";
@@ -170,10 +171,7 @@ export class ApiKeyService {
   private actsAsAdmin(apiKey: ApiKey): boolean {
     if (!this.settings.allowAdminKeys || !apiKey.createdByAdmin || apiKey.domainId) return false;
     if (apiKey.createdBy === ADMIN_SECRET_CREATOR) return this.settings.adminSecretConfigured;
-    return (
-      (apiKey.createdBy !== null && this.settings.adminUserIds.includes(apiKey.createdBy)) ||
-      (apiKey.createdByEmail !== null && this.settings.adminEmails.includes(apiKey.createdByEmail))
-    );
+    return isAllowlistedAdmin(this.settings, apiKey.createdBy, apiKey.createdByEmail);
   }
 
   private manager(principal: Principal): Principal {

@@ -2,6 +2,7 @@ import { timingSafeEqual, createHash } from "node:crypto";
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, JWTVerifyGetKey } from "jose";
 import type { Config } from "../config";
 import type { Principal } from "./principal";
+import { isAllowlistedAdmin } from "./admin-allowlist";
 
 export type Authentication = { principal: Principal } | { principal: null; problem: string | null };
 
@@ -19,7 +20,7 @@ export class Authenticator {
   private readonly jwks?: JWTVerifyGetKey;
   private readonly strategies: BearerStrategy[] = [];
 
-  constructor(private readonly auth: Config["auth"] & { jwtSecret?: string }) {
+  constructor(private readonly auth: Config["auth"]) {
     if (auth.jwtSecret) this.secretKey = new TextEncoder().encode(auth.jwtSecret);
     if (auth.jwksUrl) this.jwks = createRemoteJWKSet(new URL(auth.jwksUrl), { cooldownDuration: 30_000 });
   }
@@ -74,8 +75,7 @@ export class Authenticator {
     const email = typeof payload.email === "string" ? payload.email : null;
     // An address the identity provider itself marks unverified must not open admin fields.
     const trustedEmail = email && payload.email_verified !== false ? email.toLowerCase() : null;
-    const isAdmin =
-      this.auth.adminUserIds.includes(payload.sub) || (trustedEmail !== null && this.auth.adminEmails.includes(trustedEmail));
+    const isAdmin = isAllowlistedAdmin(this.auth, payload.sub, trustedEmail);
     return { principal: { accountId, userId: payload.sub, email, isAdmin, via: "jwt" } };
   }
 }

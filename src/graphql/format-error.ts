@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { Logger } from "pino";
-import { ErrorCode } from "./errors";
+import { ErrorCode, serviceUnavailable } from "./errors";
 import { isConnectionError } from "../db/database";
 
 /** Codes whose messages are written for clients (ours, Apollo's request errors, graphql-js validation). */
@@ -51,11 +51,7 @@ export function createFormatError(log: Logger) {
     }
     if (isConnectionError(original)) {
       log.error({ err: original }, "database unreachable");
-      return {
-        ...base,
-        message: "The database cannot be reached right now; try again shortly.",
-        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
-      };
+      return { ...base, message: serviceUnavailable().message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
     }
     log.error({ err: original, path: formatted.path }, "unexpected error");
     return { ...base, message: "Something went wrong on our side.", extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

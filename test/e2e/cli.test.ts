@@ -1,6 +1,8 @@
 /** The operators' command line, spawned as `npx dnsproof …` from the checkout, like cron would. */
 import { migrations } from "../../migrations";
 import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ManualClock } from "../../src/clock";
 import { startBind9, type Bind9Server } from "../support/bind9";
@@ -9,6 +11,12 @@ import { ScriptedVerifier } from "../support/scripted-verifier";
 import { TEST_JWT_SECRET, TestApp, startTestApp } from "../support/test-app";
 
 const ROOT = path.resolve(__dirname, "../..");
+/**
+ * npx links the checkout into its cache once and keeps that link's bin entry, so a cache
+ * from an older checkout could run a stale path; a cache of this run's own sees what a new machine sees.
+ */
+const NPM_CACHE = fs.mkdtempSync(path.join(os.tmpdir(), "dnsproof-npx-cache-"));
+afterAll(() => fs.rmSync(NPM_CACHE, { recursive: true, force: true }));
 
 interface Run {
   code: number | null;
@@ -19,7 +27,7 @@ interface Run {
 function dnsproof(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
     // --no-install: resolve the checkout's own bin or fail; never fetch a package of that name.
-    const child = spawn("npx", ["--no-install", "dnsproof", ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const child = spawn("npx", ["--no-install", "dnsproof", ...args], { cwd: ROOT, env: { ...process.env, npm_config_cache: NPM_CACHE, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

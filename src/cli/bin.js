@@ -6,7 +6,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
-const root = path.resolve(__dirname, "..");
+const root = path.resolve(__dirname, "../..");
 const source = path.join(root, "src", "cli", "main.ts");
 let entry = path.join(root, "dist", "src", "cli", "main.js");
 if (fs.existsSync(source)) {
