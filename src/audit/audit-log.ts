@@ -30,12 +30,26 @@ export interface AuditFilter {
   action?: AuditAction | null;
 }
 
+/**
+ * Runs inside the writer's transaction, after the entry is inserted: whatever it writes
+ * through `manager` commits or rolls back with the change and its entry. Features that
+ * react to state changes (events, credentials) hook in here instead of into each writer.
+ */
+export type AuditListener = (manager: EntityManager, entry: AuditEntry) => Promise<void>;
+
 /** The append-only audit log. Writers pass the transaction's manager, so an entry commits or rolls back with its change. */
 export class AuditLog {
+  private readonly listeners: AuditListener[] = [];
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
   ) {}
+
+  /** Adds a listener called for every entry recorded from now on, in the entry's transaction. */
+  addListener(listener: AuditListener): void {
+    this.listeners.push(listener);
+  }
 
   async record(manager: EntityManager, record: AuditRecord): Promise<AuditEntry> {
     const entry = manager.create(AuditEntry, {
@@ -55,6 +69,7 @@ export class AuditLog {
       createdAt: this.clock.now(),
     });
     await manager.insert(AuditEntry, entry);
+    for (const listener of this.listeners) await listener(manager, entry);
     return entry;
   }
 
