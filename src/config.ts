@@ -29,6 +29,8 @@ export interface Config {
     mode: "recursive" | "authoritative";
     authoritativePort: number;
     allowPrivateNameservers: boolean;
+    /** Nameserver addresses authoritative mode asks at most, of those a zone's NS records name. */
+    maxNameservers: number;
     cnameZone: string;
     /** Lookups in flight at once for scheduled and admin checks. */
     concurrency: number;
@@ -179,6 +181,8 @@ export function loadConfig(env: Env = process.env): Config {
       mode,
       authoritativePort: integer("DNS_AUTHORITATIVE_PORT", 53, 1, 65535),
       allowPrivateNameservers: boolean("DNS_AUTHORITATIVE_ALLOW_PRIVATE", false),
+      // Twice this (a TXT and a CNAME query each) must fit the 100 queries one verification may send.
+      maxNameservers: integer("DNS_MAX_NAMESERVERS", 8, 1, 32),
       cnameZone: (read("VERIFY_CNAME_ZONE") ?? DEFAULT_CNAME_ZONE).replace(/\.$/, "").toLowerCase(),
       concurrency: integer("DNS_CONCURRENCY", 10, 1, 1000),
     },

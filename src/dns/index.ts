@@ -4,6 +4,7 @@
  */
 import dns from "node:dns";
 import type { Clock } from "../clock";
+import { QueryBudget } from "./budget";
 import { Deadline } from "./deadline";
 import { discoverNameservers } from "./nameservers";
 import { gatherProbes } from "./probes";
@@ -36,6 +37,8 @@ export interface DomainVerifierOptions {
   authoritativePort: number;
   /** Ask nameservers at private, loopback or reserved addresses in authoritative mode; only for tests and closed networks. */
   allowPrivateNameservers?: boolean;
+  /** How many nameserver addresses authoritative mode asks at most (DNS_MAX_NAMESERVERS); default 8. */
+  maxNameservers?: number;
   /** Zone of CNAME targets, e.g. verify.dnsproof.dev. */
   cnameZone: string;
   /** Source of checkedAt and of the instants in hints. */
@@ -43,6 +46,14 @@ export interface DomainVerifierOptions {
   /** Metrics hook: called once per vantage point per verification. */
   onLookup?: (event: { server: string; answer: DnsAnswer; durationMs: number }) => void;
 }
+
+/**
+ * The most DNS queries one verification sends in authoritative mode, discovery and hint probes
+ * included: enough for discovery, 8 nameservers and their probes, and a bound on what a
+ * claimant's NS records can make us send.
+ */
+export const MAX_QUERIES_PER_VERIFICATION = 100;
+export const DEFAULT_MAX_NAMESERVERS = 8;
 
 export function createDomainVerifier(options: DomainVerifierOptions): DomainVerifier {
   const specs = options.servers.length > 0 ? options.servers : dns.getServers();
@@ -60,18 +71,32 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
   if (!Number.isInteger(options.authoritativePort) || options.authoritativePort < 1 || options.authoritativePort > 65535) {
     throw new RangeError(`Not a port: ${options.authoritativePort}`);
   }
+  const maxNameservers = options.maxNameservers ?? DEFAULT_MAX_NAMESERVERS;
+  if (!Number.isInteger(maxNameservers) || maxNameservers < 1 || 2 * maxNameservers >= MAX_QUERIES_PER_VERIFICATION) {
+    throw new RangeError(`The nameserver cap must be a whole number from 1 to ${MAX_QUERIES_PER_VERIFICATION / 2 - 1}, not ${maxNameservers}`);
+  }
 
   async function verify(request: VerificationRequest): Promise<VerificationCheckData> {
     const deadline = new Deadline(options.timeoutMs);
     try {
       const started = performance.now();
-      const configured = resolvers.map((server) => openVantagePoint(server, formatDnsServer(server), deadline));
+      // Recursive mode asks only the configured resolvers, so it needs no budget.
+      const budget = options.mode === "authoritative" ? new QueryBudget(MAX_QUERIES_PER_VERIFICATION) : null;
+      // Discovery leaves enough for a TXT and a CNAME query to every nameserver it may find.
+      const discoveryShare = budget?.share(2 * maxNameservers);
+      const configured = resolvers.map((server) => openVantagePoint(server, formatDnsServer(server), deadline, discoveryShare));
       let points: VantagePointLookup[] = configured;
       let kind: VantagePointKind = "resolver";
+      const notes: string[] = [];
       if (options.mode === "authoritative") {
-        const discovery = await discoverNameservers(request.name, configured, options.authoritativePort, options.allowPrivateNameservers);
+        const discovery = await discoverNameservers(request.name, configured, options.authoritativePort, {
+          allowPrivate: options.allowPrivateNameservers ?? false,
+          maxNameservers,
+        });
         if (!discovery.ok) return discoveryFailure(request, discovery.reason, options.clock.now());
-        points = discovery.nameservers.map((ns) => openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, deadline));
+        const share = budget!.share();
+        points = discovery.nameservers.map((ns) => openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, deadline, share));
+        notes.push(...discovery.notes);
         kind = "nameserver";
       }
       const quorum = Math.min(options.quorum ?? majorityQuorum(points.length), points.length);
@@ -93,6 +118,9 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
         }),
       );
 
+      if (budget && budget.denied > 0) {
+        notes.push(`${budget.denied} more DNS queries were not sent: one verification sends at most ${budget.limit}, so hints may be incomplete.`);
+      }
       const check = decideVerification({
         request,
         cnameZone: options.cnameZone,
@@ -103,6 +131,7 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
         probes: probes ? await probes : null,
         now: options.clock.now(),
       });
+      if (notes.length > 0) check.message = [check.message, ...notes].join(" ");
       for (const { server, answer, durationMs } of check.servers) {
         try {
           options.onLookup?.({ server, answer, durationMs });

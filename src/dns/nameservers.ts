@@ -2,8 +2,9 @@
  * Authoritative mode's first step: which nameservers serve the record host's zone, and where they are.
  * Asked through the configured resolvers; every resolver in parallel, the first definite answer wins.
  */
-import { BlockList } from "node:net";
 import { getDomain } from "tldts";
+import { isPublicAddress } from "./addresses";
+import { BUDGET_SPENT_CODE } from "./budget";
 import { verificationHost } from "./records";
 import type { VantagePointLookup } from "./resolver-lookup";
 import type { DnsServerAddress } from "./servers";
@@ -14,7 +15,10 @@ export interface Nameserver {
   address: DnsServerAddress;
 }
 
-export type NameserverDiscovery = { ok: true; zone: string; nameservers: Nameserver[] } | { ok: false; reason: string };
+export type NameserverDiscovery =
+  /** `notes`: sentences for the evidence, saying which sets were cut to their limits. */
+  | { ok: true; zone: string; nameservers: Nameserver[]; notes: string[] }
+  | { ok: false; reason: string };
 
 /** The names that could be the record host's zone apex, longest first, down to the registrable domain. */
 export function zoneCandidates(name: string): string[] {
@@ -49,28 +53,23 @@ export function chooseZone(answers: { candidate: string; asked: Asked<string> }[
   return { reason: `no NS records were found for ${answers.map((a) => a.candidate).join(", ")}` };
 }
 
-/**
- * Addresses a zone's owner must not be able to point dnsproof at: a claimant controls its
- * NS records, so without this filter authoritative mode would send queries into our own network.
- */
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
-  ["192.0.0.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15], ["224.0.0.0", 4], ["240.0.0.0", 4],
-] as const) NON_PUBLIC.addSubnet(network, prefix, "ipv4");
-for (const [network, prefix] of [["::", 127], ["::ffff:0:0", 96], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8]] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, "ipv6");
-}
+/** At most this many NS names are looked up: 13 is the most a parent zone's referral holds in practice (the root has 13). */
+export const MAX_NS_NAMES = 13;
+/** At most this many addresses of one NS name are asked: a name with many A/AAAA records is one server, not many. */
+export const MAX_ADDRESSES_PER_NS_NAME = 2;
 
-export function isPublicAddress(address: string, family: 4 | 6): boolean {
-  return !NON_PUBLIC.check(address, family === 4 ? "ipv4" : "ipv6");
+export interface DiscoveryLimits {
+  /** Ask nameservers at private, loopback or reserved addresses; only for tests and closed networks. */
+  allowPrivate: boolean;
+  /** How many nameserver addresses become vantage points at most (DNS_MAX_NAMESERVERS). */
+  maxNameservers: number;
 }
 
 export async function discoverNameservers(
   name: string,
   resolvers: VantagePointLookup[],
   port: number,
-  allowPrivate = false,
+  limits: DiscoveryLimits,
 ): Promise<NameserverDiscovery> {
   const candidates = zoneCandidates(name);
   const answers = await Promise.all(
@@ -79,27 +78,48 @@ export async function discoverNameservers(
   const choice = chooseZone(answers);
   if ("reason" in choice) return { ok: false, reason: choice.reason };
 
-  const names = [...new Set(choice.names.map((ns) => ns.toLowerCase().replace(/\.$/, "")))];
+  const notes: string[] = [];
+  // Sorted, so which names are cut does not depend on the order a server happens to rotate them in.
+  const allNames = [...new Set(choice.names.map((ns) => ns.toLowerCase().replace(/\.$/, "")))].sort();
+  const names = allNames.slice(0, MAX_NS_NAMES);
+  if (allNames.length > names.length) {
+    notes.push(`${choice.zone} has ${allNames.length} NS names; only the first ${names.length} in alphabetical order were looked up.`);
+  }
+  let addressesCut = 0;
   const perName = await Promise.all(
     names.map(async (ns) => {
       const [v4, v6] = await Promise.all([firstDefinite(resolvers, (r) => r.ipv4(ns)), firstDefinite(resolvers, (r) => r.ipv6(ns))]);
-      return [
-        ...(v4.result.ok ? v4.result.records.map((address) => ({ address, family: 4 as const })) : []),
-        ...(v6.result.ok ? v6.result.records.map((address) => ({ address, family: 6 as const })) : []),
-      ].map(({ address, family }) => ({ name: ns, address: { address, port, family } }));
+      const ipv4 = v4.result.ok ? v4.result.records : [];
+      const ipv6 = v6.result.ok ? v6.result.records : [];
+      // One of each family first, so a dual-stack server is asked over both.
+      const picked = [...ipv4.slice(0, 1), ...ipv6.slice(0, 1), ...ipv4.slice(1), ...ipv6.slice(1)].slice(0, MAX_ADDRESSES_PER_NS_NAME);
+      addressesCut += ipv4.length + ipv6.length - picked.length;
+      return picked.map((address) => ({ name: ns, address: { address, port, family: address.includes(":") ? (6 as const) : (4 as const) } }));
     }),
   );
+  if (addressesCut > 0) notes.push(`${addressesCut} more nameserver addresses were not asked: at most ${MAX_ADDRESSES_PER_NS_NAME} are asked per NS name.`);
   const seen = new Set<string>();
-  const found = perName.flat().filter((ns) => !seen.has(ns.address.address) && seen.add(ns.address.address));
+  const found = interleave(perName).filter((ns) => !seen.has(ns.address.address) && seen.add(ns.address.address));
   if (found.length === 0) {
     return { ok: false, reason: `no address was found for the nameservers of ${choice.zone} (${names.join(", ")})` };
   }
-  const nameservers = allowPrivate ? found : found.filter((ns) => isPublicAddress(ns.address.address, ns.address.family));
-  if (nameservers.length === 0) {
-    const addresses = found.map((ns) => ns.address.address).join(", ");
-    return { ok: false, reason: `the nameservers of ${choice.zone} resolve only to private or reserved addresses (${addresses}), which are never asked` };
+  const usable = limits.allowPrivate ? found : found.filter((ns) => isPublicAddress(ns.address.address));
+  if (usable.length === 0) {
+    // Which private addresses they are is none of the caller's business: it would map our network for them.
+    const count = found.length === 1 ? "one address" : `${found.length} addresses`;
+    return { ok: false, reason: `the nameservers of ${choice.zone} resolve only to private or reserved addresses (${count}), which are never asked` };
   }
-  return { ok: true, zone: choice.zone, nameservers };
+  const nameservers = usable.slice(0, limits.maxNameservers);
+  if (usable.length > nameservers.length) {
+    notes.push(`${nameservers.length} of the ${usable.length} nameserver addresses of ${choice.zone} were asked (at most ${limits.maxNameservers}, DNS_MAX_NAMESERVERS).`);
+  }
+  return { ok: true, zone: choice.zone, nameservers, notes };
+}
+
+/** The first address of every name, then the second of every name: a cut keeps as many different servers as it can. */
+function interleave<T>(lists: T[][]): T[] {
+  const longest = Math.max(0, ...lists.map((list) => list.length));
+  return Array.from({ length: longest }, (_, i) => lists.flatMap((list) => (i < list.length ? [list[i]] : []))).flat();
 }
 
 /** Asks every resolver at once; the first records win, else a definite negative, else the first failure. */
@@ -132,6 +152,9 @@ function failureWords(result: QueryResult<unknown>): string {
       return "answered SERVFAIL";
     case "REFUSED":
       return "refused the query";
+    case "ERROR":
+      if (result.code === BUDGET_SPENT_CODE) return "was not asked (the verification's budget of DNS queries was spent)";
+      return `failed (${result.code})`;
     default:
       return `failed (${result.code})`;
   }

@@ -4,6 +4,7 @@
  */
 import dgram from "node:dgram";
 import { randomInt } from "node:crypto";
+import type { QueryAllowance } from "./budget";
 import { Deadline, EXPIRED } from "./deadline";
 import type { NegativeCachingObservation } from "./hints";
 import type { DnsServerAddress } from "./servers";
@@ -20,8 +21,9 @@ export async function observeNegativeCaching(
   host: string,
   recursionDesired: boolean,
   deadline: Deadline,
+  allowance?: QueryAllowance,
 ): Promise<NegativeCachingObservation | null> {
-  const negative = await exchange(server, host, RecordType.TXT, recursionDesired, deadline);
+  const negative = await exchange(server, host, RecordType.TXT, recursionDesired, deadline, allowance);
   if (!negative || negative.answers.length > 0 || (negative.rcode !== Rcode.NXDOMAIN && negative.rcode !== Rcode.NOERROR)) {
     return null;
   }
@@ -33,7 +35,7 @@ export async function observeNegativeCaching(
   } catch {
     return null;
   }
-  const apex = await exchange(server, soaRecord.name, RecordType.SOA, recursionDesired, deadline);
+  const apex = await exchange(server, soaRecord.name, RecordType.SOA, recursionDesired, deadline, allowance);
   const apexSoa = apex?.answers.find((record) => record.type === RecordType.SOA && record.name === soaRecord.name);
   return {
     server: label,
@@ -51,8 +53,10 @@ export async function exchange(
   type: number,
   recursionDesired: boolean,
   deadline: Deadline,
+  allowance?: QueryAllowance,
 ): Promise<WireMessage | null> {
   if (deadline.expired) return null;
+  if (allowance && !allowance.take()) return null;
   const id = randomInt(0, 0x10000);
   let query: Buffer;
   try {

@@ -33,7 +33,7 @@ export async function gatherProbes(
     }),
   ]);
   const negativeCaching = Promise.all(
-    points.map((point) => observeNegativeCaching(point.server, point.label, recordHost, recursionDesired, deadline)),
+    points.map((point) => observeNegativeCaching(point.server, point.label, recordHost, recursionDesired, deadline, point.allowance)),
   );
   await Promise.all(lookups);
   return {

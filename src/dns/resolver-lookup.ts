@@ -1,5 +1,6 @@
 /** The network side of a vantage point: c-ares queries to exactly one server, bounded by the shared deadline. */
 import dns from "node:dns";
+import { BUDGET_SPENT_CODE, type QueryAllowance } from "./budget";
 import { Deadline, EXPIRED } from "./deadline";
 import { formatDnsServer, type DnsServerAddress } from "./servers";
 import type { QueryFailure, QueryResult } from "./verifier";
@@ -8,6 +9,8 @@ export interface VantagePointLookup {
   /** How the vantage point is named in results and messages. */
   label: string;
   server: DnsServerAddress;
+  /** The query budget this vantage point's queries count against, if any; raw-socket probes share it. */
+  allowance?: QueryAllowance;
   txt(host: string): Promise<QueryResult<string[]>>;
   cname(host: string): Promise<QueryResult<string>>;
   ns(host: string): Promise<QueryResult<string>>;
@@ -35,18 +38,20 @@ export function failureForErrorCode(code: string | undefined): QueryFailure {
 }
 
 const TIMED_OUT: QueryResult<never> = { ok: false, failure: "TIMEOUT", code: "ETIMEOUT" };
+const NOT_SENT: QueryResult<never> = { ok: false, failure: "ERROR", code: BUDGET_SPENT_CODE };
 
 /**
  * A resolver of its own per vantage point, so each is asked independently and a silent one
  * cannot delay the others through c-ares' server failover.
  */
-export function openVantagePoint(server: DnsServerAddress, label: string, deadline: Deadline): VantagePointLookup {
+export function openVantagePoint(server: DnsServerAddress, label: string, deadline: Deadline, allowance?: QueryAllowance): VantagePointLookup {
   const resolver = new dns.promises.Resolver({ timeout: Math.max(1, Math.ceil(deadline.remainingMs())), tries: 1 });
   resolver.setServers([formatDnsServer(server)]);
   deadline.onFinish(() => resolver.cancel());
 
   async function ask<T>(work: () => Promise<T[]>): Promise<QueryResult<T>> {
     if (deadline.expired) return TIMED_OUT;
+    if (allowance && !allowance.take()) return NOT_SENT;
     const result = await deadline.race(
       work().then(
         (records): QueryResult<T> =>
@@ -65,6 +70,7 @@ export function openVantagePoint(server: DnsServerAddress, label: string, deadli
   return {
     label,
     server,
+    allowance,
     txt: (host) => ask(() => resolver.resolveTxt(host)),
     cname: (host) => ask(() => resolver.resolveCname(host)),
     ns: (host) => ask(() => resolver.resolveNs(host)),
