@@ -35,9 +35,9 @@ import { ApiKeyResolver } from "./apikeys/api-key.resolver";
 import { apiKeyStrategy } from "./apikeys/api-key.strategy";
 import { createRateLimiting } from "./rate-limits";
 import { depthLimitRule } from "./graphql/depth-limit";
-import { queryComplexityPlugin } from "./graphql/plugins/query-complexity";
 import { ErrorCode, httpErrorBody } from "./graphql/errors";
 import { batchLimit } from "./http/batch-limit";
+import { queryLimits } from "./http/query-limits";
 import { buildApiSchema } from "./graphql/schema";
 import { createFormatError } from "./graphql/format-error";
 import { requestLifecyclePlugin } from "./graphql/plugins/request-lifecycle";
@@ -173,8 +173,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       requestLifecyclePlugin(metrics),
-      queryComplexityPlugin(config.graphql.maxComplexity),
     ],
+    // A stored query would reach execution without passing queryLimits below, which reads the query text.
+    persistedQueries: false,
   });
   await apollo.start();
 
@@ -203,6 +204,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     GRAPHQL_PATH,
     express.json({ limit: config.graphql.maxBodyBytes }),
     batchLimit(config.graphql.maxBatchOperations),
+    queryLimits(schema, { maxComplexity: config.graphql.maxComplexity, maxAliases: config.graphql.maxAliases }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<RequestContext> => {
         const { principal, ...rest } = await authenticator.authenticate(req.headers.authorization);

@@ -65,6 +65,7 @@ export interface Config {
     introspection: boolean;
     maxDepth: number;
     maxComplexity: number;
+    maxAliases: number;
     maxBatchOperations: number;
     maxBodyBytes: number;
   };
@@ -210,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
       introspection: boolean("GRAPHQL_INTROSPECTION", envName !== "production"),
       maxDepth: integer("GRAPHQL_MAX_DEPTH", 12, 2, 100),
       maxComplexity: integer("GRAPHQL_MAX_COMPLEXITY", 250_000, 1),
+      maxAliases: integer("GRAPHQL_MAX_ALIASES", 30, 0, 10_000),
       maxBatchOperations: integer("GRAPHQL_MAX_BATCH_OPERATIONS", 10, 1, 1000),
       maxBodyBytes: integer("GRAPHQL_MAX_BODY_BYTES", 100 * 1024, 1024, 64 * 1024 * 1024),
     },

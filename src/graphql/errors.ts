@@ -13,6 +13,7 @@ export const ErrorCode = {
   // introspection) and the body parser (413) set their own HTTP status.
   QUERY_TOO_DEEP: "QUERY_TOO_DEEP",
   QUERY_TOO_COMPLEX: "QUERY_TOO_COMPLEX",
+  TOO_MANY_ALIASES: "TOO_MANY_ALIASES",
   TOO_MANY_OPERATIONS: "TOO_MANY_OPERATIONS",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   INTROSPECTION_DISABLED: "INTROSPECTION_DISABLED",
@@ -24,6 +25,7 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
   QUERY_TOO_COMPLEX: 400,
+  TOO_MANY_ALIASES: 400,
   TOO_MANY_OPERATIONS: 400,
 };
 
@@ -35,8 +37,8 @@ function apiError(code: ErrorCode, message: string, extensions: Record<string, u
 }
 
 /** For refusals made outside GraphQL execution (Express middlewares): the same shape a GraphQL error has. */
-export function httpErrorBody(code: ErrorCode | "BAD_REQUEST", message: string) {
-  return { errors: [{ message, extensions: { code } }] };
+export function httpErrorBody(code: ErrorCode | "BAD_REQUEST", message: string, extensions: Record<string, unknown> = {}) {
+  return { errors: [{ message, extensions: { code, ...extensions } }] };
 }
 
 export const unauthenticated = (message = "Sign in: send Authorization: Bearer <token> with a valid, unexpired token.") =>
@@ -53,12 +55,18 @@ export const rateLimited = (message: string, retryAfterSeconds: number) =>
 export const serviceUnavailable = (message = "The database cannot be reached right now; try again shortly.") =>
   apiError(ErrorCode.SERVICE_UNAVAILABLE, message);
 
+export const tooManyAliases = (aliases: number, max: number) =>
+  apiError(ErrorCode.TOO_MANY_ALIASES, `This operation uses ${aliases} aliases; at most ${max} are served. Split it into smaller requests.`, {
+    aliases,
+    maxAliases: max,
+  });
+
 /** `complexity` null: too many fields to estimate at all. */
 export const queryTooComplex = (complexity: number | null, max: number) =>
   apiError(
     ErrorCode.QUERY_TOO_COMPLEX,
     complexity === null
       ? "This query selects too many fields; split it into smaller queries."
-      : `This query could return too much: its cost is ${complexity}, at most ${max} is served. Ask for smaller pages (first) or fewer nested lists.`,
+      : `This request could cause too much work: its cost is ${complexity}, at most ${max} is served (every operation of a batch together). Ask for smaller pages (first), fewer nested lists or fewer operations.`,
     { complexity, maxComplexity: max },
   );
