@@ -138,6 +138,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     adminUserIds: config.auth.adminUserIds,
     adminEmails: config.auth.adminEmails,
     adminSecretConfigured: Boolean(config.auth.adminSecret),
+    maxActivePerAccount: config.apiKeys.maxPerAccount,
   });
   authenticator.use(apiKeyStrategy(apiKeys));
   const rateLimiting = createRateLimiting(config.rateLimits, logger);

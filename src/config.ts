@@ -47,6 +47,10 @@ export interface Config {
     /** How long EXPIRED and REVOKED claims are kept before cleanup deletes them. */
     cleanupAfterMs: number;
   };
+  apiKeys: {
+    /** Active (unrevoked) API keys one account may hold. */
+    maxPerAccount: number;
+  };
   scheduler: {
     enabled: boolean;
     /** How often an idle scheduler looks for due work. */
@@ -195,6 +199,9 @@ export function loadConfig(env: Env = process.env): Config {
       pendingFirstCheckMs: duration("PENDING_FIRST_CHECK_SECONDS", 60, SECOND),
       pendingBackoffMs: durations("PENDING_CHECK_BACKOFF_MINUTES", [1, 5, 15, 60, 360], MINUTE),
       cleanupAfterMs: duration("CLEANUP_AFTER_DAYS", 30, DAY),
+    },
+    apiKeys: {
+      maxPerAccount: integer("MAX_API_KEYS_PER_ACCOUNT", 25, 1, 10_000),
     },
     scheduler: {
       enabled: boolean("SCHEDULER_ENABLED", true),

@@ -43,12 +43,17 @@ export class ApiKey {
   @Column({ type: "varchar", length: 253, nullable: true })
   domainName!: string | null;
 
-  /** Who created it (user id, or "admin-secret"), and whether that was an admin: ADMIN_ALLOW_API_KEYS re-checks both. */
+  /** Who created it (user id; null when ADMIN_SECRET did), and whether that was an admin: ADMIN_ALLOW_API_KEYS re-checks both. */
   @Column({ type: "varchar", length: 191, nullable: true })
   createdBy!: string | null;
 
+  /** The creator's e-mail only when its identity provider vouched for it (email_verified), ASCII-lower-cased. */
   @Column({ type: "varchar", length: 320, nullable: true })
   createdByEmail!: string | null;
+
+  /** Created with ADMIN_SECRET: a column of its own, since any user id a token carries could also be a sentinel's. */
+  @Column({ type: "boolean", default: false })
+  createdByAdminSecret!: boolean;
 
   @Column({ type: "boolean" })
   createdByAdmin!: boolean;

@@ -7,6 +7,8 @@ import type { Database } from "../db/database";
 import { paginate } from "../db/pagination";
 import type { AuditLog } from "../audit/audit-log";
 import { AuditAction } from "../audit/audit.types";
+import { IsNull } from "typeorm";
+import { Account } from "../domains/account.entity";
 import { Domain } from "../domains/domain.entity";
 import { DomainStatus, effectiveStatus } from "../domains/domain-status";
 import type { ActionContext } from "../domains/domain.service";
@@ -23,6 +25,8 @@ export interface ApiKeySettings {
   adminUserIds: string[];
   adminEmails: string[];
   adminSecretConfigured: boolean;
+  /** Active (unrevoked) keys one account may hold (MAX_API_KEYS_PER_ACCOUNT). */
+  maxActivePerAccount: number;
 }
 
 export type CreateApiKeyResult = { ok: true; apiKey: ApiKey; secret: string } | { ok: false; error: UserError };
@@ -31,7 +35,6 @@ export type RevokeApiKeyResult = { ok: true; apiKey: ApiKey } | { ok: false; err
 const MAX_NAME_LENGTH = 100;
 /** lastUsedAt is kept to the minute: one write per key a minute at most, not one per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
-const ADMIN_SECRET_CREATOR = "admin-secret";
 const INVALID_KEY: Authentication = { principal: null, problem: "The API key is not valid, or has been revoked." };
 
 /**
@@ -57,8 +60,21 @@ export class ApiKeyService {
         error: userError(UserErrorCode.INVALID_NAME, `Name the key in 1 to ${MAX_NAME_LENGTH} characters, without control characters.`, ["input", "name"]),
       };
     }
+    await this.ensureAccount(principal.accountId);
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
+      // The account row is the lock that makes the count below hold for concurrent creations.
+      await this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: principal.accountId })).getOne();
+      const active = await manager.countBy(ApiKey, { accountId: principal.accountId, revokedAt: IsNull() });
+      if (active >= this.settings.maxActivePerAccount) {
+        return {
+          ok: false,
+          error: userError(
+            UserErrorCode.API_KEY_LIMIT_REACHED,
+            `Your account has ${active} of ${this.settings.maxActivePerAccount} active API keys; revoke one before creating another.`,
+          ),
+        };
+      }
       let domain: Domain | null = null;
       if (input.domainId) {
         domain = await manager.findOneBy(Domain, { id: input.domainId, accountId: principal.accountId });
@@ -79,9 +95,10 @@ export class ApiKeyService {
         secretHash: hash,
         domainId: domain?.id ?? null,
         domainName: domain?.name ?? null,
-        createdBy: principal.via === "admin-secret" ? ADMIN_SECRET_CREATOR : principal.userId,
-        createdByEmail: principal.email?.toLowerCase() ?? null,
+        createdBy: principal.via === "admin-secret" ? null : principal.userId,
+        createdByEmail: principal.via === "admin-secret" ? null : (principal.trustedEmail ?? null),
         createdByAdmin: principal.isAdmin,
+        createdByAdminSecret: principal.via === "admin-secret",
         createdAt: now,
         lastUsedAt: null,
         revokedAt: null,
@@ -170,8 +187,15 @@ export class ApiKeyService {
   /** Only unscoped keys, only with ADMIN_ALLOW_API_KEYS, and only while their creator is still an admin. */
   private actsAsAdmin(apiKey: ApiKey): boolean {
     if (!this.settings.allowAdminKeys || !apiKey.createdByAdmin || apiKey.domainId) return false;
-    if (apiKey.createdBy === ADMIN_SECRET_CREATOR) return this.settings.adminSecretConfigured;
+    if (apiKey.createdByAdminSecret) return this.settings.adminSecretConfigured;
     return isAllowlistedAdmin(this.settings, apiKey.createdBy, apiKey.createdByEmail);
+  }
+
+  private async ensureAccount(accountId: string): Promise<void> {
+    if (await this.db.manager.existsBy(Account, { id: accountId })) return;
+    await this.db.transaction((manager) =>
+      manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: this.clock.now() }).orIgnore().execute(),
+    );
   }
 
   private manager(principal: Principal): Principal {

@@ -1,8 +1,9 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, JWTVerifyGetKey } from "jose";
 import type { Config } from "../config";
-import type { Principal } from "./principal";
-import { isAllowlistedAdmin } from "./admin-allowlist";
+import { ADMIN_SECRET_ACCOUNT, type Principal } from "./principal";
+import { isAllowlistedAdmin, trustedEmailOf } from "./admin-allowlist";
+import { isReservedAccountId } from "./principal";
 
 export type Authentication = { principal: Principal } | { principal: null; problem: string | null };
 
@@ -38,7 +39,7 @@ export class Authenticator {
 
     if (this.auth.adminSecret && sameSecret(token, this.auth.adminSecret)) {
       return {
-        principal: { accountId: "admin", userId: null, email: null, isAdmin: true, via: "admin-secret" },
+        principal: { accountId: ADMIN_SECRET_ACCOUNT, userId: null, email: null, trustedEmail: null, isAdmin: true, via: "admin-secret" },
       };
     }
     for (const strategy of this.strategies) {
@@ -55,7 +56,8 @@ export class Authenticator {
     } catch {
       return { principal: null, problem: "The bearer token is not a JWT." };
     }
-    const options = { issuer: this.auth.jwtIssuer, audience: this.auth.jwtAudience, clockTolerance: 5 };
+    // A token without "exp" would be good forever once leaked; the contract says exp is honoured.
+    const options = { issuer: this.auth.jwtIssuer, audience: this.auth.jwtAudience, clockTolerance: 5, requiredClaims: ["exp"] };
     let payload: JWTPayload;
     try {
       if (alg === "HS256" && this.secretKey) {
@@ -72,11 +74,14 @@ export class Authenticator {
       return { principal: null, problem: 'The token has no "sub" claim.' };
     }
     const accountId = typeof payload.account_id === "string" && payload.account_id !== "" ? payload.account_id : payload.sub;
+    if (isReservedAccountId(accountId)) {
+      return { principal: null, problem: `The token names account "${accountId.slice(0, 64)}", which is reserved; tokens cannot act in it.` };
+    }
     const email = typeof payload.email === "string" ? payload.email : null;
-    // An address the identity provider itself marks unverified must not open admin fields.
-    const trustedEmail = email && payload.email_verified !== false ? email.toLowerCase() : null;
+    // Only an address the identity provider vouches for may open admin fields.
+    const trustedEmail = trustedEmailOf(payload);
     const isAdmin = isAllowlistedAdmin(this.auth, payload.sub, trustedEmail);
-    return { principal: { accountId, userId: payload.sub, email, isAdmin, via: "jwt" } };
+    return { principal: { accountId, userId: payload.sub, email, trustedEmail, isAdmin, via: "jwt" } };
   }
 }
 
@@ -84,6 +89,7 @@ export function describeJwtError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return "The token has expired; get a new one.";
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.claim === "nbf") return "The token is not valid yet.";
+    if (error.claim === "exp" && error.reason === "missing") return 'The token has no "exp" claim; only tokens that expire are accepted.';
     return `The token's "${error.claim}" claim is not accepted here.`;
   }
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return "The token's signature does not verify.";

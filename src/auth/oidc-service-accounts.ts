@@ -1,6 +1,8 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify, JWTPayload, JWTVerifyGetKey } from "jose";
 import type { AdminOidcConfig } from "../config";
+import { comparableEmail, trustedEmailOf } from "./admin-allowlist";
 import { BearerStrategy, describeJwtError } from "./authenticator";
+import { OIDC_ACCOUNT_PREFIX } from "./principal";
 
 const DISCOVERY_TIMEOUT_MS = 5000;
 
@@ -38,6 +40,7 @@ export function oidcServiceAccounts(config: AdminOidcConfig): BearerStrategy {
         audience: config.audience,
         algorithms: ["RS256", "ES256"],
         clockTolerance: 5,
+        requiredClaims: ["exp"],
       }));
     } catch (error) {
       return { principal: null, problem: error instanceof DiscoveryError ? error.message : describeJwtError(error) };
@@ -46,9 +49,9 @@ export function oidcServiceAccounts(config: AdminOidcConfig): BearerStrategy {
       return { principal: null, problem: 'The token has no "sub" claim.' };
     }
     const email = typeof payload.email === "string" ? payload.email : null;
-    const trustedEmail = email && payload.email_verified !== false ? email.toLowerCase() : null;
-    const isAdmin = config.serviceAccounts.some((entry) => entry === payload.sub || (trustedEmail !== null && entry.toLowerCase() === trustedEmail));
-    return { principal: { accountId: `oidc:${payload.sub}`, userId: payload.sub, email, isAdmin, via: "oidc" } };
+    const trustedEmail = trustedEmailOf(payload);
+    const isAdmin = config.serviceAccounts.some((entry) => entry === payload.sub || (trustedEmail !== null && comparableEmail(entry) === trustedEmail));
+    return { principal: { accountId: `${OIDC_ACCOUNT_PREFIX}${payload.sub}`, userId: payload.sub, email, trustedEmail, isAdmin, via: "oidc" } };
   };
 }
 

@@ -6,12 +6,27 @@ export interface Principal {
   accountId: string;
   userId: string | null;
   email: string | null;
+  /** The e-mail, ASCII-lower-cased, when the identity provider vouches for it (email_verified); what admin checks and stored keys use. */
+  trustedEmail?: string | null;
   isAdmin: boolean;
   /** How the caller authenticated; audited as the actor. "oidc": a token of the admin OIDC issuer (ADMIN_OIDC_ISSUER). */
   via: "jwt" | "admin-secret" | "api-key" | "oidc";
   /** For API keys scoped to one domain: the only domain the key may see or touch. */
   scopedDomainId?: string | null;
   apiKeyId?: string;
+}
+
+/** The account ADMIN_SECRET callers act in. */
+export const ADMIN_SECRET_ACCOUNT = "admin";
+/** Prefix of the accounts of the admin OIDC issuer's callers (oidc-service-accounts.ts). */
+export const OIDC_ACCOUNT_PREFIX = "oidc:";
+
+/**
+ * Account ids only ADMIN_SECRET and the admin OIDC issuer may act in. A JWT's "sub" or
+ * "account_id" is whatever its issuer wrote, so one naming these would reach those callers' data.
+ */
+export function isReservedAccountId(accountId: string): boolean {
+  return accountId === ADMIN_SECRET_ACCOUNT || accountId.startsWith(OIDC_ACCOUNT_PREFIX);
 }
 
 /** The actor an action by `principal` is audited as; admin-only operations are audited as ADMIN. */

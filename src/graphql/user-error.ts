@@ -7,6 +7,7 @@ export enum UserErrorCode {
   NOT_FOUND = "NOT_FOUND",
   INVALID_NAME = "INVALID_NAME",
   DOMAIN_NOT_VERIFIED = "DOMAIN_NOT_VERIFIED",
+  API_KEY_LIMIT_REACHED = "API_KEY_LIMIT_REACHED",
 }
 
 registerEnumType(UserErrorCode, {
@@ -19,6 +20,7 @@ registerEnumType(UserErrorCode, {
     NOT_FOUND: { description: "No such domain or API key for this caller (also for other accounts' ids)" },
     INVALID_NAME: { description: "The name given is empty, too long, or contains control characters" },
     DOMAIN_NOT_VERIFIED: { description: "The domain must be VERIFIED first (e.g. to scope an API key to it)" },
+    API_KEY_LIMIT_REACHED: { description: "The account already has as many active API keys as it may have (MAX_API_KEYS_PER_ACCOUNT)" },
   },
 });
 

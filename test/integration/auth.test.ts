@@ -25,10 +25,12 @@ describe("bearer JWTs (HS256)", () => {
     expect(bare.body.data.viewer).toEqual({ accountId: "u2", userId: "u2", email: null, isAdmin: false });
   });
 
-  it("makes admins from ADMIN_USER_IDS, ADMIN_EMAILS (case-insensitive, unless marked unverified) and ADMIN_SECRET", async () => {
+  it("makes admins from ADMIN_USER_IDS, ADMIN_EMAILS (ASCII case-insensitive, only when marked verified) and ADMIN_SECRET", async () => {
     const admin = async (token: string) => (await t.gql(VIEWER, {}, { token })).body.data.viewer.isAdmin;
     expect(await admin(await hs256({ sub: "ops-2" }))).toBe(true);
-    expect(await admin(await hs256({ sub: "x", email: "boss@example.com" }))).toBe(true);
+    expect(await admin(await hs256({ sub: "x", email: "boss@example.com", email_verified: true }))).toBe(true);
+    expect(await admin(await hs256({ sub: "x", email: "BOSS@example.COM", email_verified: "true" }))).toBe(true);
+    expect(await admin(await hs256({ sub: "x", email: "boss@example.com" }))).toBe(false);
     expect(await admin(await hs256({ sub: "x", email: "boss@example.com", email_verified: false }))).toBe(false);
     const legacy = await t.gql(`{ viewer { isAdmin accountId } adminDomains { totalCount } }`, {}, { token: "legacy-cron-secret-value" });
     expect(legacy.body.data).toEqual({ viewer: { isAdmin: true, accountId: "admin" }, adminDomains: { totalCount: 0 } });
