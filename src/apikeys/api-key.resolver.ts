@@ -9,6 +9,7 @@ import { RequestContext, actionContext, principalOf } from "../graphql/context";
 import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
 import { notFound } from "../graphql/user-error";
+import { RateLimited, RateLimitQuota } from "../rate-limits";
 
 /** Translates ids and maps results; every rule lives in ApiKeyService. */
 @Resolver(() => ApiKey)
@@ -30,6 +31,7 @@ export class ApiKeyResolver {
   }
 
   @Mutation(() => CreateApiKeyPayload, { description: "Create an API key; its secret is in the payload, and only there" })
+  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
   async createApiKey(
     @Arg("input", () => CreateApiKeyInput, { description: "The key's name and optional domain scope" }) input: CreateApiKeyInput,
     @Ctx() ctx: RequestContext,
@@ -47,6 +49,7 @@ export class ApiKeyResolver {
   }
 
   @Mutation(() => RevokeApiKeyPayload, { description: "Revoke an API key: it stops authenticating at once" })
+  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
   async revokeApiKey(
     @Arg("input", () => ApiKeyInput, { description: "The key to revoke" }) input: ApiKeyInput,
     @Ctx() ctx: RequestContext,

@@ -18,7 +18,7 @@ export function createRateLimiting(settings: Config["rateLimits"], logger: Logge
   };
   const store = settings.redisUrl ? new RedisQuotaStore(connectRedis(settings.redisUrl, logger), quotas, settings.redisKeyPrefix) : new MemoryQuotaStore(quotas);
   const middleware = new RateLimitMiddleware(store, {
-    [RateLimitQuota.DOMAIN_CHANGES]: "claimDomain, regenerateToken and removeDomain together",
+    [RateLimitQuota.DOMAIN_CHANGES]: "claimDomain, regenerateToken, removeDomain, createApiKey and revokeApiKey together",
     [RateLimitQuota.VERIFICATIONS]: "verifyDomain",
   });
   return { middleware, store };

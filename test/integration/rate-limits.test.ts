@@ -42,7 +42,7 @@ describe.each(DATABASE_FLAVORS)("rate limits on %s", (db) => {
     expect(error.extensions!.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(error.extensions!.retryAfterSeconds).toBeLessThanOrEqual(60);
     expect(Number(refused.headers.get("retry-after"))).toBe(error.extensions!.retryAfterSeconds);
-    expect(error.message).toMatch(/claimDomain, regenerateToken and removeDomain.*4 times/);
+    expect(error.message).toMatch(/claimDomain, regenerateToken, removeDomain, createApiKey and revokeApiKey.*4 times/);
 
     const viewer = await t.gql(`{ viewer { domainCount } domains { nodes { name } } }`, {}, { token });
     expect(viewer.body.data).toEqual({ viewer: { domainCount: 1 }, domains: { nodes: [{ name: "two.example.com" }] } });
