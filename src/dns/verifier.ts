@@ -2,6 +2,7 @@
  * The verifier's decisions, without any network: what each vantage point's TXT and CNAME answers
  * mean, whether enough of them agree, and what to tell the person who published the record.
  */
+import { keptValue, keptValues } from "./evidence";
 import {
   acceptedCnameTargets,
   publishableCnameTarget,
@@ -156,9 +157,9 @@ export function decideVerification(input: VerificationInput): VerificationCheckD
     method,
     checkedAt: input.now,
     message: composeMessage(outcome, method, points, expected, input),
-    foundValues: unique(points.flatMap((point) => point.values)),
+    foundValues: keptValues(unique(points.flatMap((point) => point.values))),
     hints,
-    servers: points.map(({ server, answer, values, durationMs }) => ({ server, answer, values, durationMs })),
+    servers: points.map(({ server, answer, values, durationMs }) => ({ server, answer, values: keptValues(values), durationMs })),
   };
 }
 
@@ -285,7 +286,7 @@ function describeValues(txtValues: string[], cnameValues: string[]): string {
   const parts: string[] = [];
   if (cnameValues.length > 0) parts.push(`a CNAME to ${joinWords(cnameValues)}`);
   if (txtValues.length > 0) {
-    const shown = txtValues.slice(0, 3).map((value) => JSON.stringify(value));
+    const shown = txtValues.slice(0, 3).map((value) => JSON.stringify(keptValue(value, 100)));
     if (txtValues.length > 3) shown.push(`${txtValues.length - 3} more`);
     parts.push(`the TXT ${txtValues.length === 1 ? "value" : "values"} ${joinWords(shown)}`);
   }
