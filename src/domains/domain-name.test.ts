@@ -1,4 +1,5 @@
-import { normalizeDomainName, relativeToRegistrable } from "./domain-name";
+import { domainToASCII } from "node:url";
+import { mixesScripts, normalizeDomainName, relativeToRegistrable, unicodeNameOf } from "./domain-name";
 
 const ok = (input: string) => {
   const result = normalizeDomainName(input);
@@ -46,7 +47,7 @@ describe("normalizeDomainName", () => {
     ["me@example.com", /e-mail/],
     ["example.123", /numeric/],
     [`${"a".repeat(64)}.com`, /at most 63/],
-    [`${Array(60).fill("abcd").join(".")}.com`, /at most 253/],
+    [`${Array(60).fill("abcd").join(".")}.com`, /at most 236/],
   ])("refuses %j", (input, message) => {
     const result = refused(input);
     expect(result.message).toMatch(message);
@@ -69,5 +70,35 @@ describe("relativeToRegistrable", () => {
     ["_dnsproof-verify.alice.github.io", "alice.github.io", "_dnsproof-verify"],
   ])("%s relative to the zone of %s is %s", (host, name, relative) => {
     expect(relativeToRegistrable(host, name)).toBe(relative);
+  });
+});
+
+describe("names for people to read", () => {
+  it("shows a label that mixes scripts in punycode, as browsers do", () => {
+    // "аpple.com" with a Cyrillic а (U+0430).
+    const lookalike = normalizeDomainName("\u0430pple.com");
+    expect(lookalike).toMatchObject({ ok: true, name: "xn--pple-43d.com", unicodeName: "xn--pple-43d.com" });
+    expect(unicodeNameOf("xn--pple-43d.com")).toBe("xn--pple-43d.com");
+    expect(mixesScripts("p\u03b1ypal")).toBe(true);
+  });
+
+  it("keeps single-script labels and the combinations written together in Unicode", () => {
+    expect(unicodeNameOf("xn--bcher-kva.de")).toBe("bücher.de");
+    expect(unicodeNameOf(domainToASCII("яндекс.рф"))).toBe("яндекс.рф");
+    expect(unicodeNameOf(domainToASCII("ドメイン名例.jp"))).toBe("ドメイン名例.jp");
+    expect(unicodeNameOf(domainToASCII("sony系列.jp"))).toBe("sony系列.jp");
+    expect(mixesScripts("abc-123")).toBe(false);
+  });
+});
+
+describe("name length", () => {
+  it("refuses names whose record host would not fit in DNS (over 236 characters), saying why", () => {
+    const label = "a".repeat(63);
+    const fits = `${label}.${label}.${label}.${"b".repeat(40)}.com`;
+    expect(fits).toHaveLength(236);
+    expect(normalizeDomainName(fits).ok).toBe(true);
+    const tooLong = `${label}.${label}.${label}.${"b".repeat(41)}.com`;
+    const refused = normalizeDomainName(tooLong);
+    expect(refused).toEqual({ ok: false, code: "INVALID_DOMAIN", message: expect.stringContaining("_dnsproof-verify.<name> fits in DNS's 253; this one has 237") });
   });
 });

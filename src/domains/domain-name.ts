@@ -8,7 +8,11 @@ export type NormalizedDomainName =
   | { ok: true; name: string; unicodeName: string }
   | { ok: false; code: DomainNameProblem; message: string };
 
-const MAX_NAME_LENGTH = 253;
+/**
+ * 253 octets is DNS's limit for a whole name (RFC 1035 §2.3.4), and the record host adds
+ * `_dnsproof-verify.` (17) in front: a longer name could be claimed but never verified.
+ */
+const MAX_NAME_LENGTH = 236;
 const MAX_LABEL_LENGTH = 63;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const PSL = { allowPrivateDomains: true } as const;
@@ -41,7 +45,9 @@ export function normalizeDomainName(input: string): NormalizedDomainName {
   const name = domainToASCII(raw.toLowerCase());
   if (name === "") return invalid(`"${truncate(raw)}" is not a valid domain name.`);
   if (name.length > MAX_NAME_LENGTH) {
-    return invalid(`A domain name has at most ${MAX_NAME_LENGTH} characters; this one has ${name.length}.`);
+    return invalid(
+      `A domain name can have at most ${MAX_NAME_LENGTH} characters here, so that its record host _dnsproof-verify.<name> fits in DNS's 253; this one has ${name.length}.`,
+    );
   }
   const labels = name.split(".");
   if (labels.length < 2 && isListedSuffix(name)) return publicSuffix(name);
@@ -61,7 +67,7 @@ export function normalizeDomainName(input: string): NormalizedDomainName {
   if (net.isIP(name) !== 0) return invalid("IP addresses cannot be claimed; enter a domain name.");
 
   if (getPublicSuffix(name, PSL) === name) return publicSuffix(name);
-  return { ok: true, name, unicodeName: domainToUnicode(name) || name };
+  return { ok: true, name, unicodeName: unicodeNameOf(name) };
 }
 
 function publicSuffix(name: string): NormalizedDomainName {
@@ -89,8 +95,44 @@ export function relativeToRegistrable(host: string, name: string): string {
   return host === zone ? "@" : host.endsWith(`.${zone}`) ? host.slice(0, -(zone.length + 1)) : host;
 }
 
+/**
+ * The name for people to read: labels in Unicode, except a label that mixes scripts (a Cyrillic
+ * "а" among Latin letters), which stays in punycode, as browsers show it, so a look-alike of
+ * another name cannot pass for it.
+ */
 export function unicodeNameOf(name: string): string {
-  return domainToUnicode(name) || name;
+  return name
+    .split(".")
+    .map((label) => {
+      if (!label.startsWith("xn--")) return label;
+      const unicode = domainToUnicode(label);
+      return unicode && !mixesScripts(unicode) ? unicode : label;
+    })
+    .join(".");
+}
+
+const SCRIPTS = [
+  "Latin", "Greek", "Cyrillic", "Armenian", "Hebrew", "Arabic", "Syriac", "Thaana", "Devanagari", "Bengali", "Gurmukhi",
+  "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai", "Lao", "Tibetan", "Myanmar", "Georgian",
+  "Hangul", "Ethiopic", "Cherokee", "Khmer", "Mongolian", "Hiragana", "Katakana", "Bopomofo", "Han",
+].map((script) => ({ script, pattern: new RegExp(`\\p{Script=${script}}`, "u") }));
+const NEUTRAL = /[\p{Script=Common}\p{Script=Inherited}]/u;
+/** Scripts that are written together, as Chromium's IDN display policy allows them. */
+const WRITTEN_TOGETHER = [
+  new Set(["Latin", "Han", "Hiragana", "Katakana"]),
+  new Set(["Latin", "Han", "Bopomofo"]),
+  new Set(["Latin", "Han", "Hangul"]),
+];
+
+export function mixesScripts(label: string): boolean {
+  const scripts = new Set<string>();
+  for (const char of label) {
+    if (NEUTRAL.test(char)) continue;
+    // A script not listed counts as one of its own per character: unknown mixtures fail closed.
+    scripts.add(SCRIPTS.find(({ pattern }) => pattern.test(char))?.script ?? `other:${char}`);
+  }
+  if (scripts.size <= 1) return false;
+  return !WRITTEN_TOGETHER.some((together) => [...scripts].every((script) => together.has(script)));
 }
 
 function hostOfUrl(raw: string): string | null {
