@@ -168,7 +168,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     validationRules: [depthLimitRule(config.graphql.maxDepth)],
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.env === "production",
-    formatError: createFormatError(logger),
+    formatError: createFormatError(logger, { hideSuggestions: config.env === "production" }),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),

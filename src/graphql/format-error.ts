@@ -31,7 +31,25 @@ const RENAMED: Record<string, ErrorCode> = {
  * a lost database becomes SERVICE_UNAVAILABLE, and everything else becomes an
  * INTERNAL_SERVER_ERROR that carries no SQL, stack or path (those go to the log).
  */
-export function createFormatError(log: Logger) {
+/** Longest quoted value a message echoes back; graphql-js quotes a bad variable whole, twice. */
+const MAX_ECHOED_VALUE = 100;
+const MAX_MESSAGE_LENGTH = 2000;
+
+/** Cuts long quoted values (and, as a backstop, the whole message) so an error is never bigger than what provoked it. */
+export function truncateEchoes(message: string): string {
+  const cut = message.replace(/"((?:[^"\\]|\\.)*)"/g, (quoted, inner: string) =>
+    inner.length > MAX_ECHOED_VALUE ? `"${inner.slice(0, MAX_ECHOED_VALUE)}…" (${inner.length} characters)` : quoted,
+  );
+  return cut.length > MAX_MESSAGE_LENGTH ? `${cut.slice(0, MAX_MESSAGE_LENGTH)}…` : cut;
+}
+
+/** graphql-js suggests names from the schema ("Did you mean …?") in messages Apollo's own hiding does not reach. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^?]*\?/g, "");
+}
+
+export function createFormatError(log: Logger, options: { hideSuggestions?: boolean } = {}) {
+  const clientMessage = (message: string) => truncateEchoes(options.hideSuggestions ? withoutSuggestions(message) : message);
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const validationCode = String(formatted.extensions?.validationErrorCode ?? "");
@@ -42,12 +60,12 @@ export function createFormatError(log: Logger) {
 
     if (code in RENAMED) {
       const renamed = RENAMED[code];
-      const message = renamed === ErrorCode.FORBIDDEN ? "This field is for admins only." : formatted.message;
+      const message = renamed === ErrorCode.FORBIDDEN ? "This field is for admins only." : clientMessage(formatted.message);
       return { ...base, message, extensions: { code: renamed } };
     }
     if (CLIENT_SAFE_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       const { stacktrace: _stack, http: _http, exception: _exception, validationErrorCode: _v, ...extensions } = formatted.extensions ?? {};
-      return { ...base, message: formatted.message, extensions: { ...extensions, code } };
+      return { ...base, message: clientMessage(formatted.message), extensions: { ...extensions, code } };
     }
     if (isConnectionError(original)) {
       log.error({ err: original }, "database unreachable");
