@@ -34,6 +34,7 @@ import { ApiKeyService } from "./apikeys/api-key.service";
 import { ApiKeyResolver } from "./apikeys/api-key.resolver";
 import { apiKeyStrategy } from "./apikeys/api-key.strategy";
 import { createRateLimiting } from "./rate-limits";
+import { authFailureLimit } from "./rate-limits/auth-failures";
 import { depthLimitRule } from "./graphql/depth-limit";
 import { ErrorCode, httpErrorBody } from "./graphql/errors";
 import { batchLimit } from "./http/batch-limit";
@@ -45,7 +46,8 @@ import { graphiqlRouter } from "./graphql/graphiql";
 import { RequestContext, principalOf } from "./graphql/context";
 import { createDomainVerifier } from "./dns";
 import type { DomainVerifier } from "./dns/types";
-import { createMetrics, Metrics } from "./http/metrics";
+import { formatDnsServer, parseDnsServer } from "./dns/servers";
+import { createMetrics, Metrics, metricsAccess } from "./http/metrics";
 import { requestId } from "./http/request-id";
 
 /** What tests swap out (and the CLI, its logger); the server always takes the defaults. */
@@ -88,6 +90,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
+  const configuredServers = new Set(config.dns.servers.map((spec) => formatDnsServer(parseDnsServer(spec))));
 
   const dataSource = await openDataSource(config.databaseUrl, { onQuery: overrides.onQuery });
   try {
@@ -111,7 +114,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ...config.dns,
       clock,
       onLookup: ({ server, answer, durationMs }) => {
-        metrics.dnsLookups.inc({ server: metrics.serverLabel(server), answer });
+        // Labels come from configuration only: nameservers are named by claimants' NS records.
+        const label = config.dns.mode === "authoritative" ? "nameserver" : configuredServers.has(server) ? server : "other";
+        metrics.dnsLookups.inc({ server: label, answer });
         metrics.dnsLookupDuration.observe({ answer }, durationMs / 1000);
       },
     });
@@ -142,6 +147,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   authenticator.use(apiKeyStrategy(apiKeys));
   const rateLimiting = createRateLimiting(config.rateLimits, logger);
+  const authFailures = authFailureLimit(rateLimiting.store, logger);
 
   const schema = await buildApiSchema(
     [
@@ -191,7 +197,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const ready = await db.ping();
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "database unreachable" });
   });
-  app.get("/metrics", async (_req, res) => {
+  app.get("/metrics", metricsAccess(config.metrics), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(
@@ -205,11 +211,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     GRAPHQL_PATH,
     express.json({ limit: config.graphql.maxBodyBytes }),
     batchLimit(config.graphql.maxBatchOperations),
+    authFailures.gate,
     queryLimits(schema, { maxComplexity: config.graphql.maxComplexity, maxAliases: config.graphql.maxAliases }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<RequestContext> => {
-        const { principal, ...rest } = await authenticator.authenticate(req.headers.authorization);
         const clientIp = req.ip ?? "unknown";
+        const authentication = await authenticator.authenticate(req.headers.authorization);
+        await authFailures.record(clientIp, authentication);
+        const { principal, ...rest } = authentication;
         return {
           requestId: req.requestId,
           principal,

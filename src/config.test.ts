@@ -5,10 +5,10 @@ const base = { JWT_SECRET: "x".repeat(40) };
 describe("settings of issue 5", () => {
   it("defaults to limits that let every legitimate query through", () => {
     const config = loadConfig(base);
-    expect(config.graphql).toEqual({ introspection: true, maxDepth: 12, maxComplexity: 250_000, maxBatchOperations: 10, maxBodyBytes: 102_400 });
+    expect(config.graphql).toEqual({ introspection: true, maxDepth: 12, maxComplexity: 250_000, maxAliases: 30, maxBatchOperations: 10, maxBodyBytes: 102_400 });
     expect(config.trustProxy).toBe(false);
     expect(config.auth.adminAllowApiKeys).toBe(false);
-    expect(config.rateLimits).toEqual({ mutationsPerMinute: 10, verifyPerMinute: 5, redisUrl: undefined, redisKeyPrefix: "dnsproof:" });
+    expect(config.rateLimits).toEqual({ mutationsPerMinute: 10, verifyPerMinute: 5, authFailuresPerMinute: 20, redisUrl: undefined, redisKeyPrefix: "dnsproof:" });
     expect(loadConfig({ ...base, NODE_ENV: "production" }).graphql.introspection).toBe(false);
   });
 
@@ -32,5 +32,31 @@ describe("settings of issue 5", () => {
     ["ADMIN_ALLOW_API_KEYS", "maybe"],
   ])("refuses %s=%j", (key, value) => {
     expect(() => loadConfig({ ...base, [key]: value })).toThrow(ConfigError);
+  });
+});
+
+describe("production settings of issue 8", () => {
+  const production = { ...base, NODE_ENV: "production" };
+
+  it.each([
+    [{ ADMIN_SECRET: "short-secret" }, "ADMIN_SECRET must be at least 32 characters in production"],
+    [{ METRICS_TOKEN: "short" }, "METRICS_TOKEN must be at least 32 characters in production"],
+    [{ JWKS_URL: "http://idp.example.com/jwks.json", JWT_AUDIENCE: "dnsproof" }, 'JWKS_URL must be an https:// URL in production; got "http://idp.example.com/jwks.json"'],
+    [{ JWKS_URL: "https://idp.example.com/jwks.json" }, "JWT_AUDIENCE must be set with JWKS_URL in production"],
+    [{ JWKS_URL: "not a url", JWT_AUDIENCE: "dnsproof" }, 'JWKS_URL must be a URL; got "not a url"'],
+  ])("refuses %j, naming the variable", (env, message) => {
+    expect(() => loadConfig({ ...production, ...env })).toThrow(new ConfigError(message));
+  });
+
+  it("accepts what production should run with, and is lenient outside it", () => {
+    expect(() => loadConfig({ ...production, ADMIN_SECRET: "s".repeat(32), JWKS_URL: "https://idp.example.com/jwks.json", JWT_AUDIENCE: "dnsproof" })).not.toThrow();
+    expect(() => loadConfig({ ...production, JWKS_URL: "http://127.0.0.1:8080/jwks.json", JWT_AUDIENCE: "dnsproof" })).not.toThrow();
+    expect(() => loadConfig({ ...base, ADMIN_SECRET: "short", JWKS_URL: "http://idp.example.com/jwks.json" })).not.toThrow();
+  });
+
+  it("keeps /metrics closed in production unless METRICS_PUBLIC=true", () => {
+    expect(loadConfig(production).metrics).toEqual({ token: undefined, public: false });
+    expect(loadConfig({ ...production, METRICS_PUBLIC: "true" }).metrics.public).toBe(true);
+    expect(loadConfig(base).metrics.public).toBe(true);
   });
 });

@@ -61,6 +61,8 @@ export interface Config {
   rateLimits: {
     mutationsPerMinute: number;
     verifyPerMinute: number;
+    /** Failed authentications one client IP may cause per minute before it is refused outright. */
+    authFailuresPerMinute: number;
     redisUrl?: string;
     /** Prepended to every Redis key, so deployments (and tests) can share one Redis. */
     redisKeyPrefix: string;
@@ -72,6 +74,12 @@ export interface Config {
     maxAliases: number;
     maxBatchOperations: number;
     maxBodyBytes: number;
+  };
+  metrics: {
+    /** Bearer token /metrics requires (METRICS_TOKEN); without one, production answers 401 unless public. */
+    token?: string;
+    /** METRICS_PUBLIC: serve /metrics to anyone, as outside production. */
+    public: boolean;
   };
   /** Express's "trust proxy": which hops may set X-Forwarded-For, so the client IP is right behind a proxy. */
   trustProxy: boolean | number | string;
@@ -211,6 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimits: {
       mutationsPerMinute: integer("RATE_LIMIT_MUTATIONS_PER_MINUTE", 10, 1),
       verifyPerMinute: integer("RATE_LIMIT_VERIFY_PER_MINUTE", 5, 1),
+      authFailuresPerMinute: integer("RATE_LIMIT_AUTH_FAILURES_PER_MINUTE", 20, 1),
       redisUrl: read("REDIS_URL"),
       redisKeyPrefix: read("REDIS_KEY_PREFIX") ?? "dnsproof:",
     },
@@ -222,6 +231,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxBatchOperations: integer("GRAPHQL_MAX_BATCH_OPERATIONS", 10, 1, 1000),
       maxBodyBytes: integer("GRAPHQL_MAX_BODY_BYTES", 100 * 1024, 1024, 64 * 1024 * 1024),
     },
+    metrics: {
+      token: read("METRICS_TOKEN"),
+      // A configured token is meant to be required, in any environment.
+      public: boolean("METRICS_PUBLIC", envName !== "production" && read("METRICS_TOKEN") === undefined),
+    },
     trustProxy: trustProxy(read("TRUST_PROXY")),
   };
 
@@ -231,7 +245,33 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.auth.jwtSecret && config.auth.jwtSecret.length < 32 && config.env === "production") {
     throw new ConfigError("JWT_SECRET must be at least 32 characters in production");
   }
+  if (config.env === "production") productionChecks(config);
   return config;
+}
+
+/** What production refuses that development tolerates: guessable secrets, keys fetched over plain HTTP, tokens for any audience. */
+function productionChecks(config: Config): void {
+  if (config.auth.adminSecret !== undefined && config.auth.adminSecret.length < 32) {
+    throw new ConfigError("ADMIN_SECRET must be at least 32 characters in production");
+  }
+  if (config.metrics.token !== undefined && config.metrics.token.length < 32) {
+    throw new ConfigError("METRICS_TOKEN must be at least 32 characters in production");
+  }
+  const { jwksUrl } = config.auth;
+  if (jwksUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(jwksUrl);
+    } catch {
+      throw new ConfigError(`JWKS_URL must be a URL; got "${jwksUrl}"`);
+    }
+    // Keys fetched over plain HTTP could be swapped on the way; only loopback (a sidecar) may skip TLS.
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
+      throw new ConfigError(`JWKS_URL must be an https:// URL in production; got "${jwksUrl}"`);
+    }
+    // An identity provider signs tokens for every service it serves: without an audience, any of them would do here.
+    if (!config.auth.jwtAudience) throw new ConfigError("JWT_AUDIENCE must be set with JWKS_URL in production");
+  }
 }
 
 /** All three ADMIN_OIDC_* settings, or none: an issuer without an audience would accept tokens minted for any service. */

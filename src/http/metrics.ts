@@ -1,11 +1,13 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { RequestHandler } from "express";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Config } from "../config";
 
 /** One registry per app, so several apps in one process (tests) never double-register. */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "dnsproof_" });
   const operations = boundedLabels(200);
-  const servers = boundedLabels(50);
   return {
     registry,
     graphqlRequests: new Counter({
@@ -29,7 +31,7 @@ export function createMetrics() {
     }),
     dnsLookups: new Counter({
       name: "dnsproof_dns_lookups_total",
-      help: "Questions to vantage points, by server and kind of answer",
+      help: "Questions to vantage points, by configured server (\"nameserver\" in authoritative mode) and kind of answer",
       labelNames: ["server", "answer"] as const,
       registers: [registry],
     }),
@@ -79,8 +81,6 @@ export function createMetrics() {
     operationLabel(name: string | null | undefined): string {
       return name && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? operations(name) : "anonymous";
     },
-    /** In authoritative mode every claimant's nameservers are vantage points; only the first few get their own series. */
-    serverLabel: (server: string) => servers(server),
   };
 }
 
@@ -95,3 +95,18 @@ function boundedLabels(limit: number): (value: string) => string {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * /metrics names operations, codes and volumes: open outside production, and in production only
+ * with `Authorization: Bearer <METRICS_TOKEN>` unless METRICS_PUBLIC=true. 401 otherwise.
+ */
+export function metricsAccess(settings: Config["metrics"]): RequestHandler {
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  const expected = settings.token === undefined ? null : digest(settings.token);
+  return (req, res, next) => {
+    if (settings.public) return next();
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1];
+    if (expected && presented !== undefined && timingSafeEqual(digest(presented), expected)) return next();
+    res.status(401).set("www-authenticate", 'Bearer realm="metrics"').type("text/plain").send("Send Authorization: Bearer <METRICS_TOKEN>.\n");
+  };
+}

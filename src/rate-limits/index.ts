@@ -15,11 +15,13 @@ export function createRateLimiting(settings: Config["rateLimits"], logger: Logge
   const quotas: Record<RateLimitQuota, Quota> = {
     [RateLimitQuota.DOMAIN_CHANGES]: { max: settings.mutationsPerMinute, windowMs: MINUTE },
     [RateLimitQuota.VERIFICATIONS]: { max: settings.verifyPerMinute, windowMs: MINUTE },
+    [RateLimitQuota.AUTH_FAILURES]: { max: settings.authFailuresPerMinute, windowMs: MINUTE },
   };
   const store = settings.redisUrl ? new RedisQuotaStore(connectRedis(settings.redisUrl, logger), quotas, settings.redisKeyPrefix) : new MemoryQuotaStore(quotas);
   const middleware = new RateLimitMiddleware(store, {
     [RateLimitQuota.DOMAIN_CHANGES]: "claimDomain, regenerateToken, removeDomain, createApiKey and revokeApiKey together",
     [RateLimitQuota.VERIFICATIONS]: "verifyDomain",
+    [RateLimitQuota.AUTH_FAILURES]: "failed authentications",
   });
   return { middleware, store };
 }

@@ -16,6 +16,10 @@ export class MemoryQuotaStore extends QuotaStore {
     return { recorded: true, counted: live.length - 1 };
   }
 
+  protected async countInWindow(key: string, quota: Quota): Promise<number> {
+    return this.live(key, quota, Date.now()).length;
+  }
+
   protected async untilSlotFrees(key: string, quota: Quota): Promise<number> {
     const now = Date.now();
     const oldest = this.live(key, quota, now)[0];

@@ -19,6 +19,14 @@ async function allowed(limiter: ReturnType<typeof getGraphQLRateLimiter>, identi
 const limiterOn = (store: QuotaStore) => getGraphQLRateLimiter({ identifyContext: (ctx) => ctx.identity, store });
 
 describe("MemoryQuotaStore", () => {
+  it("says when a window is full without recording a call", async () => {
+    const store = new MemoryQuotaStore(quotas(2));
+    const who = { contextIdentity: "ip:1", fieldIdentity: "calls" };
+    expect(await store.isFull(who)).toBe(false);
+    expect([await store.record(who), await store.record(who), await store.record(who)]).toEqual([true, true, false]);
+    expect(await store.isFull(who)).toBe(true);
+  });
+
   it("lets exactly max of many simultaneous calls through", async () => {
     const store = new MemoryQuotaStore(quotas(7));
     const limiter = limiterOn(store);
@@ -51,6 +59,14 @@ describe("RedisQuotaStore", () => {
 
   beforeEach(() => {
     prefix = `dnsproof-test:${randomBytes(6).toString("hex")}:`;
+  });
+
+  it("says when a window is full without recording a call", async () => {
+    const store = storeFor(quotas(2));
+    const who = { contextIdentity: "ip:1", fieldIdentity: "calls" };
+    expect(await store.isFull(who)).toBe(false);
+    expect([await store.record(who), await store.record(who), await store.record(who)]).toEqual([true, true, false]);
+    expect(await store.isFull(who)).toBe(true);
   });
   afterEach(async () => {
     const cleaner = new Redis(REDIS_URL);

@@ -44,6 +44,19 @@ export abstract class QuotaStore implements Store {
     return this.untilSlotFrees(keyOf(identity), this.quotaOf(identity.fieldIdentity));
   }
 
+  /** Whether `quota.max` calls are in the window now, without recording one. */
+  async isFull(identity: Identity): Promise<boolean> {
+    const quota = this.quotaOf(identity.fieldIdentity);
+    return (await this.countInWindow(keyOf(identity), quota)) >= quota.max;
+  }
+
+  /** Records one call when there is room, as the limiter's getForIdentity does; false when there was none. */
+  async record(identity: Identity): Promise<boolean> {
+    return (await this.reserve(keyOf(identity), this.quotaOf(identity.fieldIdentity))).recorded;
+  }
+
+  protected abstract countInWindow(key: string, quota: Quota): Promise<number>;
+
   /** Records one call when fewer than `quota.max` are in the window, atomically. */
   abstract reserve(key: string, quota: Quota): Promise<Reservation>;
   protected abstract untilSlotFrees(key: string, quota: Quota): Promise<number>;

@@ -8,6 +8,8 @@ import type { QuotaStore } from "./quota-store";
 export enum RateLimitQuota {
   DOMAIN_CHANGES = "domainChanges",
   VERIFICATIONS = "verifications",
+  /** Per client IP: authentications that failed (a wrong secret, a bad token or key). */
+  AUTH_FAILURES = "authFailures",
 }
 
 const QUOTA_EXTENSION = "rateLimitQuota";

@@ -26,7 +26,12 @@ local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - window), '+inf
 if #oldest == 0 then return 0 end
 return tonumber(oldest[2]) + window - now`;
 
+const COUNT = `${NOW_MS}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+return redis.call('ZCARD', KEYS[1])`;
+
 interface QuotaScripts {
+  dnsproofCount(key: string, windowMs: number): Promise<number>;
   dnsproofReserve(key: string, windowMs: number, max: number, member: string): Promise<[number, number]>;
   dnsproofUntilSlotFrees(key: string, windowMs: number): Promise<number>;
 }
@@ -43,6 +48,7 @@ export class RedisQuotaStore extends QuotaStore {
     super(quotas);
     redis.defineCommand("dnsproofReserve", { numberOfKeys: 1, lua: RESERVE });
     redis.defineCommand("dnsproofUntilSlotFrees", { numberOfKeys: 1, lua: UNTIL_SLOT_FREES });
+    redis.defineCommand("dnsproofCount", { numberOfKeys: 1, lua: COUNT });
     this.redis = redis as Redis & QuotaScripts;
   }
 
@@ -50,6 +56,10 @@ export class RedisQuotaStore extends QuotaStore {
     // The member only has to be unique: two calls in one millisecond are two entries.
     const [recorded, counted] = await this.redis.dnsproofReserve(this.redisKey(key), quota.windowMs, quota.max, randomUUID());
     return { recorded: recorded === 1, counted };
+  }
+
+  protected async countInWindow(key: string, quota: Quota): Promise<number> {
+    return Number(await this.redis.dnsproofCount(this.redisKey(key), quota.windowMs));
   }
 
   protected async untilSlotFrees(key: string, quota: Quota): Promise<number> {

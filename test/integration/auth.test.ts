@@ -94,7 +94,7 @@ describe("configuration", () => {
   it("refuses to start in production without JWT_SECRET or JWKS_URL", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "short" })).toThrow(/at least 32/);
-    expect(loadConfig({ NODE_ENV: "production", JWKS_URL: "https://idp.test/jwks" }).auth.jwksUrl).toBe("https://idp.test/jwks");
+    expect(loadConfig({ NODE_ENV: "production", JWKS_URL: "https://idp.test/jwks", JWT_AUDIENCE: "dnsproof" }).auth.jwksUrl).toBe("https://idp.test/jwks");
   });
 
   it.each([

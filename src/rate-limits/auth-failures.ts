@@ -1,0 +1,50 @@
+import type { RequestHandler } from "express";
+import type { Logger } from "pino";
+import type { Authentication } from "../auth/authenticator";
+import { ErrorCode, HTTP_STATUS, httpErrorBody } from "../graphql/errors";
+import type { QuotaStore } from "./quota-store";
+import { RateLimitQuota } from "./rate-limit.middleware";
+
+/**
+ * Failed authentications per client IP (RATE_LIMIT_AUTH_FAILURES_PER_MINUTE): once an address
+ * has failed that often in a minute, its credentials are not even looked at until the window
+ * frees, so ADMIN_SECRET, API keys and JWT secrets cannot be guessed at request speed.
+ * A store that cannot be reached lets requests through: a Redis outage must not lock every caller out.
+ */
+export function authFailureLimit(store: QuotaStore, logger: Logger) {
+  const identity = (clientIp: string) => ({ contextIdentity: `ip:${clientIp}`, fieldIdentity: RateLimitQuota.AUTH_FAILURES });
+
+  /** Refuses, before Apollo, requests with credentials from an address that has failed too often. */
+  const gate: RequestHandler = async (req, res, next) => {
+    if (!req.headers.authorization) return next();
+    const who = identity(req.ip ?? "unknown");
+    try {
+      if (!(await store.isFull(who))) return next();
+      const retryAfterSeconds = Math.max(1, Math.ceil((await store.retryAfterMs(who)) / 1000));
+      const max = store.quotaOf(RateLimitQuota.AUTH_FAILURES).max;
+      res
+        .status(HTTP_STATUS.RATE_LIMITED!)
+        .set("retry-after", String(retryAfterSeconds))
+        .json(
+          httpErrorBody(ErrorCode.RATE_LIMITED, `Too many failed authentications from this address (at most ${max} a minute). Try again in ${retryAfterSeconds} s.`, {
+            retryAfterSeconds,
+          }),
+        );
+    } catch (err) {
+      logger.warn({ err }, "rate-limit store failed; failed authentications are not limited meanwhile");
+      next();
+    }
+  };
+
+  /** Counts `result` against the address when it is a failure. */
+  const record = async (clientIp: string, result: Authentication): Promise<void> => {
+    if (result.principal || result.problem === null) return;
+    try {
+      await store.record(identity(clientIp));
+    } catch (err) {
+      logger.warn({ err }, "rate-limit store failed; a failed authentication was not counted");
+    }
+  };
+
+  return { gate, record };
+}
