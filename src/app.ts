@@ -180,6 +180,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       requestLifecyclePlugin(metrics),
+      // After the lifecycle plugin, which refuses anonymous callers before anything is counted.
+      rateLimiting.plugin,
     ],
     // A stored query would reach execution without passing queryLimits below, which reads the query text.
     persistedQueries: false,

@@ -15,6 +15,11 @@ export interface RequestContext {
   clientIp: string;
   log: Logger;
   loaders: RequestLoaders;
+  /**
+   * Calls of rate-limited fields already counted, per quota, by the operation-level check
+   * (rate-limits/operation-quota.plugin.ts); one HTTP request's operations share it.
+   */
+  prepaidQuota?: Map<string, number>;
 }
 
 /** Per-request batching: never shared between requests, so no caller sees another's cache. */

@@ -1,4 +1,7 @@
+import type { ApolloServerPlugin } from "@apollo/server";
 import { Redis } from "ioredis";
+import type { RequestContext } from "../graphql/context";
+import { operationQuotaPlugin } from "./operation-quota.plugin";
 import type { Logger } from "pino";
 import type { Config } from "../config";
 import { MemoryQuotaStore } from "./memory-quota-store";
@@ -11,19 +14,22 @@ export { RateLimited, RateLimitQuota } from "./rate-limit.middleware";
 const MINUTE = 60_000;
 
 /** The quotas of the contract's README, in Redis when REDIS_URL is set so that every instance shares them. */
-export function createRateLimiting(settings: Config["rateLimits"], logger: Logger): { middleware: RateLimitMiddleware; store: QuotaStore } {
+export function createRateLimiting(
+  settings: Config["rateLimits"],
+  logger: Logger,
+): { middleware: RateLimitMiddleware; plugin: ApolloServerPlugin<RequestContext>; store: QuotaStore } {
   const quotas: Record<RateLimitQuota, Quota> = {
     [RateLimitQuota.DOMAIN_CHANGES]: { max: settings.mutationsPerMinute, windowMs: MINUTE },
     [RateLimitQuota.VERIFICATIONS]: { max: settings.verifyPerMinute, windowMs: MINUTE },
     [RateLimitQuota.AUTH_FAILURES]: { max: settings.authFailuresPerMinute, windowMs: MINUTE },
   };
   const store = settings.redisUrl ? new RedisQuotaStore(connectRedis(settings.redisUrl, logger), quotas, settings.redisKeyPrefix) : new MemoryQuotaStore(quotas);
-  const middleware = new RateLimitMiddleware(store, {
+  const covers: Record<RateLimitQuota, string> = {
     [RateLimitQuota.DOMAIN_CHANGES]: "claimDomain, regenerateToken, removeDomain, createApiKey and revokeApiKey together",
     [RateLimitQuota.VERIFICATIONS]: "verifyDomain",
     [RateLimitQuota.AUTH_FAILURES]: "failed authentications",
-  });
-  return { middleware, store };
+  };
+  return { middleware: new RateLimitMiddleware(store, covers), plugin: operationQuotaPlugin(store, covers), store };
 }
 
 function connectRedis(url: string, logger: Logger): Redis {

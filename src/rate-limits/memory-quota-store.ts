@@ -7,13 +7,18 @@ export class MemoryQuotaStore extends QuotaStore {
   private lastSweep = Date.now();
 
   async reserve(key: string, quota: Quota): Promise<Reservation> {
+    return this.reserveMany(key, quota, 1);
+  }
+
+  protected async reserveMany(key: string, quota: Quota, calls: number): Promise<Reservation> {
     const now = Date.now();
     this.sweep(now);
     const live = this.live(key, quota, now);
-    if (live.length >= quota.max) return { recorded: false, counted: live.length };
-    live.push(now);
+    if (live.length + calls > quota.max) return { recorded: false, counted: live.length };
+    const counted = live.length;
+    for (let i = 0; i < calls; i++) live.push(now);
     this.calls.set(key, live);
-    return { recorded: true, counted: live.length - 1 };
+    return { recorded: true, counted };
   }
 
   protected async countInWindow(key: string, quota: Quota): Promise<number> {

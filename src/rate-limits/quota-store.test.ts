@@ -27,6 +27,17 @@ describe("MemoryQuotaStore", () => {
     expect(await store.isFull(who)).toBe(true);
   });
 
+  it("records several calls at once only when all of them fit", async () => {
+    const store = new MemoryQuotaStore(quotas(5));
+    const who = { contextIdentity: "acct", fieldIdentity: "calls" };
+    expect((await store.recordAll(who, 6)).recorded).toBe(false);
+    expect(await store.isFull(who)).toBe(false);
+    expect((await store.recordAll(who, 3)).recorded).toBe(true);
+    expect((await store.recordAll(who, 3)).recorded).toBe(false);
+    expect(await Promise.all([store.recordAll(who, 2), store.recordAll(who, 2)]).then((r) => r.map((x) => x.recorded).sort())).toEqual([false, true]);
+    expect(await store.isFull(who)).toBe(true);
+  });
+
   it("lets exactly max of many simultaneous calls through", async () => {
     const store = new MemoryQuotaStore(quotas(7));
     const limiter = limiterOn(store);
@@ -66,6 +77,17 @@ describe("RedisQuotaStore", () => {
     const who = { contextIdentity: "ip:1", fieldIdentity: "calls" };
     expect(await store.isFull(who)).toBe(false);
     expect([await store.record(who), await store.record(who), await store.record(who)]).toEqual([true, true, false]);
+    expect(await store.isFull(who)).toBe(true);
+  });
+
+  it("records several calls at once only when all of them fit", async () => {
+    const store = storeFor(quotas(5));
+    const who = { contextIdentity: "acct", fieldIdentity: "calls" };
+    expect((await store.recordAll(who, 6)).recorded).toBe(false);
+    expect(await store.isFull(who)).toBe(false);
+    expect((await store.recordAll(who, 3)).recorded).toBe(true);
+    expect((await store.recordAll(who, 3)).recorded).toBe(false);
+    expect(await Promise.all([store.recordAll(who, 2), store.recordAll(who, 2)]).then((r) => r.map((x) => x.recorded).sort())).toEqual([false, true]);
     expect(await store.isFull(who)).toBe(true);
   });
   afterEach(async () => {

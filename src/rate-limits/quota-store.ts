@@ -55,7 +55,13 @@ export abstract class QuotaStore implements Store {
     return (await this.reserve(keyOf(identity), this.quotaOf(identity.fieldIdentity))).recorded;
   }
 
+  /** Records `calls` calls when all of them fit, atomically; none when they do not. */
+  async recordAll(identity: Identity, calls: number): Promise<Reservation> {
+    return this.reserveMany(keyOf(identity), this.quotaOf(identity.fieldIdentity), calls);
+  }
+
   protected abstract countInWindow(key: string, quota: Quota): Promise<number>;
+  protected abstract reserveMany(key: string, quota: Quota, calls: number): Promise<Reservation>;
 
   /** Records one call when fewer than `quota.max` are in the window, atomically. */
   abstract reserve(key: string, quota: Quota): Promise<Reservation>;

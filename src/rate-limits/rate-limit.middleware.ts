@@ -12,7 +12,7 @@ export enum RateLimitQuota {
   AUTH_FAILURES = "authFailures",
 }
 
-const QUOTA_EXTENSION = "rateLimitQuota";
+export const QUOTA_EXTENSION = "rateLimitQuota";
 
 /** Counts every call of the field (aliases and batched operations included) against `quota`. */
 export function RateLimited(quota: RateLimitQuota): MethodDecorator {
@@ -28,7 +28,8 @@ export function rateLimitIdentity(ctx: Pick<RequestContext, "principal" | "clien
 }
 
 /**
- * Runs graphql-rate-limit for @RateLimited fields, before their resolver. Admins are not limited.
+ * Runs graphql-rate-limit for @RateLimited fields, before their resolver, unless the operation's
+ * calls were counted as a whole beforehand (operationQuotaPlugin). Admins are not limited.
  * A refusal is RATE_LIMITED with retryAfterSeconds (and HTTP 429 with Retry-After).
  */
 export class RateLimitMiddleware implements MiddlewareInterface<RequestContext> {
@@ -52,6 +53,12 @@ export class RateLimitMiddleware implements MiddlewareInterface<RequestContext> 
   async use({ context, info, args, root }: ResolverData<RequestContext>, next: NextFn): Promise<unknown> {
     if (context.principal?.isAdmin) return next();
     const quotaName = info.parentType.getFields()[info.fieldName].extensions[QUOTA_EXTENSION] as RateLimitQuota;
+    // Counted already, with the rest of its operation, before the operation ran.
+    const prepaid = context.prepaidQuota?.get(quotaName) ?? 0;
+    if (prepaid > 0) {
+      context.prepaidQuota!.set(quotaName, prepaid - 1);
+      return next();
+    }
     const quota = this.store.quotaOf(quotaName);
     let refusal: string | undefined;
     let retryAfterMs = 0;

@@ -20,6 +20,19 @@ if count < tonumber(ARGV[2]) then
 end
 return {0, count}`;
 
+/* ARGV[3] calls at once, or none: members ARGV[4]:1 … ARGV[4]:n. */
+const RESERVE_MANY = `${NOW_MS}
+local window = tonumber(ARGV[1])
+local calls = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count + calls <= tonumber(ARGV[2]) then
+  for i = 1, calls do redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. i) end
+  redis.call('PEXPIRE', KEYS[1], window)
+  return {1, count}
+end
+return {0, count}`;
+
 const UNTIL_SLOT_FREES = `${NOW_MS}
 local window = tonumber(ARGV[1])
 local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
@@ -31,6 +44,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
 return redis.call('ZCARD', KEYS[1])`;
 
 interface QuotaScripts {
+  dnsproofReserveMany(key: string, windowMs: number, max: number, calls: number, member: string): Promise<[number, number]>;
   dnsproofCount(key: string, windowMs: number): Promise<number>;
   dnsproofReserve(key: string, windowMs: number, max: number, member: string): Promise<[number, number]>;
   dnsproofUntilSlotFrees(key: string, windowMs: number): Promise<number>;
@@ -49,12 +63,18 @@ export class RedisQuotaStore extends QuotaStore {
     redis.defineCommand("dnsproofReserve", { numberOfKeys: 1, lua: RESERVE });
     redis.defineCommand("dnsproofUntilSlotFrees", { numberOfKeys: 1, lua: UNTIL_SLOT_FREES });
     redis.defineCommand("dnsproofCount", { numberOfKeys: 1, lua: COUNT });
+    redis.defineCommand("dnsproofReserveMany", { numberOfKeys: 1, lua: RESERVE_MANY });
     this.redis = redis as Redis & QuotaScripts;
   }
 
   async reserve(key: string, quota: Quota): Promise<Reservation> {
     // The member only has to be unique: two calls in one millisecond are two entries.
     const [recorded, counted] = await this.redis.dnsproofReserve(this.redisKey(key), quota.windowMs, quota.max, randomUUID());
+    return { recorded: recorded === 1, counted };
+  }
+
+  protected async reserveMany(key: string, quota: Quota, calls: number): Promise<Reservation> {
+    const [recorded, counted] = await this.redis.dnsproofReserveMany(this.redisKey(key), quota.windowMs, quota.max, calls, randomUUID());
     return { recorded: recorded === 1, counted };
   }
 
