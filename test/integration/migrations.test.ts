@@ -32,3 +32,32 @@ describe.each(DATABASE_FLAVORS)("migrations on %s", (flavor) => {
     }
   });
 });
+
+describe.each(DATABASE_FLAVORS)("the admin-secret keys migration on %s", (flavor) => {
+  it("marks only ADMIN_SECRET's own keys, and forgets every stored e-mail", async () => {
+    const database = await createScratchDatabase(flavor);
+    const dataSource = await openDataSource(database.url);
+    try {
+      await runMigrations(dataSource);
+      await dataSource.undoLastMigration();
+      const insert = `INSERT INTO api_keys (id, accountId, name, prefix, secretHash, createdBy, createdByEmail, createdByAdmin, createdAt)
+                      VALUES (?, ?, 'k', 'dpk_x', ?, ?, ?, ?, '2026-11-01 00:00:00.000')`;
+      await dataSource.query(insert, ["k1", "admin", "h1", "admin-secret", null, true]);
+      // A person whose "sub" was "admin-secret", in an account of their own.
+      await dataSource.query(insert, ["k2", "admin-secret", "h2", "admin-secret", "kim@example.com", true]);
+      await dataSource.query(insert, ["k3", "acme", "h3", "u1", "u1@acme.test", false]);
+      expect(await runMigrations(dataSource)).toEqual(["AdminSecretKeys1766000000008"]);
+      const rows: { id: string; createdBy: string | null; createdByEmail: string | null; createdByAdminSecret: unknown }[] = await dataSource.query(
+        "SELECT id, createdBy, createdByEmail, createdByAdminSecret FROM api_keys ORDER BY id",
+      );
+      expect(rows.map((r) => [r.id, r.createdBy, r.createdByEmail, Boolean(Number(r.createdByAdminSecret))])).toEqual([
+        ["k1", null, null, true],
+        ["k2", "admin-secret", null, false],
+        ["k3", "u1", null, false],
+      ]);
+    } finally {
+      await dataSource.destroy();
+      await database.drop();
+    }
+  });
+});
