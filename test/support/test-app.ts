@@ -42,6 +42,8 @@ export async function startTestApp(
     // Rate limits are proven in their own tests; elsewhere they would only stand between a test and what it checks.
     RATE_LIMIT_MUTATIONS_PER_MINUTE: "100000",
     RATE_LIMIT_VERIFY_PER_MINUTE: "100000",
+    // Attack suites send many bad credentials on purpose; the limit on failures has its own test.
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: "100000",
     ...options.env,
   });
   const app = await createApp(config, { logger: pino({ level: "silent" }), ...options.overrides });
