@@ -41,13 +41,28 @@ export async function startCountingDnsProxy(addresses: string[], upstream: strin
         socket.on("message", (query, from) => {
           counts.set(local, (counts.get(local) ?? 0) + 1);
           const relay = dgram.createSocket("udp4");
-          relay.on("error", () => relay.close());
-          relay.once("message", (reply) => {
-            socket.send(reply, from.port, from.address);
+          let open = true;
+          const close = () => {
+            if (!open) return;
+            open = false;
+            clearTimeout(timer);
             relay.close();
+          };
+          // No answer within 3 s: the client has given up long before.
+          const timer = setTimeout(close, 3000);
+          timer.unref();
+          relay.on("error", close);
+          relay.once("message", (reply) => {
+            try {
+              socket.send(reply, from.port, from.address, () => {});
+            } catch {
+              // The proxy was stopped meanwhile.
+            }
+            close();
           });
-          relay.send(query, Number(upstreamPort), upstreamAddress);
-          setTimeout(() => relay.close(), 3000).unref();
+          relay.send(query, Number(upstreamPort), upstreamAddress, (error) => {
+            if (error) close();
+          });
         });
       }
       return {
