@@ -12,7 +12,8 @@ const USAGE = `Usage: dnsproof <command> [options]
 
 Commands:
   migrate                    apply pending database migrations
-  reverify [--limit N]       re-check up to N verified domains now, least recently checked first (default 500)
+  reverify [--limit N]       re-check up to N verified domains now, least recently checked first (default 500);
+                             exits 3 when DNS errors left checks inconclusive (a resolver is broken)
   cleanup                    expire stale claims; delete EXPIRED and REVOKED claims older than CLEANUP_AFTER_DAYS
   token --sub ID [--account ID] [--email E]
                              print a bearer JWT signed with the configured secret (valid 30 days)
@@ -31,9 +32,14 @@ interface Output {
   text: string;
   /** The same, for scripts (--json). */
   json: unknown;
+  /** Set when the work was done but cron should still hear about it; 0 otherwise. */
+  exitCode?: number;
 }
 
-/** Runs one command and resolves to the process exit code: 0 done, 1 failed, 2 wrong usage. */
+/** `reverify` ran, but DNS errors left some checks inconclusive: cron should see a broken resolver. */
+export const EXIT_INCONCLUSIVE = 3;
+
+/** Runs one command and resolves to the process exit code: 0 done, 1 failed, 2 wrong usage, 3 inconclusive checks. */
 export async function main(
   argv: string[],
   env: Record<string, string | undefined> = process.env,
@@ -52,7 +58,7 @@ export async function main(
     const config = loadConfig(env);
     const output = await run(command, values, config);
     stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
-    return 0;
+    return output.exitCode ?? 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (json) stdout.write(`${JSON.stringify({ error: message })}\n`);
@@ -154,8 +160,10 @@ async function reverify(config: Config, limit: number): Promise<Output> {
   return {
     text:
       `Checked ${counts.checked} verified domain(s): ${counts.stillVerified} still verified, ` +
-      `${counts.inGracePeriod} in the grace period, ${counts.revoked} revoked, ${counts.dnsErrors} DNS error(s).`,
+      `${counts.inGracePeriod} in the grace period, ${counts.revoked} revoked, ${counts.dnsErrors} DNS error(s).` +
+      (counts.dnsErrors ? ` Those ${counts.dnsErrors} check(s) concluded nothing: check DNS_SERVERS and the resolvers' health.` : ""),
     json: counts,
+    exitCode: counts.dnsErrors ? EXIT_INCONCLUSIVE : 0,
   };
 }
 

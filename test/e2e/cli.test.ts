@@ -118,6 +118,16 @@ describe("npx dnsproof", () => {
       expect((await read("kept.cli.test")).body.data.domain).toEqual({ status: "VERIFIED", failingSince: null });
     });
 
+    it("reverify exits 3 when DNS errors left checks inconclusive, audited as VERIFICATION_INCONCLUSIVE", async () => {
+      // Port 9 on loopback answers nothing but ICMP refusals: a broken resolver.
+      const run = await dnsproof(["reverify", "--limit", "10", "--json"], { ...env, DNS_SERVERS: "127.0.0.1:9", DNS_TIMEOUT_MS: "300" });
+      expect(run).toMatchObject({ code: 3 });
+      expect(JSON.parse(run.stdout)).toMatchObject({ checked: 2, dnsErrors: 2, revoked: 0 });
+      const kept = (await read("kept.cli.test")).body.data;
+      expect(kept.domain).toEqual({ status: "VERIFIED", failingSince: null });
+      expect(kept.auditLog.nodes[0]).toMatchObject({ action: "VERIFICATION_INCONCLUSIVE", actor: { type: "ADMIN", id: "cli" } });
+    });
+
     it("cleanup expires the stale claim and deletes it, as it lapsed more than 30 days ago", async () => {
       const run = await dnsproof(["cleanup"], env);
       expect(run).toMatchObject({ code: 0, stdout: "Expired 1 stale claim(s); deleted 1 old expired or revoked claim(s).\n" });
