@@ -13,7 +13,26 @@ import {
 } from "graphql";
 import { SCHEMA_FILE, generateSchemaSdl } from "../../src/graphql/print-schema";
 
-const CONTRACT_FILE = path.resolve(__dirname, "../../../shared/contract/schema.graphql");
+const CONTRACT_DIR = path.resolve(__dirname, "../../../shared/contract");
+/** Proposed extensions this server serves, checked on top of the contract; append yours. */
+const SERVED_PROPOSALS = ["operators.graphql"];
+/**
+ * A clone without ../shared beside it can still run the suite; CI cannot skip the contract.
+ * The reason is printed once, so a skipped comparison is never mistaken for a passed one.
+ */
+const contractAvailable = fs.existsSync(path.join(CONTRACT_DIR, "schema.graphql"));
+const requireContract = /^(1|true)$/i.test(process.env.CI ?? "");
+if (!contractAvailable && !requireContract) {
+  console.warn(`Skipped the API contract comparison: ${CONTRACT_DIR} does not exist (it is required when CI=true).`);
+}
+const itWithContract = contractAvailable || requireContract ? it : it.skip;
+
+function contractSdl(): string {
+  return [
+    fs.readFileSync(path.join(CONTRACT_DIR, "schema.graphql"), "utf8"),
+    ...SERVED_PROPOSALS.map((file) => fs.readFileSync(path.join(CONTRACT_DIR, "proposed", file), "utf8")),
+  ].join("\n");
+}
 
 describe("schema.graphql", () => {
   let generated: string;
@@ -25,8 +44,8 @@ describe("schema.graphql", () => {
     expect(fs.readFileSync(SCHEMA_FILE, "utf8")).toBe(generated);
   });
 
-  it("breaks nothing in the API contract", () => {
-    const contract = buildSchema(fs.readFileSync(CONTRACT_FILE, "utf8"));
+  itWithContract(`breaks nothing in the API contract (with proposed/${SERVED_PROPOSALS.join(", proposed/")})`, () => {
+    const contract = buildSchema(contractSdl());
     const changes = findBreakingChanges(contract, buildSchema(generated));
     expect(changes.map((c) => `${c.type}: ${c.description}`)).toEqual([]);
   });
