@@ -5,7 +5,6 @@ import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
@@ -47,6 +46,7 @@ import { createDomainVerifier } from "./dns";
 import type { DomainVerifier } from "./dns/types";
 import { createMetrics, Metrics } from "./http/metrics";
 import { requestId } from "./http/request-id";
+import { HttpDrain } from "./http/drain";
 
 /** What tests swap out (and the CLI, its logger); the server always takes the defaults. */
 export interface AppOverrides {
@@ -158,8 +158,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
 
   const httpServer = http.createServer();
+  const httpDrain = new HttpDrain(httpServer);
   const apollo = new ApolloServer<RequestContext>({
     schema,
+    // Shutdown is app.close()'s alone: Apollo's own signal handlers raced it and, on MariaDB,
+    // left the process hanging (a second apollo.stop() waits on a barrier that never opens).
+    stopOnTerminationSignals: false,
     introspection: config.graphql.introspection,
     csrfPrevention: true,
     // Batches are capped by batchLimit below, before Apollo sees them.
@@ -171,7 +175,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       requestLifecyclePlugin(metrics),
       queryComplexityPlugin(config.graphql.maxComplexity),
     ],
@@ -186,6 +189,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     res.json({ status: "ok" });
   });
   app.get("/readyz", async (_req, res) => {
+    if (httpDrain.isDraining) {
+      res.status(503).json({ status: "shutting down" });
+      return;
+    }
     const ready = await db.ping();
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "database unreachable" });
   });
@@ -222,7 +229,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   httpServer.on("request", app);
   if (config.scheduler.enabled) scheduler.start();
 
-  let closed = false;
+  /**
+   * Shutdown, in order; each step starts when the one before has finished, so nothing is closed
+   * under work that still uses it. A feature that holds a server, a socket or a worker adds its
+   * step here, before the database.
+   */
+  const shutdownSteps: { name: string; close: () => Promise<unknown> }[] = [
+    // Requests in flight and the scheduler's batch in hand both still write to the database.
+    { name: "HTTP requests and scheduled checks", close: () => Promise.all([httpDrain.drain(), scheduler.stop()]) },
+    { name: "GraphQL server", close: () => apollo.stop() },
+    { name: "rate-limit store", close: () => rateLimiting.store.close() },
+    { name: "database", close: async () => dataSource.isInitialized && dataSource.destroy() },
+  ];
+
+  let closing: Promise<void> | null = null;
   return {
     config,
     dataSource,
@@ -249,15 +269,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         });
       });
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      // First, while the database is still there: the batch in hand gets recorded.
-      await scheduler.stop();
-      await apollo.stop();
-      await rateLimiting.store.close();
-      if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      if (dataSource.isInitialized) await dataSource.destroy();
+    close() {
+      closing ??= (async () => {
+        const failures: unknown[] = [];
+        for (const step of shutdownSteps) {
+          try {
+            await step.close();
+            logger.debug({ step: step.name }, "closed");
+          } catch (error) {
+            // The remaining steps still run: a failed Redis quit must not leave the database pool open.
+            logger.error({ err: error, step: step.name }, "shutdown step failed");
+            failures.push(error);
+          }
+        }
+        if (failures.length) throw new AggregateError(failures, `shutdown: ${failures.length} step(s) failed`);
+      })();
+      return closing;
     },
   };
 }
