@@ -54,9 +54,17 @@ describe.each(DATABASE_FLAVORS)("HTTP surface on %s", (db) => {
   it("serves Prometheus metrics by operation, error code, DNS lookups and outcomes", async () => {
     await t.gql(`query ListMine { domains { totalCount } }`);
     await t.gql(`{ viewer { accountId } }`, {}, { token: null });
+    await t.gql(`mutation { claimDomain(input: { name: "labelled.example.com" }) { created } }`);
+    await t.gql(`query Chosen_By_The_Caller { v: viewer { accountId } domains { totalCount } }`);
     const text = await (await fetch(`${t.url}/metrics`)).text();
-    expect(text).toMatch(/dnsproof_graphql_requests_total\{operation="ListMine",type="query"\} 1/);
-    expect(text).toMatch(/dnsproof_graphql_request_duration_seconds_bucket\{le="[^"]+",operation="ListMine"\}/);
+    // Labelled by root fields the schema defines, never by a name the caller picked.
+    expect(text).toMatch(/dnsproof_graphql_requests_total\{operation="query:domains",type="query"\} [1-9]/);
+    expect(text).toMatch(/dnsproof_graphql_requests_total\{operation="mutation:claimDomain",type="mutation"\} [1-9]/);
+    expect(text).toMatch(/dnsproof_graphql_requests_total\{operation="query:domains,viewer",type="query"\} 1/);
+    expect(text).toMatch(/dnsproof_graphql_request_duration_seconds_bucket\{le="[^"]+",operation="query:domains"\}/);
+    expect(text).not.toContain("ListMine");
+    expect(text).not.toContain("Chosen_By_The_Caller");
+    expect(text).not.toContain('operation="anonymous"');
     expect(text).toMatch(/dnsproof_graphql_errors_total\{code="UNAUTHENTICATED"\} [1-9]/);
     expect(text).toContain("# TYPE dnsproof_dns_lookups_total counter");
     expect(text).toContain("# TYPE dnsproof_verifications_total counter");
