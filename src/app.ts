@@ -193,8 +193,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       res.status(503).json({ status: "shutting down" });
       return;
     }
-    const ready = await db.ping();
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "database unreachable" });
+    // Every mutation needs the rate-limit store too: with REDIS_URL set and Redis away, nothing could be served.
+    const [database, rateLimitStore] = await Promise.all([db.ping(), rateLimiting.store.ping()]);
+    const status = !database ? "database unreachable" : !rateLimitStore ? "redis unreachable" : "ready";
+    res.status(status === "ready" ? 200 : 503).json({ status });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

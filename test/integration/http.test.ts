@@ -95,6 +95,22 @@ describe("database outage", () => {
     };
   }
 
+  it("answers /readyz 503 while the configured Redis is unreachable", async () => {
+    const relay = startRelay({ host: "127.0.0.1", port: 6379 });
+    const port = await relay.listen();
+    const t = await startTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_KEY_PREFIX: `readyz-${process.pid}:` } });
+    try {
+      expect(await (await fetch(`${t.url}/readyz`)).json()).toEqual({ status: "ready" });
+      await relay.cut();
+      const down = await fetch(`${t.url}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toEqual({ status: "redis unreachable" });
+      expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
   it("answers SERVICE_UNAVAILABLE and /readyz 503 while /healthz stays 200", async () => {
     const database = await createScratchDatabase("mariadb");
     const server = new URL(MARIADB_SERVER_URL);
