@@ -59,6 +59,8 @@ export interface AppOverrides {
 
 export interface App {
   config: Config;
+  /** Migrations this start applied (empty when the database was up to date). */
+  migrationsApplied: string[];
   dataSource: DataSource;
   db: Database;
   logger: Logger;
@@ -90,8 +92,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = createMetrics();
 
   const dataSource = await openDataSource(config.databaseUrl, { onQuery: overrides.onQuery });
+  let migrationsApplied: string[];
   try {
-    await runMigrations(dataSource);
+    migrationsApplied = await runMigrations(dataSource);
   } catch (error) {
     await dataSource.destroy();
     throw error;
@@ -175,7 +178,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
-      requestLifecyclePlugin(metrics),
+      // In production tokens come from the operator's own tooling; a newcomer elsewhere is told the command.
+      requestLifecyclePlugin(metrics, { signInHint: config.env !== "production" && jwtSecret !== null }),
       queryComplexityPlugin(config.graphql.maxComplexity),
     ],
   });
@@ -247,6 +251,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let closing: Promise<void> | null = null;
   return {
     config,
+    migrationsApplied,
     dataSource,
     db,
     logger,

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { FieldNode, FragmentDefinitionNode, Kind, OperationDefinitionNode, SelectionSetNode } from "graphql";
 import type { RequestContext } from "../context";
-import { unauthenticated } from "../errors";
+import { SIGN_IN_HINT, unauthenticated } from "../errors";
 import type { Metrics } from "../../http/metrics";
 import { UNKNOWN_ROOT_FIELD, operationLabel } from "../operation-label";
 
@@ -11,7 +11,7 @@ const PUBLIC_ROOT_FIELDS = new Set(["__typename", "__schema", "__type"]);
  * Per operation: refuses anything but __typename and introspection without credentials
  * (before any resolver runs), and records metrics and one structured log line.
  */
-export function requestLifecyclePlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
+export function requestLifecyclePlugin(metrics: Metrics, options: { signInHint: boolean }): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue }) {
       const started = process.hrtime.bigint();
@@ -30,7 +30,11 @@ export function requestLifecyclePlugin(metrics: Metrics): ApolloServerPlugin<Req
           operationName = op?.name?.value ?? null;
           type = op?.operation ?? "unknown";
           if (contextValue.principal || !op) return;
-          if (!selectsOnlyPublicFields(op, fragments)) throw unauthenticated(contextValue.authProblem ?? undefined);
+          if (!selectsOnlyPublicFields(op, fragments)) {
+            const refusal = unauthenticated(contextValue.authProblem ?? undefined);
+            if (options.signInHint) refusal.message = `${refusal.message} ${SIGN_IN_HINT}`;
+            throw refusal;
+          }
         },
         async didEncounterErrors({ errors }) {
           for (const error of errors) metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? "INTERNAL_SERVER_ERROR") });
