@@ -1,7 +1,6 @@
 import "reflect-metadata";
 import dns from "node:dns";
 import { ConfigError, configWarnings, loadConfig, redactUrl } from "./config";
-import { createApp } from "./app";
 import { worstCaseBatchMs } from "./scheduler/scheduler";
 
 async function main(): Promise<void> {
@@ -15,6 +14,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Loaded only once the settings are known to be good, so a refusal comes at once.
+  const { createApp } = await import("./app");
   const app = await createApp(config);
   let url: string;
   try {
