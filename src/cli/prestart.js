@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+"use strict";
+// `npm start` runs this first. In a checkout with dev dependencies it compiles, so `npm install &&
+// npm start` always serves the current sources. A production install (`npm prune --omit=dev`) has
+// no TypeScript: it serves the dist/ that `npm run build` made before pruning, or says what is missing.
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const root = path.resolve(__dirname, "../..");
+let tsc = null;
+try {
+  tsc = require.resolve("typescript/bin/tsc", { paths: [root] });
+} catch {
+  // A production install.
+}
+if (tsc) {
+  const build = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], { stdio: "inherit" });
+  process.exit(build.status ?? 1);
+}
+if (!fs.existsSync(path.join(root, "dist", "src", "main.js"))) {
+  process.stderr.write("dnsproof: dist/ is missing and TypeScript is not installed; run `npm run build` before `npm prune --omit=dev`.\n");
+  process.exit(1);
+}
