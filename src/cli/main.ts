@@ -17,6 +17,9 @@ Commands:
   cleanup                    expire stale claims; delete EXPIRED and REVOKED claims older than CLEANUP_AFTER_DAYS
   token --sub ID [--account ID] [--email E]
                              print a bearer JWT signed with the configured secret (valid 30 days)
+  dev-dns [--port N] [--zone Z] [--dir D]
+                             for trying the cycle locally: serve zone Z (default example.test) on
+                             127.0.0.1:N (default 5300) with BIND 9, taking updates from nsupdate
 
 Options:
   --json                     print the result as one JSON document (errors too: {"error": "..."})
@@ -55,6 +58,8 @@ export async function main(
     }
     const [command, ...extra] = positionals;
     if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}".`);
+    // Needs no settings and runs until stopped.
+    if (command === "dev-dns") return await devDns(values, stdout, stderr);
     const config = loadConfig(env);
     const output = await run(command, values, config);
     stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
@@ -83,6 +88,9 @@ function parseCommandLine(argv: string[]) {
         sub: { type: "string" },
         account: { type: "string" },
         email: { type: "string" },
+        port: { type: "string" },
+        zone: { type: "string" },
+        dir: { type: "string" },
       },
     });
   } catch (error) {
@@ -94,7 +102,7 @@ type Values = ReturnType<typeof parseCommandLine>["values"];
 
 async function run(command: string, values: Values, config: Config): Promise<Output> {
   const only = (command: string, allowed: (keyof Values)[]) => {
-    const stray = (["limit", "sub", "account", "email"] as const).find((option) => values[option] !== undefined && !allowed.includes(option));
+    const stray = (["limit", "sub", "account", "email", "port", "zone", "dir"] as const).find((option) => values[option] !== undefined && !allowed.includes(option));
     if (stray) throw new UsageError(`"${command}" takes no --${stray}.`);
   };
   switch (command) {
@@ -114,6 +122,17 @@ async function run(command: string, values: Values, config: Config): Promise<Out
     default:
       throw new UsageError(`Unknown command "${command}".`);
   }
+}
+
+async function devDns(values: Values, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  const stray = (["limit", "sub", "account", "email"] as const).find((option) => values[option] !== undefined);
+  if (stray) throw new UsageError(`"dev-dns" takes no --${stray}.`);
+  const { DEV_DNS_DEFAULTS, serveDevDns } = await import("./dev-dns");
+  const port = values.port === undefined ? DEV_DNS_DEFAULTS.port : Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a whole number from 1 to 65535; got "${values.port}".`);
+  const zone = (values.zone ?? DEV_DNS_DEFAULTS.zone).replace(/\.$/, "").toLowerCase();
+  if (!/^([a-z0-9-]+\.)*[a-z0-9-]+$/.test(zone)) throw new UsageError(`--zone must be a DNS name such as example.test; got "${values.zone}".`);
+  return serveDevDns({ port, zone, dir: values.dir ?? DEV_DNS_DEFAULTS.dir }, stdout, stderr);
 }
 
 function parseLimit(raw: string | undefined): number {
