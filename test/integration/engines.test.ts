@@ -1,4 +1,8 @@
-/** The Node versions package.json claims are ones every locked dependency accepts: no EBADENGINE on any of them. */
+/**
+ * What `npm ci` warns about, checked without installing: the Node versions package.json claims
+ * are ones every locked dependency accepts (no EBADENGINE), and every install script is decided on.
+ */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import semver from "semver";
@@ -24,5 +28,13 @@ describe("engines", () => {
   it("would have been caught by the check above (Node 20 is outside @whatwg-node/promise-helpers 2.0's range)", () => {
     expect(semver.subset(claimed, ">=22.15.0")).toBe(false);
     expect(lock.packages["node_modules/@whatwg-node/promise-helpers"].version).toBe("1.3.2");
+  });
+});
+
+describe("allowScripts", () => {
+  it("decides on every dependency's install script, so npm warns about none", () => {
+    const listed = execFileSync("npm", ["install-scripts", "ls"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, npm_config_update_notifier: "false" } });
+    expect(listed.trim()).toBe("No packages with unreviewed install scripts.");
+    expect(manifest.allowScripts["better-sqlite3"]).toBe(true);
   });
 });
