@@ -111,7 +111,7 @@ describe("the Deploy recipe", () => {
     const { npm_config_cache: _ownCache, ...withMachineCache } = base();
     const pruned = await run("npm", ["prune", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund"], dir, withMachineCache);
     if (pruned.code !== 0) throw new Error(`npm prune failed:\n${pruned.output}`);
-    for (const devOnly of ["jest", "ts-jest", "@types/node", "fast-check", "playwright-core"]) {
+    for (const devOnly of ["jest", "ts-jest", "@types/jest", "fast-check", "playwright-core"]) {
       expect(fs.existsSync(path.join(dir, "node_modules", devOnly))).toBe(false);
     }
 
