@@ -11,6 +11,8 @@ import { ScriptedVerifier } from "../support/scripted-verifier";
 import { TEST_JWT_SECRET, TestApp, startTestApp } from "../support/test-app";
 
 const ROOT = path.resolve(__dirname, "../..");
+// Every command is a fresh npx + ts-node process (several seconds each on a busy 2-core machine); four run at once below.
+jest.setTimeout(120_000);
 /**
  * npx links the checkout into its cache once and keeps that link's bin entry, so a cache
  * from an older checkout could run a stale path; a cache of this run's own sees what a new machine sees.
