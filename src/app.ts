@@ -5,7 +5,6 @@ import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
@@ -49,6 +48,7 @@ import type { DomainVerifier } from "./dns/types";
 import { formatDnsServer, parseDnsServer } from "./dns/servers";
 import { createMetrics, Metrics, metricsAccess } from "./http/metrics";
 import { requestId } from "./http/request-id";
+import { HttpDrain } from "./http/drain";
 
 /** What tests swap out (and the CLI, its logger); the server always takes the defaults. */
 export interface AppOverrides {
@@ -61,6 +61,8 @@ export interface AppOverrides {
 
 export interface App {
   config: Config;
+  /** Migrations this start applied (empty when the database was up to date). */
+  migrationsApplied: string[];
   dataSource: DataSource;
   db: Database;
   logger: Logger;
@@ -93,8 +95,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const configuredServers = new Set(config.dns.servers.map((spec) => formatDnsServer(parseDnsServer(spec))));
 
   const dataSource = await openDataSource(config.databaseUrl, { onQuery: overrides.onQuery });
+  let migrationsApplied: string[];
   try {
-    await runMigrations(dataSource);
+    migrationsApplied = await runMigrations(dataSource);
   } catch (error) {
     await dataSource.destroy();
     throw error;
@@ -165,8 +168,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
 
   const httpServer = http.createServer();
+  const httpDrain = new HttpDrain(httpServer);
   const apollo = new ApolloServer<RequestContext>({
     schema,
+    // Shutdown is app.close()'s alone: Apollo's own signal handlers raced it and, on MariaDB,
+    // left the process hanging (a second apollo.stop() waits on a barrier that never opens).
+    stopOnTerminationSignals: false,
     introspection: config.graphql.introspection,
     csrfPrevention: true,
     // Batches are capped by batchLimit below, before Apollo sees them.
@@ -178,8 +185,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      requestLifecyclePlugin(metrics),
+      // In production tokens come from the operator's own tooling; a newcomer elsewhere is told the command.
+      requestLifecyclePlugin(metrics, { signInHint: config.env !== "production" && jwtSecret !== null }),
       // After the lifecycle plugin, which refuses anonymous callers before anything is counted.
       rateLimiting.plugin,
     ],
@@ -196,8 +203,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     res.json({ status: "ok" });
   });
   app.get("/readyz", async (_req, res) => {
-    const ready = await db.ping();
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "database unreachable" });
+    if (httpDrain.isDraining) {
+      res.status(503).json({ status: "shutting down" });
+      return;
+    }
+    // Every mutation needs the rate-limit store too: with REDIS_URL set and Redis away, nothing could be served.
+    const [database, rateLimitStore] = await Promise.all([db.ping(), rateLimiting.store.ping()]);
+    const status = !database ? "database unreachable" : !rateLimitStore ? "redis unreachable" : "ready";
+    res.status(status === "ready" ? 200 : 503).json({ status });
   });
   app.get("/metrics", metricsAccess(config.metrics), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -236,9 +249,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   httpServer.on("request", app);
   if (config.scheduler.enabled) scheduler.start();
 
-  let closed = false;
+  /**
+   * Shutdown, in order; each step starts when the one before has finished, so nothing is closed
+   * under work that still uses it. A feature that holds a server, a socket or a worker adds its
+   * step here, before the database.
+   */
+  const shutdownSteps: { name: string; close: () => Promise<unknown> }[] = [
+    // Requests in flight and the scheduler's batch in hand both still write to the database.
+    { name: "HTTP requests and scheduled checks", close: () => Promise.all([httpDrain.drain(), scheduler.stop()]) },
+    { name: "GraphQL server", close: () => apollo.stop() },
+    { name: "rate-limit store", close: () => rateLimiting.store.close() },
+    { name: "database", close: async () => dataSource.isInitialized && dataSource.destroy() },
+  ];
+
+  let closing: Promise<void> | null = null;
   return {
     config,
+    migrationsApplied,
     dataSource,
     db,
     logger,
@@ -263,15 +290,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         });
       });
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      // First, while the database is still there: the batch in hand gets recorded.
-      await scheduler.stop();
-      await apollo.stop();
-      await rateLimiting.store.close();
-      if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      if (dataSource.isInitialized) await dataSource.destroy();
+    close() {
+      closing ??= (async () => {
+        const failures: unknown[] = [];
+        for (const step of shutdownSteps) {
+          try {
+            await step.close();
+            logger.debug({ step: step.name }, "closed");
+          } catch (error) {
+            // The remaining steps still run: a failed Redis quit must not leave the database pool open.
+            logger.error({ err: error, step: step.name }, "shutdown step failed");
+            failures.push(error);
+          }
+        }
+        if (failures.length) throw new AggregateError(failures, `shutdown: ${failures.length} step(s) failed`);
+      })();
+      return closing;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "./config";
+import { ConfigError, configWarnings, loadConfig } from "./config";
 
 const base = { JWT_SECRET: "x".repeat(40) };
 
@@ -43,7 +43,7 @@ describe("production settings of issue 8", () => {
     [{ METRICS_TOKEN: "short" }, "METRICS_TOKEN must be at least 32 characters in production"],
     [{ JWKS_URL: "http://idp.example.com/jwks.json", JWT_AUDIENCE: "dnsproof" }, 'JWKS_URL must be an https:// URL in production; got "http://idp.example.com/jwks.json"'],
     [{ JWKS_URL: "https://idp.example.com/jwks.json" }, "JWT_AUDIENCE must be set with JWKS_URL in production"],
-    [{ JWKS_URL: "not a url", JWT_AUDIENCE: "dnsproof" }, 'JWKS_URL must be a URL; got "not a url"'],
+    [{ JWKS_URL: "not a url", JWT_AUDIENCE: "dnsproof" }, 'JWKS_URL must be an https:// URL (http:// for a local issuer); got "not a url"'],
   ])("refuses %j, naming the variable", (env, message) => {
     expect(() => loadConfig({ ...production, ...env })).toThrow(new ConfigError(message));
   });
@@ -58,5 +58,46 @@ describe("production settings of issue 8", () => {
     expect(loadConfig(production).metrics).toEqual({ token: undefined, public: false });
     expect(loadConfig({ ...production, METRICS_PUBLIC: "true" }).metrics.public).toBe(true);
     expect(loadConfig(base).metrics.public).toBe(true);
+  });
+});
+
+describe("settings of issue 9", () => {
+  it("binds to loopback outside production and to every address in production", () => {
+    expect(loadConfig(base).host).toBe("127.0.0.1");
+    expect(loadConfig({ ...base, NODE_ENV: "production" }).host).toBe("0.0.0.0");
+    expect(loadConfig({ ...base, HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
+  });
+
+  it.each([
+    ["DATABASE_URL", "mysql://root@127.0.0.1:99999/dnsproof", /DATABASE_URL must look like mysql:\/\/.*port from 1 to 65535/],
+    ["DATABASE_URL", "mysql://root:p%zz@127.0.0.1:3306/dnsproof", /DATABASE_URL .*"%" must start an escape.*root:\*\*\*@/],
+    ["DATABASE_URL", "mysql://root@127.0.0.1:3306", /DATABASE_URL .*database name is missing/],
+    ["DATABASE_URL", "mysql://root@127.0.0.1:3306/", /DATABASE_URL .*database name is missing/],
+    ["DATABASE_URL", "postgres://x/y", /DATABASE_URL must look like/],
+    ["JWKS_URL", "notaurl", /JWKS_URL must be an https:\/\/ URL.*"notaurl"/],
+    ["REDIS_URL", "notaurl", /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL.*"notaurl"/],
+    ["DNS_SERVERS", "127.0.0.1:99999", /DNS_SERVERS entries must be .*port from 1 to 65535; got "127.0.0.1:99999"/],
+    ["DNS_SERVERS", "::1:5353", /DNS_SERVERS .*write "::1:5353" as \[address\]:port/],
+    ["DNS_SERVERS", "::1", /DNS_SERVERS .*\[address\]/],
+    ["DNS_SERVERS", "resolver.example", /DNS_SERVERS entries must be/],
+  ])("refuses %s=%j, naming the variable and what it expects", (key, value, message) => {
+    expect(() => loadConfig({ ...base, [key]: value })).toThrow(message);
+  });
+
+  it.each([["mysql://u:p%40ss@db.internal:3306/dnsproof"], ["mariadb://root@127.0.0.1/dnsproof"], ["sqlite:data/x.sqlite"], ["sqlite:///tmp/x.sqlite"]])(
+    "accepts DATABASE_URL=%j",
+    (url) => {
+      expect(loadConfig({ ...base, DATABASE_URL: url }).databaseUrl).toBe(url);
+    },
+  );
+
+  it("accepts bracketed IPv6 DNS servers and valid Redis and JWKS URLs", () => {
+    const config = loadConfig({ ...base, DNS_SERVERS: "[::1]:5353, 127.0.0.1:53, [fd00::1]", REDIS_URL: "redis://127.0.0.1:6379/2", JWKS_URL: "https://id.example/jwks.json" });
+    expect(config.dns.servers).toEqual(["[::1]:5353", "127.0.0.1:53", "[fd00::1]"]);
+  });
+
+  it("warns about a short JWT_SECRET outside production", () => {
+    expect(configWarnings(loadConfig({ JWT_SECRET: "abc" }))).toEqual([expect.stringContaining("JWT_SECRET has 3 characters")]);
+    expect(configWarnings(loadConfig(base))).toEqual([]);
   });
 });

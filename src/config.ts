@@ -1,4 +1,6 @@
+import { isIP } from "node:net";
 import { DEFAULT_CNAME_ZONE } from "./dns/records";
+import { parseDnsServer } from "./dns/servers";
 
 /** Everything dnsproof reads from its environment, parsed and checked once at start-up. */
 export interface Config {
@@ -158,11 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`DNS_MODE must be "recursive" or "authoritative"; got "${mode}"`);
   }
   const servers = list("DNS_SERVERS");
-  for (const server of servers) {
-    if (!isResolverAddress(server)) {
-      throw new ConfigError(`DNS_SERVERS entries must be "ip" or "ip:port"; got "${server}"`);
-    }
-  }
+  for (const server of servers) checkDnsServer(server);
   const quorumRaw = read("DNS_QUORUM");
   const quorum = quorumRaw === undefined ? undefined : integer("DNS_QUORUM", 1, 1, 64);
   if (quorum !== undefined && mode === "recursive" && servers.length > 0 && quorum > servers.length) {
@@ -172,12 +170,13 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     env: envName,
     port: integer("PORT", 4000, 0, 65535),
-    host: read("HOST") ?? "0.0.0.0",
-    databaseUrl: read("DATABASE_URL") ?? "sqlite:data/dnsproof.sqlite",
+    // Outside production the explorer page embeds a development token: only this machine may reach it.
+    host: read("HOST") ?? (envName === "production" ? "0.0.0.0" : "127.0.0.1"),
+    databaseUrl: databaseUrl(read("DATABASE_URL") ?? "sqlite:data/dnsproof.sqlite"),
     logLevel: read("LOG_LEVEL") ?? "info",
     auth: {
       jwtSecret: read("JWT_SECRET"),
-      jwksUrl: read("JWKS_URL"),
+      jwksUrl: httpUrl("JWKS_URL", read("JWKS_URL")),
       jwtIssuer: read("JWT_ISSUER"),
       jwtAudience: read("JWT_AUDIENCE"),
       adminUserIds: list("ADMIN_USER_IDS"),
@@ -220,7 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
       mutationsPerMinute: integer("RATE_LIMIT_MUTATIONS_PER_MINUTE", 10, 1),
       verifyPerMinute: integer("RATE_LIMIT_VERIFY_PER_MINUTE", 5, 1),
       authFailuresPerMinute: integer("RATE_LIMIT_AUTH_FAILURES_PER_MINUTE", 20, 1),
-      redisUrl: read("REDIS_URL"),
+      redisUrl: redisUrl(read("REDIS_URL")),
       redisKeyPrefix: read("REDIS_KEY_PREFIX") ?? "dnsproof:",
     },
     graphql: {
@@ -259,12 +258,8 @@ function productionChecks(config: Config): void {
   }
   const { jwksUrl } = config.auth;
   if (jwksUrl !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(jwksUrl);
-    } catch {
-      throw new ConfigError(`JWKS_URL must be a URL; got "${jwksUrl}"`);
-    }
+    // Already known to parse: httpUrl() checked it.
+    const url = new URL(jwksUrl);
     // Keys fetched over plain HTTP could be swapped on the way; only loopback (a sidecar) may skip TLS.
     if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
       throw new ConfigError(`JWKS_URL must be an https:// URL in production; got "${jwksUrl}"`);
@@ -319,9 +314,74 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   return raw;
 }
 
-function isResolverAddress(value: string): boolean {
-  const ipv4 = /^(\d{1,3})(\.\d{1,3}){3}(:\d{1,5})?$/;
-  const bracketedV6 = /^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/;
-  const bareV6 = /^[0-9a-fA-F:.]+$/;
-  return ipv4.test(value) || bracketedV6.test(value) || (value.includes(":") && bareV6.test(value));
+/** Start-up goes on, but an operator should hear about these. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.auth.jwtSecret && config.auth.jwtSecret.length < 32) {
+    warnings.push(`JWT_SECRET has ${config.auth.jwtSecret.length} characters: anyone who guesses it can sign tokens for any account; use at least 32 (production refuses fewer).`);
+  }
+  return warnings;
+}
+
+function checkDnsServer(server: string): void {
+  const expected = `DNS_SERVERS entries must be "ipv4", "ipv4:port", "[ipv6]" or "[ipv6]:port" with a port from 1 to 65535`;
+  // "::1:5353" is itself a valid IPv6 address: taken literally it would silently mean port 53.
+  if (isIP(server) === 6) throw new ConfigError(`${expected}; write "${server}" as [address]:port or [address]; got "${server}"`);
+  try {
+    parseDnsServer(server);
+  } catch {
+    throw new ConfigError(`${expected}; got "${server}"`);
+  }
+}
+
+/** Checked here rather than by the driver, whose messages never say which setting is wrong. */
+function databaseUrl(raw: string): string {
+  const expected = "DATABASE_URL must look like mysql://user:pass@host:3306/database (user and password percent-encoded) or sqlite:path/to/file.sqlite";
+  if (!/^(mysql|mariadb):\/\//i.test(raw)) {
+    if (/^sqlite:(\/\/)?./i.test(raw)) return raw;
+    throw new ConfigError(`${expected}; got "${redactUrl(raw)}"`);
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${expected}, with a port from 1 to 65535; got "${redactUrl(raw)}"`);
+  }
+  if (!url.hostname) throw new ConfigError(`${expected}: the host is missing; got "${redactUrl(raw)}"`);
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURIComponent(url.pathname);
+  } catch {
+    throw new ConfigError(`${expected}: a "%" must start an escape such as %40 for "@"; got "${redactUrl(raw)}"`);
+  }
+  if (!/^\/[^/]+$/.test(url.pathname)) throw new ConfigError(`${expected}: the database name is missing; got "${redactUrl(raw)}"`);
+  return raw;
+}
+
+function httpUrl(key: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === "https:" || url.protocol === "http:") return raw;
+  } catch {
+    // Refused below.
+  }
+  throw new ConfigError(`${key} must be an https:// URL (http:// for a local issuer); got "${raw}"`);
+}
+
+function redisUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const url = new URL(raw);
+    if ((url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname) return raw;
+  } catch {
+    // Refused below.
+  }
+  throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379; got "${redactUrl(raw)}"`);
+}
+
+/** A password in a URL never reaches a log or a terminal. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }

@@ -1,6 +1,6 @@
 import "reflect-metadata";
-import { ConfigError, loadConfig } from "./config";
-import { createApp } from "./app";
+import dns from "node:dns";
+import { ConfigError, configWarnings, loadConfig, redactUrl } from "./config";
 import { worstCaseBatchMs } from "./scheduler/scheduler";
 
 async function main(): Promise<void> {
@@ -14,9 +14,36 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Loaded only once the settings are known to be good, so a refusal comes at once.
+  const { createApp } = await import("./app");
   const app = await createApp(config);
-  const url = await app.listen();
-  app.logger.info({ url: `${url}/graphql`, database: config.databaseUrl.replace(/\/\/[^@]*@/, "//***@") }, "dnsproof is listening");
+  let url: string;
+  try {
+    url = await app.listen();
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      console.error(`dnsproof: port ${config.port} on ${config.host} is already in use; set PORT to a free port (or stop the other server).`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  for (const warning of configWarnings(config)) app.logger.warn(warning);
+  // One line that says how this instance is set up, so a log reader never has to guess.
+  app.logger.info(
+    {
+      url: `${url}/graphql`,
+      env: config.env,
+      database: redactUrl(config.databaseUrl),
+      migrationsApplied: app.migrationsApplied,
+      dns: { mode: config.dns.mode, servers: config.dns.servers.length ? config.dns.servers : dns.getServers(), timeoutMs: config.dns.timeoutMs },
+      redis: config.rateLimits.redisUrl ? redactUrl(config.rateLimits.redisUrl) : "off (rate limits counted in this process)",
+      scheduler: config.scheduler.enabled
+        ? { enabled: true, intervalSeconds: config.scheduler.intervalMs / 1000, batchSize: config.scheduler.batchSize, firstCheckSeconds: config.domains.pendingFirstCheckMs / 1000 }
+        : { enabled: false },
+    },
+    "dnsproof is listening",
+  );
   if (app.devToken) {
     // Printed plainly (not as JSON) so a person starting the server can copy it.
     process.stdout.write(
@@ -33,9 +60,18 @@ async function main(): Promise<void> {
     app.logger.info({ signal }, "shutting down");
     // Time for the scheduler's batch in hand even when DNS is down, then for the rest of the shutdown.
     const batchMs = worstCaseBatchMs(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
-    const force = setTimeout(() => process.exit(1), batchMs + 15_000).unref();
-    await app.close();
+    const force = setTimeout(() => {
+      app.logger.error("shutdown did not finish in time; exiting anyway");
+      process.exit(1);
+    }, batchMs + 15_000).unref();
+    try {
+      await app.close();
+    } catch {
+      // app.close() logged each failed step.
+      process.exit(1);
+    }
     clearTimeout(force);
+    app.logger.info("stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

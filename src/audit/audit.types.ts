@@ -4,6 +4,7 @@ export enum AuditAction {
   DOMAIN_CLAIMED = "DOMAIN_CLAIMED",
   VERIFICATION_SUCCEEDED = "VERIFICATION_SUCCEEDED",
   VERIFICATION_FAILED = "VERIFICATION_FAILED",
+  VERIFICATION_INCONCLUSIVE = "VERIFICATION_INCONCLUSIVE",
   TOKEN_REGENERATED = "TOKEN_REGENERATED",
   DOMAIN_REMOVED = "DOMAIN_REMOVED",
   DOMAIN_EXPIRED = "DOMAIN_EXPIRED",
@@ -18,7 +19,8 @@ registerEnumType(AuditAction, {
   valuesConfig: {
     DOMAIN_CLAIMED: { description: "A name was claimed and its first token issued" },
     VERIFICATION_SUCCEEDED: { description: "A check found the claim's record" },
-    VERIFICATION_FAILED: { description: "A check did not find the claim's record, or could not ask DNS" },
+    VERIFICATION_FAILED: { description: "A check did not find the claim's record" },
+    VERIFICATION_INCONCLUSIVE: { description: "A check that concluded nothing (DNS_ERROR): the status was not changed" },
     TOKEN_REGENERATED: { description: "A fresh token replaced the old one" },
     DOMAIN_REMOVED: { description: "The claim was deleted" },
     DOMAIN_EXPIRED: { description: "The token ran out before the record was found" },

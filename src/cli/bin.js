@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 "use strict";
 // The operators' command line (`npx dnsproof <command>`). In a checkout it runs the TypeScript
-// sources, so it works right after `npm install` and is never older than them; a deployment
-// without dev dependencies (no ts-node) runs the compiled dist/ instead.
+// sources, so it works right after `npm install` and is never older than them; in production
+// (NODE_ENV=production) or without ts-node it runs the compiled dist/ instead.
 const fs = require("node:fs");
 const path = require("node:path");
 
 const root = path.resolve(__dirname, "../..");
 const source = path.join(root, "src", "cli", "main.ts");
 let entry = path.join(root, "dist", "src", "cli", "main.js");
-if (fs.existsSync(source)) {
+if (fs.existsSync(source) && process.env.NODE_ENV !== "production") {
   let tsNode = null;
   try {
     tsNode = require.resolve("ts-node", { paths: [root] });

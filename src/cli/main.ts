@@ -12,10 +12,14 @@ const USAGE = `Usage: dnsproof <command> [options]
 
 Commands:
   migrate                    apply pending database migrations
-  reverify [--limit N]       re-check up to N verified domains now, least recently checked first (default 500)
+  reverify [--limit N]       re-check up to N verified domains now, least recently checked first (default 500);
+                             exits 3 when DNS errors left checks inconclusive (a resolver is broken)
   cleanup                    expire stale claims; delete EXPIRED and REVOKED claims older than CLEANUP_AFTER_DAYS
   token --sub ID [--account ID] [--email E]
                              print a bearer JWT signed with the configured secret (valid 30 days)
+  dev-dns [--port N] [--zone Z] [--dir D]
+                             for trying the cycle locally: serve zone Z (default example.test) on
+                             127.0.0.1:N (default 5300) with BIND 9, taking updates from nsupdate
 
 Options:
   --json                     print the result as one JSON document (errors too: {"error": "..."})
@@ -31,9 +35,14 @@ interface Output {
   text: string;
   /** The same, for scripts (--json). */
   json: unknown;
+  /** Set when the work was done but cron should still hear about it; 0 otherwise. */
+  exitCode?: number;
 }
 
-/** Runs one command and resolves to the process exit code: 0 done, 1 failed, 2 wrong usage. */
+/** `reverify` ran, but DNS errors left some checks inconclusive: cron should see a broken resolver. */
+export const EXIT_INCONCLUSIVE = 3;
+
+/** Runs one command and resolves to the process exit code: 0 done, 1 failed, 2 wrong usage, 3 inconclusive checks. */
 export async function main(
   argv: string[],
   env: Record<string, string | undefined> = process.env,
@@ -49,10 +58,12 @@ export async function main(
     }
     const [command, ...extra] = positionals;
     if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}".`);
+    // Needs no settings and runs until stopped.
+    if (command === "dev-dns") return await devDns(values, stdout, stderr);
     const config = loadConfig(env);
     const output = await run(command, values, config);
     stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
-    return 0;
+    return output.exitCode ?? 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (json) stdout.write(`${JSON.stringify({ error: message })}\n`);
@@ -77,6 +88,9 @@ function parseCommandLine(argv: string[]) {
         sub: { type: "string" },
         account: { type: "string" },
         email: { type: "string" },
+        port: { type: "string" },
+        zone: { type: "string" },
+        dir: { type: "string" },
       },
     });
   } catch (error) {
@@ -88,7 +102,7 @@ type Values = ReturnType<typeof parseCommandLine>["values"];
 
 async function run(command: string, values: Values, config: Config): Promise<Output> {
   const only = (command: string, allowed: (keyof Values)[]) => {
-    const stray = (["limit", "sub", "account", "email"] as const).find((option) => values[option] !== undefined && !allowed.includes(option));
+    const stray = (["limit", "sub", "account", "email", "port", "zone", "dir"] as const).find((option) => values[option] !== undefined && !allowed.includes(option));
     if (stray) throw new UsageError(`"${command}" takes no --${stray}.`);
   };
   switch (command) {
@@ -108,6 +122,17 @@ async function run(command: string, values: Values, config: Config): Promise<Out
     default:
       throw new UsageError(`Unknown command "${command}".`);
   }
+}
+
+async function devDns(values: Values, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  const stray = (["limit", "sub", "account", "email"] as const).find((option) => values[option] !== undefined);
+  if (stray) throw new UsageError(`"dev-dns" takes no --${stray}.`);
+  const { DEV_DNS_DEFAULTS, serveDevDns } = await import("./dev-dns");
+  const port = values.port === undefined ? DEV_DNS_DEFAULTS.port : Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a whole number from 1 to 65535; got "${values.port}".`);
+  const zone = (values.zone ?? DEV_DNS_DEFAULTS.zone).replace(/\.$/, "").toLowerCase();
+  if (!/^([a-z0-9-]+\.)*[a-z0-9-]+$/.test(zone)) throw new UsageError(`--zone must be a DNS name such as example.test; got "${values.zone}".`);
+  return serveDevDns({ port, zone, dir: values.dir ?? DEV_DNS_DEFAULTS.dir }, stdout, stderr);
 }
 
 function parseLimit(raw: string | undefined): number {
@@ -154,8 +179,10 @@ async function reverify(config: Config, limit: number): Promise<Output> {
   return {
     text:
       `Checked ${counts.checked} verified domain(s): ${counts.stillVerified} still verified, ` +
-      `${counts.inGracePeriod} in the grace period, ${counts.revoked} revoked, ${counts.dnsErrors} DNS error(s).`,
+      `${counts.inGracePeriod} in the grace period, ${counts.revoked} revoked, ${counts.dnsErrors} DNS error(s).` +
+      (counts.dnsErrors ? ` Those ${counts.dnsErrors} check(s) concluded nothing: check DNS_SERVERS and the resolvers' health.` : ""),
     json: counts,
+    exitCode: counts.dnsErrors ? EXIT_INCONCLUSIVE : 0,
   };
 }
 

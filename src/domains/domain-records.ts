@@ -1,4 +1,4 @@
-import { expectedCnameTarget, expectedTxtValue, publishableCnameTarget, verificationHost } from "../dns/records";
+import { expectedTxtValue, publishableCnameTarget, verificationHost } from "../dns/records";
 import { registrableDomain, relativeToRegistrable, unicodeNameOf } from "./domain-name";
 import { VerificationMethod } from "./verification-check.type";
 import type { DnsRecord } from "./domain.types";
@@ -14,16 +14,9 @@ export function cnameRecordOf(domain: { name: string; token: string }, cnameZone
     type: VerificationMethod.CNAME,
     host,
     relativeHost: relativeToRegistrable(host, domain.name),
-    value: expectedCnameTarget(domain.token, cnameZone),
+    // The contract's T1.T2.<zone>: a 64-character token in one label is one octet over what DNS allows.
+    value: publishableCnameTarget(domain.token, cnameZone),
   };
-}
-
-function cnameAdvice(domain: { token: string }, cnameZone: string, contractTarget: string): string {
-  const publishable = publishableCnameTarget(domain.token, cnameZone);
-  return publishable === contractTarget
-    ? `Or, instead, a CNAME record at the same name pointing to ${contractTarget}.`
-    : `Or, instead, a CNAME record at the same name pointing to ${publishable} (the token split in two labels, ` +
-        `because DNS labels hold at most 63 characters; ${contractTarget} is accepted too where a panel allows it).`;
 }
 
 /** Steps a person can follow in any DNS panel, naming the exact record. */
@@ -36,7 +29,7 @@ export function instructionsFor(domain: { name: string; token: string }, cnameZo
     `To prove you control ${display}, add this TXT record in the DNS of ${zone}:`,
     `  name: ${txt.host}  (in panels that append ${zone} to names, type only: ${txt.relativeHost})`,
     `  value: ${txt.value}`,
-    cnameAdvice(domain, cnameZone, cname.value),
+    `Or, instead, a CNAME record at the same name pointing to ${cname.value}.`,
     `Then run verifyDomain. Leave the record in place: verified domains are re-checked and lose their status if it disappears.`,
   ].join("\n");
 }

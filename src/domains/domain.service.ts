@@ -198,6 +198,9 @@ export class DomainService {
           result.outcome,
           now,
           this.settings.schedule,
+          Math.random,
+          // Leased runs are the scheduler's and the admins' batches, never a person's own verifyDomain.
+          leased ? "automatic" : "explicit",
         );
         const newStatus = next.status;
         domain.status = newStatus;
@@ -213,7 +216,7 @@ export class DomainService {
         await this.audit.record(manager, {
           accountId: domain.accountId,
           domain,
-          action: result.outcome === "VERIFIED" ? AuditAction.VERIFICATION_SUCCEEDED : AuditAction.VERIFICATION_FAILED,
+          action: auditActionOf(result.outcome),
           actor,
           message: graceEndsAt
             ? `${result.message} ${domain.name} stays verified until ${graceEndsAt.toISOString()} unless the record is found again by then.`
@@ -555,4 +558,11 @@ export function isStale(domain: Pick<Domain, "status" | "tokenExpiresAt" | "upda
   if (domain.status === DomainStatus.EXPIRED) return domain.tokenExpiresAt.getTime() <= cutoff.getTime();
   if (domain.status === DomainStatus.REVOKED) return domain.updatedAt.getTime() <= cutoff.getTime();
   return false;
+}
+
+/** A check that concluded nothing is not a failure: operators tell a broken resolver from a missing record by this. */
+function auditActionOf(outcome: VerificationCheckData["outcome"]): AuditAction {
+  if (outcome === "VERIFIED") return AuditAction.VERIFICATION_SUCCEEDED;
+  if (outcome === "DNS_ERROR") return AuditAction.VERIFICATION_INCONCLUSIVE;
+  return AuditAction.VERIFICATION_FAILED;
 }

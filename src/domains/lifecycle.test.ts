@@ -169,6 +169,15 @@ describe("stateAfterCheck", () => {
       revoked: false,
     });
     expect(stateAfterCheck(pending, "DNS_ERROR", at(MINUTE), schedule, middle)).toMatchObject({ status: DomainStatus.PENDING, nextCheckAt: at(2 * MINUTE) });
+    // An automatic check before anything could be published leaves the claim PENDING.
+    for (const outcome of ["RECORD_NOT_FOUND", "VALUE_MISMATCH", "VERIFIED_BY_ANOTHER_ACCOUNT"] as const) {
+      expect(stateAfterCheck(pending, outcome, at(MINUTE), schedule, middle, "automatic")).toEqual({
+        status: DomainStatus.PENDING,
+        failingSince: null,
+        nextCheckAt: at(2 * MINUTE),
+        revoked: false,
+      });
+    }
     expect(stateAfterCheck(pending, "VERIFIED", at(MINUTE), schedule, middle)).toMatchObject({
       status: DomainStatus.VERIFIED,
       nextCheckAt: at(MINUTE + 24 * HOUR),

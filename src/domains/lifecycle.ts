@@ -2,18 +2,25 @@ import { DomainStatus } from "./domain-status";
 import type { VerificationOutcome } from "../dns/types";
 
 /**
+ * Who asked for a check. Only a person's own `verifyDomain` fails a PENDING claim: an
+ * automatic check a minute after claiming usually runs before anyone could publish the
+ * record, and a FAILED status then would only mislead.
+ */
+export type CheckTrigger = "explicit" | "automatic";
+
+/**
  * The status a claim moves to after a check, grace period aside. DNS errors and expired
  * tokens never move anything; a verified claim is not demoted by a single failed check
  * (whether it is demoted at all is `stateAfterCheck`'s grace-period decision).
  */
-export function statusAfterCheck(current: DomainStatus, outcome: VerificationOutcome): DomainStatus {
+export function statusAfterCheck(current: DomainStatus, outcome: VerificationOutcome, trigger: CheckTrigger = "explicit"): DomainStatus {
   switch (outcome) {
     case "VERIFIED":
       return DomainStatus.VERIFIED;
     case "RECORD_NOT_FOUND":
     case "VALUE_MISMATCH":
     case "VERIFIED_BY_ANOTHER_ACCOUNT":
-      return current === DomainStatus.PENDING ? DomainStatus.FAILED : current;
+      return current === DomainStatus.PENDING && trigger === "explicit" ? DomainStatus.FAILED : current;
     case "DNS_ERROR":
     case "TOKEN_EXPIRED":
       return current;
@@ -73,11 +80,12 @@ export function stateAfterCheck(
   now: Date,
   schedule: CheckSchedule,
   random: () => number = Math.random,
+  trigger: CheckTrigger = "explicit",
 ): StateAfterCheck {
   if (outcome === "VERIFIED") {
     return { status: DomainStatus.VERIFIED, failingSince: null, nextCheckAt: nextReverification(now, schedule, random), revoked: false };
   }
-  const status = statusAfterCheck(claim.status, outcome);
+  const status = statusAfterCheck(claim.status, outcome, trigger);
   if (claim.status === DomainStatus.VERIFIED) {
     if (DEFINITE_FAILURES.has(outcome)) {
       const failingSince = claim.failingSince ?? now;

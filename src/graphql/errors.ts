@@ -44,6 +44,13 @@ export function httpErrorBody(code: ErrorCode | "BAD_REQUEST", message: string, 
 export const unauthenticated = (message = "Sign in: send Authorization: Bearer <token> with a valid, unexpired token.") =>
   apiError(ErrorCode.UNAUTHENTICATED, message);
 
+/** Appended to UNAUTHENTICATED outside production when this server signs tokens itself: how a newcomer gets one. */
+export const SIGN_IN_HINT = "To get a token for this server, run `npx dnsproof token --sub you` (it signs with the same JWT_SECRET).";
+
+/** Replaces Apollo's message, which speaks of its own constructor option rather than of this server's setting. */
+export const INTROSPECTION_DISABLED_MESSAGE =
+  "Introspection (__schema, __type) is turned off on this server; an operator can turn it on with GRAPHQL_INTROSPECTION=true.";
+
 export const forbidden = (message = "This field is for admins only.") => apiError(ErrorCode.FORBIDDEN, message);
 
 export const badUserInput = (message: string, argument?: string) =>

@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { Logger } from "pino";
-import { ErrorCode, serviceUnavailable } from "./errors";
+import { ErrorCode, INTROSPECTION_DISABLED_MESSAGE, serviceUnavailable } from "./errors";
 import { isConnectionError } from "../db/database";
 
 /** Codes whose messages are written for clients (ours, Apollo's request errors, graphql-js validation). */
@@ -65,7 +65,8 @@ export function createFormatError(log: Logger, options: { hideSuggestions?: bool
     }
     if (CLIENT_SAFE_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       const { stacktrace: _stack, http: _http, exception: _exception, validationErrorCode: _v, ...extensions } = formatted.extensions ?? {};
-      return { ...base, message: clientMessage(formatted.message), extensions: { ...extensions, code } };
+      const message = code === ErrorCode.INTROSPECTION_DISABLED ? INTROSPECTION_DISABLED_MESSAGE : clientMessage(formatted.message);
+      return { ...base, message, extensions: { ...extensions, code } };
     }
     if (isConnectionError(original)) {
       log.error({ err: original }, "database unreachable");

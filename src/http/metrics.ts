@@ -12,13 +12,13 @@ export function createMetrics() {
     registry,
     graphqlRequests: new Counter({
       name: "dnsproof_graphql_requests_total",
-      help: "GraphQL operations by operation name and type",
+      help: "GraphQL operations by root fields (e.g. mutation:claimDomain) and type",
       labelNames: ["operation", "type"] as const,
       registers: [registry],
     }),
     graphqlDuration: new Histogram({
       name: "dnsproof_graphql_request_duration_seconds",
-      help: "GraphQL operation duration by operation name",
+      help: "GraphQL operation duration by root fields",
       labelNames: ["operation"] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
@@ -77,10 +77,11 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
-    /** Client-chosen operation names become labels only while few, so a hostile client cannot explode the series count. */
-    operationLabel(name: string | null | undefined): string {
-      return name && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? operations(name) : "anonymous";
-    },
+    /**
+     * `label` is built from the schema's own root-field names (see graphql/operation-label.ts);
+     * combinations of them are still the client's to pick, so only the first few get their own series.
+     */
+    operationLabel: (label: string) => operations(label),
   };
 }
 

@@ -31,6 +31,10 @@ export class MemoryQuotaStore extends QuotaStore {
     return oldest === undefined ? 0 : oldest + quota.windowMs - now;
   }
 
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
   async close(): Promise<void> {
     this.calls.clear();
   }

@@ -67,6 +67,8 @@ export abstract class QuotaStore implements Store {
   abstract reserve(key: string, quota: Quota): Promise<Reservation>;
   protected abstract untilSlotFrees(key: string, quota: Quota): Promise<number>;
   abstract close(): Promise<void>;
+  /** Whether calls can be counted right now; /readyz asks it. */
+  abstract ping(): Promise<boolean>;
 }
 
 function keyOf(identity: Identity): string {

@@ -86,6 +86,16 @@ export class RedisQuotaStore extends QuotaStore {
     return Number(await this.redis.dnsproofUntilSlotFrees(this.redisKey(key), quota.windowMs));
   }
 
+  async ping(timeoutMs = 1_000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      return await Promise.race([this.redis.ping().then((answer) => answer === "PONG", () => false), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async close(): Promise<void> {
     // quit() waits for a connection that may never come back; a Redis that is away is simply let go.
     if (this.redis.status === "ready") await this.redis.quit();

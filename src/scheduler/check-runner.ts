@@ -60,7 +60,9 @@ export class CheckRunner {
     const leased = { lease };
     const status = effectiveStatus(claim, this.clock.now());
     if (status === DomainStatus.EXPIRED && UNPROVEN_STATUSES.includes(claim.status)) {
-      return (await this.domains.expire(claim.id, actor, requestId, leased)) ? "EXPIRED" : "SKIPPED";
+      const expired = await this.domains.expire(claim.id, actor, requestId, leased);
+      if (expired) this.options.logger.info({ domainId: claim.id, domain: claim.name, accountId: claim.accountId, actor: actor.type }, "claim expired");
+      return expired ? "EXPIRED" : "SKIPPED";
     }
     if (status !== DomainStatus.VERIFIED && !UNPROVEN_STATUSES.includes(status)) {
       await this.domains.unschedule(claim.id, leased);
@@ -69,6 +71,10 @@ export class CheckRunner {
     const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens });
     const applied = await this.domains.applyCheck(claim, check, actor, requestId, leased);
     if (!applied) return "SKIPPED";
+    this.options.logger.info(
+      { domainId: claim.id, domain: claim.name, accountId: claim.accountId, actor: actor.type, outcome: applied.check.outcome, status: applied.domain.status },
+      "automatic check",
+    );
     if (check.outcome === "DNS_ERROR") return "DNS_ERROR";
     const after = applied.domain;
     if (status === DomainStatus.VERIFIED) {

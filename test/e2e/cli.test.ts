@@ -11,6 +11,8 @@ import { ScriptedVerifier } from "../support/scripted-verifier";
 import { TEST_JWT_SECRET, TestApp, startTestApp } from "../support/test-app";
 
 const ROOT = path.resolve(__dirname, "../..");
+// Every command is a fresh npx + ts-node process (several seconds each on a busy 2-core machine); four run at once below.
+jest.setTimeout(120_000);
 /**
  * npx links the checkout into its cache once and keeps that link's bin entry, so a cache
  * from an older checkout could run a stale path; a cache of this run's own sees what a new machine sees.
@@ -116,6 +118,16 @@ describe("npx dnsproof", () => {
       expect(vanished.domain).toMatchObject({ status: "VERIFIED", failingSince: expect.any(String) });
       expect(vanished.auditLog.nodes[0]).toMatchObject({ action: "VERIFICATION_FAILED", actor: { type: "ADMIN", id: "cli" }, requestId: expect.stringMatching(/^cli-/) });
       expect((await read("kept.cli.test")).body.data.domain).toEqual({ status: "VERIFIED", failingSince: null });
+    });
+
+    it("reverify exits 3 when DNS errors left checks inconclusive, audited as VERIFICATION_INCONCLUSIVE", async () => {
+      // Port 9 on loopback answers nothing but ICMP refusals: a broken resolver.
+      const run = await dnsproof(["reverify", "--limit", "10", "--json"], { ...env, DNS_SERVERS: "127.0.0.1:9", DNS_TIMEOUT_MS: "300" });
+      expect(run).toMatchObject({ code: 3 });
+      expect(JSON.parse(run.stdout)).toMatchObject({ checked: 2, dnsErrors: 2, revoked: 0 });
+      const kept = (await read("kept.cli.test")).body.data;
+      expect(kept.domain).toEqual({ status: "VERIFIED", failingSince: null });
+      expect(kept.auditLog.nodes[0]).toMatchObject({ action: "VERIFICATION_INCONCLUSIVE", actor: { type: "ADMIN", id: "cli" } });
     });
 
     it("cleanup expires the stale claim and deletes it, as it lapsed more than 30 days ago", async () => {

@@ -183,10 +183,10 @@ describe("two instances sharing one MariaDB", () => {
       const state = domain.failingSince ? `${domain.status}, failing` : domain.status;
       group[state] = (group[state] ?? 0) + 1;
     }
-    expect(summary).toEqual({ kept: { VERIFIED: 1500 }, gone: { "VERIFIED, failing": 500 }, new: { VERIFIED: 700 }, absent: { FAILED: 300 } });
+    expect(summary).toEqual({ kept: { VERIFIED: 1500 }, gone: { "VERIFIED, failing": 500 }, new: { VERIFIED: 700 }, absent: { PENDING: 300 } });
 
     // The next round: everything falls due again at once.
-    await dataSource.query(`UPDATE domains SET nextCheckAt = ? WHERE status IN ('VERIFIED', 'FAILED')`, [new Date(Date.now() - 1000)]);
+    await dataSource.query(`UPDATE domains SET nextCheckAt = ? WHERE status IN ('VERIFIED', 'PENDING')`, [new Date(Date.now() - 1000)]);
     const roundTwoStarted = Date.now();
     await waitForChecks(2 * TOTAL, 45_000);
     const roundTwoSeconds = (Date.now() - roundTwoStarted) / 1000;

@@ -49,11 +49,17 @@ describe.each(DATABASE_FLAVORS)("verification end to end on %s", (db) => {
     expect(result.check.servers).toEqual([expect.objectContaining({ server: dns.server, answer: "FOUND" })]);
   });
 
+  it("verifies cnameRecord.value published exactly as given, with nsupdate", async () => {
+    const domain = await claim(fresh("cname-as-given"));
+    await dns.update(ZONE, [`update add ${domain.cnameRecord.host}. 60 CNAME ${domain.cnameRecord.value}.`]);
+    expect(await verify(domain.id)).toMatchObject({ verified: true, check: { outcome: "VERIFIED", method: "CNAME" } });
+  });
+
   it("verifies a CNAME published in the two-label form a DNS server accepts (upper case, trailing dot)", async () => {
     const domain = await claim(fresh("cname"));
     const token = domain.txtRecord.value.replace("dnsproof-verification=", "");
-    expect(domain.cnameRecord.value).toBe(`${token}.verify.dnsproof.dev`);
-    const publishable = `${token.slice(0, 32)}.${token.slice(32)}.VERIFY.dnsproof.dev.`;
+    expect(domain.cnameRecord.value).toBe(`${token.slice(0, 32)}.${token.slice(32)}.verify.dnsproof.dev`);
+    const publishable = `${domain.cnameRecord.value.toUpperCase()}.`;
     await dns.update(ZONE, [`update add ${domain.cnameRecord.host}. 60 CNAME ${publishable}`]);
     const result = await verify(domain.id);
     expect(result).toMatchObject({ verified: true, check: { outcome: "VERIFIED", method: "CNAME" } });

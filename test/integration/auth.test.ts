@@ -48,6 +48,31 @@ describe("bearer JWTs (HS256)", () => {
   });
 });
 
+describe("signing in, outside production and in it", () => {
+  it("tells a caller without a token, outside production, the command that makes one", async () => {
+    const t = await startTestApp();
+    try {
+      const result = await t.gql(VIEWER, {}, { token: null });
+      expect(result.body.errors?.[0]).toMatchObject({ extensions: { code: "UNAUTHENTICATED" }, message: expect.stringContaining("npx dnsproof token --sub you") });
+      const expired = await t.gql(VIEWER, {}, { token: "not-a-jwt" });
+      expect(expired.body.errors?.[0].message).toMatch(/^The bearer token is not a JWT\. .*npx dnsproof token --sub you/);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("keeps the hint out of production", async () => {
+    const t = await startTestApp({ env: { NODE_ENV: "production" } });
+    try {
+      const result = await t.gql(VIEWER, {}, { token: null });
+      expect(result.body.errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED" });
+      expect(result.body.errors?.[0].message).not.toContain("dnsproof token");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("bearer JWTs from a JWKS (RS256/ES256)", () => {
   let t: TestApp;
   let jwks: http.Server;

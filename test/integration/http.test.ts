@@ -38,7 +38,7 @@ describe.each(DATABASE_FLAVORS)("HTTP surface on %s", (db) => {
 
   it("says why a token was refused", async () => {
     const garbage = await t.gql(`{ viewer { accountId } }`, {}, { token: "not-a-jwt" });
-    expect(garbage.body.errors?.[0]).toMatchObject({ message: "The bearer token is not a JWT.", extensions: { code: "UNAUTHENTICATED" } });
+    expect(garbage.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^The bearer token is not a JWT\. /), extensions: { code: "UNAUTHENTICATED" } });
   });
 
   it("answers malformed and oversized bodies in GraphQL's error shape", async () => {
@@ -54,9 +54,17 @@ describe.each(DATABASE_FLAVORS)("HTTP surface on %s", (db) => {
   it("serves Prometheus metrics by operation, error code, DNS lookups and outcomes", async () => {
     await t.gql(`query ListMine { domains { totalCount } }`);
     await t.gql(`{ viewer { accountId } }`, {}, { token: null });
+    await t.gql(`mutation { claimDomain(input: { name: "labelled.example.com" }) { created } }`);
+    await t.gql(`query Chosen_By_The_Caller { v: viewer { accountId } domains { totalCount } }`);
     const text = await (await fetch(`${t.url}/metrics`)).text();
-    expect(text).toMatch(/dnsproof_graphql_requests_total\{operation="ListMine",type="query"\} 1/);
-    expect(text).toMatch(/dnsproof_graphql_request_duration_seconds_bucket\{le="[^"]+",operation="ListMine"\}/);
+    // Labelled by root fields the schema defines, never by a name the caller picked.
+    expect(text).toMatch(/dnsproof_graphql_requests_total\{operation="query:domains",type="query"\} [1-9]/);
+    expect(text).toMatch(/dnsproof_graphql_requests_total\{operation="mutation:claimDomain",type="mutation"\} [1-9]/);
+    expect(text).toMatch(/dnsproof_graphql_requests_total\{operation="query:domains,viewer",type="query"\} 1/);
+    expect(text).toMatch(/dnsproof_graphql_request_duration_seconds_bucket\{le="[^"]+",operation="query:domains"\}/);
+    expect(text).not.toContain("ListMine");
+    expect(text).not.toContain("Chosen_By_The_Caller");
+    expect(text).not.toContain('operation="anonymous"');
     expect(text).toMatch(/dnsproof_graphql_errors_total\{code="UNAUTHENTICATED"\} [1-9]/);
     expect(text).toContain("# TYPE dnsproof_dns_lookups_total counter");
     expect(text).toContain("# TYPE dnsproof_verifications_total counter");
@@ -86,6 +94,22 @@ describe("database outage", () => {
       }),
     };
   }
+
+  it("answers /readyz 503 while the configured Redis is unreachable", async () => {
+    const relay = startRelay({ host: "127.0.0.1", port: 6379 });
+    const port = await relay.listen();
+    const t = await startTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_KEY_PREFIX: `readyz-${process.pid}:` } });
+    try {
+      expect(await (await fetch(`${t.url}/readyz`)).json()).toEqual({ status: "ready" });
+      await relay.cut();
+      const down = await fetch(`${t.url}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toEqual({ status: "redis unreachable" });
+      expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
 
   it("answers SERVICE_UNAVAILABLE and /readyz 503 while /healthz stays 200", async () => {
     const database = await createScratchDatabase("mariadb");

@@ -139,6 +139,8 @@ describe("in production", () => {
       const introspection = await t.gql(getIntrospectionQuery(), {}, { token: null });
       expect(introspection.status).toBe(400);
       expect(introspection.body.errors![0].extensions).toEqual({ code: "INTROSPECTION_DISABLED" });
+      expect(introspection.body.errors![0].message).toContain("GRAPHQL_INTROSPECTION=true");
+      expect(introspection.body.errors![0].message).not.toContain("ApolloServer");
       const typed = await t.gql(`{ __type(name: "Domain") { name } }`);
       expect(typed.body.errors![0].extensions!.code).toBe("INTROSPECTION_DISABLED");
       const typo = await t.gql(`{ domian { id } viewer { acountId } }`);

@@ -13,15 +13,26 @@ import {
 } from "graphql";
 import { SCHEMA_FILE, generateSchemaSdl } from "../../src/graphql/print-schema";
 
-const CONTRACT_DIR = path.resolve(__dirname, "../../../shared/contract");
-const CONTRACT_FILE = path.join(CONTRACT_DIR, "schema.graphql");
-/** Proposed extensions of the contract that this server serves; append yours when you serve one. */
-const SERVED_PROPOSALS = ["hardening.graphql"];
+// TEST_CONTRACT_DIR exists so the skip below can itself be tested.
+const CONTRACT_DIR = process.env.TEST_CONTRACT_DIR ?? path.resolve(__dirname, "../../../shared/contract");
+/** Proposed extensions this server serves, checked on top of the contract; append yours. */
+const SERVED_PROPOSALS = ["hardening.graphql", "operators.graphql"];
+/**
+ * A clone without ../shared beside it can still run the suite; CI cannot skip the contract.
+ * The reason is printed once, so a skipped comparison is never mistaken for a passed one.
+ */
+const contractAvailable = fs.existsSync(path.join(CONTRACT_DIR, "schema.graphql"));
+const requireContract = /^(1|true)$/i.test(process.env.CI ?? "");
+if (!contractAvailable && !requireContract) {
+  console.warn(`Skipped the API contract comparison: ${CONTRACT_DIR} does not exist (it is required when CI=true).`);
+}
+const itWithContract = contractAvailable || requireContract ? it : it.skip;
 
-/** The contract as served: schema.graphql plus every served proposal (they `extend` it). */
-function servedContract(): GraphQLSchema {
-  const parts = [CONTRACT_FILE, ...SERVED_PROPOSALS.map((file) => path.join(CONTRACT_DIR, "proposed", file))];
-  return buildSchema(parts.map((file) => fs.readFileSync(file, "utf8")).join("\n"));
+function contractSdl(): string {
+  return [
+    fs.readFileSync(path.join(CONTRACT_DIR, "schema.graphql"), "utf8"),
+    ...SERVED_PROPOSALS.map((file) => fs.readFileSync(path.join(CONTRACT_DIR, "proposed", file), "utf8")),
+  ].join("\n");
 }
 
 describe("schema.graphql", () => {
@@ -34,8 +45,8 @@ describe("schema.graphql", () => {
     expect(fs.readFileSync(SCHEMA_FILE, "utf8")).toBe(generated);
   });
 
-  it("breaks nothing in the API contract, served proposals included", () => {
-    const contract = servedContract();
+  itWithContract(`breaks nothing in the API contract (with proposed/${SERVED_PROPOSALS.join(", proposed/")})`, () => {
+    const contract = buildSchema(contractSdl());
     const changes = findBreakingChanges(contract, buildSchema(generated));
     expect(changes.map((c) => `${c.type}: ${c.description}`)).toEqual([]);
   });

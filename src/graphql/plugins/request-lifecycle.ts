@@ -1,8 +1,9 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { FieldNode, FragmentDefinitionNode, Kind, OperationDefinitionNode, SelectionSetNode } from "graphql";
 import type { RequestContext } from "../context";
-import { unauthenticated } from "../errors";
+import { SIGN_IN_HINT, unauthenticated } from "../errors";
 import type { Metrics } from "../../http/metrics";
+import { UNKNOWN_ROOT_FIELD, operationLabel } from "../operation-label";
 
 const PUBLIC_ROOT_FIELDS = new Set(["__typename", "__schema", "__type"]);
 
@@ -10,23 +11,30 @@ const PUBLIC_ROOT_FIELDS = new Set(["__typename", "__schema", "__type"]);
  * Per operation: refuses anything but __typename and introspection without credentials
  * (before any resolver runs), and records metrics and one structured log line.
  */
-export function requestLifecyclePlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
+export function requestLifecyclePlugin(metrics: Metrics, options: { signInHint: boolean }): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue }) {
       const started = process.hrtime.bigint();
-      let operation = "anonymous";
+      let operation = UNKNOWN_ROOT_FIELD;
+      let operationName: string | null = null;
       let type = "unknown";
       return {
-        async didResolveOperation({ operation: op, document }) {
-          operation = metrics.operationLabel(op?.name?.value);
-          type = op?.operation ?? "unknown";
-          if (contextValue.principal || !op) return;
+        async didResolveOperation({ operation: op, document, schema }) {
           const fragments = new Map(
             document.definitions
               .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
               .map((d) => [d.name.value, d]),
           );
-          if (!selectsOnlyPublicFields(op, fragments)) throw unauthenticated(contextValue.authProblem ?? undefined);
+          operation = metrics.operationLabel(operationLabel(schema, op, fragments));
+          // The client's own name goes to logs only: as a metric label it would be the caller's to choose.
+          operationName = op?.name?.value ?? null;
+          type = op?.operation ?? "unknown";
+          if (contextValue.principal || !op) return;
+          if (!selectsOnlyPublicFields(op, fragments)) {
+            const refusal = unauthenticated(contextValue.authProblem ?? undefined);
+            if (options.signInHint) refusal.message = `${refusal.message} ${SIGN_IN_HINT}`;
+            throw refusal;
+          }
         },
         async didEncounterErrors({ errors }) {
           for (const error of errors) metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? "INTERNAL_SERVER_ERROR") });
@@ -35,8 +43,19 @@ export function requestLifecyclePlugin(metrics: Metrics): ApolloServerPlugin<Req
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           metrics.graphqlRequests.inc({ operation, type });
           metrics.graphqlDuration.observe({ operation }, seconds);
+          const { principal, authProblem } = contextValue;
           contextValue.log.info(
-            { operation, type, durationMs: Math.round(seconds * 1000), errors: errors?.map((e) => e.extensions?.code) },
+            {
+              operation,
+              operationName,
+              type,
+              durationMs: Math.round(seconds * 1000),
+              errors: errors?.map((e) => e.extensions?.code),
+              accountId: principal?.accountId ?? null,
+              via: principal?.via ?? null,
+              // Why credentials that were sent were refused; our own words, never the token.
+              ...(authProblem ? { authProblem } : {}),
+            },
             "graphql operation",
           );
         },
