@@ -4,6 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { mintToken } from "../../src/auth/dev-credentials";
+import { migrations } from "../../migrations";
 
 const ROOT = path.resolve(__dirname, "../..");
 const MAIN = path.join(ROOT, "src/main.ts");
@@ -154,7 +155,7 @@ describe("npm start on a fresh machine", () => {
       expect(started).toMatchObject({
         url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/),
         env: "development",
-        migrationsApplied: [expect.any(String), expect.any(String), expect.any(String)],
+        migrationsApplied: migrations.map((migration) => migration.name),
         dns: { mode: "recursive", servers: ["127.0.0.1:9"], timeoutMs: 300 },
         redis: expect.stringMatching(/^off/),
         scheduler: { enabled: true, intervalSeconds: 0.2, batchSize: 100, firstCheckSeconds: 0.5 },

@@ -84,7 +84,7 @@ describe("tokens without exp", () => {
       const forever = await new SignJWT({ sub: "u" }).setProtectedHeader({ alg: "HS256" }).setIssuedAt().sign(new TextEncoder().encode(TEST_JWT_SECRET));
       const response = await t.gql(VIEWER, {}, { token: forever });
       expect(response.status).toBe(401);
-      expect(response.body.errors![0].message).toBe('The token has no "exp" claim; only tokens that expire are accepted.');
+      expect(response.body.errors![0].message).toMatch(/^The token has no "exp" claim; only tokens that expire are accepted\./);
     } finally {
       await t.close();
     }
