@@ -1,4 +1,5 @@
 import http from "node:http";
+import type https from "node:https";
 import type { AddressInfo } from "node:net";
 import express, { NextFunction, Request, Response } from "express";
 import { ApolloServer } from "@apollo/server";
@@ -46,6 +47,7 @@ import { RequestContext, principalOf } from "./graphql/context";
 import { createDomainVerifier } from "./dns";
 import type { DomainVerifier } from "./dns/types";
 import { createMetrics, Metrics } from "./http/metrics";
+import { createCredentials, Credentials } from "./credentials";
 import { requestId } from "./http/request-id";
 
 /** What tests swap out (and the CLI, its logger); the server always takes the defaults. */
@@ -66,6 +68,7 @@ export interface App {
   schema: GraphQLSchema;
   domains: DomainService;
   apiKeys: ApiKeyService;
+  credentials: Credentials;
   audit: AuditLog;
   /** Runs while SCHEDULER_ENABLED; tests that leave it off drive it with runOnce(). */
   scheduler: Scheduler;
@@ -78,6 +81,8 @@ export interface App {
   express: express.Express;
   /** Starts listening; resolves to the base URL, e.g. http://127.0.0.1:4000 */
   listen(port?: number, host?: string): Promise<string>;
+  /** Starts the mutual-TLS port (TLS_PORT); resolves to its base URL, e.g. https://127.0.0.1:4443 */
+  listenTls(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -140,6 +145,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     adminSecretConfigured: Boolean(config.auth.adminSecret),
   });
   authenticator.use(apiKeyStrategy(apiKeys));
+  const credentials = await createCredentials({ config, db, audit, clock, domains });
+  authenticator.useCertificates((der) => credentials.certificates.authenticate(der));
   const rateLimiting = createRateLimiting(config.rateLimits, logger);
 
   const schema = await buildApiSchema(
@@ -151,8 +158,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       new NodeResolver({
         ...coreNodeFetchers(domains, audit),
         ApiKey: (localId, ctx) => apiKeys.findOwned(principalOf(ctx), localId),
+        ...credentials.nodeFetchers,
       }),
       new AdminResolver(domains, maintenance),
+      ...credentials.resolvers,
     ],
     [rateLimiting.middleware],
   );
@@ -192,6 +201,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  app.use(credentials.router);
   app.use(
     graphiqlRouter({
       endpoint: GRAPHQL_PATH,
@@ -205,7 +215,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     batchLimit(config.graphql.maxBatchOperations),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<RequestContext> => {
-        const { principal, ...rest } = await authenticator.authenticate(req.headers.authorization);
+        const { principal, ...rest } = await authenticator.authenticate(req.headers.authorization, credentials.clientCertificateOf(req));
         const clientIp = req.ip ?? "unknown";
         return {
           requestId: req.requestId,
@@ -220,6 +230,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
   app.use(httpErrorHandler(logger, config.graphql.maxBodyBytes));
   httpServer.on("request", app);
+  const tlsServer: https.Server | null = credentials.createTlsServer(app);
   if (config.scheduler.enabled) scheduler.start();
 
   let closed = false;
@@ -232,6 +243,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     schema,
     domains,
     apiKeys,
+    credentials,
     audit,
     scheduler,
     maintenance,
@@ -249,6 +261,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         });
       });
     },
+    listenTls(port = config.credentials.tls?.port, host = config.host) {
+      if (!tlsServer) return Promise.reject(new Error("TLS_PORT is not set"));
+      return new Promise((resolve, reject) => {
+        tlsServer.once("error", reject);
+        tlsServer.listen(port, host, () => {
+          const address = tlsServer.address() as AddressInfo;
+          const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+          resolve(`https://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${address.port}`);
+        });
+      });
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -257,6 +280,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await apollo.stop();
       await rateLimiting.store.close();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      // The mutual-TLS port (issue 13): Apollo's drain plugin knows only httpServer, so idle keep-alive connections are closed here.
+      if (tlsServer?.listening) {
+        const closed = new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+        tlsServer.closeIdleConnections();
+        await closed;
+      }
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   };

@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   const url = await app.listen();
   app.logger.info({ url: `${url}/graphql`, database: config.databaseUrl.replace(/\/\/[^@]*@/, "//***@") }, "dnsproof is listening");
+  if (config.credentials.tls) app.logger.info({ url: `${await app.listenTls()}/graphql` }, "dnsproof is listening with mutual TLS");
   if (app.devToken) {
     // Printed plainly (not as JSON) so a person starting the server can copy it.
     process.stdout.write(

@@ -7,6 +7,7 @@ export enum UserErrorCode {
   NOT_FOUND = "NOT_FOUND",
   INVALID_NAME = "INVALID_NAME",
   DOMAIN_NOT_VERIFIED = "DOMAIN_NOT_VERIFIED",
+  INVALID_CSR = "INVALID_CSR",
 }
 
 registerEnumType(UserErrorCode, {
@@ -19,6 +20,7 @@ registerEnumType(UserErrorCode, {
     NOT_FOUND: { description: "No such domain or API key for this caller (also for other accounts' ids)" },
     INVALID_NAME: { description: "The name given is empty, too long, or contains control characters" },
     DOMAIN_NOT_VERIFIED: { description: "The domain must be VERIFIED first (e.g. to scope an API key to it)" },
+    INVALID_CSR: { description: "Not a usable PKCS#10 certificate signing request (format, signature, key type or size)" },
   },
 });
 
