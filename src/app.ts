@@ -145,7 +145,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     adminSecretConfigured: Boolean(config.auth.adminSecret),
   });
   authenticator.use(apiKeyStrategy(apiKeys));
-  const credentials = await createCredentials({ config, db, audit, clock, domains });
+  const credentials = await createCredentials({ config, db, audit, clock, domains }).catch(async (error) => {
+    // A CA or key the server refuses: nothing is listening yet, only the database to let go of.
+    await dataSource.destroy();
+    throw error;
+  });
   authenticator.useCertificates((der) => credentials.certificates.authenticate(der));
   const rateLimiting = createRateLimiting(config.rateLimits, logger);
 
