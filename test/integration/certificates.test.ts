@@ -24,6 +24,7 @@ describe.each(DATABASE_FLAVORS)("client certificates on %s", (db) => {
   let pki: PkiWorkspace;
   let devDir: string;
   const verifier = new ScriptedVerifier(systemClock);
+  const statements: string[] = [];
   let seq = 0;
   const account = () => t.token(`certs-${db}-${++seq}`);
   const verifiedDomain = async (token: string, label = "svc") => {
@@ -40,7 +41,7 @@ describe.each(DATABASE_FLAVORS)("client certificates on %s", (db) => {
   beforeAll(async () => {
     pki = createPkiWorkspace();
     devDir = fs.mkdtempSync(path.join(os.tmpdir(), "dnsproof-dev-ca-"));
-    t = await startTestApp({ db, overrides: { verifier }, env: { DEV_CREDENTIALS_DIR: devDir, PUBLIC_URL: "https://dnsproof.test" } });
+    t = await startTestApp({ db, overrides: { verifier, onQuery: (sql) => statements.push(sql) }, env: { DEV_CREDENTIALS_DIR: devDir, PUBLIC_URL: "https://dnsproof.test" } });
   });
   afterAll(async () => {
     await t?.close();
@@ -127,6 +128,11 @@ describe.each(DATABASE_FLAVORS)("client certificates on %s", (db) => {
     expect(ofA.nodes).toEqual([{ id: second.id }, { id: first.id }]);
     const field = (await t.gql(`query($d: ID!) { domain(id: $d) { certificates(first: 1) { totalCount nodes { id } pageInfo { hasNextPage } } } }`, { d: a.id }, { token })).body.data.domain.certificates;
     expect(field).toEqual({ totalCount: 2, nodes: [{ id: second.id }], pageInfo: { hasNextPage: true } });
+    statements.length = 0;
+    const batched = (await t.gql(`{ domains { nodes { name certificates { totalCount nodes { id } } } } }`, {}, { token })).body.data.domains.nodes;
+    expect(batched.map((d: any) => d.certificates.totalCount).sort()).toEqual([1, 2]);
+    // Two domains, one statement for their pages, one for their counts, one for the rows: not two per domain.
+    expect(statements.filter((sql) => /certificates/.test(sql))).toHaveLength(3);
     const node = (await t.gql(`query($id: ID!) { node(id: $id) { ... on Certificate { serialNumber } } }`, { id: first.id }, { token })).body.data.node;
     expect(node).toEqual({ serialNumber: first.serialNumber });
     expect((await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: first.id }, { token: await account() })).body.data.node).toBeNull();

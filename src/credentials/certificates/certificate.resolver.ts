@@ -68,6 +68,9 @@ export class CertificateResolver {
 /** Domain.certificates: a field this feature adds to the domain's type, so it lives here. */
 @Resolver(() => Domain)
 export class DomainCertificatesResolver {
+  /** One loader per request, dropped with it; kept here rather than in the shared RequestLoaders. */
+  private readonly loaders = new WeakMap<RequestContext, ReturnType<CertificateService["createDomainCertificatesLoader"]>>();
+
   constructor(private readonly service: CertificateService) {}
 
   @FieldResolver(() => CertificateConnection, { description: "Client certificates issued for this domain, newest first" })
@@ -78,6 +81,10 @@ export class DomainCertificatesResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<Certificate>> {
     const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
-    return this.service.list(principalOf(ctx), page, domain.id);
+    const principal = principalOf(ctx);
+    if (principal.scopedDomainId && principal.scopedDomainId !== domain.id) return this.service.list(principal, page, domain.id);
+    let load = this.loaders.get(ctx);
+    if (!load) this.loaders.set(ctx, (load = this.service.createDomainCertificatesLoader(principal.accountId)));
+    return load(domain.id, page);
   }
 }

@@ -2,6 +2,7 @@ import { EntityManager, IsNull } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { Certificate, CertificateRevocationReason } from "./certificate.entity";
 import { checkCsr } from "./csr";
+import { createDomainCertificatesLoader } from "./certificate.loaders";
 import type { CertificateAuthority } from "../ca/certificate-authority";
 import { issueClientCertificate } from "../ca/issue";
 import { sha256Hex, x509 } from "../x509";
@@ -150,6 +151,11 @@ export class CertificateService {
       return qb;
     };
     return paginate(query, "c", page);
+  }
+
+  /** Per-request batching of Domain.certificates for `accountId`'s certificates. */
+  createDomainCertificatesLoader(accountId: string) {
+    return createDomainCertificatesLoader(this.db, accountId);
   }
 
   /** The caller's certificate, or null for a missing id and another account's (or scope's) id alike. */
