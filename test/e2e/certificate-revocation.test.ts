@@ -136,5 +136,10 @@ describe.each(DATABASE_FLAVORS)("certificate revocation through bind9 on %s", (d
     const second = new x509.X509Crl(await crl());
     expect(second.thisUpdate.getTime()).toBeGreaterThan(first.thisUpdate.getTime());
     expect(second.nextUpdate!.getTime()).toBeGreaterThan(first.nextUpdate!.getTime());
+    expect(second.entries.length).toBeGreaterThan(0);
+
+    // Past their notAfter, revoked certificates fail on their dates alone, and leave the CRL.
+    clock.advance(91 * 24 * HOUR);
+    expect(new x509.X509Crl(await crl()).entries).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { IsNull, Not } from "typeorm";
+import { IsNull, MoreThan, Not } from "typeorm";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CRLNumber, id_ce_cRLNumber } from "@peculiar/asn1-x509";
 import type { CertificateAuthority } from "./certificate-authority";
@@ -59,12 +59,13 @@ export class CrlPublisher {
   }
 
   private async build(stamp: string): Promise<BuiltCrl> {
+    const thisUpdate = new Date(Math.floor(this.clock.now().getTime() / 1000) * 1000);
+    // An expired certificate fails validation by its dates alone, so RFC 5280 5.1.2.6 lets its entry go: the CRL stays small.
     const revoked = await this.db.manager.find(Certificate, {
       select: { serialNumber: true, revokedAt: true, revocationReason: true },
-      where: { revokedAt: Not(IsNull()) },
+      where: { revokedAt: Not(IsNull()), notAfter: MoreThan(thisUpdate) },
       order: { revokedAt: "ASC" },
     });
-    const thisUpdate = new Date(Math.floor(this.clock.now().getTime() / 1000) * 1000);
     const crl = await x509.X509CrlGenerator.create({
       issuer: this.ca.certificate.subjectName,
       thisUpdate,

@@ -45,6 +45,9 @@ const REASON_WORDS: Record<CertificateRevocationReason, string> = {
   REVOKED_BY_OWNER: "its owner revoked it",
 };
 
+/** Fingerprints whose signature by our CA was already checked; a certificate never changes, so the answer cannot either. */
+const MAX_VERIFIED_FINGERPRINTS = 10_000;
+
 const NOT_OURS: Authentication = { principal: null, problem: "The client certificate was not issued by this server." };
 
 /**
@@ -53,6 +56,8 @@ const NOT_OURS: Authentication = { principal: null, problem: "The client certifi
  * certificate could otherwise mint credentials that outlive its own revocation.
  */
 export class CertificateService {
+  private readonly signedFingerprints = new Set<string>();
+
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
@@ -171,14 +176,15 @@ export class CertificateService {
    * every request, so a removal takes effect at once even before the CRL is fetched anew.
    */
   async authenticate(der: Uint8Array): Promise<Authentication> {
-    let presented: x509.X509Certificate;
-    try {
-      presented = new x509.X509Certificate(der);
-    } catch {
-      return { principal: null, problem: "The client certificate could not be read." };
+    const fingerprint = sha256Hex(der);
+    const certificate = await this.db.manager.findOneBy(Certificate, { fingerprintSha256: fingerprint });
+    if (!certificate || !this.ca) return NOT_OURS;
+    // Parsing and checking the signature cost more than the rest together; each certificate is checked once.
+    if (!this.signedFingerprints.has(fingerprint)) {
+      if (!(await this.signedByCa(der))) return NOT_OURS;
+      if (this.signedFingerprints.size >= MAX_VERIFIED_FINGERPRINTS) this.signedFingerprints.clear();
+      this.signedFingerprints.add(fingerprint);
     }
-    const certificate = await this.db.manager.findOneBy(Certificate, { fingerprintSha256: sha256Hex(der) });
-    if (!certificate || !this.ca || !(await this.signedByCa(presented))) return NOT_OURS;
     const now = this.clock.now().getTime();
     if (now < certificate.notBefore.getTime()) return { principal: null, problem: "The client certificate is not valid yet." };
     if (now > certificate.notAfter.getTime()) return { principal: null, problem: "The client certificate has expired; issue a new one." };
@@ -221,11 +227,11 @@ export class CertificateService {
     });
   }
 
-  private async signedByCa(presented: x509.X509Certificate): Promise<boolean> {
+  private async signedByCa(der: Uint8Array): Promise<boolean> {
     const ca = this.ca!;
-    if (presented.issuer !== ca.certificate.subject) return false;
     try {
-      return await presented.verify({ publicKey: ca.certificate.publicKey, signatureOnly: true });
+      const presented = new x509.X509Certificate(der);
+      return presented.issuer === ca.certificate.subject && (await presented.verify({ publicKey: ca.certificate.publicKey, signatureOnly: true }));
     } catch {
       return false;
     }
