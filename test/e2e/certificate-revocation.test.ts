@@ -128,6 +128,9 @@ describe.each(DATABASE_FLAVORS)("certificate revocation through bind9 on %s", (d
   });
 
   it("serves a CRL valid for CRL_VALIDITY_HOURS and replaces it before it lapses", async () => {
+    const token = await t.token(`crl-${db}`);
+    const c = await certified(token);
+    await t.gql(`mutation($id: ID!) { revokeCertificate(input: { id: $id }) { userErrors { code } } }`, { id: c.cert.id }, { token });
     const first = new x509.X509Crl(await crl());
     expect(first.nextUpdate!.getTime() - first.thisUpdate.getTime()).toBe(24 * HOUR);
     clock.advance(6 * HOUR);
