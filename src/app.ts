@@ -234,7 +234,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
   app.use(httpErrorHandler(logger, config.graphql.maxBodyBytes));
   httpServer.on("request", app);
-  const tlsServer: https.Server | null = credentials.createTlsServer(app);
+  const tlsServer: https.Server | null = credentials.tlsServer;
+  tlsServer?.on("request", app);
   if (config.scheduler.enabled) scheduler.start();
 
   let closed = false;
@@ -286,9 +287,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       // The mutual-TLS port (issue 13): Apollo's drain plugin knows only httpServer, so idle keep-alive connections are closed here.
       if (tlsServer?.listening) {
-        const closed = new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+        const tlsClosed = new Promise<void>((resolve) => tlsServer.close(() => resolve()));
         tlsServer.closeIdleConnections();
-        await closed;
+        await tlsClosed;
       }
       if (dataSource.isInitialized) await dataSource.destroy();
     },

@@ -1,5 +1,4 @@
 import type https from "node:https";
-import type { RequestListener } from "node:http";
 import express, { Request } from "express";
 import type { Config } from "../config";
 import type { Clock } from "../clock";
@@ -27,8 +26,8 @@ export interface Credentials {
   router: express.Router;
   /** The client certificate a request presented (TLS port, or a trusted proxy's header); null without one. */
   clientCertificateOf(req: Request): Uint8Array | null;
-  /** The HTTPS server for TLS_PORT, serving `handler`; null when TLS_PORT is unset. */
-  createTlsServer(handler: RequestListener): https.Server | null;
+  /** The HTTPS server for TLS_PORT, not yet listening and without a request handler; null when TLS_PORT is unset. */
+  tlsServer: https.Server | null;
 }
 
 /**
@@ -71,6 +70,7 @@ export async function createCredentials(deps: { config: Config; db: Database; au
     nodeFetchers: { Certificate: (localId, ctx) => certificates.findOwned(principalOf(ctx), localId) },
     router,
     clientCertificateOf: (req) => clientCertificateOf(req, settings.clientCertHeader),
-    createTlsServer: (handler) => (settings.tls ? createTlsServer(settings.tls, certificates.caPem, handler) : null),
+    // Made here, at start-up, so unreadable TLS files stop the server before it listens anywhere.
+    tlsServer: settings.tls ? createTlsServer(settings.tls, certificates.caPem) : null,
   };
 }

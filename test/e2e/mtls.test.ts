@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ManualClock, systemClock } from "../../src/clock";
-import { DATABASE_FLAVORS } from "../support/databases";
+import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 import { PkiWorkspace, createPkiWorkspace } from "../support/pki";
@@ -115,6 +115,18 @@ describe.each(DATABASE_FLAVORS)("mutual TLS on %s", (db) => {
     const result = await query(WHO, {}, { cert: h.cert, key: h.key });
     expect(result.status).toBe(401);
     expect(result.body.errors[0].message).toBe("The client certificate has been revoked.");
+  });
+});
+
+describe("the TLS port's own certificate", () => {
+  it("stops start-up when its files cannot be read, naming the variable", async () => {
+    const database = await createScratchDatabase("sqlite");
+    try {
+      const started = startTestApp({ database, env: { TLS_PORT: "0", TLS_CERT_FILE: "/nonexistent/server.pem", TLS_KEY_FILE: "/nonexistent/server.key" } });
+      await expect(started).rejects.toThrow(/TLS_CERT_FILE \(\/nonexistent\/server.pem\) cannot be read/);
+    } finally {
+      await database.drop();
+    }
   });
 });
 

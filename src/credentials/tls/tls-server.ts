@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import https from "node:https";
-import type { RequestListener } from "node:http";
 import { ConfigError } from "../../config";
 
 export interface TlsServerSettings {
@@ -13,7 +12,8 @@ export interface TlsServerSettings {
  * any certificate, or none, through, and the authenticator decides what it is worth, so bearer
  * tokens keep working on this port and a foreign certificate gets a clear 401, not a TLS alert.
  */
-export function createTlsServer(settings: TlsServerSettings, caPem: string | null, handler: RequestListener): https.Server {
+/** Requests are attached by the caller (`server.on("request", app)`), as for the plain HTTP server. */
+export function createTlsServer(settings: TlsServerSettings, caPem: string | null): https.Server {
   const read = (file: string, variable: string) => {
     try {
       return fs.readFileSync(file);
@@ -31,7 +31,6 @@ export function createTlsServer(settings: TlsServerSettings, caPem: string | nul
         // Named in the handshake as the issuer we accept, so clients holding several certificates pick ours.
         ...(caPem ? { ca: caPem } : {}),
       },
-      handler,
     );
   } catch (error) {
     if (error instanceof ConfigError) throw error;
