@@ -266,4 +266,17 @@ describe("the CA", () => {
       fs.rmSync(devDir, { recursive: true, force: true });
     }
   });
+
+  it("gives two servers starting at once on a fresh DEV_CREDENTIALS_DIR the same development CA", async () => {
+    const devDir = fs.mkdtempSync(path.join(os.tmpdir(), "dnsproof-dev-ca-"));
+    const apps = await Promise.all([startTestApp({ env: { DEV_CREDENTIALS_DIR: devDir } }), startTestApp({ env: { DEV_CREDENTIALS_DIR: devDir } })]);
+    try {
+      const [a, b] = await Promise.all(apps.map(async (t) => (await fetch(`${t.url}/ca.pem`)).text()));
+      expect(a).toBe(b);
+      expect(fs.readdirSync(devDir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    } finally {
+      await Promise.all(apps.map((t) => t.close()));
+      fs.rmSync(devDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -111,12 +111,21 @@ async function loadOrCreateDevCa(dir: string): Promise<CertificateAuthority> {
   return readCa(file, file, true);
 }
 
-/** Written under a temporary name and renamed, so a concurrent start never reads half a file. Private: mode 0600. */
+/**
+ * Written under a temporary name and linked into place, so a concurrent start never reads half a
+ * file, and when two starts race the first one's file stays: both then use it. Private: mode 0600.
+ */
 export function writeAtomically(file: string, content: string): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   fs.writeFileSync(temporary, content, { mode: 0o600 });
-  fs.renameSync(temporary, file);
+  try {
+    fs.linkSync(temporary, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  } finally {
+    fs.rmSync(temporary, { force: true });
+  }
 }
 
 /** 128 random bits, positive and without a leading zero byte, lower-case hex (RFC 5280 4.1.2.2 asks for at most 20 octets). */
