@@ -128,7 +128,7 @@ export function writeAtomically(file: string, content: string): void {
   }
 }
 
-/** 128 random bits, positive and without a leading zero byte, lower-case hex (RFC 5280 4.1.2.2 asks for at most 20 octets). */
+/** 16 bytes, 126 bits of them random: positive and without a leading zero byte, lower-case hex (RFC 5280 4.1.2.2 asks for at most 20 octets). */
 export function randomSerial(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0] & 0x7f) | 0x40;
