@@ -2,6 +2,13 @@ import { Initial1764000000000 } from "./1764000000000-initial";
 import { ApiKeys1764100000000 } from "./1764100000000-api-keys";
 import { Scheduling1765000000000 } from "./1765000000000-scheduling";
 import { AdminSecretKeys1766000000008 } from "./1766000000008-admin-secret-keys";
+import { Certificates1766000000010 } from "./1766000000010-certificates";
 
 /** Every migration, oldest first. Listed by hand so ts-jest, ts-node and compiled code load the same set. */
-export const migrations = [Initial1764000000000, ApiKeys1764100000000, Scheduling1765000000000, AdminSecretKeys1766000000008];
+export const migrations = [
+  Initial1764000000000,
+  ApiKeys1764100000000,
+  Scheduling1765000000000,
+  AdminSecretKeys1766000000008,
+  Certificates1766000000010,
+];

@@ -1,4 +1,5 @@
 import http from "node:http";
+import type https from "node:https";
 import type { AddressInfo } from "node:net";
 import express, { NextFunction, Request, Response } from "express";
 import { ApolloServer } from "@apollo/server";
@@ -47,6 +48,7 @@ import { createDomainVerifier } from "./dns";
 import type { DomainVerifier } from "./dns/types";
 import { formatDnsServer, parseDnsServer } from "./dns/servers";
 import { createMetrics, Metrics, metricsAccess } from "./http/metrics";
+import { createCredentials, Credentials } from "./credentials";
 import { requestId } from "./http/request-id";
 import { HttpDrain } from "./http/drain";
 
@@ -70,6 +72,7 @@ export interface App {
   schema: GraphQLSchema;
   domains: DomainService;
   apiKeys: ApiKeyService;
+  credentials: Credentials;
   audit: AuditLog;
   /** Runs while SCHEDULER_ENABLED; tests that leave it off drive it with runOnce(). */
   scheduler: Scheduler;
@@ -82,6 +85,8 @@ export interface App {
   express: express.Express;
   /** Starts listening; resolves to the base URL, e.g. http://127.0.0.1:4000 */
   listen(port?: number, host?: string): Promise<string>;
+  /** Starts the mutual-TLS port (TLS_PORT); resolves to its base URL, e.g. https://127.0.0.1:4443 */
+  listenTls(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -149,6 +154,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     maxActivePerAccount: config.apiKeys.maxPerAccount,
   });
   authenticator.use(apiKeyStrategy(apiKeys));
+  const credentials = await createCredentials({ config, db, audit, clock, domains }).catch(async (error) => {
+    // A CA or key the server refuses: nothing is listening yet, only the database to let go of.
+    await dataSource.destroy();
+    throw error;
+  });
+  authenticator.useCertificates((der) => credentials.certificates.authenticate(der));
   const rateLimiting = createRateLimiting(config.rateLimits, logger);
   const authFailures = authFailureLimit(rateLimiting.store, logger);
 
@@ -161,8 +172,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       new NodeResolver({
         ...coreNodeFetchers(domains, audit),
         ApiKey: (localId, ctx) => apiKeys.findOwned(principalOf(ctx), localId),
+        ...credentials.nodeFetchers,
       }),
       new AdminResolver(domains, maintenance),
+      ...credentials.resolvers,
     ],
     [rateLimiting.middleware],
   );
@@ -215,6 +228,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   app.get("/metrics", metricsAccess(config.metrics), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  app.use(credentials.router);
   app.use(
     graphiqlRouter({
       endpoint: GRAPHQL_PATH,
@@ -231,7 +245,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<RequestContext> => {
         const clientIp = req.ip ?? "unknown";
-        const authentication = await authenticator.authenticate(req.headers.authorization);
+        const authentication = await authenticator.authenticate(req.headers.authorization, credentials.clientCertificateOf(req));
         await authFailures.record(clientIp, authentication);
         const { principal, ...rest } = authentication;
         return {
@@ -247,6 +261,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
   app.use(httpErrorHandler(logger, config.graphql.maxBodyBytes));
   httpServer.on("request", app);
+  const tlsServer: https.Server | null = credentials.tlsServer;
+  tlsServer?.on("request", app);
+  const tlsDrain = tlsServer ? new HttpDrain(tlsServer) : null;
   if (config.scheduler.enabled) scheduler.start();
 
   /**
@@ -256,7 +273,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
    */
   const shutdownSteps: { name: string; close: () => Promise<unknown> }[] = [
     // Requests in flight and the scheduler's batch in hand both still write to the database.
-    { name: "HTTP requests and scheduled checks", close: () => Promise.all([httpDrain.drain(), scheduler.stop()]) },
+    {
+      name: "HTTP requests and scheduled checks",
+      close: () => Promise.all([httpDrain.drain(), tlsDrain?.drain(), scheduler.stop()]),
+    },
     { name: "GraphQL server", close: () => apollo.stop() },
     { name: "rate-limit store", close: () => rateLimiting.store.close() },
     { name: "database", close: async () => dataSource.isInitialized && dataSource.destroy() },
@@ -273,6 +293,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     schema,
     domains,
     apiKeys,
+    credentials,
     audit,
     scheduler,
     maintenance,
@@ -287,6 +308,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           const address = httpServer.address() as AddressInfo;
           const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
           resolve(`http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${address.port}`);
+        });
+      });
+    },
+    listenTls(port = config.credentials.tls?.port, host = config.host) {
+      if (!tlsServer) return Promise.reject(new Error("TLS_PORT is not set"));
+      return new Promise((resolve, reject) => {
+        tlsServer.once("error", reject);
+        tlsServer.listen(port, host, () => {
+          const address = tlsServer.address() as AddressInfo;
+          const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+          resolve(`https://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${address.port}`);
         });
       });
     },

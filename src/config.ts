@@ -85,6 +85,26 @@ export interface Config {
   };
   /** Express's "trust proxy": which hops may set X-Forwarded-For, so the client IP is right behind a proxy. */
   trustProxy: boolean | number | string;
+  /** Where clients reach this service (PUBLIC_URL): the CRL distribution point and the attestations' issuer. */
+  publicUrl: string;
+  credentials: CredentialsConfig;
+}
+
+/** Client certificates, mutual TLS and ownership attestations (src/credentials). */
+export interface CredentialsConfig {
+  /** The issuing CA (CA_CERT_FILE + CA_KEY_FILE); unset: a development CA outside production, no issuing in production. */
+  ca?: { certFile: string; keyFile: string };
+  /** Where development CA and attestation keys are kept between restarts. */
+  devDir: string;
+  certTtlMs: number;
+  crlValidityMs: number;
+  /** HTTPS with optional client certificates on a port of its own. */
+  tls?: { port: number; certFile: string; keyFile: string };
+  /** A header a trusted proxy puts the (URL-encoded PEM) client certificate in; only read from TRUST_PROXY hops. */
+  clientCertHeader?: string;
+  /** PEM file of ES256 keys: the first signs, all are published. */
+  attestationKeyFile?: string;
+  attestationTtlMs: number;
 }
 
 export interface AdminOidcConfig {
@@ -236,6 +256,8 @@ export function loadConfig(env: Env = process.env): Config {
       public: boolean("METRICS_PUBLIC", envName !== "production" && read("METRICS_TOKEN") === undefined),
     },
     trustProxy: trustProxy(read("TRUST_PROXY")),
+    publicUrl: publicUrl(read("PUBLIC_URL"), integer("PORT", 4000, 0, 65535)),
+    credentials: credentials(read, integer, duration),
   };
 
   if (config.env === "production" && !config.auth.jwtSecret && !config.auth.jwksUrl) {
@@ -244,8 +266,56 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.auth.jwtSecret && config.auth.jwtSecret.length < 32 && config.env === "production") {
     throw new ConfigError("JWT_SECRET must be at least 32 characters in production");
   }
+  if (config.credentials.clientCertHeader && config.trustProxy === false) {
+    throw new ConfigError("TLS_CLIENT_CERT_HEADER needs TRUST_PROXY: the header is only believed when a trusted proxy set it");
+  }
+  if (config.env === "production" && !read("PUBLIC_URL") && (config.credentials.ca || config.credentials.attestationKeyFile)) {
+    throw new ConfigError("PUBLIC_URL must be set in production with CA_CERT_FILE or ATTESTATION_KEY_FILE: certificates and attestations name it");
+  }
   if (config.env === "production") productionChecks(config);
   return config;
+}
+
+function publicUrl(raw: string | undefined, port: number): string {
+  if (raw === undefined) return `http://localhost:${port || 4000}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL; got "${raw}"`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL; got "${raw}"`);
+  return raw.replace(/\/+$/, "");
+}
+
+function credentials(
+  read: (key: string) => string | undefined,
+  integer: (key: string, fallback: number, min: number, max?: number) => number,
+  duration: (key: string, fallback: number, unitMs: number) => number,
+): CredentialsConfig {
+  const certFile = read("CA_CERT_FILE");
+  const keyFile = read("CA_KEY_FILE");
+  if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError("CA_CERT_FILE and CA_KEY_FILE must be set together");
+  const certTtlMs = duration("CERT_TTL_DAYS", 90, DAY);
+  // 397 days is the longest validity browsers and the CA/Browser Forum accept for any leaf.
+  if (certTtlMs > 397 * DAY) throw new ConfigError(`CERT_TTL_DAYS must be at most 397; got "${read("CERT_TTL_DAYS")}"`);
+  const tlsPort = read("TLS_PORT");
+  const tlsCertFile = read("TLS_CERT_FILE");
+  const tlsKeyFile = read("TLS_KEY_FILE");
+  if (tlsPort !== undefined && (!tlsCertFile || !tlsKeyFile)) throw new ConfigError("TLS_PORT needs TLS_CERT_FILE and TLS_KEY_FILE");
+  if (tlsPort === undefined && (tlsCertFile || tlsKeyFile)) throw new ConfigError("TLS_CERT_FILE and TLS_KEY_FILE need TLS_PORT");
+  const header = read("TLS_CLIENT_CERT_HEADER")?.toLowerCase();
+  if (header !== undefined && !/^[a-z0-9-]+$/.test(header)) throw new ConfigError(`TLS_CLIENT_CERT_HEADER must be a header name; got "${header}"`);
+  return {
+    ca: certFile && keyFile ? { certFile, keyFile } : undefined,
+    devDir: read("DEV_CREDENTIALS_DIR") ?? "data",
+    certTtlMs,
+    crlValidityMs: duration("CRL_VALIDITY_HOURS", 24, HOUR),
+    tls: tlsPort !== undefined ? { port: integer("TLS_PORT", 4443, 0, 65535), certFile: tlsCertFile!, keyFile: tlsKeyFile! } : undefined,
+    clientCertHeader: header,
+    attestationKeyFile: read("ATTESTATION_KEY_FILE"),
+    attestationTtlMs: duration("ATTESTATION_TTL_MINUTES", 60, MINUTE),
+  };
 }
 
 /** What production refuses that development tolerates: guessable secrets, keys fetched over plain HTTP, tokens for any audience. */

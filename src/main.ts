@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     },
     "dnsproof is listening",
   );
+  if (config.credentials.tls) app.logger.info({ url: `${await app.listenTls()}/graphql` }, "dnsproof is listening with mutual TLS");
   if (app.devToken) {
     // Printed plainly (not as JSON) so a person starting the server can copy it.
     process.stdout.write(

@@ -13,7 +13,7 @@ import { Domain } from "../domains/domain.entity";
 import { DomainStatus, effectiveStatus } from "../domains/domain-status";
 import type { ActionContext } from "../domains/domain.service";
 import type { Authentication } from "../auth/authenticator";
-import { Principal, actorOf } from "../auth/principal";
+import { Principal, actorOf, isIssuedCredential } from "../auth/principal";
 import { forbidden } from "../graphql/errors";
 import { toGlobalId } from "../graphql/global-id";
 import { Connection, PageArgs } from "../graphql/connection";
@@ -147,7 +147,7 @@ export class ApiKeyService {
 
   /** The caller's key, or null for a missing id, another account's id, and for callers that are API keys. */
   async findOwned(principal: Principal, apiKeyId: string): Promise<ApiKey | null> {
-    if (principal.via === "api-key") return null;
+    if (isIssuedCredential(principal)) return null;
     return this.db.manager.findOneBy(ApiKey, { id: apiKeyId, accountId: principal.accountId });
   }
 
@@ -199,7 +199,9 @@ export class ApiKeyService {
   }
 
   private manager(principal: Principal): Principal {
-    if (principal.via === "api-key") throw forbidden("API keys cannot list, create or revoke API keys; sign in as a person to manage them.");
+    if (isIssuedCredential(principal)) {
+      throw forbidden("API keys and client certificates cannot list, create or revoke API keys; sign in as a person to manage them.");
+    }
     return principal;
   }
 }

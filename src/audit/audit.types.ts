@@ -11,6 +11,9 @@ export enum AuditAction {
   DOMAIN_REVOKED = "DOMAIN_REVOKED",
   API_KEY_CREATED = "API_KEY_CREATED",
   API_KEY_REVOKED = "API_KEY_REVOKED",
+  CERTIFICATE_ISSUED = "CERTIFICATE_ISSUED",
+  CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED",
+  DOMAIN_ATTESTATION_ISSUED = "DOMAIN_ATTESTATION_ISSUED",
 }
 
 registerEnumType(AuditAction, {
@@ -27,6 +30,9 @@ registerEnumType(AuditAction, {
     DOMAIN_REVOKED: { description: "A verified claim lost its verification" },
     API_KEY_CREATED: { description: "An API key was created; scoped keys' entries belong to their domain" },
     API_KEY_REVOKED: { description: "An API key was revoked" },
+    CERTIFICATE_ISSUED: { description: "A client certificate was issued for a verified domain" },
+    CERTIFICATE_REVOKED: { description: "A client certificate was revoked, by its owner or because its domain was removed or lost its verification" },
+    DOMAIN_ATTESTATION_ISSUED: { description: "A signed attestation of the domain's ownership was issued" },
   },
 });
 
@@ -35,6 +41,7 @@ export enum ActorType {
   API_KEY = "API_KEY",
   ADMIN = "ADMIN",
   SYSTEM = "SYSTEM",
+  CERTIFICATE = "CERTIFICATE",
 }
 
 registerEnumType(ActorType, {
@@ -45,6 +52,7 @@ registerEnumType(ActorType, {
     API_KEY: { description: "An API key" },
     ADMIN: { description: "An operator using admin credentials" },
     SYSTEM: { description: "The service itself (scheduled re-verification, expiry)" },
+    CERTIFICATE: { description: "A client certificate issued by dnsproof for a verified domain" },
   },
 });
 

@@ -10,6 +10,9 @@ export type Authentication = { principal: Principal } | { principal: null; probl
 /** Extra ways in, registered by other features (API keys) without this file knowing them. */
 export type BearerStrategy = (token: string) => Promise<Authentication | null>;
 
+/** Decides what a client certificate (DER) presented over mutual TLS is worth (src/credentials). */
+export type CertificateStrategy = (der: Uint8Array) => Promise<Authentication>;
+
 const NO_CREDENTIALS: Authentication = { principal: null, problem: null };
 
 /**
@@ -20,6 +23,7 @@ export class Authenticator {
   private readonly secretKey?: Uint8Array;
   private readonly jwks?: JWTVerifyGetKey;
   private readonly strategies: BearerStrategy[] = [];
+  private certificateStrategy?: CertificateStrategy;
 
   constructor(private readonly auth: Config["auth"]) {
     if (auth.jwtSecret) this.secretKey = new TextEncoder().encode(auth.jwtSecret);
@@ -31,8 +35,13 @@ export class Authenticator {
     this.strategies.push(strategy);
   }
 
-  async authenticate(authorization: string | undefined): Promise<Authentication> {
-    if (!authorization) return NO_CREDENTIALS;
+  useCertificates(strategy: CertificateStrategy): void {
+    this.certificateStrategy = strategy;
+  }
+
+  /** A bearer token, when sent, decides; otherwise a client certificate the request presented does. */
+  async authenticate(authorization: string | undefined, clientCertificate?: Uint8Array | null): Promise<Authentication> {
+    if (!authorization) return clientCertificate && this.certificateStrategy ? this.certificateStrategy(clientCertificate) : NO_CREDENTIALS;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) return { principal: null, problem: "The Authorization header must be \"Bearer <token>\"." };
     const token = match[1];

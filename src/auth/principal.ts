@@ -10,10 +10,17 @@ export interface Principal {
   trustedEmail?: string | null;
   isAdmin: boolean;
   /** How the caller authenticated; audited as the actor. "oidc": a token of the admin OIDC issuer (ADMIN_OIDC_ISSUER). */
-  via: "jwt" | "admin-secret" | "api-key" | "oidc";
-  /** For API keys scoped to one domain: the only domain the key may see or touch. */
+  via: "jwt" | "admin-secret" | "api-key" | "oidc" | "certificate";
+  /** For API keys scoped to one domain, and client certificates: the only domain the caller may see or touch. */
   scopedDomainId?: string | null;
   apiKeyId?: string;
+  /** The global id of the client certificate a mutual-TLS caller presented. */
+  certificateId?: string;
+}
+
+/** Credentials that stand for an integration rather than a person: they may not mint further credentials. */
+export function isIssuedCredential(principal: Principal): boolean {
+  return principal.via === "api-key" || principal.via === "certificate";
 }
 
 /** The account ADMIN_SECRET callers act in. */
@@ -32,6 +39,7 @@ export function isReservedAccountId(accountId: string): boolean {
 /** The actor an action by `principal` is audited as; admin-only operations are audited as ADMIN. */
 export function actorOf(principal: Principal, asAdmin = false): Actor {
   if (principal.via === "api-key") return { type: ActorType.API_KEY, id: principal.apiKeyId ?? null, email: null };
+  if (principal.via === "certificate") return { type: ActorType.CERTIFICATE, id: principal.certificateId ?? null, email: null };
   if (principal.via === "admin-secret") return { type: ActorType.ADMIN, id: "admin-secret", email: null };
   return { type: asAdmin ? ActorType.ADMIN : ActorType.USER, id: principal.userId, email: principal.email };
 }

@@ -6,10 +6,11 @@ import { Domain } from "../domains/domain.entity";
 import { Account } from "../domains/account.entity";
 import { AuditEntry } from "../audit/audit-entry.entity";
 import { ApiKey } from "../apikeys/api-key.entity";
+import { Certificate } from "../credentials/certificates/certificate.entity";
 import { migrations } from "../../migrations";
 import { ConfigError } from "../config";
 
-export const entities = [Account, Domain, AuditEntry, ApiKey];
+export const entities = [Account, Domain, AuditEntry, ApiKey, Certificate];
 
 export type DatabaseKind = "mysql" | "sqlite";
 

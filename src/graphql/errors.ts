@@ -8,6 +8,8 @@ export const ErrorCode = {
   RATE_LIMITED: "RATE_LIMITED",
   BAD_USER_INPUT: "BAD_USER_INPUT",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  /** A feature this server was not set up for (no CA, no attestation key in production). */
+  NOT_CONFIGURED: "NOT_CONFIGURED",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
   // Refusals of hostile requests, each decided before anything executes. Validation (depth,
   // introspection) and the body parser (413) set their own HTTP status.
@@ -67,6 +69,7 @@ export const tooManyAliases = (aliases: number, max: number) =>
     aliases,
     maxAliases: max,
   });
+export const notConfigured = (message: string) => apiError(ErrorCode.NOT_CONFIGURED, message);
 
 /** `complexity` null: too many fields to estimate at all. */
 export const queryTooComplex = (complexity: number | null, max: number) =>

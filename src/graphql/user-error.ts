@@ -8,6 +8,7 @@ export enum UserErrorCode {
   INVALID_NAME = "INVALID_NAME",
   DOMAIN_NOT_VERIFIED = "DOMAIN_NOT_VERIFIED",
   API_KEY_LIMIT_REACHED = "API_KEY_LIMIT_REACHED",
+  INVALID_CSR = "INVALID_CSR",
 }
 
 registerEnumType(UserErrorCode, {
@@ -21,6 +22,7 @@ registerEnumType(UserErrorCode, {
     INVALID_NAME: { description: "The name given is empty, too long, or contains control characters" },
     DOMAIN_NOT_VERIFIED: { description: "The domain must be VERIFIED first (e.g. to scope an API key to it)" },
     API_KEY_LIMIT_REACHED: { description: "The account already has as many active API keys as it may have (MAX_API_KEYS_PER_ACCOUNT)" },
+    INVALID_CSR: { description: "Not a usable PKCS#10 certificate signing request (format, signature, key type or size)" },
   },
 });
 

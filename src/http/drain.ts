@@ -1,7 +1,8 @@
 import type http from "node:http";
+import type https from "node:https";
 
 /**
- * Tracks the requests in flight on one HTTP server so shutdown can wait for them. While
+ * Tracks the requests in flight on one HTTP(S) server so shutdown can wait for them. While
  * draining the port stays open (a load balancer asking /readyz gets its 503 instead of a
  * refused connection) and every response closes its connection, so no keep-alive socket
  * outlives the drain.
@@ -11,7 +12,7 @@ export class HttpDrain {
   private idle: (() => void) | null = null;
   private draining = false;
 
-  constructor(private readonly server: http.Server) {
+  constructor(private readonly server: http.Server | https.Server) {
     server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
       this.inFlight++;
       if (this.draining) res.setHeader("connection", "close");

@@ -24,7 +24,7 @@ describe.each(DATABASE_FLAVORS)("migrations on %s", (flavor) => {
       const applied = await runMigrations(dataSource);
       for (let i = 0; i < applied.length; i++) await dataSource.undoLastMigration();
       const runner = dataSource.createQueryRunner();
-      for (const table of ["accounts", "domains", "audit_entries"]) expect(await runner.hasTable(table)).toBe(false);
+      for (const table of ["accounts", "domains", "audit_entries", "certificates"]) expect(await runner.hasTable(table)).toBe(false);
       await runner.release();
     } finally {
       await dataSource.destroy();

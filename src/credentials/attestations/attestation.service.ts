@@ -1,0 +1,90 @@
+import { SignJWT } from "jose";
+import { v7 as uuidv7 } from "uuid";
+import type { AttestationKeys } from "./attestation-keys";
+import type { Clock } from "../../clock";
+import type { Database } from "../../db/database";
+import type { AuditLog } from "../../audit/audit-log";
+import { AuditAction } from "../../audit/audit.types";
+import { DomainStatus, effectiveStatus } from "../../domains/domain-status";
+import type { ActionContext, DomainService } from "../../domains/domain.service";
+import { actorOf } from "../../auth/principal";
+import { badUserInput, notConfigured } from "../../graphql/errors";
+import { UserError, UserErrorCode, notFound, userError } from "../../graphql/user-error";
+
+export interface AttestationSettings {
+  /** PUBLIC_URL: the iss claim. */
+  issuer: string;
+  /** ATTESTATION_TTL_MINUTES */
+  ttlMs: number;
+}
+
+export type IssueAttestationResult = { ok: true; attestation: string; expiresAt: Date } | { ok: false; error: UserError };
+
+const MAX_AUDIENCE_LENGTH = 2048;
+
+/**
+ * Signed statements that an account controls a domain, for third parties that check them against
+ * /.well-known/jwks.json instead of asking dnsproof. Short-lived by design: they are not revoked.
+ */
+export class AttestationService {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+    private readonly domains: DomainService,
+    private readonly clock: Clock,
+    private readonly keys: AttestationKeys | null,
+    private readonly settings: AttestationSettings,
+  ) {}
+
+  /** The public keys, as served at /.well-known/jwks.json. */
+  jwks(): { keys: object[] } {
+    return { keys: this.keys?.all.map((k) => k.publicJwk) ?? [] };
+  }
+
+  async issue(ctx: ActionContext, domainId: string, audience: string | null): Promise<IssueAttestationResult> {
+    if (!this.keys) throw notConfigured("Attestations are off on this server: no signing key is configured (ATTESTATION_KEY_FILE).");
+    if (audience !== null && (audience.trim() === "" || audience.length > MAX_AUDIENCE_LENGTH || /\p{Cc}/u.test(audience))) {
+      throw badUserInput(`"audience" must be 1 to ${MAX_AUDIENCE_LENGTH} characters without control characters, or omitted.`, "input.audience");
+    }
+    const domain = await this.domains.findOwned(ctx.principal, domainId);
+    if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
+    const now = this.clock.now();
+    if (effectiveStatus(domain, now) !== DomainStatus.VERIFIED || !domain.verifiedAt) {
+      return { ok: false, error: userError(UserErrorCode.DOMAIN_NOT_VERIFIED, `Verify ${domain.name} before asking for an attestation of it.`, ["input", "domainId"]) };
+    }
+    const method = await this.verificationMethod(ctx.principal.accountId, domain.id);
+    const issuedAt = Math.floor(now.getTime() / 1000);
+    const expiresAt = new Date((issuedAt + Math.floor(this.settings.ttlMs / 1000)) * 1000);
+    const id = uuidv7();
+    let jwt = new SignJWT({
+      account_id: domain.accountId,
+      verified_at: Math.floor(domain.verifiedAt.getTime() / 1000),
+      verification_method: method,
+    })
+      .setProtectedHeader({ alg: "ES256", kid: this.keys.signing.kid, typ: "JWT" })
+      .setIssuer(this.settings.issuer)
+      .setSubject(domain.name)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .setJti(id);
+    if (audience !== null) jwt = jwt.setAudience(audience);
+    const attestation = await jwt.sign(this.keys.signing.privateKey);
+    await this.db.transaction((manager) =>
+      this.audit.record(manager, {
+        accountId: domain.accountId,
+        domain,
+        action: AuditAction.DOMAIN_ATTESTATION_ISSUED,
+        actor: actorOf(ctx.principal),
+        message: `Issued an ownership attestation for ${domain.name}${audience !== null ? ` to ${audience}` : ""} (jti ${id}), valid until ${expiresAt.toISOString()}.`,
+        requestId: ctx.requestId,
+      }),
+    );
+    return { ok: true, attestation, expiresAt };
+  }
+
+  /** How the verification that holds now was made: the latest successful check's record type. */
+  private async verificationMethod(accountId: string, domainId: string): Promise<string | null> {
+    const page = await this.audit.list({ accountId, domainId, action: AuditAction.VERIFICATION_SUCCEEDED }, { first: 1, after: null });
+    return page.nodes[0]?.check?.method ?? null;
+  }
+}

@@ -1,0 +1,252 @@
+import { EntityManager, IsNull } from "typeorm";
+import { v7 as uuidv7 } from "uuid";
+import { Certificate, CertificateRevocationReason } from "./certificate.entity";
+import { checkCsr } from "./csr";
+import { createDomainCertificatesLoader } from "./certificate.loaders";
+import type { CertificateAuthority } from "../ca/certificate-authority";
+import { issueClientCertificate } from "../ca/issue";
+import { sha256Hex, x509 } from "../x509";
+import type { Clock } from "../../clock";
+import type { Database } from "../../db/database";
+import { paginate } from "../../db/pagination";
+import type { AuditEntry } from "../../audit/audit-entry.entity";
+import type { AuditLog } from "../../audit/audit-log";
+import { AuditAction } from "../../audit/audit.types";
+import { Domain } from "../../domains/domain.entity";
+import { DomainStatus, effectiveStatus } from "../../domains/domain-status";
+import type { ActionContext } from "../../domains/domain.service";
+import type { Authentication } from "../../auth/authenticator";
+import { Principal, actorOf, isIssuedCredential } from "../../auth/principal";
+import { forbidden, notConfigured } from "../../graphql/errors";
+import { toGlobalId } from "../../graphql/global-id";
+import { Connection, PageArgs } from "../../graphql/connection";
+import { UserError, UserErrorCode, notFound, userError } from "../../graphql/user-error";
+
+export interface CertificateSettings {
+  /** CERT_TTL_DAYS */
+  ttlMs: number;
+  /** PUBLIC_URL/crl, named in every certificate. */
+  crlUrl: string;
+}
+
+export type IssueCertificateResult = { ok: true; certificate: Certificate; chainPem: string } | { ok: false; error: UserError };
+export type RevokeCertificateResult = { ok: true; certificate: Certificate } | { ok: false; error: UserError };
+
+/** What each audited domain change means for the domain's certificates. */
+const REVOKING_ACTIONS: Partial<Record<AuditAction, CertificateRevocationReason>> = {
+  [AuditAction.DOMAIN_REMOVED]: CertificateRevocationReason.DOMAIN_REMOVED,
+  [AuditAction.DOMAIN_REVOKED]: CertificateRevocationReason.DOMAIN_NOT_VERIFIED,
+  [AuditAction.DOMAIN_EXPIRED]: CertificateRevocationReason.DOMAIN_NOT_VERIFIED,
+};
+
+const REASON_WORDS: Record<CertificateRevocationReason, string> = {
+  DOMAIN_REMOVED: "its domain was removed",
+  DOMAIN_NOT_VERIFIED: "its domain is no longer verified",
+  REVOKED_BY_OWNER: "its owner revoked it",
+};
+
+/** Fingerprints whose signature by our CA was already checked; a certificate never changes, so the answer cannot either. */
+const MAX_VERIFIED_FINGERPRINTS = 10_000;
+
+const NOT_OURS: Authentication = { principal: null, problem: "The client certificate was not issued by this server." };
+
+/**
+ * Issues, lists and revokes client certificates, revokes them when their domain goes, and turns
+ * a presented certificate into a Principal. Only people (and admins) issue: a leaked key or
+ * certificate could otherwise mint credentials that outlive its own revocation.
+ */
+export class CertificateService {
+  private readonly signedFingerprints = new Set<string>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly ca: CertificateAuthority | null,
+    private readonly settings: CertificateSettings,
+  ) {}
+
+  /** The CA certificate, PEM; null when issuing is off. */
+  get caPem(): string | null {
+    return this.ca?.pem ?? null;
+  }
+
+  async issue(ctx: ActionContext, domainId: string, csrPem: string): Promise<IssueCertificateResult> {
+    const { principal } = ctx;
+    if (isIssuedCredential(principal)) {
+      throw forbidden("API keys and client certificates cannot issue certificates; sign in as a person to issue one.");
+    }
+    const ca = this.requireCa();
+    return this.db.transaction(async (manager) => {
+      // Locked, so a removal or revocation running now either comes first (and we refuse) or waits and revokes what we issue.
+      const domain = await this.db
+        .forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id = :domainId AND d.accountId = :accountId", { domainId, accountId: principal.accountId }))
+        .getOne();
+      if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
+      const now = this.clock.now();
+      if (effectiveStatus(domain, now) !== DomainStatus.VERIFIED) {
+        return { ok: false, error: userError(UserErrorCode.DOMAIN_NOT_VERIFIED, `Verify ${domain.name} before asking for a certificate for it.`, ["input", "domainId"]) };
+      }
+      const csr = await checkCsr(csrPem);
+      if (!csr.ok) return { ok: false, error: userError(UserErrorCode.INVALID_CSR, csr.message, ["input", "csr"]) };
+
+      // X.509 times have whole seconds; the row keeps exactly what the certificate says.
+      const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+      const notAfter = new Date(notBefore.getTime() + Math.floor(this.settings.ttlMs / 1000) * 1000);
+      const issued = await issueClientCertificate(ca, { publicKey: csr.publicKey, domainName: domain.name, notBefore, notAfter, crlUrl: this.settings.crlUrl });
+      const certificate = manager.create(Certificate, {
+        id: uuidv7(),
+        accountId: domain.accountId,
+        domainId: domain.id,
+        domainName: domain.name,
+        ...issued,
+        notBefore,
+        notAfter,
+        revokedAt: null,
+        revocationReason: null,
+        createdAt: now,
+      });
+      await manager.insert(Certificate, certificate);
+      await this.audit.record(manager, {
+        accountId: domain.accountId,
+        domain,
+        action: AuditAction.CERTIFICATE_ISSUED,
+        actor: actorOf(principal),
+        message: `Issued a client certificate for ${domain.name} (serial ${issued.serialNumber}), valid until ${notAfter.toISOString()}.`,
+        requestId: ctx.requestId,
+      });
+      return { ok: true, certificate, chainPem: ca.pem };
+    });
+  }
+
+  /** Revoking a revoked certificate changes nothing and answers the certificate as it is. */
+  async revoke(ctx: ActionContext, certificateId: string): Promise<RevokeCertificateResult> {
+    const { principal } = ctx;
+    return this.db.transaction(async (manager) => {
+      const certificate = await this.db
+        .forUpdate(manager.createQueryBuilder(Certificate, "c").where("c.id = :certificateId AND c.accountId = :accountId", { certificateId, accountId: principal.accountId }))
+        .getOne();
+      if (!certificate || !inScope(principal, certificate)) return { ok: false, error: notFound("certificate") };
+      if (certificate.revokedAt) return { ok: true, certificate };
+      await this.markRevoked(manager, certificate, CertificateRevocationReason.REVOKED_BY_OWNER, this.clock.now(), actorOf(principal), ctx.requestId);
+      return { ok: true, certificate };
+    });
+  }
+
+  /**
+   * The audit listener behind "revocation follows the domain": it runs inside the transaction
+   * that removes, revokes or expires a domain (a transfer records the loser's DOMAIN_REVOKED),
+   * so the certificates are revoked, and audited, in the same commit, whichever code path it was.
+   * Its own CERTIFICATE_REVOKED entries are not revoking actions, so it never recurses.
+   */
+  readonly revokeWithDomain = async (manager: EntityManager, entry: AuditEntry): Promise<void> => {
+    const reason = REVOKING_ACTIONS[entry.action];
+    if (!reason || !entry.domainId) return;
+    const live = await manager.find(Certificate, { where: { domainId: entry.domainId, revokedAt: IsNull() }, order: { createdAt: "ASC", id: "ASC" } });
+    const actor = { type: entry.actorType, id: entry.actorId, email: entry.actorEmail };
+    for (const certificate of live) await this.markRevoked(manager, certificate, reason, entry.createdAt, actor, entry.requestId);
+  };
+
+  async list(principal: Principal, page: PageArgs, domainId: string | null): Promise<Connection<Certificate>> {
+    const onlyDomain = principal.scopedDomainId ?? domainId;
+    if (principal.scopedDomainId && domainId && domainId !== principal.scopedDomainId) return paginate(() => this.none(), "c", page);
+    const query = () => {
+      const qb = this.db.manager.createQueryBuilder(Certificate, "c").where("c.accountId = :accountId", { accountId: principal.accountId });
+      if (onlyDomain) qb.andWhere("c.domainId = :onlyDomain", { onlyDomain });
+      return qb;
+    };
+    return paginate(query, "c", page);
+  }
+
+  /** Per-request batching of Domain.certificates for `accountId`'s certificates. */
+  createDomainCertificatesLoader(accountId: string) {
+    return createDomainCertificatesLoader(this.db, accountId);
+  }
+
+  /** The caller's certificate, or null for a missing id and another account's (or scope's) id alike. */
+  async findOwned(principal: Principal, certificateId: string): Promise<Certificate | null> {
+    const certificate = await this.db.manager.findOneBy(Certificate, { id: certificateId, accountId: principal.accountId });
+    return certificate && inScope(principal, certificate) ? certificate : null;
+  }
+
+  /**
+   * A presented client certificate (DER) as a Principal scoped to its domain, like a domain-scoped
+   * API key. It must be one we issued (known by its fingerprint and signed by our CA), within its
+   * dates and not revoked, and its domain must still be VERIFIED in the same account: checked on
+   * every request, so a removal takes effect at once even before the CRL is fetched anew.
+   */
+  async authenticate(der: Uint8Array): Promise<Authentication> {
+    const fingerprint = sha256Hex(der);
+    const certificate = await this.db.manager.findOneBy(Certificate, { fingerprintSha256: fingerprint });
+    if (!certificate || !this.ca) return NOT_OURS;
+    // Parsing and checking the signature cost more than the rest together; each certificate is checked once.
+    if (!this.signedFingerprints.has(fingerprint)) {
+      if (!(await this.signedByCa(der))) return NOT_OURS;
+      if (this.signedFingerprints.size >= MAX_VERIFIED_FINGERPRINTS) this.signedFingerprints.clear();
+      this.signedFingerprints.add(fingerprint);
+    }
+    const now = this.clock.now().getTime();
+    if (now < certificate.notBefore.getTime()) return { principal: null, problem: "The client certificate is not valid yet." };
+    if (now > certificate.notAfter.getTime()) return { principal: null, problem: "The client certificate has expired; issue a new one." };
+    if (certificate.revokedAt) return { principal: null, problem: "The client certificate has been revoked." };
+    const domain = await this.db.manager.findOneBy(Domain, { id: certificate.domainId, accountId: certificate.accountId });
+    if (!domain || effectiveStatus(domain, this.clock.now()) !== DomainStatus.VERIFIED) {
+      return { principal: null, problem: `The client certificate is inactive: ${certificate.domainName} is no longer verified in this account.` };
+    }
+    return {
+      principal: {
+        accountId: certificate.accountId,
+        userId: null,
+        email: null,
+        isAdmin: false,
+        via: "certificate",
+        scopedDomainId: certificate.domainId,
+        certificateId: toGlobalId("Certificate", certificate.id),
+      },
+    };
+  }
+
+  private async markRevoked(
+    manager: EntityManager,
+    certificate: Certificate,
+    reason: CertificateRevocationReason,
+    at: Date,
+    actor: { type: AuditEntry["actorType"]; id: string | null; email: string | null },
+    requestId: string | null,
+  ): Promise<void> {
+    certificate.revokedAt = at;
+    certificate.revocationReason = reason;
+    await manager.update(Certificate, { id: certificate.id, revokedAt: IsNull() }, { revokedAt: at, revocationReason: reason });
+    await this.audit.record(manager, {
+      accountId: certificate.accountId,
+      domain: { id: certificate.domainId, name: certificate.domainName },
+      action: AuditAction.CERTIFICATE_REVOKED,
+      actor,
+      message: `Revoked the client certificate for ${certificate.domainName} (serial ${certificate.serialNumber}): ${REASON_WORDS[reason]}.`,
+      requestId,
+    });
+  }
+
+  private async signedByCa(der: Uint8Array): Promise<boolean> {
+    const ca = this.ca!;
+    try {
+      const presented = new x509.X509Certificate(der);
+      return presented.issuer === ca.certificate.subject && (await presented.verify({ publicKey: ca.certificate.publicKey, signatureOnly: true }));
+    } catch {
+      return false;
+    }
+  }
+
+  private requireCa(): CertificateAuthority {
+    if (!this.ca) throw notConfigured("Certificate issuing is off on this server: no CA is configured (CA_CERT_FILE and CA_KEY_FILE).");
+    return this.ca;
+  }
+
+  private none() {
+    return this.db.manager.createQueryBuilder(Certificate, "c").where("1 = 0");
+  }
+}
+
+function inScope(principal: Principal, certificate: Certificate): boolean {
+  return !principal.scopedDomainId || principal.scopedDomainId === certificate.domainId;
+}

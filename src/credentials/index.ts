@@ -1,0 +1,76 @@
+import type https from "node:https";
+import express, { Request } from "express";
+import type { Config } from "../config";
+import type { Clock } from "../clock";
+import type { Database } from "../db/database";
+import type { AuditLog } from "../audit/audit-log";
+import type { DomainService } from "../domains/domain.service";
+import type { NodeFetcher } from "../graphql/node.resolver";
+import { principalOf } from "../graphql/context";
+import { loadCertificateAuthority } from "./ca/certificate-authority";
+import { CrlPublisher } from "./ca/crl";
+import { CertificateService } from "./certificates/certificate.service";
+import { CertificateResolver, DomainCertificatesResolver } from "./certificates/certificate.resolver";
+import { loadAttestationKeys } from "./attestations/attestation-keys";
+import { AttestationService } from "./attestations/attestation.service";
+import { AttestationResolver } from "./attestations/attestation.resolver";
+import { clientCertificateOf } from "./tls/client-certificate";
+import { createTlsServer } from "./tls/tls-server";
+
+export interface Credentials {
+  certificates: CertificateService;
+  attestations: AttestationService;
+  resolvers: object[];
+  nodeFetchers: Record<string, NodeFetcher>;
+  /** GET /crl, GET /ca.pem and GET /.well-known/jwks.json */
+  router: express.Router;
+  /** The client certificate a request presented (TLS port, or a trusted proxy's header); null without one. */
+  clientCertificateOf(req: Request): Uint8Array | null;
+  /** The HTTPS server for TLS_PORT, not yet listening and without a request handler; null when TLS_PORT is unset. */
+  tlsServer: https.Server | null;
+}
+
+/**
+ * What a verified domain unlocks: client certificates (with their CA, CRL and mutual-TLS port)
+ * and ownership attestations. Registers the audit listener that revokes a domain's
+ * certificates in the same transaction that removes it or takes its verification away.
+ */
+export async function createCredentials(deps: { config: Config; db: Database; audit: AuditLog; clock: Clock; domains: DomainService }): Promise<Credentials> {
+  const { config, db, audit, clock, domains } = deps;
+  const settings = config.credentials;
+  const ca = await loadCertificateAuthority(settings, config.env);
+  const certificates = new CertificateService(db, audit, clock, ca, { ttlMs: settings.certTtlMs, crlUrl: `${config.publicUrl}/crl` });
+  audit.addListener(certificates.revokeWithDomain);
+  const crl = ca ? new CrlPublisher(db, ca, clock, settings.crlValidityMs) : null;
+
+  const keys = await loadAttestationKeys(settings.attestationKeyFile, settings.devDir, config.env);
+  const attestations = new AttestationService(db, audit, domains, clock, keys, { issuer: config.publicUrl, ttlMs: settings.attestationTtlMs });
+
+  const router = express.Router();
+  router.get("/crl", async (_req, res, next) => {
+    if (!crl) return void res.status(404).type("text/plain").send("No CA is configured on this server, so it publishes no CRL.\n");
+    try {
+      res.set("cache-control", "no-cache").type("application/pkix-crl").send(await crl.current());
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.get("/ca.pem", (_req, res) => {
+    if (!ca) return void res.status(404).type("text/plain").send("No CA is configured on this server.\n");
+    res.type("application/x-pem-file").send(ca.pem);
+  });
+  router.get("/.well-known/jwks.json", (_req, res) => {
+    res.set("cache-control", "public, max-age=300").type("application/jwk-set+json").send(JSON.stringify(attestations.jwks()));
+  });
+
+  return {
+    certificates,
+    attestations,
+    resolvers: [new CertificateResolver(certificates), new DomainCertificatesResolver(certificates), new AttestationResolver(attestations)],
+    nodeFetchers: { Certificate: (localId, ctx) => certificates.findOwned(principalOf(ctx), localId) },
+    router,
+    clientCertificateOf: (req) => clientCertificateOf(req, settings.clientCertHeader),
+    // Made here, at start-up, so unreadable TLS files stop the server before it listens anywhere.
+    tlsServer: settings.tls ? createTlsServer(settings.tls, certificates.caPem) : null,
+  };
+}
