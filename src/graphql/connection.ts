@@ -56,7 +56,8 @@ export interface Position {
 }
 
 export function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id]), "utf8").toString("base64url");
+  // The JSON.stringify of [iso, id] written out: neither an ISO date nor a uuid needs escaping.
+  return Buffer.from(`["${position.createdAt.toISOString()}","${position.id}"]`, "latin1").toString("base64url");
 }
 
 export function decodeCursor(cursor: string, argument = "after"): Position {
@@ -91,19 +92,38 @@ export interface PageArgs {
   after: Position | null;
 }
 
-/** Turns `first + 1` rows fetched in order into a connection. */
+/**
+ * Turns `first + 1` rows fetched in order into a connection. Edges and their cursors are
+ * built when a client selects them, not before: a page of 50 domains with 10 audit entries
+ * each would otherwise encode 550 cursors that most frontends (which read `nodes`) never see.
+ */
 export function toConnection<T extends Position>(rows: T[], args: PageArgs, totalCount: number): Connection<T> {
-  const page = rows.slice(0, args.first);
-  const edges = page.map((node) => ({ cursor: encodeCursor(node), node }));
-  return {
-    edges,
-    nodes: page,
-    totalCount,
-    pageInfo: {
-      hasNextPage: rows.length > args.first,
-      hasPreviousPage: args.after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-  };
+  const hasNextPage = rows.length > args.first;
+  return new LazyConnection(hasNextPage ? rows.slice(0, args.first) : rows, totalCount, hasNextPage, args.after !== null);
+}
+
+class LazyConnection<T extends Position> implements Connection<T> {
+  private builtEdges: Edge<T>[] | null = null;
+
+  constructor(
+    readonly nodes: T[],
+    readonly totalCount: number,
+    private readonly hasNextPage: boolean,
+    private readonly hasPreviousPage: boolean,
+  ) {}
+
+  get edges(): Edge<T>[] {
+    return (this.builtEdges ??= this.nodes.map((node) => ({ cursor: encodeCursor(node), node })));
+  }
+
+  get pageInfo(): PageInfo {
+    const { nodes } = this;
+    const cursorAt = (index: number) => this.builtEdges?.[index].cursor ?? encodeCursor(nodes[index]);
+    return {
+      hasNextPage: this.hasNextPage,
+      hasPreviousPage: this.hasPreviousPage,
+      startCursor: nodes.length ? cursorAt(0) : null,
+      endCursor: nodes.length ? cursorAt(nodes.length - 1) : null,
+    };
+  }
 }
