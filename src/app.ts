@@ -56,6 +56,8 @@ export interface AppOverrides {
   logger?: Logger;
   /** Sees every SQL statement; used to prove batching. */
   onQuery?: (sql: string) => void;
+  /** False turns the per-request loaders' batching off: the benchmark's control run, which shows what batching saves. */
+  batching?: boolean;
 }
 
 export interface App {
@@ -89,6 +91,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
+  const batching = overrides.batching ?? true;
 
   const dataSource = await openDataSource(config.databaseUrl, { onQuery: overrides.onQuery });
   try {
@@ -217,7 +220,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           authProblem: "problem" in rest ? rest.problem : null,
           clientIp,
           log: logger.child({ requestId: req.requestId, clientIp }),
-          loaders: { audit: audit.createLoaders(), domainById: createDomainLoader(domains, principal) },
+          loaders: { audit: audit.createLoaders(batching), domainById: createDomainLoader(domains, principal, batching) },
         };
       },
     }),

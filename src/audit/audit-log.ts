@@ -102,18 +102,18 @@ export class AuditLog {
    * in the response, their totals included (a window function per domain); a second one
    * for the totals only when the pages start after a cursor, which the window cannot count.
    */
-  createLoaders() {
+  createLoaders(batch = true) {
     const pages = new Map<string, DataLoader<string, DomainPage>>();
     const pageLoader = (page: PageArgs) => {
       const key = `${page.first}:${page.after ? `${page.after.createdAt.toISOString()}/${page.after.id}` : ""}`;
       let loader = pages.get(key);
       if (!loader) {
-        loader = new DataLoader((domainIds: readonly string[]) => this.pagesByDomain(domainIds, page));
+        loader = new DataLoader((domainIds: readonly string[]) => this.pagesByDomain(domainIds, page), { batch });
         pages.set(key, loader);
       }
       return loader;
     };
-    const counts = new DataLoader((domainIds: readonly string[]) => this.countsByDomain(domainIds));
+    const counts = new DataLoader((domainIds: readonly string[]) => this.countsByDomain(domainIds), { batch });
     return {
       async domainAuditLog(domainId: string, page: PageArgs): Promise<Connection<AuditEntry>> {
         if (!page.after) {

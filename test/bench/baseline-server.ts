@@ -11,7 +11,7 @@
  * JWT_SECRET and PORT, on a database dnsproof has migrated.
  */
 import http from "node:http";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import mysql, { Pool, PoolConnection } from "mysql2";
 import { v7 as uuidv7 } from "uuid";
@@ -159,7 +159,7 @@ export function startBaselineServer(options: { databaseUrl: string; jwtSecret: s
       const nextCheckAt = new Date(Math.min(now.getTime() + FIRST_CHECK_MS, tokenExpiresAt.getTime()));
       await query(c, DOMAIN_INSERT, [id, caller.accountId, name, "PENDING", randomBytes(32).toString("hex"), "[]", tokenExpiresAt, null, null, null, null, null, nextCheckAt, null, null, now, now]);
       const message = `Claimed ${name}; publish the TXT record at _dnsproof-verify.${name} to verify it.`;
-      await query(c, AUDIT_INSERT, [uuidv7(), caller.accountId, id, name, "DOMAIN_CLAIMED", "USER", caller.userId, caller.email, message, null, "PENDING", null, randomBytes(8).toString("hex"), now]);
+      await query(c, AUDIT_INSERT, [uuidv7(), caller.accountId, id, name, "DOMAIN_CLAIMED", "USER", caller.userId, caller.email, message, null, "PENDING", null, randomUUID(), now]);
       return claimed(true, id, name, "PENDING");
     });
   };
