@@ -42,6 +42,7 @@ import { queryLimits } from "./http/query-limits";
 import { buildApiSchema } from "./graphql/schema";
 import { createFormatError } from "./graphql/format-error";
 import { requestLifecyclePlugin } from "./graphql/plugins/request-lifecycle";
+import { jitGateway } from "./graphql/jit-executor";
 import { graphiqlRouter } from "./graphql/graphiql";
 import { RequestContext, principalOf } from "./graphql/context";
 import { createDomainVerifier } from "./dns";
@@ -59,6 +60,8 @@ export interface AppOverrides {
   logger?: Logger;
   /** Sees every SQL statement; used to prove batching. */
   onQuery?: (sql: string) => void;
+  /** False turns the per-request loaders' batching off: the benchmark's control run, which shows what batching saves. */
+  batching?: boolean;
 }
 
 export interface App {
@@ -98,6 +101,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
   const configuredServers = new Set(config.dns.servers.map((spec) => formatDnsServer(parseDnsServer(spec))));
+  const batching = overrides.batching ?? true;
 
   const dataSource = await openDataSource(config.databaseUrl, { onQuery: overrides.onQuery });
   let migrationsApplied: string[];
@@ -183,7 +187,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const httpServer = http.createServer();
   const httpDrain = new HttpDrain(httpServer);
   const apollo = new ApolloServer<RequestContext>({
-    schema,
+    // The schema comes through the gateway, which swaps graphql-js's execute for compiled queries.
+    gateway: jitGateway(schema),
     // Shutdown is app.close()'s alone: Apollo's own signal handlers raced it and, on MariaDB,
     // left the process hanging (a second apollo.stop() waits on a barrier that never opens).
     stopOnTerminationSignals: false,
@@ -210,6 +215,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   const app = express();
   app.disable("x-powered-by");
+  // res.send would hash every response body (100 KB pages) for an ETag no GraphQL POST is ever revalidated with.
+  app.set("etag", false);
   app.set("trust proxy", config.trustProxy);
   app.use(requestId());
   app.get("/healthz", (_req, res) => {
@@ -254,7 +261,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           authProblem: "problem" in rest ? rest.problem : null,
           clientIp,
           log: logger.child({ requestId: req.requestId, clientIp }),
-          loaders: { audit: audit.createLoaders(), domainById: createDomainLoader(domains, principal) },
+          loaders: { audit: audit.createLoaders(batching), domainById: createDomainLoader(domains, principal, batching) },
         };
       },
     }),

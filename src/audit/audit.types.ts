@@ -56,7 +56,7 @@ registerEnumType(ActorType, {
   },
 });
 
-@ObjectType("Actor", { description: "Who caused an audited action" })
+@ObjectType("Actor", { description: "Who caused an audited action", simpleResolvers: true })
 export class Actor {
   @Field(() => ActorType, { description: "What kind of actor" })
   type!: ActorType;

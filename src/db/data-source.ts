@@ -9,6 +9,7 @@ import { ApiKey } from "../apikeys/api-key.entity";
 import { Certificate } from "../credentials/certificates/certificate.entity";
 import { migrations } from "../../migrations";
 import { ConfigError } from "../config";
+import { mysqlDriverForTypeOrm } from "./mysql-driver";
 
 export const entities = [Account, Domain, AuditEntry, ApiKey, Certificate];
 
@@ -86,7 +87,9 @@ export function createDataSource(databaseUrl: string, options: DataSourceSetting
       timezone: "Z",
       charset: "utf8mb4_unicode_ci",
       connectTimeout: 5000,
-      extra: { connectionLimit: 20, waitForConnections: true },
+      driver: mysqlDriverForTypeOrm(),
+      // trace: a stack captured per statement for mysql2's own errors, which TypeORM wraps in QueryFailedError anyway.
+      extra: { connectionLimit: 20, waitForConnections: true, trace: false },
     } as DataSourceOptions;
   } else {
     if (target.file !== ":memory:") fs.mkdirSync(path.dirname(target.file), { recursive: true });

@@ -4,7 +4,7 @@ import type { DomainService } from "./domain.service";
 import type { Principal } from "../auth/principal";
 
 /** Domains by id for this request's caller: other accounts' domains load as null. */
-export function createDomainLoader(domains: DomainService, principal: Principal | null) {
+export function createDomainLoader(domains: DomainService, principal: Principal | null, batch = true) {
   return new DataLoader<string, Domain | null>(async (ids) => {
     const found = new Map((await domains.findByIds(ids)).map((d) => [d.id, d]));
     return ids.map((id) => {
@@ -13,5 +13,5 @@ export function createDomainLoader(domains: DomainService, principal: Principal 
         domain && principal && domain.accountId === principal.accountId && (!principal.scopedDomainId || principal.scopedDomainId === id);
       return visible ? domain : null;
     });
-  });
+  }, { batch });
 }

@@ -4,7 +4,7 @@ import { VerificationCheck, VerificationMethod } from "./verification-check.type
 import { UserError } from "../graphql/user-error";
 import { connectionTypes } from "../graphql/connection";
 
-@ObjectType("DnsRecord", { description: "A record to publish in the domain's DNS" })
+@ObjectType("DnsRecord", { description: "A record to publish in the domain's DNS", simpleResolvers: true })
 export class DnsRecord {
   @Field(() => VerificationMethod, { description: "The record type" })
   type!: VerificationMethod;
@@ -35,7 +35,7 @@ export class DomainInput {
   id!: string;
 }
 
-@ObjectType("ClaimDomainPayload", { description: "The result of claimDomain" })
+@ObjectType("ClaimDomainPayload", { description: "The result of claimDomain", simpleResolvers: true })
 export class ClaimDomainPayload {
   @Field(() => Domain, { nullable: true, description: "The claim, new or existing; null when userErrors is not empty" })
   domain!: Domain | null;

@@ -1,7 +1,7 @@
 import { ClassType, Field, Int, ObjectType } from "type-graphql";
 import { badUserInput } from "./errors";
 
-@ObjectType("PageInfo", { description: "Where a page stands in the whole list (Relay cursor connections)" })
+@ObjectType("PageInfo", { description: "Where a page stands in the whole list (Relay cursor connections)", simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean, { description: "True when more items follow endCursor" })
   hasNextPage!: boolean;
@@ -25,9 +25,13 @@ export interface Connection<T> {
   totalCount: number;
 }
 
-/** Builds `<Name>Edge` and `<Name>Connection` object types for one node type. */
+/**
+ * Builds `<Name>Edge` and `<Name>Connection` object types for one node type. Their fields
+ * are plain properties (`edges` and `pageInfo` getters): simple resolvers, which graphql-jit
+ * reads inline instead of calling TypeGraphQL's per-field wrapper thousands of times a page.
+ */
 export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: string, noun: string) {
-  @ObjectType(`${name}Edge`, { description: `One ${noun} in a page, with its cursor` })
+  @ObjectType(`${name}Edge`, { description: `One ${noun} in a page, with its cursor`, simpleResolvers: true })
   class EdgeType {
     @Field(() => String, { description: "Opaque position of this item; pass it as `after` to continue from here" })
     cursor!: string;
@@ -35,7 +39,7 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`, { description: `A page of ${noun}s, newest first` })
+  @ObjectType(`${name}Connection`, { description: `A page of ${noun}s, newest first`, simpleResolvers: true })
   class ConnectionType {
     @Field(() => [EdgeType], { description: "The items of this page with their cursors" })
     edges!: EdgeType[];
@@ -56,7 +60,8 @@ export interface Position {
 }
 
 export function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id]), "utf8").toString("base64url");
+  // The JSON.stringify of [iso, id] written out: neither an ISO date nor a uuid needs escaping.
+  return Buffer.from(`["${position.createdAt.toISOString()}","${position.id}"]`, "latin1").toString("base64url");
 }
 
 export function decodeCursor(cursor: string, argument = "after"): Position {
@@ -91,19 +96,38 @@ export interface PageArgs {
   after: Position | null;
 }
 
-/** Turns `first + 1` rows fetched in order into a connection. */
+/**
+ * Turns `first + 1` rows fetched in order into a connection. Edges and their cursors are
+ * built when a client selects them, not before: a page of 50 domains with 10 audit entries
+ * each would otherwise encode 550 cursors that most frontends (which read `nodes`) never see.
+ */
 export function toConnection<T extends Position>(rows: T[], args: PageArgs, totalCount: number): Connection<T> {
-  const page = rows.slice(0, args.first);
-  const edges = page.map((node) => ({ cursor: encodeCursor(node), node }));
-  return {
-    edges,
-    nodes: page,
-    totalCount,
-    pageInfo: {
-      hasNextPage: rows.length > args.first,
-      hasPreviousPage: args.after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-  };
+  const hasNextPage = rows.length > args.first;
+  return new LazyConnection(hasNextPage ? rows.slice(0, args.first) : rows, totalCount, hasNextPage, args.after !== null);
+}
+
+class LazyConnection<T extends Position> implements Connection<T> {
+  private builtEdges: Edge<T>[] | null = null;
+
+  constructor(
+    readonly nodes: T[],
+    readonly totalCount: number,
+    private readonly hasNextPage: boolean,
+    private readonly hasPreviousPage: boolean,
+  ) {}
+
+  get edges(): Edge<T>[] {
+    return (this.builtEdges ??= this.nodes.map((node) => ({ cursor: encodeCursor(node), node })));
+  }
+
+  get pageInfo(): PageInfo {
+    const { nodes } = this;
+    const cursorAt = (index: number) => this.builtEdges?.[index].cursor ?? encodeCursor(nodes[index]);
+    return {
+      hasNextPage: this.hasNextPage,
+      hasPreviousPage: this.hasPreviousPage,
+      startCursor: nodes.length ? cursorAt(0) : null,
+      endCursor: nodes.length ? cursorAt(nodes.length - 1) : null,
+    };
+  }
 }

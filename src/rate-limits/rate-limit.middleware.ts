@@ -1,4 +1,4 @@
-import { getGraphQLRateLimiter } from "graphql-rate-limit";
+import type { getGraphQLRateLimiter } from "graphql-rate-limit";
 import { Extensions, MiddlewareInterface, NextFn, ResolverData, UseMiddleware } from "type-graphql";
 import type { RequestContext } from "../graphql/context";
 import { rateLimited, serviceUnavailable } from "../graphql/errors";
@@ -33,21 +33,29 @@ export function rateLimitIdentity(ctx: Pick<RequestContext, "principal" | "clien
  * A refusal is RATE_LIMITED with retryAfterSeconds (and HTTP 429 with Retry-After).
  */
 export class RateLimitMiddleware implements MiddlewareInterface<RequestContext> {
-  private readonly limiter: ReturnType<typeof getGraphQLRateLimiter>;
+  private limiterInstance?: ReturnType<typeof getGraphQLRateLimiter>;
 
   constructor(
     private readonly store: QuotaStore,
     /** What each quota covers, for the refusal's message, e.g. "verifyDomain". */
     private readonly covers: Record<RateLimitQuota, string>,
-  ) {
-    this.limiter = getGraphQLRateLimiter({
+  ) {}
+
+  /**
+   * Made at the first limited call: graphql-rate-limit's one bundle loads graphql-shield,
+   * yup and lodash (about 350 modules, a third of the start-up) for rules this never uses.
+   */
+  private get limiter(): ReturnType<typeof getGraphQLRateLimiter> {
+    if (this.limiterInstance) return this.limiterInstance;
+    const { getGraphQLRateLimiter: create } = require("graphql-rate-limit") as typeof import("graphql-rate-limit");
+    return (this.limiterInstance = create({
       identifyContext: rateLimitIdentity,
-      store,
+      store: this.store,
       // The store records each call as it counts it, so the batch cache would count earlier aliases twice.
       enableBatchRequestCache: false,
       formatError: ({ fieldName, max, window }) =>
         `Rate limit reached: ${this.covers[fieldName as RateLimitQuota]} may be called ${max} times per ${window / 1000} seconds.`,
-    });
+    }));
   }
 
   async use({ context, info, args, root }: ResolverData<RequestContext>, next: NextFn): Promise<unknown> {

@@ -1,0 +1,233 @@
+/**
+ * The measuring stick of `npm run bench`: a framework-free server that does dnsproof's work
+ * for the benchmarked operations and nothing more. node:http, the HS256 JWT checked with
+ * node:crypto, the SQL statements dnsproof sends (same text, same order) through a mysql2
+ * pool, and the same JSON byte for byte (test/bench/baseline.test.ts holds it to that).
+ * No Express, Apollo, GraphQL, TypeGraphQL or TypeORM: what is left is the physical limit
+ * of Node, mysql2 and MariaDB for these answers.
+ *
+ * Answers only the texts in ./operations.ts, POSTed to /graphql; GET /healthz; GET /stats
+ * (SQL statements sent so far). Run as `node baseline-server.js` with DATABASE_URL,
+ * JWT_SECRET and PORT, on a database dnsproof has migrated.
+ */
+import http from "node:http";
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import mysql, { Pool, PoolConnection } from "mysql2";
+import { v7 as uuidv7 } from "uuid";
+import { normalizeDomainName } from "../../src/domains/domain-name";
+import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG } from "./operations";
+
+const DOMAIN_PAGE = "SELECT `d`.`id` AS `d_id`, `d`.`accountId` AS `d_accountId`, `d`.`name` AS `d_name`, `d`.`status` AS `d_status`, `d`.`token` AS `d_token`, `d`.`previousTokens` AS `d_previousTokens`, `d`.`tokenExpiresAt` AS `d_tokenExpiresAt`, `d`.`verifiedName` AS `d_verifiedName`, `d`.`verifiedAt` AS `d_verifiedAt`, `d`.`lastCheckedAt` AS `d_lastCheckedAt`, `d`.`lastCheck` AS `d_lastCheck`, `d`.`failingSince` AS `d_failingSince`, `d`.`nextCheckAt` AS `d_nextCheckAt`, `d`.`leaseOwner` AS `d_leaseOwner`, `d`.`leaseExpiresAt` AS `d_leaseExpiresAt`, `d`.`createdAt` AS `d_createdAt`, `d`.`updatedAt` AS `d_updatedAt` FROM `domains` `d` WHERE `d`.`accountId` = ? ORDER BY `d`.`createdAt` DESC, `d`.`id` DESC LIMIT ?";
+const DOMAIN_COUNT = "SELECT COUNT(1) AS `cnt` FROM `domains` `d` WHERE `d`.`accountId` = ?";
+const AUDIT_COLUMNS = "`id`, `accountId`, `domainId`, `domainName`, `action`, `actorType`, `actorId`, `actorEmail`, `message`, `previousStatus`, `newStatus`, `checkResult`, `requestId`, `createdAt`";
+const auditPages = (domains: number) =>
+  `SELECT ${AUDIT_COLUMNS}, total FROM (
+         SELECT ${AUDIT_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY domainId ORDER BY createdAt DESC, id DESC) AS position, COUNT(*) OVER (PARTITION BY domainId) AS total
+         FROM audit_entries
+         WHERE domainId IN (${Array.from({ length: domains }, () => "?").join(", ")})
+       ) ranked WHERE position <= ? ORDER BY createdAt DESC, id DESC`;
+
+const ACCOUNT_EXISTS = "SELECT 1 AS `row_exists` FROM (SELECT 1 AS dummy_column) `dummy_table` WHERE EXISTS (SELECT 1 FROM `accounts` `Account` WHERE ((`Account`.`id` = ?))) LIMIT 1";
+const ACCOUNT_INSERT = "INSERT IGNORE INTO `accounts`(`id`, `createdAt`) VALUES (?, ?)";
+const ACCOUNT_LOCK = "SELECT `account`.`id` AS `account_id`, `account`.`createdAt` AS `account_createdAt` FROM `accounts` `account` WHERE `account`.`id` = ? FOR UPDATE";
+const DOMAIN_BY_NAME = "SELECT `Domain`.`id` AS `Domain_id`, `Domain`.`accountId` AS `Domain_accountId`, `Domain`.`name` AS `Domain_name`, `Domain`.`status` AS `Domain_status`, `Domain`.`token` AS `Domain_token`, `Domain`.`previousTokens` AS `Domain_previousTokens`, `Domain`.`tokenExpiresAt` AS `Domain_tokenExpiresAt`, `Domain`.`verifiedName` AS `Domain_verifiedName`, `Domain`.`verifiedAt` AS `Domain_verifiedAt`, `Domain`.`lastCheckedAt` AS `Domain_lastCheckedAt`, `Domain`.`lastCheck` AS `Domain_lastCheck`, `Domain`.`failingSince` AS `Domain_failingSince`, `Domain`.`nextCheckAt` AS `Domain_nextCheckAt`, `Domain`.`leaseOwner` AS `Domain_leaseOwner`, `Domain`.`leaseExpiresAt` AS `Domain_leaseExpiresAt`, `Domain`.`createdAt` AS `Domain_createdAt`, `Domain`.`updatedAt` AS `Domain_updatedAt` FROM `domains` `Domain` WHERE ((`Domain`.`accountId` = ?) AND (`Domain`.`name` = ?)) LIMIT 1";
+const ACCOUNT_DOMAIN_COUNT = "SELECT COUNT(1) AS `cnt` FROM `domains` `Domain` WHERE ((`Domain`.`accountId` = ?))";
+const DOMAIN_INSERT = "INSERT INTO `domains`(`id`, `accountId`, `name`, `status`, `token`, `previousTokens`, `tokenExpiresAt`, `verifiedName`, `verifiedAt`, `lastCheckedAt`, `lastCheck`, `failingSince`, `nextCheckAt`, `leaseOwner`, `leaseExpiresAt`, `createdAt`, `updatedAt`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const AUDIT_INSERT = "INSERT INTO `audit_entries`(`id`, `accountId`, `domainId`, `domainName`, `action`, `actorType`, `actorId`, `actorEmail`, `message`, `previousStatus`, `newStatus`, `checkResult`, `requestId`, `createdAt`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+const TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+const FIRST_CHECK_MS = 60_000;
+const MAX_DOMAINS_PER_ACCOUNT = Number(process.env.MAX_DOMAINS_PER_ACCOUNT ?? 5);
+
+interface Caller {
+  accountId: string;
+  userId: string;
+  email: string | null;
+}
+
+export interface BaselineServer {
+  url: string;
+  /** SQL statements sent so far. */
+  statements(): number;
+  close(): Promise<void>;
+}
+
+export function startBaselineServer(options: { databaseUrl: string; jwtSecret: string; port?: number }): Promise<BaselineServer> {
+  // The options TypeORM gives mysql2 for dnsproof, so both parse rows alike.
+  const pool = mysql.createPool({
+    uri: options.databaseUrl,
+    connectionLimit: 20,
+    timezone: "Z",
+    charset: "utf8mb4_unicode_ci",
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
+  const key = Buffer.from(options.jwtSecret, "utf8");
+  let statements = 0;
+  const query = <T>(on: Pool | PoolConnection, sql: string, params: unknown[]): Promise<T> => {
+    statements++;
+    return new Promise((resolve, reject) => on.query(sql, params, (error, rows) => (error ? reject(error) : resolve(rows as T))));
+  };
+
+  const authenticate = (header: string | undefined): Caller | null => {
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    const parts = match ? match[1].split(".") : [];
+    if (parts.length !== 3) return null;
+    const [head, body, signature] = parts;
+    const expected = createHmac("sha256", key).update(`${head}.${body}`).digest();
+    const given = Buffer.from(signature, "base64url");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    const header_ = JSON.parse(Buffer.from(head, "base64url").toString("utf8"));
+    if (header_.alg !== "HS256") return null;
+    const claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
+    const now = Date.now() / 1000;
+    if (typeof claims.exp === "number" && claims.exp + 5 < now) return null;
+    if (typeof claims.sub !== "string" || claims.sub === "") return null;
+    const accountId = typeof claims.account_id === "string" && claims.account_id !== "" ? claims.account_id : claims.sub;
+    return { accountId, userId: claims.sub, email: typeof claims.email === "string" ? claims.email : null };
+  };
+
+  const domainsWithAuditLog = async (caller: Caller, first: number): Promise<string> => {
+    const [domains, counted] = await Promise.all([
+      query<Record<string, any>[]>(pool, DOMAIN_PAGE, [caller.accountId, first + 1]),
+      query<{ cnt: string }[]>(pool, DOMAIN_COUNT, [caller.accountId]),
+    ]);
+    const page = domains.slice(0, first);
+    const entries = page.length ? await query<Record<string, any>[]>(pool, auditPages(page.length), [...page.map((d) => d.d_id), 11]) : [];
+    const byDomain = new Map<string, { total: number; nodes: unknown[] }>(page.map((d) => [d.d_id, { total: 0, nodes: [] }]));
+    for (const entry of entries) {
+      const log = byDomain.get(entry.domainId)!;
+      log.total = Number(entry.total);
+      if (log.nodes.length < 10) {
+        log.nodes.push({
+          id: globalId("AuditEntry", entry.id),
+          action: entry.action,
+          createdAt: entry.createdAt,
+          actor: { type: entry.actorType, id: entry.actorId },
+        });
+      }
+    }
+    const now = Date.now();
+    const edges = page.map((d) => {
+      const status = (d.d_status === "PENDING" || d.d_status === "FAILED") && d.d_tokenExpiresAt.getTime() <= now ? "EXPIRED" : d.d_status;
+      const log = byDomain.get(d.d_id)!;
+      return {
+        cursor: cursorOf(d.d_createdAt, d.d_id),
+        node: {
+          id: globalId("Domain", d.d_id),
+          name: d.d_name,
+          status,
+          verified: status === "VERIFIED",
+          txtRecord: { host: `_dnsproof-verify.${d.d_name}`, value: `dnsproof-verification=${d.d_token}` },
+          auditLog: { totalCount: log.total, nodes: log.nodes },
+        },
+      };
+    });
+    return JSON.stringify({
+      data: {
+        domains: {
+          totalCount: Number(counted[0].cnt),
+          edges,
+          pageInfo: { hasNextPage: domains.length > first, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+        },
+      },
+    });
+  };
+
+  const claimDomain = async (caller: Caller, rawName: string): Promise<string> => {
+    const normalized = normalizeDomainName(rawName);
+    if (!normalized.ok) return JSON.stringify({ data: { claimDomain: { created: false, domain: null, userErrors: [{ code: normalized.code, message: normalized.message }] } } });
+    const { name } = normalized;
+    const exists = await query<unknown[]>(pool, ACCOUNT_EXISTS, [caller.accountId]);
+    if (!exists.length) await transaction((c) => query(c, ACCOUNT_INSERT, [caller.accountId, new Date()]));
+    return transaction(async (c) => {
+      const now = new Date();
+      await query(c, ACCOUNT_LOCK, [caller.accountId]);
+      const existing = await query<Record<string, any>[]>(c, DOMAIN_BY_NAME, [caller.accountId, name]);
+      if (existing.length) {
+        const d = existing[0];
+        return claimed(false, d.Domain_id, name, d.Domain_status);
+      }
+      const held = Number((await query<{ cnt: string }[]>(c, ACCOUNT_DOMAIN_COUNT, [caller.accountId]))[0].cnt);
+      if (held >= MAX_DOMAINS_PER_ACCOUNT) {
+        const message = `Your account holds ${held} of ${MAX_DOMAINS_PER_ACCOUNT} domains; remove one before claiming another.`;
+        return JSON.stringify({ data: { claimDomain: { created: false, domain: null, userErrors: [{ code: "DOMAIN_LIMIT_REACHED", message }] } } });
+      }
+      const id = uuidv7();
+      const tokenExpiresAt = new Date(now.getTime() + TOKEN_TTL_MS);
+      const nextCheckAt = new Date(Math.min(now.getTime() + FIRST_CHECK_MS, tokenExpiresAt.getTime()));
+      await query(c, DOMAIN_INSERT, [id, caller.accountId, name, "PENDING", randomBytes(32).toString("hex"), "[]", tokenExpiresAt, null, null, null, null, null, nextCheckAt, null, null, now, now]);
+      const message = `Claimed ${name}; publish the TXT record at _dnsproof-verify.${name} to verify it.`;
+      await query(c, AUDIT_INSERT, [uuidv7(), caller.accountId, id, name, "DOMAIN_CLAIMED", "USER", caller.userId, caller.email, message, null, "PENDING", null, randomUUID(), now]);
+      return claimed(true, id, name, "PENDING");
+    });
+  };
+  const claimed = (created: boolean, id: string, name: string, status: string) =>
+    JSON.stringify({ data: { claimDomain: { created, domain: { id: globalId("Domain", id), name, status }, userErrors: [] } } });
+
+  const transaction = async <T>(work: (c: PoolConnection) => Promise<T>): Promise<T> => {
+    const c = await new Promise<PoolConnection>((resolve, reject) => pool.getConnection((error, conn) => (error ? reject(error) : resolve(conn))));
+    try {
+      await query(c, "START TRANSACTION", []);
+      const result = await work(c);
+      await query(c, "COMMIT", []);
+      return result;
+    } catch (error) {
+      await query(c, "ROLLBACK", []).catch(() => undefined);
+      throw error;
+    } finally {
+      c.release();
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const send = (status: number, body: string) => {
+      res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (req.method === "GET" && req.url === "/healthz") return send(200, JSON.stringify({ status: "ok" }));
+    if (req.method === "GET" && req.url === "/stats") return send(200, JSON.stringify({ statements }));
+    if (req.method !== "POST" || req.url !== "/graphql") return send(404, "{}");
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const answer = async (): Promise<[number, string]> => {
+        const caller = authenticate(req.headers.authorization);
+        if (!caller) return [401, JSON.stringify({ errors: [{ message: "Sign in", extensions: { code: "UNAUTHENTICATED" } }] })];
+        const { query: text, variables } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        if (text === DOMAINS_WITH_AUDIT_LOG) return [200, (await domainsWithAuditLog(caller, variables.first)) + "\n"];
+        if (text === CLAIM_DOMAIN) return [200, (await claimDomain(caller, variables.name)) + "\n"];
+        return [400, JSON.stringify({ errors: [{ message: "The baseline answers only the benchmark's operations" }] })];
+      };
+      answer().then(
+        ([status, body]) => send(status, body),
+        (error) => send(500, JSON.stringify({ errors: [{ message: String(error?.message ?? error) }] })),
+      );
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        statements: () => statements,
+        close: () => new Promise<void>((done) => server.close(() => pool.end(() => done()))),
+      });
+    });
+  });
+}
+
+const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`, "utf8").toString("base64url");
+const cursorOf = (createdAt: Date, id: string) => Buffer.from(JSON.stringify([createdAt.toISOString(), id]), "utf8").toString("base64url");
+
+if (require.main === module) {
+  const { DATABASE_URL, JWT_SECRET, PORT } = process.env;
+  if (!DATABASE_URL || !JWT_SECRET) {
+    console.error("baseline-server: DATABASE_URL and JWT_SECRET are required");
+    process.exit(1);
+  }
+  startBaselineServer({ databaseUrl: DATABASE_URL, jwtSecret: JWT_SECRET, port: Number(PORT ?? 0) }).then((server) => {
+    process.stdout.write(`${server.url}\n`);
+    process.on("SIGTERM", () => void server.close().then(() => process.exit(0)));
+  });
+}

@@ -1,0 +1,384 @@
+/**
+ * `npm run bench`: dnsproof against a framework-free baseline doing the same SQL and writing
+ * the same JSON (./baseline-server.ts), both started here as processes of their own on one
+ * scratch MariaDB database, runs interleaved, medians of BENCH_ROUNDS rounds of
+ * BENCH_SECONDS each (wrk, BENCH_CONNECTIONS connections). Figures, not assertions: CI
+ * times nothing. Loopback only; every load is bounded in time.
+ *
+ * Prints, each with dnsproof ÷ baseline: req/s, CPU ms/req and p99 for the frontends' read
+ * at N = 10/50/100; p99 at a fixed rate both sustain; SQL statements per request, and what
+ * they would be without batching; claimDomain with one account and spread over accounts;
+ * start to /healthz on a migrated database; RSS idle, after load and after a rest.
+ */
+import "reflect-metadata";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import ts from "typescript";
+import pino from "pino";
+import { createApp } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import { mintToken } from "../../src/auth/dev-credentials";
+import { createScratchDatabase } from "../support/databases";
+import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG, REGENERATE_TOKEN } from "./operations";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const SIZES = (process.env.BENCH_SIZES ?? "10,50,100").split(",").map(Number);
+const DOMAINS = 100;
+const ENTRIES_PER_DOMAIN = 10;
+const SPREAD_ACCOUNTS = 64;
+const STARTS = 5;
+const JWT_SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
+const ROOT = path.resolve(__dirname, "../..");
+const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
+
+type Target = "dnsproof" | "baseline";
+const TARGETS: Target[] = ["dnsproof", "baseline"];
+
+interface Server {
+  target: Target;
+  url: string;
+  child: ChildProcess;
+  startMs: number;
+  /** CPU the process spent until /healthz answered: what start-up costs, whatever else the machine runs. */
+  startCpuMs: number;
+}
+
+/** dnsproof as `npm start` runs it (compiled), and the baseline compiled beside it. */
+function build(): Record<Target, string[]> {
+  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
+  const out = path.join(ROOT, "dist/test/bench");
+  fs.mkdirSync(out, { recursive: true });
+  for (const file of ["baseline-server.ts", "operations.ts"]) {
+    const source = fs.readFileSync(path.join(__dirname, file), "utf8");
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    });
+    fs.writeFileSync(path.join(out, file.replace(/\.ts$/, ".js")), outputText);
+  }
+  return { dnsproof: [path.join(ROOT, "dist/src/main.js")], baseline: [path.join(out, "baseline-server.js")] };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function start(target: Target, entry: string[], databaseUrl: string): Promise<Server> {
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH,
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET,
+    // Nothing here may look anything up off this machine.
+    SCHEDULER_ENABLED: "false",
+    DNS_SERVERS: "127.0.0.1:9",
+    MAX_DOMAINS_PER_ACCOUNT: "1000000",
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: "100000000",
+  };
+  const started = performance.now();
+  const child = spawn(process.execPath, entry, { env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${target} exited at start: ${stderr}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = http.get(`${url}/healthz`, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on("error", () => resolve(false));
+    });
+    if (ok) break;
+    if (performance.now() - started > 30_000) throw new Error(`${target} did not answer /healthz within 30 s: ${stderr}`);
+    await sleep(2);
+  }
+  return { target, url, child, startMs: performance.now() - started, startCpuMs: cpuMs(child.pid!) };
+}
+
+async function stop(server: Server): Promise<void> {
+  if (server.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.child.once("exit", resolve));
+  server.child.kill("SIGTERM");
+  await Promise.race([exited, sleep(10_000)]);
+  if (server.child.exitCode === null) server.child.kill("SIGKILL");
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+function rssMb(pid: number): number {
+  const line = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
+  return Math.round(Number(line.split(/\s+/)[1]) / 1024);
+}
+
+async function post(url: string, query: string, variables: Record<string, unknown>, token: string): Promise<string> {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await response.text();
+  if (response.status !== 200 || text.includes('"errors"')) throw new Error(`${url}: ${response.status} ${text.slice(0, 300)}`);
+  return text;
+}
+
+interface LoadFigures {
+  requests: number;
+  perSecond: number;
+  cpuMsPerRequest: number;
+  p99Ms: number;
+}
+
+/** wrk keeps CONNECTIONS requests in flight for SECONDS; the target's CPU time is read from /proc around it. */
+function wrk(server: Server, lua: string, seconds = SECONDS): LoadFigures {
+  const script = path.join(os.tmpdir(), `dnsproof-bench-${process.pid}.lua`);
+  fs.writeFileSync(script, lua);
+  const cpuBefore = cpuMs(server.child.pid!);
+  const output = execFileSync("wrk", ["-t2", `-c${CONNECTIONS}`, `-d${seconds}s`, "--timeout", "10s", "--latency", "-s", script, `${server.url}/graphql`], {
+    timeout: (seconds + 30) * 1000,
+  }).toString();
+  const cpu = cpuMs(server.child.pid!) - cpuBefore;
+  const requests = Number(/(\d+) requests in/.exec(output)![1]);
+  const failed = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+  if (failed || /Socket errors/.test(output)) throw new Error(`${server.target}: ${failed} failed responses\n${output}`);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)\b/.exec(output)!;
+  const p99Ms = Number(p99[1]) * (p99[2] === "us" ? 0.001 : p99[2] === "s" ? 1000 : 1);
+  return { requests, perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)![1]), cpuMsPerRequest: cpu / requests, p99Ms };
+}
+
+const luaString = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+
+function readScript(token: string, first: number): string {
+  return `wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = ${luaString(`Bearer ${token}`)}
+wrk.body = ${luaString(JSON.stringify({ query: DOMAINS_WITH_AUDIT_LOG, variables: { first } }))}
+`;
+}
+
+/** Fresh names every request (per wrk thread), cycling over `tokens`: one token serializes on one account's row lock. */
+function claimScript(tokens: string[], prefix: string): string {
+  const query = JSON.stringify(CLAIM_DOMAIN);
+  return `local tokens = { ${tokens.map((t) => luaString(`Bearer ${t}`)).join(", ")} }
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+local counter = 0
+function request()
+  counter = counter + 1
+  local body = '{"query":' .. ${luaString(query)} .. ',"variables":{"name":"${prefix}' .. tid .. '-' .. counter .. '.example.com"}}'
+  return wrk.format("POST", "/graphql", { ["Content-Type"] = "application/json", ["Authorization"] = tokens[(counter % #tokens) + 1] }, body)
+end
+`;
+}
+
+/** Open loop at `rate` req/s for `seconds`: latency counts from when a request was due, so a stall is not hidden. */
+async function fixedRate(server: Server, body: string, token: string, rate: number, seconds = SECONDS): Promise<{ p50Ms: number; p99Ms: number; sent: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const total = Math.round(rate * seconds);
+  const latencies: number[] = [];
+  const url = new URL(`${server.url}/graphql`);
+  const started = performance.now();
+  const one = (due: number) =>
+    new Promise<void>((resolve) => {
+      const req = http.request(
+        { agent, host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` } },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            latencies.push(performance.now() - due);
+            resolve();
+          });
+        },
+      );
+      req.setTimeout(10_000, () => req.destroy());
+      req.on("error", () => {
+        latencies.push(Infinity);
+        resolve();
+      });
+      req.end(body);
+    });
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight.push(one(due));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { p50Ms: at(0.5), p99Ms: at(0.99), sent: total };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** SQL statements per read, counted in-process by dnsproof's own statement observer; batching off for the control. */
+async function statementsPerRead(databaseUrl: string, token: string, batching: boolean): Promise<Record<number, number>> {
+  let statements = 0;
+  const config = loadConfig({ NODE_ENV: "production", DATABASE_URL: databaseUrl, JWT_SECRET, SCHEDULER_ENABLED: "false", DNS_SERVERS: "127.0.0.1:9", LOG_LEVEL: "silent" });
+  const app = await createApp(config, { logger: pino({ level: "silent" }), onQuery: () => statements++, batching });
+  try {
+    const url = await app.listen(0, "127.0.0.1");
+    const counts: Record<number, number> = {};
+    for (const first of SIZES) {
+      const before = statements;
+      await post(url, DOMAINS_WITH_AUDIT_LOG, { first }, token);
+      counts[first] = statements - before;
+    }
+    return counts;
+  } finally {
+    await app.close();
+  }
+}
+
+async function main() {
+  console.log(`dnsproof vs a framework-free baseline: ${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections (wrk), interleaved; loopback only`);
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
+  const entries = build();
+  const database = await createScratchDatabase("mariadb");
+  const servers: Partial<Record<Target, Server>> = {};
+  try {
+    // The first start migrates; the ones timed after it find a migrated database.
+    await stop(await start("dnsproof", entries.dnsproof, database.url));
+    const startup: Record<Target, number[]> = { dnsproof: [], baseline: [] };
+    const startupCpu: Record<Target, number[]> = { dnsproof: [], baseline: [] };
+    for (let i = 0; i < STARTS; i++) {
+      for (const target of i % 2 ? [...TARGETS].reverse() : TARGETS) {
+        const server = await start(target, entries[target], database.url);
+        startup[target].push(server.startMs);
+        startupCpu[target].push(server.startCpuMs);
+        await stop(server);
+      }
+    }
+    for (const target of TARGETS) servers[target] = await start(target, entries[target], database.url);
+    const dnsproof = servers.dnsproof!;
+    const baseline = servers.baseline!;
+
+    const reader = await mintToken(JWT_SECRET, { sub: "bench-reader", email: "reader@example.com" });
+    console.log(`seeding through the API: ${DOMAINS} domains, ${ENTRIES_PER_DOMAIN} audit entries each`);
+    const ids: string[] = [];
+    for (let i = 0; i < DOMAINS; i++) {
+      ids.push(JSON.parse(await post(dnsproof.url, CLAIM_DOMAIN, { name: `r${i}.reads.example.com` }, reader)).data.claimDomain.domain.id);
+    }
+    for (let round = 1; round < ENTRIES_PER_DOMAIN; round++) {
+      await Promise.all(ids.map((id) => post(dnsproof.url, REGENERATE_TOKEN, { id }, reader)));
+    }
+    for (const first of SIZES) {
+      const [ours, theirs] = [await post(dnsproof.url, DOMAINS_WITH_AUDIT_LOG, { first }, reader), await post(baseline.url, DOMAINS_WITH_AUDIT_LOG, { first }, reader)];
+      if (ours !== theirs) throw new Error(`the baseline's answer at N=${first} differs from dnsproof's: the comparison would not be fair`);
+    }
+    console.log(`both answer the same ${Buffer.byteLength(await post(baseline.url, DOMAINS_WITH_AUDIT_LOG, { first: 50 }, reader))} bytes at N=50\n`);
+
+    // Warm both (JIT, pools, compiled queries) before anything is measured.
+    for (const target of TARGETS) for (const first of SIZES) wrk(servers[target]!, readScript(reader, first), 2);
+    await sleep(2000);
+    const rssIdle = { dnsproof: rssMb(dnsproof.child.pid!), baseline: rssMb(baseline.child.pid!) };
+
+    const reads: Record<number, Record<Target, LoadFigures[]>> = {};
+    for (const first of SIZES) reads[first] = { dnsproof: [], baseline: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const first of SIZES) {
+        for (const target of round % 2 ? [...TARGETS].reverse() : TARGETS) reads[first][target].push(wrk(servers[target]!, readScript(reader, first)));
+      }
+      process.stdout.write(`reads: round ${round + 1} of ${ROUNDS} done\n`);
+    }
+    const medianOf = (runs: LoadFigures[], key: keyof LoadFigures) => median(runs.map((r) => r[key]));
+
+    const sustained = Math.min(medianOf(reads[50]?.dnsproof ?? reads[SIZES[0]].dnsproof, "perSecond"), medianOf(reads[50]?.baseline ?? reads[SIZES[0]].baseline, "perSecond"));
+    const rate = Math.max(1, Math.floor(sustained * 0.6));
+    const fixed: Record<Target, { p50Ms: number; p99Ms: number }[]> = { dnsproof: [], baseline: [] };
+    const fixedBody = JSON.stringify({ query: DOMAINS_WITH_AUDIT_LOG, variables: { first: 50 } });
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of round % 2 ? [...TARGETS].reverse() : TARGETS) fixed[target].push(await fixedRate(servers[target]!, fixedBody, reader, rate));
+    }
+
+    const claims: Record<string, Record<Target, LoadFigures[]>> = { "one account": { dnsproof: [], baseline: [] }, [`spread over ${SPREAD_ACCOUNTS} accounts`]: { dnsproof: [], baseline: [] } };
+    const tokens: Record<Target, { one: string[]; spread: string[] }> = { dnsproof: { one: [], spread: [] }, baseline: { one: [], spread: [] } };
+    for (const target of TARGETS) {
+      tokens[target].one = [await mintToken(JWT_SECRET, { sub: `claims-one-${target}`, email: "one@example.com" })];
+      for (let i = 0; i < SPREAD_ACCOUNTS; i++) tokens[target].spread.push(await mintToken(JWT_SECRET, { sub: `claims-${target}-${i}`, email: `c${i}@example.com` }));
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [mode, runs] of Object.entries(claims)) {
+        for (const target of round % 2 ? [...TARGETS].reverse() : TARGETS) {
+          const list = mode === "one account" ? tokens[target].one : tokens[target].spread;
+          runs[target].push(wrk(servers[target]!, claimScript(list, `${target[0]}${mode[0]}${round}-`)));
+        }
+      }
+      process.stdout.write(`claims: round ${round + 1} of ${ROUNDS} done\n`);
+    }
+    const rssAfterLoad = { dnsproof: rssMb(dnsproof.child.pid!), baseline: rssMb(baseline.child.pid!) };
+    await sleep(10_000);
+    const rssRested = { dnsproof: rssMb(dnsproof.child.pid!), baseline: rssMb(baseline.child.pid!) };
+
+    const statementsBefore = Number(JSON.parse(await (await fetch(`${baseline.url}/stats`)).text()).statements);
+    const baselineStatements: Record<number, number> = {};
+    let last = statementsBefore;
+    for (const first of SIZES) {
+      await post(baseline.url, DOMAINS_WITH_AUDIT_LOG, { first }, reader);
+      const now = Number(JSON.parse(await (await fetch(`${baseline.url}/stats`)).text()).statements);
+      baselineStatements[first] = now - last;
+      last = now;
+    }
+    const batched = await statementsPerRead(database.url, reader, true);
+    const unbatched = await statementsPerRead(database.url, reader, false);
+
+    const rows: Record<string, { dnsproof: string; baseline: string; "÷ baseline": string }> = {};
+    const row = (name: string, ours: number, theirs: number, digits = 1) => {
+      rows[name] = { dnsproof: ours.toFixed(digits), baseline: theirs.toFixed(digits), "÷ baseline": (ours / theirs).toFixed(2) };
+    };
+    for (const first of SIZES) {
+      const r = reads[first];
+      row(`N=${first} req/s`, medianOf(r.dnsproof, "perSecond"), medianOf(r.baseline, "perSecond"), 0);
+      row(`N=${first} CPU ms/req`, medianOf(r.dnsproof, "cpuMsPerRequest"), medianOf(r.baseline, "cpuMsPerRequest"), 2);
+      row(`N=${first} p99 ms (closed loop)`, medianOf(r.dnsproof, "p99Ms"), medianOf(r.baseline, "p99Ms"));
+    }
+    row(`N=50 p99 ms at a fixed ${rate} req/s`, median(fixed.dnsproof.map((f) => f.p99Ms)), median(fixed.baseline.map((f) => f.p99Ms)));
+    row(`N=50 p50 ms at a fixed ${rate} req/s`, median(fixed.dnsproof.map((f) => f.p50Ms)), median(fixed.baseline.map((f) => f.p50Ms)));
+    for (const first of SIZES) row(`N=${first} SQL statements/request`, batched[first], baselineStatements[first], 0);
+    for (const first of SIZES) rows[`N=${first} SQL statements, batching off (control)`] = { dnsproof: String(unbatched[first]), baseline: "-", "÷ baseline": "-" };
+    for (const [mode, runs] of Object.entries(claims)) {
+      row(`claimDomain ${mode}: claims/s`, medianOf(runs.dnsproof, "perSecond"), medianOf(runs.baseline, "perSecond"), 0);
+      row(`claimDomain ${mode}: CPU ms/claim`, medianOf(runs.dnsproof, "cpuMsPerRequest"), medianOf(runs.baseline, "cpuMsPerRequest"), 2);
+    }
+    row(`start to /healthz ms (median of ${STARTS}, migrated db)`, median(startup.dnsproof), median(startup.baseline), 0);
+    row(`start to /healthz, CPU ms of the process`, median(startupCpu.dnsproof), median(startupCpu.baseline), 0);
+    row("RSS MB idle (warm)", rssIdle.dnsproof, rssIdle.baseline, 0);
+    row("RSS MB after load", rssAfterLoad.dnsproof, rssAfterLoad.baseline, 0);
+    row("RSS MB 10 s after load", rssRested.dnsproof, rssRested.baseline, 0);
+    console.log("");
+    console.table(rows);
+  } finally {
+    for (const server of Object.values(servers)) if (server) await stop(server);
+    await database.drop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
