@@ -47,6 +47,15 @@ import { createDomainVerifier } from "./dns";
 import type { DomainVerifier } from "./dns/types";
 import { createMetrics, Metrics } from "./http/metrics";
 import { requestId } from "./http/request-id";
+import { EventBus } from "./events/event-bus";
+import { signalCommittedEntries } from "./events/commit-signal";
+import { EventsResolver } from "./events/events.resolver";
+import { EventSubscriptionResolver } from "./events/subscription.resolver";
+import { startSubscriptionServer } from "./events/websocket-server";
+import { WebhookService } from "./webhooks/webhook.service";
+import { WebhookDeliveryResolver, WebhookEndpointResolver } from "./webhooks/webhook.resolver";
+import { DeliveryWorker } from "./webhooks/delivery-worker";
+import type { Resolve } from "./webhooks/webhook-url";
 
 /** What tests swap out (and the CLI, its logger); the server always takes the defaults. */
 export interface AppOverrides {
@@ -55,6 +64,8 @@ export interface AppOverrides {
   logger?: Logger;
   /** Sees every SQL statement; used to prove batching. */
   onQuery?: (sql: string) => void;
+  /** How webhook host names are resolved (SSRF tests). */
+  webhookResolve?: Resolve;
 }
 
 export interface App {
@@ -70,6 +81,11 @@ export interface App {
   /** Runs while SCHEDULER_ENABLED; tests that leave it off drive it with runOnce(). */
   scheduler: Scheduler;
   maintenance: Maintenance;
+  webhooks: WebhookService;
+  /** Runs while WEBHOOK_WORKER_ENABLED; tests that leave it off drive it with runOnce(). */
+  deliveryWorker: DeliveryWorker;
+  /** Wakes subscriptions and the delivery worker when audit entries commit (across instances with REDIS_URL). */
+  events: EventBus;
   authenticator: Authenticator;
   /** A bearer token for the development account, when a development secret was made. */
   devToken: string | null;
@@ -82,6 +98,9 @@ export interface App {
 }
 
 const GRAPHQL_PATH = "/graphql";
+
+/** How far back live subscriptions re-read for entries that committed out of order (see entryStream). */
+const SUBSCRIPTION_LOOKBACK_MS = 5000;
 
 /** The composition root: main.ts, the CLI and every test build the service through here. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -121,12 +140,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     tokenTtlMs: config.domains.tokenTtlMs,
     cnameZone: config.dns.cnameZone,
     schedule: config.domains,
+    tokenExpiryWarningMs: config.domains.tokenExpiryWarningMs,
     onCheckRecorded: (check) => metrics.verifications.inc({ outcome: check.outcome }),
   });
   const leases = new DomainLeases(db, clock);
   const runner = new CheckRunner(domains, verifier, clock, { concurrency: config.dns.concurrency, logger });
   const leaseMs = leaseDuration(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
-  const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics });
+  const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics, tokenWarnings: domains });
   const maintenance = new Maintenance(db, domains, leases, runner, clock, {
     batchSize: config.scheduler.batchSize,
     leaseMs,
@@ -142,6 +162,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   authenticator.use(apiKeyStrategy(apiKeys));
   const rateLimiting = createRateLimiting(config.rateLimits, logger);
 
+  // Events: every audit entry creates its webhook deliveries in its own transaction, and its commit wakes whoever listens.
+  const events = new EventBus({ redisUrl: config.rateLimits.redisUrl, keyPrefix: config.rateLimits.redisKeyPrefix, logger });
+  const webhooks = new WebhookService(db, audit, clock, { ...config.webhooks, resolve: overrides.webhookResolve });
+  audit.addListener((manager, entry) => webhooks.createDeliveries(manager, entry));
+  signalCommittedEntries(dataSource, audit, events);
+  const deliveryWorker = new DeliveryWorker(db, webhooks, clock, {
+    ...config.webhooks,
+    resolve: overrides.webhookResolve,
+    batchSize: 50,
+    pollMs: 1000,
+    logger,
+  });
+  events.subscribe(() => deliveryWorker.wake());
+
   const schema = await buildApiSchema(
     [
       new DomainResolver(domains, clock, config.dns.cnameZone),
@@ -151,8 +185,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       new NodeResolver({
         ...coreNodeFetchers(domains, audit),
         ApiKey: (localId, ctx) => apiKeys.findOwned(principalOf(ctx), localId),
+        WebhookEndpoint: (localId, ctx) => webhooks.findOwned(principalOf(ctx), localId),
+        WebhookDelivery: (localId, ctx) => webhooks.findDelivery(principalOf(ctx), localId),
       }),
       new AdminResolver(domains, maintenance),
+      new EventsResolver(audit),
+      new EventSubscriptionResolver(),
+      new WebhookEndpointResolver(webhooks),
+      new WebhookDeliveryResolver(audit),
     ],
     [rateLimiting.middleware],
   );
@@ -220,7 +260,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
   app.use(httpErrorHandler(logger, config.graphql.maxBodyBytes));
   httpServer.on("request", app);
+  const subscriptions = startSubscriptionServer({
+    httpServer,
+    path: GRAPHQL_PATH,
+    schema,
+    authenticator,
+    audit,
+    domains,
+    bus: events,
+    logger,
+    validationRules: [depthLimitRule(config.graphql.maxDepth)],
+    ...config.subscriptions,
+    lookbackMs: SUBSCRIPTION_LOOKBACK_MS,
+  });
   if (config.scheduler.enabled) scheduler.start();
+  if (config.webhooks.workerEnabled) deliveryWorker.start();
 
   let closed = false;
   return {
@@ -235,6 +289,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     audit,
     scheduler,
     maintenance,
+    webhooks,
+    deliveryWorker,
+    events,
     authenticator,
     devToken,
     jwtSecret,
@@ -254,6 +311,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       closed = true;
       // First, while the database is still there: the batch in hand gets recorded.
       await scheduler.stop();
+      // Events (issue 12): POSTs in hand get recorded while the database is there; WebSocket clients are told to go.
+      await deliveryWorker.stop();
+      await subscriptions.close();
+      await events.close();
       await apollo.stop();
       await rateLimiting.store.close();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));

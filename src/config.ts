@@ -44,6 +44,8 @@ export interface Config {
     pendingBackoffMs: number[];
     /** How long EXPIRED and REVOKED claims are kept before cleanup deletes them. */
     cleanupAfterMs: number;
+    /** How long before an unverified claim's token runs out TOKEN_EXPIRING_SOON is written. */
+    tokenExpiryWarningMs: number;
   };
   scheduler: {
     enabled: boolean;
@@ -65,6 +67,25 @@ export interface Config {
     maxComplexity: number;
     maxBatchOperations: number;
     maxBodyBytes: number;
+  };
+  webhooks: {
+    maxPerAccount: number;
+    /** Waits after each failed attempt; after the last the delivery is FAILED. */
+    retryDelaysMs: number[];
+    /** An endpoint whose attempts have all failed for this long is disabled. */
+    disableAfterMs: number;
+    timeoutMs: number;
+    /** Allows http and private addresses (tests, closed networks). */
+    allowPrivate: boolean;
+    /** POSTs in flight at once per instance. */
+    concurrency: number;
+    /** Run the delivery worker in this instance. */
+    workerEnabled: boolean;
+  };
+  subscriptions: {
+    maxPerConnection: number;
+    /** Per account on one instance. */
+    maxPerAccount: number;
   };
   /** Express's "trust proxy": which hops may set X-Forwarded-For, so the client IP is right behind a proxy. */
   trustProxy: boolean | number | string;
@@ -190,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
       pendingFirstCheckMs: duration("PENDING_FIRST_CHECK_SECONDS", 60, SECOND),
       pendingBackoffMs: durations("PENDING_CHECK_BACKOFF_MINUTES", [1, 5, 15, 60, 360], MINUTE),
       cleanupAfterMs: duration("CLEANUP_AFTER_DAYS", 30, DAY),
+      tokenExpiryWarningMs: duration("TOKEN_EXPIRY_WARNING_HOURS", 72, HOUR),
     },
     scheduler: {
       enabled: boolean("SCHEDULER_ENABLED", true),
@@ -208,6 +230,19 @@ export function loadConfig(env: Env = process.env): Config {
       maxComplexity: integer("GRAPHQL_MAX_COMPLEXITY", 250_000, 1),
       maxBatchOperations: integer("GRAPHQL_MAX_BATCH_OPERATIONS", 10, 1, 1000),
       maxBodyBytes: integer("GRAPHQL_MAX_BODY_BYTES", 100 * 1024, 1024, 64 * 1024 * 1024),
+    },
+    webhooks: {
+      maxPerAccount: integer("MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT", 10, 1, 1000),
+      retryDelaysMs: durations("WEBHOOK_RETRY_SECONDS", [5, 300, 1800, 7200, 18000, 36000, 36000], SECOND),
+      disableAfterMs: duration("WEBHOOK_DISABLE_AFTER_HOURS", 120, HOUR),
+      timeoutMs: integer("WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),
+      allowPrivate: boolean("WEBHOOK_ALLOW_PRIVATE", false),
+      concurrency: integer("WEBHOOK_CONCURRENCY", 10, 1, 1000),
+      workerEnabled: boolean("WEBHOOK_WORKER_ENABLED", true),
+    },
+    subscriptions: {
+      maxPerConnection: integer("SUBSCRIPTIONS_PER_CONNECTION", 10, 1, 1000),
+      maxPerAccount: integer("SUBSCRIPTIONS_PER_ACCOUNT", 100, 1, 100_000),
     },
     trustProxy: trustProxy(read("TRUST_PROXY")),
   };

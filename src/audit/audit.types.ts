@@ -10,6 +10,12 @@ export enum AuditAction {
   DOMAIN_REVOKED = "DOMAIN_REVOKED",
   API_KEY_CREATED = "API_KEY_CREATED",
   API_KEY_REVOKED = "API_KEY_REVOKED",
+  GRACE_PERIOD_STARTED = "GRACE_PERIOD_STARTED",
+  TOKEN_EXPIRING_SOON = "TOKEN_EXPIRING_SOON",
+  WEBHOOK_ENDPOINT_CREATED = "WEBHOOK_ENDPOINT_CREATED",
+  WEBHOOK_ENDPOINT_UPDATED = "WEBHOOK_ENDPOINT_UPDATED",
+  WEBHOOK_ENDPOINT_DELETED = "WEBHOOK_ENDPOINT_DELETED",
+  WEBHOOK_ENDPOINT_DISABLED = "WEBHOOK_ENDPOINT_DISABLED",
 }
 
 registerEnumType(AuditAction, {
@@ -25,6 +31,27 @@ registerEnumType(AuditAction, {
     DOMAIN_REVOKED: { description: "A verified claim lost its verification" },
     API_KEY_CREATED: { description: "An API key was created; scoped keys' entries belong to their domain" },
     API_KEY_REVOKED: { description: "An API key was revoked" },
+    GRACE_PERIOD_STARTED: { description: "A VERIFIED domain's re-check failed for the first time: the grace period started" },
+    TOKEN_EXPIRING_SOON: { description: "An unverified claim's token runs out soon (TOKEN_EXPIRY_WARNING_HOURS before it does)" },
+    WEBHOOK_ENDPOINT_CREATED: { description: "A webhook endpoint was created" },
+    WEBHOOK_ENDPOINT_UPDATED: { description: "A webhook endpoint's URL, actions or state was changed, or its secret rotated" },
+    WEBHOOK_ENDPOINT_DELETED: { description: "A webhook endpoint was deleted" },
+    WEBHOOK_ENDPOINT_DISABLED: { description: "Deliveries kept failing, or the endpoint answered 410 Gone: it was disabled" },
+  },
+});
+
+/** Why a domain was revoked (DOMAIN_REVOKED entries). */
+export enum AuditReason {
+  GRACE_PERIOD_ENDED = "GRACE_PERIOD_ENDED",
+  PROVEN_BY_ANOTHER_ACCOUNT = "PROVEN_BY_ANOTHER_ACCOUNT",
+}
+
+registerEnumType(AuditReason, {
+  name: "AuditReason",
+  description: "Why a domain was revoked",
+  valuesConfig: {
+    GRACE_PERIOD_ENDED: { description: "Its record stayed missing past the grace period" },
+    PROVEN_BY_ANOTHER_ACCOUNT: { description: "Another account proved control of the name while this claim's record was gone" },
   },
 });
 

@@ -76,7 +76,8 @@ export class Authenticator {
     // An address the identity provider itself marks unverified must not open admin fields.
     const trustedEmail = email && payload.email_verified !== false ? email.toLowerCase() : null;
     const isAdmin = isAllowlistedAdmin(this.auth, payload.sub, trustedEmail);
-    return { principal: { accountId, userId: payload.sub, email, isAdmin, via: "jwt" } };
+    const expiresAt = typeof payload.exp === "number" ? new Date(payload.exp * 1000) : null;
+    return { principal: { accountId, userId: payload.sub, email, isAdmin, via: "jwt", expiresAt } };
   }
 }
 

@@ -12,6 +12,8 @@ export interface Principal {
   /** For API keys scoped to one domain: the only domain the key may see or touch. */
   scopedDomainId?: string | null;
   apiKeyId?: string;
+  /** When the credentials stop being valid (a JWT's exp); long-lived connections (subscriptions) end then. */
+  expiresAt?: Date | null;
 }
 
 /** The actor an action by `principal` is audited as; admin-only operations are audited as ADMIN. */

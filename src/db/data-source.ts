@@ -6,10 +6,12 @@ import { Domain } from "../domains/domain.entity";
 import { Account } from "../domains/account.entity";
 import { AuditEntry } from "../audit/audit-entry.entity";
 import { ApiKey } from "../apikeys/api-key.entity";
+import { WebhookEndpoint } from "../webhooks/webhook-endpoint.entity";
+import { WebhookDelivery } from "../webhooks/webhook-delivery.entity";
 import { migrations } from "../../migrations";
 import { ConfigError } from "../config";
 
-export const entities = [Account, Domain, AuditEntry, ApiKey];
+export const entities = [Account, Domain, AuditEntry, ApiKey, WebhookEndpoint, WebhookDelivery];
 
 export type DatabaseKind = "mysql" | "sqlite";
 

@@ -16,6 +16,8 @@ export const ErrorCode = {
   TOO_MANY_OPERATIONS: "TOO_MANY_OPERATIONS",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   INTROSPECTION_DISABLED: "INTROSPECTION_DISABLED",
+  // WebSocket connections: SUBSCRIPTIONS_PER_CONNECTION or SUBSCRIPTIONS_PER_ACCOUNT reached.
+  TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -52,6 +54,8 @@ export const rateLimited = (message: string, retryAfterSeconds: number) =>
 
 export const serviceUnavailable = (message = "The database cannot be reached right now; try again shortly.") =>
   apiError(ErrorCode.SERVICE_UNAVAILABLE, message);
+
+export const tooManySubscriptions = (message: string) => apiError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, message);
 
 /** `complexity` null: too many fields to estimate at all. */
 export const queryTooComplex = (complexity: number | null, max: number) =>

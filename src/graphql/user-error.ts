@@ -7,6 +7,8 @@ export enum UserErrorCode {
   NOT_FOUND = "NOT_FOUND",
   INVALID_NAME = "INVALID_NAME",
   DOMAIN_NOT_VERIFIED = "DOMAIN_NOT_VERIFIED",
+  INVALID_URL = "INVALID_URL",
+  WEBHOOK_LIMIT_REACHED = "WEBHOOK_LIMIT_REACHED",
 }
 
 registerEnumType(UserErrorCode, {
@@ -19,6 +21,10 @@ registerEnumType(UserErrorCode, {
     NOT_FOUND: { description: "No such domain or API key for this caller (also for other accounts' ids)" },
     INVALID_NAME: { description: "The name given is empty, too long, or contains control characters" },
     DOMAIN_NOT_VERIFIED: { description: "The domain must be VERIFIED first (e.g. to scope an API key to it)" },
+    INVALID_URL: { description: "Not an acceptable webhook URL (scheme, host, or an address that is not public)" },
+    WEBHOOK_LIMIT_REACHED: {
+      description: "The account already has as many webhook endpoints as it may have (MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT)",
+    },
   },
 });
 
