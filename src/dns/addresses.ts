@@ -1,3 +1,4 @@
+import net from "node:net";
 import ipaddr from "ipaddr.js";
 
 /**
@@ -5,10 +6,10 @@ import ipaddr from "ipaddr.js";
  * link-local, shared (CGNAT), multicast, documentation, benchmarking, NAT64, 6to4,
  * Teredo or any other special-purpose range (IANA's IPv4 and IPv6 special-purpose
  * registries). IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
- * Anything that does not parse is not public.
+ * Anything that is not a plain IPv4 or IPv6 address (ipaddr also reads forms like "1.2.3") is not public.
  */
 export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
+  if (net.isIP(address) === 0) return false;
   const parsed = ipaddr.process(address);
   if (parsed.range() !== "unicast") return false;
   if (parsed.kind() === "ipv6") {
