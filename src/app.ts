@@ -173,6 +173,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     batchSize: 50,
     pollMs: 1000,
     logger,
+    onAttempt: (_delivery, outcome) => metrics.webhookAttempts.inc({ result: outcome.error ? "failed" : "delivered" }),
   });
   events.subscribe(() => deliveryWorker.wake());
 
