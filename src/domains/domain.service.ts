@@ -213,6 +213,20 @@ export class DomainService {
         domain.updatedAt = now;
         await manager.save(domain);
         const graceEndsAt = this.graceEndsAt(domain);
+        // The grace period starts with this check; its entry comes first, the check's own entry last, as the newest word on the claim.
+        if (graceEndsAt && !failingSince) {
+          await this.audit.record(manager, {
+            accountId: domain.accountId,
+            domain,
+            action: AuditAction.GRACE_PERIOD_STARTED,
+            actor,
+            message: `The record for ${domain.name} was not found; it stays verified until ${graceEndsAt.toISOString()} and is revoked then unless the record is found again.`,
+            previousStatus: DomainStatus.VERIFIED,
+            newStatus: DomainStatus.VERIFIED,
+            requestId,
+            graceEndsAt,
+          });
+        }
         await this.audit.record(manager, {
           accountId: domain.accountId,
           domain,
@@ -227,19 +241,6 @@ export class DomainService {
           requestId,
           graceEndsAt,
         });
-        if (graceEndsAt && !failingSince) {
-          await this.audit.record(manager, {
-            accountId: domain.accountId,
-            domain,
-            action: AuditAction.GRACE_PERIOD_STARTED,
-            actor,
-            message: `The record for ${domain.name} was not found; it stays verified until ${graceEndsAt.toISOString()} and is revoked then unless the record is found again.`,
-            previousStatus: DomainStatus.VERIFIED,
-            newStatus: DomainStatus.VERIFIED,
-            requestId,
-            graceEndsAt,
-          });
-        }
         if (next.revoked) {
           await this.audit.record(manager, {
             accountId: domain.accountId,
