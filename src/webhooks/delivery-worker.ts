@@ -150,7 +150,7 @@ export class DeliveryWorker {
         const headers = webhookHeaders(this.webhooks.signingSecrets(endpoint), delivery.messageId, Math.floor(attemptedAt.getTime() / 1000), body);
         const outcome = await post(endpoint.url, headers, body, this.options);
         this.options.onAttempt?.(delivery, outcome);
-        await this.webhooks.recordAttempt(delivery.id, lease, outcome, attemptedAt);
+        await this.webhooks.recordAttempt(delivery, lease, outcome, attemptedAt);
       } catch (error) {
         // The lease runs out and a later round tries again.
         this.options.logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery failed to record");

@@ -1,4 +1,4 @@
-import { EntityManager, In, IsNull } from "typeorm";
+import { EntityManager, In, IsNull, Not } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { WebhookEndpoint } from "./webhook-endpoint.entity";
 import { MAX_ATTEMPT_LOG, WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
@@ -253,39 +253,52 @@ export class WebhookService {
    * of WEBHOOK_RETRY_SECONDS applies, FAILED after the last. A 410 Gone, or an endpoint
    * whose attempts have all failed for WEBHOOK_DISABLE_AFTER_HOURS, is disabled. False when
    * the lease was lost meanwhile (nothing recorded; whoever holds it now records its own).
+   * `leased` is the row as leased: nobody else writes attempts while the lease is held.
    */
-  async recordAttempt(deliveryId: string, lease: string, outcome: PostOutcome, attemptedAt: Date): Promise<boolean> {
-    return this.db.transaction(async (manager) => {
-      const delivery = await this.db.forUpdate(manager.createQueryBuilder(WebhookDelivery, "d").where("d.id = :deliveryId", { deliveryId })).getOne();
-      if (!delivery || delivery.leaseOwner !== lease) return false;
-      const endpoint = await this.db.forUpdate(manager.createQueryBuilder(WebhookEndpoint, "e").where("e.id = :id", { id: delivery.endpointId })).getOne();
-      const now = this.clock.now();
-      const delivered = outcome.error === null;
-      delivery.attempts += 1;
-      delivery.lastAttemptAt = attemptedAt;
-      delivery.lastResponseStatus = outcome.status;
-      delivery.lastError = outcome.error?.slice(0, 500) ?? null;
-      delivery.attemptLog = [
-        ...delivery.attemptLog,
-        { at: attemptedAt, responseStatus: outcome.status, error: outcome.error, durationMs: outcome.durationMs },
-      ].slice(-MAX_ATTEMPT_LOG);
-      delivery.leaseOwner = null;
-      delivery.leaseExpiresAt = null;
-      if (delivered) {
-        delivery.status = WebhookDeliveryStatus.DELIVERED;
-        delivery.deliveredAt = now;
-        delivery.nextAttemptAt = null;
-      } else {
-        const wait = this.settings.retryDelaysMs[delivery.attempts - 1];
-        delivery.status = wait === undefined || outcome.status === 410 ? WebhookDeliveryStatus.FAILED : WebhookDeliveryStatus.PENDING;
-        delivery.nextAttemptAt = delivery.status === WebhookDeliveryStatus.PENDING ? new Date(now.getTime() + wait) : null;
-      }
-      await manager.save(delivery);
-      if (!endpoint) return true;
-      if (delivered) {
-        if (endpoint.failingSince) await manager.update(WebhookEndpoint, { id: endpoint.id }, { failingSince: null });
+  async recordAttempt(leased: WebhookDelivery, lease: string, outcome: PostOutcome, attemptedAt: Date): Promise<boolean> {
+    const now = this.clock.now();
+    const attempts = leased.attempts + 1;
+    const attemptLog = [
+      ...leased.attemptLog,
+      { at: attemptedAt, responseStatus: outcome.status, error: outcome.error, durationMs: outcome.durationMs },
+    ].slice(-MAX_ATTEMPT_LOG);
+    const common = {
+      attempts,
+      attemptLog,
+      lastAttemptAt: attemptedAt,
+      lastResponseStatus: outcome.status,
+      lastError: outcome.error?.slice(0, 500) ?? null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    };
+    if (outcome.error === null) {
+      // The common case takes no locking reads: the lease condition on the row is the guard.
+      return this.db.transaction(async (manager) => {
+        const result = await manager.update(
+          WebhookDelivery,
+          { id: leased.id, leaseOwner: lease },
+          { ...common, status: WebhookDeliveryStatus.DELIVERED, deliveredAt: now, nextAttemptAt: null },
+        );
+        if (!result.affected) return false;
+        await manager.update(WebhookEndpoint, { id: leased.endpointId, failingSince: Not(IsNull()) }, { failingSince: null });
         return true;
-      }
+      });
+    }
+    return this.db.transaction(async (manager) => {
+      const wait = this.settings.retryDelaysMs[attempts - 1];
+      const gaveUp = wait === undefined || outcome.status === 410;
+      const result = await manager.update(
+        WebhookDelivery,
+        { id: leased.id, leaseOwner: lease },
+        {
+          ...common,
+          status: gaveUp ? WebhookDeliveryStatus.FAILED : WebhookDeliveryStatus.PENDING,
+          nextAttemptAt: gaveUp ? null : new Date(now.getTime() + wait),
+        },
+      );
+      if (!result.affected) return false;
+      const endpoint = await this.db.forUpdate(manager.createQueryBuilder(WebhookEndpoint, "e").where("e.id = :id", { id: leased.endpointId })).getOne();
+      if (!endpoint) return true;
       const failingSince = endpoint.failingSince ?? attemptedAt;
       const failingFor = now.getTime() - failingSince.getTime();
       if (endpoint.enabled && (outcome.status === 410 || failingFor >= this.settings.disableAfterMs)) {
