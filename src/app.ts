@@ -51,7 +51,6 @@ import { EventBus } from "./events/event-bus";
 import { signalCommittedEntries } from "./events/commit-signal";
 import { EventsResolver } from "./events/events.resolver";
 import { EventSubscriptionResolver } from "./events/subscription.resolver";
-import { startSubscriptionServer } from "./events/websocket-server";
 import { WebhookService } from "./webhooks/webhook.service";
 import { WebhookDeliveryResolver, WebhookEndpointResolver } from "./webhooks/webhook.resolver";
 import { DeliveryWorker } from "./webhooks/delivery-worker";
@@ -261,19 +260,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
   app.use(httpErrorHandler(logger, config.graphql.maxBodyBytes));
   httpServer.on("request", app);
-  const subscriptions = startSubscriptionServer({
-    httpServer,
-    path: GRAPHQL_PATH,
-    schema,
-    authenticator,
-    audit,
-    domains,
-    bus: events,
-    logger,
-    validationRules: [depthLimitRule(config.graphql.maxDepth)],
-    ...config.subscriptions,
-    lookbackMs: SUBSCRIPTION_LOOKBACK_MS,
-  });
+  // Subscriptions (graphql-ws on the API's path) start with listen(): the CLI never listens, and never loads ws.
+  let subscriptions: { close(): Promise<void> } | null = null;
+  const startSubscriptions = async () => {
+    const { startSubscriptionServer } = await import("./events/websocket-server");
+    subscriptions = startSubscriptionServer({
+      httpServer,
+      path: GRAPHQL_PATH,
+      schema,
+      authenticator,
+      audit,
+      domains,
+      bus: events,
+      logger,
+      validationRules: [depthLimitRule(config.graphql.maxDepth)],
+      ...config.subscriptions,
+      lookbackMs: SUBSCRIPTION_LOOKBACK_MS,
+    });
+  };
   if (config.scheduler.enabled) scheduler.start();
   if (config.webhooks.workerEnabled) deliveryWorker.start();
 
@@ -297,7 +301,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     devToken,
     jwtSecret,
     express: app,
-    listen(port = config.port, host = config.host) {
+    async listen(port = config.port, host = config.host) {
+      if (!subscriptions) await startSubscriptions();
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(port, host, () => {
@@ -314,7 +319,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await scheduler.stop();
       // Events (issue 12): POSTs in hand get recorded while the database is there; WebSocket clients are told to go.
       await deliveryWorker.stop();
-      await subscriptions.close();
+      await subscriptions?.close();
       await events.close();
       await apollo.stop();
       await rateLimiting.store.close();
