@@ -6,7 +6,7 @@ import type { WebhookService } from "./webhook.service";
 import { webhookBody } from "./payload";
 import { webhookHeaders } from "./signature";
 import { PostOutcome, WebhookClientOptions, postWebhook } from "./http-client";
-import { In } from "typeorm";
+import { In, SelectQueryBuilder } from "typeorm";
 import { AuditEntry } from "../audit/audit-entry.entity";
 import type { Clock } from "../clock";
 import type { Database } from "../db/database";
@@ -112,12 +112,15 @@ export class DeliveryWorker {
 
   private async take(): Promise<{ lease: string; deliveries: WebhookDelivery[] }> {
     const lease = `${this.instance}-${++this.leases}`;
+    const due = (qb: SelectQueryBuilder<WebhookDelivery>, now: Date) =>
+      qb
+        .where("d.status = :pending AND d.nextAttemptAt <= :now", { pending: WebhookDeliveryStatus.PENDING, now })
+        .andWhere("(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)", { now });
+    // Idle polls stay one plain read: no transaction and no row locks until something is due.
+    if (!(await due(this.db.manager.createQueryBuilder(WebhookDelivery, "d"), this.clock.now()).getExists())) return { lease, deliveries: [] };
     const deliveries = await this.db.transaction(async (manager) => {
       const now = this.clock.now();
-      const qb = manager
-        .createQueryBuilder(WebhookDelivery, "d")
-        .where("d.status = :pending AND d.nextAttemptAt <= :now", { pending: WebhookDeliveryStatus.PENDING, now })
-        .andWhere("(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)", { now })
+      const qb = due(manager.createQueryBuilder(WebhookDelivery, "d"), now)
         .orderBy("d.nextAttemptAt", "ASC")
         .addOrderBy("d.id", "ASC")
         .limit(this.options.batchSize);
