@@ -22,12 +22,18 @@ describe.each(DATABASE_FLAVORS)("entry streams on %s", (db) => {
     t.app.db.transaction((manager) =>
       t.app.audit.record(manager, { accountId, domain: null, action: AuditAction.API_KEY_CREATED, actor: SYSTEM_ACTOR, message }),
     );
+  // A next() that lost a race to the timeout is still the stream's next entry: the following take() awaits it.
+  let pendingNext: Promise<IteratorResult<AuditEntry>> | null = null;
   const take = async (iterator: AsyncIterator<AuditEntry>, count: number, timeoutMs = 5000): Promise<string[]> => {
     const messages: string[] = [];
     const deadline = Date.now() + timeoutMs;
     while (messages.length < count) {
-      const next = await Promise.race([iterator.next(), new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.max(0, deadline - Date.now())))]);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Math.max(0, deadline - Date.now()))));
+      const next = await Promise.race([pendingNext ?? (pendingNext = iterator.next()), timeout]);
+      clearTimeout(timer);
       if (!next) break;
+      pendingNext = null;
       messages.push(next.value.message);
     }
     return messages;
