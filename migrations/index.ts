@@ -3,6 +3,7 @@ import { ApiKeys1764100000000 } from "./1764100000000-api-keys";
 import { Scheduling1765000000000 } from "./1765000000000-scheduling";
 import { AdminSecretKeys1766000000008 } from "./1766000000008-admin-secret-keys";
 import { Certificates1766000000010 } from "./1766000000010-certificates";
+import { Events1766000000020 } from "./1766000000020-events";
 
 /** Every migration, oldest first. Listed by hand so ts-jest, ts-node and compiled code load the same set. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Scheduling1765000000000,
   AdminSecretKeys1766000000008,
   Certificates1766000000010,
+  Events1766000000020,
 ];

@@ -52,6 +52,14 @@ import { createMetrics, Metrics, metricsAccess } from "./http/metrics";
 import { createCredentials, Credentials } from "./credentials";
 import { requestId } from "./http/request-id";
 import { HttpDrain } from "./http/drain";
+import { EventBus } from "./events/event-bus";
+import { signalCommittedEntries } from "./events/commit-signal";
+import { EventsResolver } from "./events/events.resolver";
+import { EventSubscriptionResolver } from "./events/subscription.resolver";
+import { WebhookService } from "./webhooks/webhook.service";
+import { WebhookDeliveryResolver, WebhookEndpointResolver } from "./webhooks/webhook.resolver";
+import { DeliveryWorker } from "./webhooks/delivery-worker";
+import type { Resolve } from "./webhooks/webhook-url";
 
 /** What tests swap out (and the CLI, its logger); the server always takes the defaults. */
 export interface AppOverrides {
@@ -62,6 +70,8 @@ export interface AppOverrides {
   onQuery?: (sql: string) => void;
   /** False turns the per-request loaders' batching off: the benchmark's control run, which shows what batching saves. */
   batching?: boolean;
+  /** How webhook host names are resolved (SSRF tests). */
+  webhookResolve?: Resolve;
 }
 
 export interface App {
@@ -80,6 +90,11 @@ export interface App {
   /** Runs while SCHEDULER_ENABLED; tests that leave it off drive it with runOnce(). */
   scheduler: Scheduler;
   maintenance: Maintenance;
+  webhooks: WebhookService;
+  /** Runs while WEBHOOK_WORKER_ENABLED; tests that leave it off drive it with runOnce(). */
+  deliveryWorker: DeliveryWorker;
+  /** Wakes subscriptions and the delivery worker when audit entries commit (across instances with REDIS_URL). */
+  events: EventBus;
   authenticator: Authenticator;
   /** A bearer token for the development account, when a development secret was made. */
   devToken: string | null;
@@ -94,6 +109,9 @@ export interface App {
 }
 
 const GRAPHQL_PATH = "/graphql";
+
+/** How far back live subscriptions re-read for entries that committed out of order (see entryStream). */
+const SUBSCRIPTION_LOOKBACK_MS = 5000;
 
 /** The composition root: main.ts, the CLI and every test build the service through here. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -138,12 +156,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     tokenTtlMs: config.domains.tokenTtlMs,
     cnameZone: config.dns.cnameZone,
     schedule: config.domains,
+    tokenExpiryWarningMs: config.domains.tokenExpiryWarningMs,
     onCheckRecorded: (check) => metrics.verifications.inc({ outcome: check.outcome }),
   });
   const leases = new DomainLeases(db, clock);
   const runner = new CheckRunner(domains, verifier, clock, { concurrency: config.dns.concurrency, logger });
   const leaseMs = leaseDuration(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
-  const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics });
+  const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics, tokenWarnings: domains });
   const maintenance = new Maintenance(db, domains, leases, runner, clock, {
     batchSize: config.scheduler.batchSize,
     leaseMs,
@@ -167,6 +186,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const rateLimiting = createRateLimiting(config.rateLimits, logger);
   const authFailures = authFailureLimit(rateLimiting.store, logger);
 
+  // Events: every audit entry creates its webhook deliveries in its own transaction, and its commit wakes whoever listens.
+  const events = new EventBus({ redisUrl: config.rateLimits.redisUrl, keyPrefix: config.rateLimits.redisKeyPrefix, logger });
+  const webhooks = new WebhookService(db, audit, clock, { ...config.webhooks, resolve: overrides.webhookResolve });
+  audit.addListener((manager, entry) => webhooks.createDeliveries(manager, entry));
+  signalCommittedEntries(dataSource, audit, events);
+  const deliveryWorker = new DeliveryWorker(db, webhooks, clock, {
+    ...config.webhooks,
+    resolve: overrides.webhookResolve,
+    batchSize: 50,
+    pollMs: 1000,
+    logger,
+    onAttempt: (_delivery, outcome) => metrics.webhookAttempts.inc({ result: outcome.error ? "failed" : "delivered" }),
+  });
+  events.subscribe(() => deliveryWorker.wake());
+
   const schema = await buildApiSchema(
     [
       new DomainResolver(domains, clock, config.dns.cnameZone),
@@ -177,9 +211,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         ...coreNodeFetchers(domains, audit),
         ApiKey: (localId, ctx) => apiKeys.findOwned(principalOf(ctx), localId),
         ...credentials.nodeFetchers,
+        WebhookEndpoint: (localId, ctx) => webhooks.findOwned(principalOf(ctx), localId),
+        WebhookDelivery: (localId, ctx) => webhooks.findDelivery(principalOf(ctx), localId),
       }),
       new AdminResolver(domains, maintenance),
       ...credentials.resolvers,
+      new EventsResolver(audit),
+      new EventSubscriptionResolver(),
+      new WebhookEndpointResolver(webhooks),
+      new WebhookDeliveryResolver(audit),
     ],
     [rateLimiting.middleware],
   );
@@ -271,7 +311,26 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const tlsServer: https.Server | null = credentials.tlsServer;
   tlsServer?.on("request", app);
   const tlsDrain = tlsServer ? new HttpDrain(tlsServer) : null;
+  // Subscriptions (graphql-ws on the API's path) start with listen(): the CLI never listens, and never loads ws.
+  let subscriptions: { close(): Promise<void> } | null = null;
+  const startSubscriptions = async () => {
+    const { startSubscriptionServer } = await import("./events/websocket-server");
+    subscriptions = startSubscriptionServer({
+      httpServer,
+      path: GRAPHQL_PATH,
+      schema,
+      authenticator,
+      audit,
+      domains,
+      bus: events,
+      logger,
+      validationRules: [depthLimitRule(config.graphql.maxDepth)],
+      ...config.subscriptions,
+      lookbackMs: SUBSCRIPTION_LOOKBACK_MS,
+    });
+  };
   if (config.scheduler.enabled) scheduler.start();
+  if (config.webhooks.workerEnabled) deliveryWorker.start();
 
   /**
    * Shutdown, in order; each step starts when the one before has finished, so nothing is closed
@@ -281,8 +340,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const shutdownSteps: { name: string; close: () => Promise<unknown> }[] = [
     // Requests in flight and the scheduler's batch in hand both still write to the database.
     {
-      name: "HTTP requests and scheduled checks",
-      close: () => Promise.all([httpDrain.drain(), tlsDrain?.drain(), scheduler.stop()]),
+      // WebSocket clients are told to go at the same time: their sockets would hold the HTTP server open.
+      name: "HTTP requests, subscriptions and scheduled checks",
+      close: () => Promise.all([httpDrain.drain(), tlsDrain?.drain(), subscriptions?.close(), scheduler.stop()]),
+    },
+    {
+      // POSTs in hand get their outcome recorded while the database is still there.
+      name: "webhook deliveries in hand and the event bus",
+      close: async () => {
+        await deliveryWorker.stop();
+        await events.close();
+      },
     },
     { name: "GraphQL server", close: () => apollo.stop() },
     { name: "rate-limit store", close: () => rateLimiting.store.close() },
@@ -304,11 +372,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     audit,
     scheduler,
     maintenance,
+    webhooks,
+    deliveryWorker,
+    events,
     authenticator,
     devToken,
     jwtSecret,
     express: app,
-    listen(port = config.port, host = config.host) {
+    async listen(port = config.port, host = config.host) {
+      if (!subscriptions) await startSubscriptions();
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(port, host, () => {

@@ -139,3 +139,40 @@ describe("settings of issue 13 (credentials)", () => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);
   });
 });
+
+describe("settings of issue 12 (events)", () => {
+  it("defaults to the issue's retry ladder, limits and a closed network policy", () => {
+    const config = loadConfig(base);
+    expect(config.webhooks).toEqual({
+      maxPerAccount: 10,
+      retryDelaysMs: [5, 300, 1800, 7200, 18000, 36000, 36000].map((s) => s * 1000),
+      disableAfterMs: 120 * 3_600_000,
+      timeoutMs: 10_000,
+      allowPrivate: false,
+      concurrency: 10,
+      workerEnabled: true,
+    });
+    expect(config.subscriptions).toEqual({ maxPerConnection: 10, maxPerAccount: 100 });
+    expect(config.domains.tokenExpiryWarningMs).toBe(72 * 3_600_000);
+  });
+
+  it("reads fractions of seconds and hours, so tests can watch retries and disabling happen", () => {
+    const config = loadConfig({ ...base, WEBHOOK_RETRY_SECONDS: "0.2, 1", WEBHOOK_DISABLE_AFTER_HOURS: "0.001", WEBHOOK_ALLOW_PRIVATE: "true" });
+    expect(config.webhooks).toMatchObject({ retryDelaysMs: [200, 1000], disableAfterMs: 3600, allowPrivate: true });
+  });
+
+  it.each([
+    ["WEBHOOK_RETRY_SECONDS", "5,soon"],
+    ["WEBHOOK_DISABLE_AFTER_HOURS", "0"],
+    ["WEBHOOK_TIMEOUT_MS", "5"],
+    ["WEBHOOK_ALLOW_PRIVATE", "sometimes"],
+    ["WEBHOOK_CONCURRENCY", "0"],
+    ["WEBHOOK_WORKER_ENABLED", "2"],
+    ["MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT", "0"],
+    ["SUBSCRIPTIONS_PER_CONNECTION", "-1"],
+    ["SUBSCRIPTIONS_PER_ACCOUNT", "lots"],
+    ["TOKEN_EXPIRY_WARNING_HOURS", "-3"],
+  ])("refuses %s=%j, naming it", (key, value) => {
+    expect(() => loadConfig({ ...base, [key]: value })).toThrow(new RegExp(key));
+  });
+});

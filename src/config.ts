@@ -48,6 +48,8 @@ export interface Config {
     pendingBackoffMs: number[];
     /** How long EXPIRED and REVOKED claims are kept before cleanup deletes them. */
     cleanupAfterMs: number;
+    /** How long before an unverified claim's token runs out TOKEN_EXPIRING_SOON is written. */
+    tokenExpiryWarningMs: number;
   };
   apiKeys: {
     /** Active (unrevoked) API keys one account may hold. */
@@ -82,6 +84,25 @@ export interface Config {
     token?: string;
     /** METRICS_PUBLIC: serve /metrics to anyone, as outside production. */
     public: boolean;
+  };
+  webhooks: {
+    maxPerAccount: number;
+    /** Waits after each failed attempt; after the last the delivery is FAILED. */
+    retryDelaysMs: number[];
+    /** An endpoint whose attempts have all failed for this long is disabled. */
+    disableAfterMs: number;
+    timeoutMs: number;
+    /** Allows http and private addresses (tests, closed networks). */
+    allowPrivate: boolean;
+    /** POSTs in flight at once per instance. */
+    concurrency: number;
+    /** Run the delivery worker in this instance. */
+    workerEnabled: boolean;
+  };
+  subscriptions: {
+    maxPerConnection: number;
+    /** Per account on one instance. */
+    maxPerAccount: number;
   };
   /** Express's "trust proxy": which hops may set X-Forwarded-For, so the client IP is right behind a proxy. */
   trustProxy: boolean | number | string;
@@ -226,6 +247,7 @@ export function loadConfig(env: Env = process.env): Config {
       pendingFirstCheckMs: duration("PENDING_FIRST_CHECK_SECONDS", 60, SECOND),
       pendingBackoffMs: durations("PENDING_CHECK_BACKOFF_MINUTES", [1, 5, 15, 60, 360], MINUTE),
       cleanupAfterMs: duration("CLEANUP_AFTER_DAYS", 30, DAY),
+      tokenExpiryWarningMs: duration("TOKEN_EXPIRY_WARNING_HOURS", 72, HOUR),
     },
     apiKeys: {
       maxPerAccount: integer("MAX_API_KEYS_PER_ACCOUNT", 25, 1, 10_000),
@@ -254,6 +276,19 @@ export function loadConfig(env: Env = process.env): Config {
       token: read("METRICS_TOKEN"),
       // A configured token is meant to be required, in any environment.
       public: boolean("METRICS_PUBLIC", envName !== "production" && read("METRICS_TOKEN") === undefined),
+    },
+    webhooks: {
+      maxPerAccount: integer("MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT", 10, 1, 1000),
+      retryDelaysMs: durations("WEBHOOK_RETRY_SECONDS", [5, 300, 1800, 7200, 18000, 36000, 36000], SECOND),
+      disableAfterMs: duration("WEBHOOK_DISABLE_AFTER_HOURS", 120, HOUR),
+      timeoutMs: integer("WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),
+      allowPrivate: boolean("WEBHOOK_ALLOW_PRIVATE", false),
+      concurrency: integer("WEBHOOK_CONCURRENCY", 10, 1, 1000),
+      workerEnabled: boolean("WEBHOOK_WORKER_ENABLED", true),
+    },
+    subscriptions: {
+      maxPerConnection: integer("SUBSCRIPTIONS_PER_CONNECTION", 10, 1, 1000),
+      maxPerAccount: integer("SUBSCRIPTIONS_PER_ACCOUNT", 100, 1, 100_000),
     },
     trustProxy: trustProxy(read("TRUST_PROXY")),
     publicUrl: publicUrl(read("PUBLIC_URL"), integer("PORT", 4000, 0, 65535)),

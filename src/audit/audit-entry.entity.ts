@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { Field, ObjectType } from "type-graphql";
 import { Node } from "../graphql/node.type";
 import { DomainStatus } from "../domains/domain-status";
-import { ActorType, AuditAction } from "./audit.types";
+import { ActorType, AuditAction, AuditReason } from "./audit.types";
 import type { VerificationCheckData } from "../dns/types";
 import { checkColumnTransformer } from "../domains/verification-check.type";
 
@@ -55,6 +55,17 @@ export class AuditEntry {
   @Field(() => DomainStatus, { nullable: true, description: "The domain's status after the action" })
   @Column({ type: "varchar", length: 16, nullable: true })
   newStatus!: DomainStatus | null;
+
+  @Field(() => AuditReason, { nullable: true, description: "For DOMAIN_REVOKED entries: why" })
+  @Column({ type: "varchar", length: 32, nullable: true })
+  reason!: AuditReason | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: "For GRACE_PERIOD_STARTED and later failing re-checks: when the domain will be revoked if the record stays missing",
+  })
+  @Column({ type: "datetime", precision: 3, nullable: true })
+  graceEndsAt!: Date | null;
 
   /** The full check, vantage points included: the evidence of why a domain was (not) verified. */
   // "check" is a reserved word in MySQL; the column gets a name that never needs quoting.

@@ -2,13 +2,13 @@ import DataLoader from "dataloader";
 import { EntityManager, In } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { AuditEntry } from "./audit-entry.entity";
-import { Actor, AuditAction } from "./audit.types";
+import { Actor, AuditAction, AuditReason } from "./audit.types";
 import type { Clock } from "../clock";
 import type { Database } from "../db/database";
 import type { DomainStatus } from "../domains/domain-status";
 import type { VerificationCheckData } from "../dns/types";
-import { Connection, PageArgs, toConnection } from "../graphql/connection";
-import { paginate } from "../db/pagination";
+import { Connection, PageArgs, Position, toConnection } from "../graphql/connection";
+import { SortOrder, afterCursor, paginate } from "../db/pagination";
 import { RowReader, rowReader } from "../db/row-reader";
 
 export interface AuditRecord {
@@ -22,6 +22,10 @@ export interface AuditRecord {
   newStatus?: DomainStatus | null;
   check?: VerificationCheckData | null;
   requestId?: string | null;
+  /** DOMAIN_REVOKED: why. */
+  reason?: AuditReason | null;
+  /** When a failing verified domain will be revoked if nothing changes. */
+  graceEndsAt?: Date | null;
 }
 
 export interface AuditFilter {
@@ -74,6 +78,8 @@ export class AuditLog {
       newStatus: record.newStatus ?? null,
       check: record.check ?? null,
       requestId: record.requestId ?? null,
+      reason: record.reason ?? null,
+      graceEndsAt: record.graceEndsAt ?? null,
       createdAt: this.clock.now(),
     });
     await manager.insert(AuditEntry, entry);
@@ -87,14 +93,29 @@ export class AuditLog {
     return entry && (!scopedDomainId || entry.domainId === scopedDomainId) ? entry : null;
   }
 
-  async list(filter: AuditFilter, page: PageArgs): Promise<Connection<AuditEntry>> {
-    const query = () => {
-      const qb = this.db.manager.createQueryBuilder(AuditEntry, "a").where("a.accountId = :accountId", filter);
-      if (filter.domainId) qb.andWhere("a.domainId = :domainId", { domainId: filter.domainId });
-      if (filter.action) qb.andWhere("a.action = :action", { action: filter.action });
-      return qb;
-    };
-    return paginate(query, "a", page);
+  async list(filter: AuditFilter, page: PageArgs, order: SortOrder = "DESC"): Promise<Connection<AuditEntry>> {
+    return paginate(() => this.filtered(filter), "a", page, order);
+  }
+
+  /** Up to `limit` entries after `position`, oldest first, without a count: what subscriptions read. */
+  async listAfter(filter: AuditFilter, position: Position | null, limit: number): Promise<AuditEntry[]> {
+    return afterCursor(this.filtered(filter), "a", position, "ASC")
+      .orderBy("a.createdAt", "ASC")
+      .addOrderBy("a.id", "ASC")
+      .take(limit)
+      .getMany();
+  }
+
+  /** The newest entry matching `filter`, where a subscription without a cursor starts. */
+  async newest(filter: AuditFilter): Promise<AuditEntry | null> {
+    return this.filtered(filter).orderBy("a.createdAt", "DESC").addOrderBy("a.id", "DESC").getOne();
+  }
+
+  private filtered(filter: AuditFilter) {
+    const qb = this.db.manager.createQueryBuilder(AuditEntry, "a").where("a.accountId = :accountId", { accountId: filter.accountId });
+    if (filter.domainId) qb.andWhere("a.domainId = :domainId", { domainId: filter.domainId });
+    if (filter.action) qb.andWhere("a.action = :action", { action: filter.action });
+    return qb;
   }
 
   /**

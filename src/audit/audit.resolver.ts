@@ -1,7 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
 import { AuditEntry } from "./audit-entry.entity";
 import { Actor, AuditAction } from "./audit.types";
-import { AuditLog } from "./audit-log";
+import { AuditFilter, AuditLog } from "./audit-log";
+import type { Principal } from "../auth/principal";
 import { Domain } from "../domains/domain.entity";
 import { VerificationCheck } from "../domains/verification-check.type";
 import { RequestContext, principalOf } from "../graphql/context";
@@ -16,6 +17,17 @@ export const { EdgeType: AuditEntryEdge, ConnectionType: AuditEntryConnection } 
 
 const MATCHES_NOTHING = "00000000-0000-0000-0000-000000000000";
 
+/**
+ * What a caller may read of the log: its account's entries, only its domain's for a scoped
+ * API key. An id of another node type, or outside the key's scope, matches nothing rather than everything.
+ */
+export function auditFilterFor(principal: Principal, domainId: string | null | undefined, action?: AuditAction | null): AuditFilter {
+  const requested = domainId ? (localIdOf(domainId, "Domain", "domainId") ?? MATCHES_NOTHING) : null;
+  const scope = principal.scopedDomainId;
+  const onlyDomain = scope ? (requested && requested !== scope ? MATCHES_NOTHING : scope) : requested;
+  return { accountId: principal.accountId, domainId: onlyDomain, action: action ?? null };
+}
+
 @Resolver(() => AuditEntry)
 export class AuditResolver {
   constructor(private readonly audit: AuditLog) {}
@@ -29,13 +41,8 @@ export class AuditResolver {
     @Arg("action", () => AuditAction, { nullable: true, description: "Only entries of this action" }) action: AuditAction | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<AuditEntry>> {
-    const principal = principalOf(ctx);
     const page = { first: checkPageSize(first, 50), after: after ? decodeCursor(after) : null };
-    // An id of another node type, or outside an API key's scope, matches nothing rather than everything.
-    const requested = domainId ? (localIdOf(domainId, "Domain", "domainId") ?? MATCHES_NOTHING) : null;
-    const scope = principal.scopedDomainId;
-    const onlyDomain = scope ? (requested && requested !== scope ? MATCHES_NOTHING : scope) : requested;
-    return this.audit.list({ accountId: principal.accountId, domainId: onlyDomain, action }, page);
+    return this.audit.list(auditFilterFor(principalOf(ctx), domainId, action), page);
   }
 
   @FieldResolver(() => ID, { description: "Opaque, globally unique; accepted by node(id:)" })

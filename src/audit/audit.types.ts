@@ -14,6 +14,12 @@ export enum AuditAction {
   CERTIFICATE_ISSUED = "CERTIFICATE_ISSUED",
   CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED",
   DOMAIN_ATTESTATION_ISSUED = "DOMAIN_ATTESTATION_ISSUED",
+  GRACE_PERIOD_STARTED = "GRACE_PERIOD_STARTED",
+  TOKEN_EXPIRING_SOON = "TOKEN_EXPIRING_SOON",
+  WEBHOOK_ENDPOINT_CREATED = "WEBHOOK_ENDPOINT_CREATED",
+  WEBHOOK_ENDPOINT_UPDATED = "WEBHOOK_ENDPOINT_UPDATED",
+  WEBHOOK_ENDPOINT_DELETED = "WEBHOOK_ENDPOINT_DELETED",
+  WEBHOOK_ENDPOINT_DISABLED = "WEBHOOK_ENDPOINT_DISABLED",
 }
 
 registerEnumType(AuditAction, {
@@ -33,6 +39,27 @@ registerEnumType(AuditAction, {
     CERTIFICATE_ISSUED: { description: "A client certificate was issued for a verified domain" },
     CERTIFICATE_REVOKED: { description: "A client certificate was revoked, by its owner or because its domain was removed or lost its verification" },
     DOMAIN_ATTESTATION_ISSUED: { description: "A signed attestation of the domain's ownership was issued" },
+    GRACE_PERIOD_STARTED: { description: "A VERIFIED domain's re-check failed for the first time: the grace period started" },
+    TOKEN_EXPIRING_SOON: { description: "An unverified claim's token runs out soon (TOKEN_EXPIRY_WARNING_HOURS before it does)" },
+    WEBHOOK_ENDPOINT_CREATED: { description: "A webhook endpoint was created" },
+    WEBHOOK_ENDPOINT_UPDATED: { description: "A webhook endpoint's URL, actions or state was changed, or its secret rotated" },
+    WEBHOOK_ENDPOINT_DELETED: { description: "A webhook endpoint was deleted" },
+    WEBHOOK_ENDPOINT_DISABLED: { description: "Deliveries kept failing, or the endpoint answered 410 Gone: it was disabled" },
+  },
+});
+
+/** Why a domain was revoked (DOMAIN_REVOKED entries). */
+export enum AuditReason {
+  GRACE_PERIOD_ENDED = "GRACE_PERIOD_ENDED",
+  PROVEN_BY_ANOTHER_ACCOUNT = "PROVEN_BY_ANOTHER_ACCOUNT",
+}
+
+registerEnumType(AuditReason, {
+  name: "AuditReason",
+  description: "Why a domain was revoked",
+  valuesConfig: {
+    GRACE_PERIOD_ENDED: { description: "Its record stayed missing past the grace period" },
+    PROVEN_BY_ANOTHER_ACCOUNT: { description: "Another account proved control of the name while this claim's record was gone" },
   },
 });
 

@@ -90,7 +90,8 @@ export class Authenticator {
     // Only an address the identity provider vouches for may open admin fields.
     const trustedEmail = trustedEmailOf(payload);
     const isAdmin = isAllowlistedAdmin(this.auth, payload.sub, trustedEmail);
-    return { principal: { accountId, userId: payload.sub, email, trustedEmail, isAdmin, via: "jwt" } };
+    const expiresAt = typeof payload.exp === "number" ? new Date(payload.exp * 1000) : null;
+    return { principal: { accountId, userId: payload.sub, email, trustedEmail, isAdmin, via: "jwt", expiresAt } };
   }
 }
 

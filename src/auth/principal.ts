@@ -16,6 +16,8 @@ export interface Principal {
   apiKeyId?: string;
   /** The global id of the client certificate a mutual-TLS caller presented. */
   certificateId?: string;
+  /** When the credentials stop being valid (a JWT's exp); long-lived connections (subscriptions) end then. */
+  expiresAt?: Date | null;
 }
 
 /** Credentials that stand for an integration rather than a person: they may not mint further credentials. */

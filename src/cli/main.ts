@@ -160,12 +160,15 @@ async function migrate(config: Config): Promise<Output> {
   }
 }
 
-/** The server's composition root with the scheduler off: a command does its one job and exits. */
+/** The server's composition root with the scheduler and the webhook worker off: a command does its one job and exits; the servers deliver its events. */
 async function withApp<T>(config: Config, work: (app: App, ctx: MaintenanceContext) => Promise<T>): Promise<T> {
   const { createApp } = await import("../app");
   // Logs go to stderr, so stdout carries only the result.
   const logger = pino({ level: config.logLevel, base: { service: "dnsproof-cli" } }, pino.destination(2));
-  const app = await createApp({ ...config, scheduler: { ...config.scheduler, enabled: false } }, { logger });
+  const app = await createApp(
+    { ...config, scheduler: { ...config.scheduler, enabled: false }, webhooks: { ...config.webhooks, workerEnabled: false } },
+    { logger },
+  );
   try {
     // One request id per run groups its audit entries.
     return await work(app, { actor: { type: ActorType.ADMIN, id: "cli", email: null }, requestId: `cli-${randomUUID()}` });

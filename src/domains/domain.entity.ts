@@ -84,6 +84,10 @@ export class Domain {
   @Column({ type: "datetime", precision: 3, nullable: true })
   leaseExpiresAt!: Date | null;
 
+  /** When TOKEN_EXPIRING_SOON was written for the current token; a new token clears it, so each token is warned about once. */
+  @Column({ type: "datetime", precision: 3, nullable: true })
+  tokenExpiryWarnedAt!: Date | null;
+
   @Field(() => Date, { description: "When the claim was made" })
   @Column({ type: "datetime", precision: 3 })
   createdAt!: Date;

@@ -11,7 +11,7 @@ import type { Database } from "../db/database";
 import { isDuplicateKeyError } from "../db/database";
 import { paginate } from "../db/pagination";
 import type { AuditLog } from "../audit/audit-log";
-import { Actor, AuditAction, SYSTEM_ACTOR } from "../audit/audit.types";
+import { Actor, AuditAction, AuditReason, SYSTEM_ACTOR } from "../audit/audit.types";
 import type { DomainVerifier, VerificationCheckData } from "../dns/types";
 import { valuesCarryToken, verificationHost } from "../dns/records";
 import { Principal, actorOf } from "../auth/principal";
@@ -24,6 +24,8 @@ export interface DomainSettings {
   tokenTtlMs: number;
   cnameZone: string;
   schedule: CheckSchedule;
+  /** How long before an unverified claim's token runs out TOKEN_EXPIRING_SOON is written. */
+  tokenExpiryWarningMs: number;
   /** Sees every check as recorded (metrics). */
   onCheckRecorded?: (check: VerificationCheckData) => void;
 }
@@ -108,6 +110,7 @@ export class DomainService {
         nextCheckAt: nextUnprovenCheck(now, tokenExpiresAt, now, this.settings.schedule),
         leaseOwner: null,
         leaseExpiresAt: null,
+        tokenExpiryWarnedAt: null,
         createdAt: now,
         updatedAt: now,
       });
@@ -213,6 +216,20 @@ export class DomainService {
         domain.updatedAt = now;
         await manager.save(domain);
         const graceEndsAt = this.graceEndsAt(domain);
+        // The grace period starts with this check; its entry comes first, the check's own entry last, as the newest word on the claim.
+        if (graceEndsAt && !failingSince) {
+          await this.audit.record(manager, {
+            accountId: domain.accountId,
+            domain,
+            action: AuditAction.GRACE_PERIOD_STARTED,
+            actor,
+            message: `The record for ${domain.name} was not found; it stays verified until ${graceEndsAt.toISOString()} and is revoked then unless the record is found again.`,
+            previousStatus: DomainStatus.VERIFIED,
+            newStatus: DomainStatus.VERIFIED,
+            requestId,
+            graceEndsAt,
+          });
+        }
         await this.audit.record(manager, {
           accountId: domain.accountId,
           domain,
@@ -225,6 +242,7 @@ export class DomainService {
           newStatus,
           check: result,
           requestId,
+          graceEndsAt,
         });
         if (next.revoked) {
           await this.audit.record(manager, {
@@ -236,6 +254,7 @@ export class DomainService {
             previousStatus: DomainStatus.VERIFIED,
             newStatus: DomainStatus.REVOKED,
             requestId,
+            reason: AuditReason.GRACE_PERIOD_ENDED,
           });
         }
         return { domain, check: result };
@@ -263,6 +282,7 @@ export class DomainService {
       domain.token = generateToken();
       domain.tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
       domain.status = newStatus;
+      domain.tokenExpiryWarnedAt = null;
       if (newStatus !== DomainStatus.VERIFIED) {
         domain.failingSince = null;
         domain.nextCheckAt = nextUnprovenCheck(now, domain.tokenExpiresAt, now, this.settings.schedule);
@@ -356,6 +376,44 @@ export class DomainService {
       });
       return true;
     });
+  }
+
+  /**
+   * Writes TOKEN_EXPIRING_SOON for unverified claims whose token runs out within
+   * tokenExpiryWarningMs and that have not been warned about this token (the scheduler's
+   * sweep). Rows another instance is warning about at this moment are skipped, and the
+   * warned mark is written with the entry, so each token is warned about once. Returns how many.
+   */
+  async warnExpiringTokens(limit: number): Promise<number> {
+    return this.db.transaction(async (manager) => {
+      const now = this.clock.now();
+      const qb = manager
+        .createQueryBuilder(Domain, "d")
+        .where("d.status IN (:...unproven)", { unproven: [...UNPROVEN_STATUSES] })
+        .andWhere("d.tokenExpiresAt > :now AND d.tokenExpiresAt <= :horizon", {
+          now,
+          horizon: new Date(now.getTime() + this.settings.tokenExpiryWarningMs),
+        })
+        .andWhere("d.tokenExpiryWarnedAt IS NULL")
+        .orderBy("d.tokenExpiresAt", "ASC")
+        .addOrderBy("d.id", "ASC")
+        .limit(limit);
+      if (this.db.kind === "mysql") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
+      const claims = await qb.getMany();
+      for (const domain of claims) {
+        await manager.update(Domain, { id: domain.id }, { tokenExpiryWarnedAt: now });
+        await this.audit.record(manager, {
+          accountId: domain.accountId,
+          domain,
+          action: AuditAction.TOKEN_EXPIRING_SOON,
+          actor: SYSTEM_ACTOR,
+          message: `The token for ${domain.name} runs out at ${domain.tokenExpiresAt.toISOString()}; publish the record and verify before then, or regenerate the token.`,
+          previousStatus: domain.status,
+          newStatus: domain.status,
+        });
+      }
+      return claims.length;
+    }, "READ COMMITTED");
   }
 
   /** When a failing verified claim will be revoked if its record stays missing; null otherwise. */
@@ -546,6 +604,7 @@ export class DomainService {
       previousStatus: DomainStatus.VERIFIED,
       newStatus: DomainStatus.REVOKED,
       requestId,
+      reason: AuditReason.PROVEN_BY_ANOTHER_ACCOUNT,
     });
   }
 }

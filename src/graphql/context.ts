@@ -20,6 +20,13 @@ export interface RequestContext {
    * (rate-limits/operation-quota.plugin.ts); one HTTP request's operations share it.
    */
   prepaidQuota?: Map<string, number>;
+  /** Where subscription fields get their streams; set on WebSocket connections only (src/events). */
+  streams?: SubscriptionStreams;
+}
+
+/** Subscription sources, by field, opened for the connection's principal. */
+export interface SubscriptionStreams {
+  auditEntryAdded(args: { domainId: string | null; after: string | null }): AsyncIterableIterator<unknown>;
 }
 
 /** Per-request batching: never shared between requests, so no caller sees another's cache. */

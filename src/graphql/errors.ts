@@ -19,6 +19,8 @@ export const ErrorCode = {
   TOO_MANY_OPERATIONS: "TOO_MANY_OPERATIONS",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   INTROSPECTION_DISABLED: "INTROSPECTION_DISABLED",
+  // WebSocket connections: SUBSCRIPTIONS_PER_CONNECTION or SUBSCRIPTIONS_PER_ACCOUNT reached.
+  TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -70,6 +72,7 @@ export const tooManyAliases = (aliases: number, max: number) =>
     maxAliases: max,
   });
 export const notConfigured = (message: string) => apiError(ErrorCode.NOT_CONFIGURED, message);
+export const tooManySubscriptions = (message: string) => apiError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, message);
 
 /** `complexity` null: too many fields to estimate at all. */
 export const queryTooComplex = (complexity: number | null, max: number) =>

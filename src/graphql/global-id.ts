@@ -1,8 +1,8 @@
 import { badUserInput } from "./errors";
 
 /** Node types that have global ids; the prefix inside the opaque id. */
-export type NodeTypeName = "Domain" | "AuditEntry" | "ApiKey" | "Certificate";
-const NODE_TYPES: readonly string[] = ["Domain", "AuditEntry", "ApiKey", "Certificate"];
+export type NodeTypeName = "Domain" | "AuditEntry" | "ApiKey" | "Certificate" | "WebhookEndpoint" | "WebhookDelivery";
+const NODE_TYPES: readonly string[] = ["Domain", "AuditEntry", "ApiKey", "Certificate", "WebhookEndpoint", "WebhookDelivery"];
 
 export function toGlobalId(type: NodeTypeName, localId: string): string {
   return Buffer.from(`${type}:${localId}`, "utf8").toString("base64url");

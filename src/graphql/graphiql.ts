@@ -69,6 +69,8 @@ export function graphiqlRouter(options: GraphiQLOptions): Router {
     addAsset("react.production.min.js", readPackageFile("react", "umd/react.production.min.js"), js),
     addAsset("react-dom.production.min.js", readPackageFile("react-dom", "umd/react-dom.production.min.js"), js),
     addAsset("graphiql.min.js", readPackageFile("graphiql", "graphiql.min.js"), js),
+    // The graphql-ws client, for subscriptions (exposes the global graphqlWs).
+    addAsset("graphql-ws.min.js", readPackageFile("graphql-ws", "umd/graphql-ws.min.js"), js),
     addAsset("boot.js", Buffer.from(bootScript), js),
   ];
   const stylesheets = [

@@ -15,6 +15,8 @@ export async function buildApiSchema(resolvers: object[], middlewares: object[] 
     authChecker,
     // The contract names the scalar DateTime; TypeGraphQL 2 would otherwise emit DateTimeISO.
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    // Subscriptions bring their own streams (src/events); TypeGraphQL insists on a pub/sub all the same.
+    pubSub: { publish: () => undefined, subscribe: () => { throw new Error("subscriptions bring their own streams"); } },
     validate: false,
     emitSchemaFile: false,
   });

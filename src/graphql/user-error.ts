@@ -9,6 +9,8 @@ export enum UserErrorCode {
   DOMAIN_NOT_VERIFIED = "DOMAIN_NOT_VERIFIED",
   API_KEY_LIMIT_REACHED = "API_KEY_LIMIT_REACHED",
   INVALID_CSR = "INVALID_CSR",
+  INVALID_URL = "INVALID_URL",
+  WEBHOOK_LIMIT_REACHED = "WEBHOOK_LIMIT_REACHED",
 }
 
 registerEnumType(UserErrorCode, {
@@ -23,6 +25,10 @@ registerEnumType(UserErrorCode, {
     DOMAIN_NOT_VERIFIED: { description: "The domain must be VERIFIED first (e.g. to scope an API key to it)" },
     API_KEY_LIMIT_REACHED: { description: "The account already has as many active API keys as it may have (MAX_API_KEYS_PER_ACCOUNT)" },
     INVALID_CSR: { description: "Not a usable PKCS#10 certificate signing request (format, signature, key type or size)" },
+    INVALID_URL: { description: "Not an acceptable webhook URL (scheme, host, or an address that is not public)" },
+    WEBHOOK_LIMIT_REACHED: {
+      description: "The account already has as many webhook endpoints as it may have (MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT)",
+    },
   },
 });
 

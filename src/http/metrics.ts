@@ -42,6 +42,12 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
       registers: [registry],
     }),
+    webhookAttempts: new Counter({
+      name: "dnsproof_webhook_attempts_total",
+      help: "Webhook POSTs made by this instance, by result (delivered, failed)",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
     verifications: new Counter({
       name: "dnsproof_verifications_total",
       help: "Verification checks by outcome",

@@ -25,7 +25,7 @@ export function createRateLimiting(
   };
   const store = settings.redisUrl ? new RedisQuotaStore(connectRedis(settings.redisUrl, logger), quotas, settings.redisKeyPrefix) : new MemoryQuotaStore(quotas);
   const covers: Record<RateLimitQuota, string> = {
-    [RateLimitQuota.DOMAIN_CHANGES]: "claimDomain, regenerateToken, removeDomain, createApiKey and revokeApiKey together",
+    [RateLimitQuota.DOMAIN_CHANGES]: "claimDomain, regenerateToken, removeDomain, createApiKey, revokeApiKey, the certificate, attestation and webhook endpoint mutations together",
     [RateLimitQuota.VERIFICATIONS]: "verifyDomain",
     [RateLimitQuota.AUTH_FAILURES]: "failed authentications",
   };

@@ -13,6 +13,8 @@ export interface SchedulerOptions {
   leaseMs: number;
   logger: Logger;
   metrics: Metrics;
+  /** Writes TOKEN_EXPIRING_SOON entries; each run sweeps until none are owed. */
+  tokenWarnings?: { warnExpiringTokens(limit: number): Promise<number> };
 }
 
 /** How long one batch can take when every lookup runs into its deadline, with a second each for the database. */
@@ -89,6 +91,8 @@ export class Scheduler {
   private async drain(): Promise<LeasedResult[]> {
     const { metrics, batchSize, leaseMs } = this.options;
     const results: LeasedResult[] = [];
+    const { tokenWarnings } = this.options;
+    if (tokenWarnings) while (!this.halting && (await tokenWarnings.warnExpiringTokens(batchSize)) === batchSize);
     while (!this.halting) {
       const leaseTimer = metrics.schedulerLeaseDuration.startTimer();
       const batch = await this.leases.take({ kind: "due" }, batchSize, leaseMs);

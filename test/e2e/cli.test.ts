@@ -155,5 +155,6 @@ describe("npx dnsproof", () => {
     expect(badConfig).toMatchObject({ code: 1, stderr: expect.stringContaining("DNS_TIMEOUT_MS") });
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown command "frobnicate"') });
     expect(badLimit).toMatchObject({ code: 2, stderr: expect.stringContaining("--limit") });
-  });
+    // Four processes start at once, each compiling the sources with ts-node: on a loaded 2-core machine that alone takes over 30 s.
+  }, 90_000);
 });

@@ -128,6 +128,49 @@ describe("GraphiQL explorer in Chromium", () => {
     for (const post of posts) expect(post.headers.authorization).toBe(`Bearer ${server.token}`);
   });
 
+  it("runs a subscription over WebSocket with the headers editor's token and shows entries as they are written", async () => {
+    const setQuery = (query: string) =>
+      page.$eval(queryEditor, (element, q) => (element as unknown as { CodeMirror: { setValue(v: string): void } }).CodeMirror.setValue(q), query);
+    const sockets: string[] = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
+    await setQuery("subscription { auditEntryAdded { action domainName } }");
+    // GraphiQL reads the editor after a debounce.
+    await page.waitForTimeout(500);
+    await page.click(".graphiql-execute-button");
+    await page.waitForFunction(() => {
+      const { document } = globalThis as unknown as { document: { querySelector(s: string): unknown } };
+      return document.querySelector(".graphiql-execute-button") !== null;
+    });
+    // The socket opens asynchronously; writes keep coming until one shows up in the response editor.
+    const name = `explorer-${process.pid}.example.com`;
+    const deadline = Date.now() + 20_000;
+    let shown = false;
+    for (let i = 0; !shown && Date.now() < deadline; i++) {
+      await fetch(`${server.origin}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${server.token}` },
+        body: JSON.stringify({ query: `mutation($n: String!) { claimDomain(input: { name: $n }) { domain { id } } }`, variables: { n: `${i}-${name}` } }),
+      });
+      shown = await page
+        .waitForFunction(
+          ([selector, answer]) => {
+            const { document } = globalThis as unknown as { document: { querySelector(s: string): unknown } };
+            const element = document.querySelector(selector) as { CodeMirror?: { getValue(): string } } | null;
+            return element?.CodeMirror?.getValue().includes(answer) ?? false;
+          },
+          [responseEditor, name] as const,
+          { timeout: 1000 },
+        )
+        .then(() => true, () => false);
+    }
+    expect(shown).toBe(true);
+    expect(await editorValue(responseEditor)).toContain('"action": "DOMAIN_CLAIMED"');
+    expect(sockets).toEqual([`${server.origin.replace("http", "ws")}/graphql`]);
+    // Stop it, so the page is quiet for the next tests.
+    await page.click(".graphiql-execute-button");
+    await setQuery(probeQuery);
+  });
+
   it("opens a dialog without tripping the style policy", async () => {
     // GraphiQL's dialogs inject a <style> element: the one thing the nonce in style-src is for.
     await page.click('button[aria-label="Open settings dialog"]');
@@ -147,7 +190,7 @@ describe("GraphiQL explorer in Chromium", () => {
     expect(requests.length).toBeGreaterThan(0);
     const elsewhere = requests
       .map((r) => r.url)
-      .filter((url) => !url.startsWith("data:") && new URL(url).origin !== server.origin);
+      .filter((url) => !url.startsWith("data:") && new URL(url).origin !== server.origin && new URL(url).origin !== server.origin.replace("http", "ws"));
     expect(elsewhere).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
@@ -209,6 +252,7 @@ describe("the explorer page's HTTP contract", () => {
       "boot.js",
       "graphiql.min.css",
       "graphiql.min.js",
+      "graphql-ws.min.js",
       "page.css",
       "react-dom.production.min.js",
       "react.production.min.js",

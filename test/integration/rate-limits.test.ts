@@ -43,10 +43,25 @@ describe.each(DATABASE_FLAVORS)("rate limits on %s", (db) => {
     expect(error.extensions!.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(error.extensions!.retryAfterSeconds).toBeLessThanOrEqual(60);
     expect(Number(refused.headers.get("retry-after"))).toBe(error.extensions!.retryAfterSeconds);
-    expect(error.message).toMatch(/claimDomain, regenerateToken, removeDomain, createApiKey and revokeApiKey.*4 times/);
+    expect(error.message).toMatch(/claimDomain, regenerateToken, removeDomain, createApiKey, revokeApiKey, the certificate, attestation and webhook endpoint mutations together.*4 times/);
 
     const viewer = await t.gql(`{ viewer { domainCount } domains { nodes { name } } }`, {}, { token });
     expect(viewer.body.data).toEqual({ viewer: { domainCount: 1 }, domains: { nodes: [{ name: "two.example.com" }] } });
+  });
+
+  it("counts issueCertificate, revokeCertificate and issueDomainAttestation against the same quota", async () => {
+    const token = await account();
+    const certificateId = Buffer.from("Certificate:00000000-0000-7000-8000-000000000000").toString("base64url");
+    const calls = [
+      () => t.gql(`mutation($id: ID!) { issueCertificate(input: { domainId: $id, csr: "x" }) { userErrors { code } } }`, { id: MISSING_ID }, { token }),
+      () => t.gql(`mutation($id: ID!) { revokeCertificate(input: { id: $id }) { userErrors { code } } }`, { id: certificateId }, { token }),
+      () => t.gql(`mutation($id: ID!) { issueDomainAttestation(input: { domainId: $id }) { userErrors { code } } }`, { id: MISSING_ID }, { token }),
+      () => t.gql(`mutation($id: ID!) { issueDomainAttestation(input: { domainId: $id }) { userErrors { code } } }`, { id: MISSING_ID }, { token }),
+    ];
+    for (const call of calls) expect((await call()).status).toBe(200);
+    const refused = await calls[0]();
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors![0].extensions!.code).toBe("RATE_LIMITED");
   });
 
   it("gives verifyDomain its own quota", async () => {

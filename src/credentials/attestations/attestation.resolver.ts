@@ -4,12 +4,14 @@ import { IssueDomainAttestationInput, IssueDomainAttestationPayload } from "./at
 import { RequestContext, actionContext } from "../../graphql/context";
 import { localIdOf } from "../../graphql/global-id";
 import { notFound } from "../../graphql/user-error";
+import { RateLimited, RateLimitQuota } from "../../rate-limits";
 
 /** Translates ids and maps results; every rule lives in AttestationService. */
 @Resolver()
 export class AttestationResolver {
   constructor(private readonly service: AttestationService) {}
 
+  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
   @Mutation(() => IssueDomainAttestationPayload, {
     description: "A signed, short-lived statement that the account controls a VERIFIED domain, checkable against /.well-known/jwks.json",
   })

@@ -7,6 +7,7 @@ import { RequestContext, actionContext, principalOf } from "../../graphql/contex
 import { Connection, checkPageSize, decodeCursor } from "../../graphql/connection";
 import { localIdOf, toGlobalId } from "../../graphql/global-id";
 import { notFound } from "../../graphql/user-error";
+import { RateLimited, RateLimitQuota } from "../../rate-limits";
 
 const FIRST = { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" } as const;
 const AFTER = { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" } as const;
@@ -30,6 +31,7 @@ export class CertificateResolver {
     return this.service.list(principal, page, localIdOf(domainId, "Domain", "domainId") ?? "none");
   }
 
+  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
   @Mutation(() => IssueCertificatePayload, { description: "Issue a client certificate for a VERIFIED domain, for the key in a CSR" })
   async issueCertificate(
     @Arg("input", () => IssueCertificateInput, { description: "The domain and the CSR" }) input: IssueCertificateInput,
@@ -43,6 +45,7 @@ export class CertificateResolver {
       : { certificate: null, chainPem: null, userErrors: [result.error] };
   }
 
+  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
   @Mutation(() => RevokeCertificatePayload, { description: "Revoke a client certificate: it stops authenticating at once and is listed in the CRL" })
   async revokeCertificate(
     @Arg("input", () => CertificateInput, { description: "The certificate to revoke" }) input: CertificateInput,

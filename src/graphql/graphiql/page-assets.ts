@@ -12,8 +12,58 @@ export const bootScript = `"use strict";
   // react-remove-scroll (GraphiQL's dialogs) injects a <style> element and
   // tags it with this nonce, which the page's style-src allows.
   window.__webpack_nonce__ = options.styleNonce;
+  var httpFetcher = GraphiQL.createFetcher({ url: options.endpoint });
+  // Subscriptions go over graphql-ws on the same path. The socket authenticates once, with
+  // the headers editor's Authorization as connectionParams: one client per distinct value.
+  var wsUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + options.endpoint;
+  var wsClients = {};
+  function wsClientFor(authorization) {
+    var key = authorization || "";
+    if (!wsClients[key]) {
+      wsClients[key] = graphqlWs.createClient({
+        url: wsUrl,
+        lazy: true,
+        retryAttempts: 0,
+        connectionParams: authorization ? { Authorization: authorization } : {},
+      });
+    }
+    return wsClients[key];
+  }
+  function isSubscription(params, documentAST) {
+    var definitions = (documentAST && documentAST.definitions) || [];
+    for (var i = 0; i < definitions.length; i++) {
+      var d = definitions[i];
+      if (d.kind === "OperationDefinition" && (!params.operationName || (d.name && d.name.value === params.operationName))) {
+        return d.operation === "subscription";
+      }
+    }
+    return /^\s*subscription\b/.test(params.query || "");
+  }
+  function headerValue(headers, name) {
+    for (var key in headers || {}) if (key.toLowerCase() === name) return headers[key];
+    return undefined;
+  }
+  function fetcher(params, opts) {
+    if (!isSubscription(params, opts && opts.documentAST)) return httpFetcher(params, opts);
+    var client = wsClientFor(headerValue(opts && opts.headers, "authorization"));
+    // GraphiQL shows each next value of an observable as it comes.
+    return {
+      subscribe: function (observer) {
+        var sink = {
+          next: function (value) { observer.next && observer.next(value); },
+          error: function (error) {
+            var message = error && error.message ? error.message : error && error.code ? "The connection closed (" + error.code + " " + (error.reason || "") + ")" : String(error);
+            observer.error && observer.error(Array.isArray(error) ? { errors: error } : new Error(message));
+          },
+          complete: function () { observer.complete && observer.complete(); },
+        };
+        var dispose = client.subscribe({ query: params.query, variables: params.variables, operationName: params.operationName }, sink);
+        return { unsubscribe: dispose };
+      },
+    };
+  }
   var props = {
-    fetcher: GraphiQL.createFetcher({ url: options.endpoint }),
+    fetcher: fetcher,
     defaultQuery: options.defaultQuery,
   };
   if (options.defaultHeaders) {

@@ -1,0 +1,49 @@
+import { Arg, Ctx, ID, Int, Query, Resolver, registerEnumType } from "type-graphql";
+import { AuditAction } from "../audit/audit.types";
+import { AuditLog } from "../audit/audit-log";
+import { AuditEntryConnection, auditFilterFor } from "../audit/audit.resolver";
+import { RequestContext, principalOf } from "../graphql/context";
+import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
+import type { AuditEntry } from "../audit/audit-entry.entity";
+
+export enum AuditOrder {
+  NEWEST_FIRST = "NEWEST_FIRST",
+  OLDEST_FIRST = "OLDEST_FIRST",
+}
+
+registerEnumType(AuditOrder, {
+  name: "AuditOrder",
+  description: "Which end of the audit log a page starts from",
+  valuesConfig: {
+    NEWEST_FIRST: { description: "Newest entries first, like auditLog" },
+    OLDEST_FIRST: { description: "Oldest entries first: with after, everything written since a stored cursor" },
+  },
+});
+
+/** The reconciliation feed: the audit log, oldest first by default, from any cursor a client kept. */
+@Resolver()
+export class EventsResolver {
+  constructor(private readonly audit: AuditLog) {}
+
+  @Query(() => AuditEntryConnection, {
+    description: "The account-wide audit log with a choice of order; OLDEST_FIRST with after: is the reconciliation feed",
+  })
+  async events(
+    @Arg("first", () => Int, { nullable: true, defaultValue: 50, description: "Page size, 1 to 100" }) first: number,
+    @Arg("after", () => String, {
+      nullable: true,
+      description: "Cursor to continue after: an endCursor or edge cursor of events, auditLog or a subscription's entry",
+    })
+    after: string | null,
+    @Arg("domainId", () => ID, { nullable: true, description: "Only entries about this domain, even if it was removed" })
+    domainId: string | null,
+    @Arg("action", () => AuditAction, { nullable: true, description: "Only entries of this action" }) action: AuditAction | null,
+    @Arg("order", () => AuditOrder, { nullable: true, defaultValue: AuditOrder.OLDEST_FIRST, description: "Oldest or newest first" })
+    order: AuditOrder,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Connection<AuditEntry>> {
+    const principal = principalOf(ctx);
+    const page = { first: checkPageSize(first, 50), after: after ? decodeCursor(after) : null };
+    return this.audit.list(auditFilterFor(principal, domainId, action), page, order === AuditOrder.OLDEST_FIRST ? "ASC" : "DESC");
+  }
+}

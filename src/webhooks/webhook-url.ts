@@ -1,0 +1,75 @@
+import dns from "node:dns";
+import net from "node:net";
+import { isPublicAddress } from "../dns/addresses";
+
+/** What a webhook URL may point at (WEBHOOK_ALLOW_PRIVATE). */
+export interface WebhookTargetPolicy {
+  /** Allows http and private, loopback or other special-purpose addresses: tests and closed networks only. */
+  allowPrivate: boolean;
+}
+
+export type Resolve = (hostname: string) => Promise<{ address: string; family: number }[]>;
+
+export const systemResolve: Resolve = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
+
+export type UrlCheck = { ok: true; url: URL } | { ok: false; message: string };
+
+const MAX_URL_LENGTH = 2048;
+
+/** The URL's host as an address when it is an IP literal ([v6] loses its brackets), else null. */
+export function ipLiteral(url: URL): string | null {
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  return net.isIP(host) ? host : null;
+}
+
+/** Scheme, shape and (for IP literals) address; names are resolved by checkWebhookUrl. */
+export function checkUrlShape(raw: string, policy: WebhookTargetPolicy): UrlCheck {
+  if (raw.length > MAX_URL_LENGTH) return { ok: false, message: `The URL is longer than ${MAX_URL_LENGTH} characters.` };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, message: "That is not a URL; give an absolute https:// URL." };
+  }
+  const schemes = policy.allowPrivate ? ["https:", "http:"] : ["https:"];
+  if (!schemes.includes(url.protocol)) return { ok: false, message: "Webhook URLs must start with https://." };
+  if (url.username || url.password) return { ok: false, message: "Webhook URLs may not carry a user name or password." };
+  if (!url.hostname) return { ok: false, message: "The URL has no host." };
+  const literal = ipLiteral(url);
+  if (literal && !policy.allowPrivate && !isPublicAddress(literal)) {
+    return { ok: false, message: `${literal} is not a public address; webhooks are only sent to the public internet.` };
+  }
+  if (!literal && !policy.allowPrivate && !url.hostname.includes(".")) {
+    return { ok: false, message: `"${url.hostname}" is not a public host name.` };
+  }
+  return { ok: true, url };
+}
+
+/** The addresses a host name may be connected to, or why none may: every address it resolves to must be public. */
+export async function permittedAddresses(
+  hostname: string,
+  policy: WebhookTargetPolicy,
+  resolve: Resolve,
+): Promise<{ ok: true; addresses: { address: string; family: number }[] } | { ok: false; message: string }> {
+  let addresses: { address: string; family: number }[];
+  try {
+    addresses = await resolve(hostname);
+  } catch {
+    return { ok: false, message: `${hostname} does not resolve.` };
+  }
+  if (addresses.length === 0) return { ok: false, message: `${hostname} does not resolve.` };
+  if (!policy.allowPrivate) {
+    // One private address among public ones is refused too: which one a client picks is not ours to predict.
+    const refused = addresses.find((a) => !isPublicAddress(a.address));
+    if (refused) return { ok: false, message: `${hostname} resolves to ${refused.address}, which is not a public address.` };
+  }
+  return { ok: true, addresses };
+}
+
+/** Everything checked at creation and on each update: shape, scheme, and where the host resolves now. */
+export async function checkWebhookUrl(raw: string, policy: WebhookTargetPolicy, resolve: Resolve = systemResolve): Promise<UrlCheck> {
+  const shape = checkUrlShape(raw, policy);
+  if (!shape.ok || ipLiteral(shape.url)) return shape;
+  const resolved = await permittedAddresses(shape.url.hostname, policy, resolve);
+  return resolved.ok ? shape : resolved;
+}

@@ -1,0 +1,407 @@
+import { EntityManager, In, IsNull, Not } from "typeorm";
+import { v7 as uuidv7 } from "uuid";
+import { WebhookEndpoint } from "./webhook-endpoint.entity";
+import { MAX_ATTEMPT_LOG, WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
+import { generateWebhookSecret } from "./signature";
+import { Resolve, checkWebhookUrl } from "./webhook-url";
+import type { PostOutcome } from "./http-client";
+import type { Clock } from "../clock";
+import type { Database } from "../db/database";
+import { paginate } from "../db/pagination";
+import type { AuditLog } from "../audit/audit-log";
+import type { AuditEntry } from "../audit/audit-entry.entity";
+import { Actor, AuditAction, SYSTEM_ACTOR } from "../audit/audit.types";
+import { Account } from "../domains/account.entity";
+import { Domain } from "../domains/domain.entity";
+import type { ActionContext } from "../domains/domain.service";
+import { Principal, actorOf } from "../auth/principal";
+import { Connection, PageArgs } from "../graphql/connection";
+import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
+
+export interface WebhookSettings {
+  maxPerAccount: number;
+  retryDelaysMs: number[];
+  disableAfterMs: number;
+  allowPrivate: boolean;
+  /** How host names of new URLs are resolved (tests swap it). */
+  resolve?: Resolve;
+}
+
+/** How long a rotated-out secret keeps signing beside the new one. */
+export const PREVIOUS_SECRET_MS = 24 * 3_600_000;
+
+export type EndpointResult = { ok: true; endpoint: WebhookEndpoint } | { ok: false; error: UserError };
+export type EndpointWithSecret = { ok: true; endpoint: WebhookEndpoint; secret: string } | { ok: false; error: UserError };
+
+export interface CreateEndpointInput {
+  url: string;
+  actions?: AuditAction[] | null;
+  domainId?: string | null;
+}
+
+export interface UpdateEndpointInput {
+  id: string;
+  url?: string | null;
+  actions?: AuditAction[] | null;
+  enabled?: boolean | null;
+}
+
+/**
+ * Owns webhook endpoints and their deliveries: who may have which endpoint, which entries
+ * each receives, and what every attempt's outcome means (retry, give up, disable). Every
+ * change commits with its audit entry; deliveries are created inside the entry's own
+ * transaction (the audit listener), so none is lost between a change and its POST.
+ */
+export class WebhookService {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly settings: WebhookSettings,
+  ) {}
+
+  /** The audit listener: one PENDING delivery per enabled endpoint of the account that wants this entry. */
+  async createDeliveries(manager: EntityManager, entry: AuditEntry): Promise<void> {
+    const endpoints = await manager.find(WebhookEndpoint, { where: { accountId: entry.accountId, enabled: true } });
+    const wanted = endpoints.filter(
+      (e) => (!e.domainId || e.domainId === entry.domainId) && (e.actions.length === 0 || e.actions.includes(entry.action)),
+    );
+    if (wanted.length === 0) return;
+    const now = this.clock.now();
+    const deliveries = wanted.map((endpoint) => {
+      const id = uuidv7();
+      return manager.create(WebhookDelivery, {
+        id,
+        endpointId: endpoint.id,
+        accountId: entry.accountId,
+        entryId: entry.id,
+        messageId: `msg_${id.replace(/-/g, "")}`,
+        status: WebhookDeliveryStatus.PENDING,
+        attempts: 0,
+        nextAttemptAt: now,
+        lastAttemptAt: null,
+        lastResponseStatus: null,
+        lastError: null,
+        deliveredAt: null,
+        attemptLog: [],
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        createdAt: now,
+      });
+    });
+    await manager.insert(WebhookDelivery, deliveries);
+  }
+
+  async create(ctx: ActionContext, input: CreateEndpointInput): Promise<EndpointWithSecret> {
+    const { principal } = ctx;
+    const urlCheck = await checkWebhookUrl(input.url.trim(), this.settings, this.settings.resolve);
+    if (!urlCheck.ok) return { ok: false, error: userError(UserErrorCode.INVALID_URL, urlCheck.message, ["input", "url"]) };
+    // A scoped key's endpoints are its domain's: it cannot listen to what it cannot read.
+    const domainId = input.domainId ?? principal.scopedDomainId ?? null;
+    if (principal.scopedDomainId && domainId !== principal.scopedDomainId) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
+    await this.ensureAccount(principal.accountId);
+    return this.db.transaction(async (manager) => {
+      const now = this.clock.now();
+      await this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: principal.accountId })).getOne();
+      let domain: Domain | null = null;
+      if (domainId) {
+        domain = await manager.findOneBy(Domain, { id: domainId, accountId: principal.accountId });
+        if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
+      }
+      const held = await manager.countBy(WebhookEndpoint, { accountId: principal.accountId });
+      if (held >= this.settings.maxPerAccount) {
+        return {
+          ok: false,
+          error: userError(
+            UserErrorCode.WEBHOOK_LIMIT_REACHED,
+            `Your account has ${held} of ${this.settings.maxPerAccount} webhook endpoints; delete one before creating another.`,
+            ["input", "url"],
+          ),
+        };
+      }
+      const secret = generateWebhookSecret();
+      const endpoint = manager.create(WebhookEndpoint, {
+        id: uuidv7(),
+        accountId: principal.accountId,
+        url: urlCheck.url.toString(),
+        actions: [...new Set(input.actions ?? [])],
+        domainId: domain?.id ?? null,
+        domainName: domain?.name ?? null,
+        secret,
+        previousSecret: null,
+        previousSecretExpiresAt: null,
+        enabled: true,
+        disabledReason: null,
+        failingSince: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await manager.insert(WebhookEndpoint, endpoint);
+      await this.record(manager, endpoint, AuditAction.WEBHOOK_ENDPOINT_CREATED, actorOf(principal), ctx.requestId, `Created the webhook endpoint ${endpoint.url}.`);
+      return { ok: true, endpoint, secret };
+    });
+  }
+
+  async update(ctx: ActionContext, input: UpdateEndpointInput): Promise<EndpointResult> {
+    let url: string | null = null;
+    if (input.url !== undefined && input.url !== null) {
+      const urlCheck = await checkWebhookUrl(input.url.trim(), this.settings, this.settings.resolve);
+      if (!urlCheck.ok) return { ok: false, error: userError(UserErrorCode.INVALID_URL, urlCheck.message, ["input", "url"]) };
+      url = urlCheck.url.toString();
+    }
+    return this.db.transaction(async (manager) => {
+      const endpoint = await this.lockOwned(manager, ctx.principal, input.id);
+      if (!endpoint) return { ok: false, error: notFound("webhook endpoint") };
+      const now = this.clock.now();
+      const changes: string[] = [];
+      if (url !== null && url !== endpoint.url) {
+        changes.push(`URL ${endpoint.url} → ${url}`);
+        endpoint.url = url;
+      }
+      if (input.actions) {
+        endpoint.actions = [...new Set(input.actions)];
+        changes.push(`actions ${endpoint.actions.length ? endpoint.actions.join(", ") : "all"}`);
+      }
+      if (input.enabled === true && !endpoint.enabled) {
+        endpoint.enabled = true;
+        endpoint.disabledReason = null;
+        endpoint.failingSince = null;
+        // Deliveries parked while it was disabled go out now.
+        await manager.update(
+          WebhookDelivery,
+          { endpointId: endpoint.id, status: WebhookDeliveryStatus.PENDING, nextAttemptAt: IsNull() },
+          { nextAttemptAt: now },
+        );
+        changes.push("re-enabled");
+      } else if (input.enabled === false && endpoint.enabled) {
+        await this.park(manager, endpoint, "Disabled by the account.");
+        changes.push("disabled");
+      }
+      endpoint.updatedAt = now;
+      await manager.save(endpoint);
+      await this.record(
+        manager,
+        endpoint,
+        AuditAction.WEBHOOK_ENDPOINT_UPDATED,
+        actorOf(ctx.principal),
+        ctx.requestId,
+        changes.length ? `Updated the webhook endpoint ${endpoint.url}: ${changes.join("; ")}.` : `Updated the webhook endpoint ${endpoint.url}; nothing changed.`,
+      );
+      return { ok: true, endpoint };
+    });
+  }
+
+  async delete(ctx: ActionContext, endpointId: string): Promise<{ ok: true; deletedId: string } | { ok: false; error: UserError }> {
+    return this.db.transaction(async (manager) => {
+      const endpoint = await this.lockOwned(manager, ctx.principal, endpointId);
+      if (!endpoint) return { ok: false, error: notFound("webhook endpoint") };
+      await manager.delete(WebhookDelivery, { endpointId: endpoint.id });
+      await manager.delete(WebhookEndpoint, { id: endpoint.id });
+      await this.record(manager, endpoint, AuditAction.WEBHOOK_ENDPOINT_DELETED, actorOf(ctx.principal), ctx.requestId, `Deleted the webhook endpoint ${endpoint.url}.`);
+      return { ok: true, deletedId: endpoint.id };
+    });
+  }
+
+  async rotateSecret(ctx: ActionContext, endpointId: string): Promise<EndpointWithSecret> {
+    return this.db.transaction(async (manager) => {
+      const endpoint = await this.lockOwned(manager, ctx.principal, endpointId);
+      if (!endpoint) return { ok: false, error: notFound("webhook endpoint") };
+      const now = this.clock.now();
+      const secret = generateWebhookSecret();
+      endpoint.previousSecret = endpoint.secret;
+      endpoint.previousSecretExpiresAt = new Date(now.getTime() + PREVIOUS_SECRET_MS);
+      endpoint.secret = secret;
+      endpoint.updatedAt = now;
+      await manager.save(endpoint);
+      await this.record(
+        manager,
+        endpoint,
+        AuditAction.WEBHOOK_ENDPOINT_UPDATED,
+        actorOf(ctx.principal),
+        ctx.requestId,
+        `Rotated the signing secret of ${endpoint.url}; the old one keeps signing beside it until ${endpoint.previousSecretExpiresAt.toISOString()}.`,
+      );
+      return { ok: true, endpoint, secret };
+    });
+  }
+
+  /** Queues a delivery again (DELIVERED or FAILED alike): one more attempt, at once unless the endpoint is disabled. */
+  async redeliver(ctx: ActionContext, deliveryId: string): Promise<{ ok: true; delivery: WebhookDelivery } | { ok: false; error: UserError }> {
+    return this.db.transaction(async (manager) => {
+      const delivery = await this.db
+        .forUpdate(manager.createQueryBuilder(WebhookDelivery, "d").where("d.id = :deliveryId AND d.accountId = :accountId", { deliveryId, accountId: ctx.principal.accountId }))
+        .getOne();
+      const endpoint = delivery ? await this.lockOwned(manager, ctx.principal, delivery.endpointId) : null;
+      if (!delivery || !endpoint) return { ok: false, error: notFound("webhook delivery", ["input", "deliveryId"]) };
+      delivery.status = WebhookDeliveryStatus.PENDING;
+      delivery.nextAttemptAt = endpoint.enabled ? this.clock.now() : null;
+      await manager.save(delivery);
+      await this.record(
+        manager,
+        endpoint,
+        AuditAction.WEBHOOK_ENDPOINT_UPDATED,
+        actorOf(ctx.principal),
+        ctx.requestId,
+        `Asked for delivery ${delivery.messageId} to ${endpoint.url} to be sent again.`,
+      );
+      return { ok: true, delivery };
+    });
+  }
+
+  /**
+   * Records one attempt of a leased delivery. A 2xx delivers it; otherwise the next wait
+   * of WEBHOOK_RETRY_SECONDS applies, FAILED after the last. A 410 Gone, or an endpoint
+   * whose attempts have all failed for WEBHOOK_DISABLE_AFTER_HOURS, is disabled. False when
+   * the lease was lost meanwhile (nothing recorded; whoever holds it now records its own).
+   * `leased` is the row as leased: nobody else writes attempts while the lease is held.
+   */
+  async recordAttempt(leased: WebhookDelivery, lease: string, outcome: PostOutcome, attemptedAt: Date): Promise<boolean> {
+    const now = this.clock.now();
+    const attempts = leased.attempts + 1;
+    const attemptLog = [
+      ...leased.attemptLog,
+      { at: attemptedAt, responseStatus: outcome.status, error: outcome.error, durationMs: outcome.durationMs },
+    ].slice(-MAX_ATTEMPT_LOG);
+    const common = {
+      attempts,
+      attemptLog,
+      lastAttemptAt: attemptedAt,
+      lastResponseStatus: outcome.status,
+      lastError: outcome.error?.slice(0, 500) ?? null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    };
+    if (outcome.error === null) {
+      // The common case takes no locking reads: the lease condition on the row is the guard.
+      return this.db.transaction(async (manager) => {
+        const result = await manager.update(
+          WebhookDelivery,
+          { id: leased.id, leaseOwner: lease },
+          { ...common, status: WebhookDeliveryStatus.DELIVERED, deliveredAt: now, nextAttemptAt: null },
+        );
+        if (!result.affected) return false;
+        await manager.update(WebhookEndpoint, { id: leased.endpointId, failingSince: Not(IsNull()) }, { failingSince: null });
+        return true;
+      });
+    }
+    return this.db.transaction(async (manager) => {
+      const wait = this.settings.retryDelaysMs[attempts - 1];
+      const gaveUp = wait === undefined || outcome.status === 410;
+      const result = await manager.update(
+        WebhookDelivery,
+        { id: leased.id, leaseOwner: lease },
+        {
+          ...common,
+          status: gaveUp ? WebhookDeliveryStatus.FAILED : WebhookDeliveryStatus.PENDING,
+          nextAttemptAt: gaveUp ? null : new Date(now.getTime() + wait),
+        },
+      );
+      if (!result.affected) return false;
+      const endpoint = await this.db.forUpdate(manager.createQueryBuilder(WebhookEndpoint, "e").where("e.id = :id", { id: leased.endpointId })).getOne();
+      if (!endpoint) return true;
+      const failingSince = endpoint.failingSince ?? attemptedAt;
+      const failingFor = now.getTime() - failingSince.getTime();
+      if (endpoint.enabled && (outcome.status === 410 || failingFor >= this.settings.disableAfterMs)) {
+        const reason =
+          outcome.status === 410
+            ? "The endpoint answered 410 Gone."
+            : `Every attempt has failed since ${failingSince.toISOString()} (WEBHOOK_DISABLE_AFTER_HOURS).`;
+        endpoint.failingSince = failingSince;
+        await this.park(manager, endpoint, reason);
+        endpoint.updatedAt = now;
+        await manager.save(endpoint);
+        await this.record(
+          manager,
+          endpoint,
+          AuditAction.WEBHOOK_ENDPOINT_DISABLED,
+          SYSTEM_ACTOR,
+          null,
+          `Disabled the webhook endpoint ${endpoint.url}: ${reason} Re-enable it with updateWebhookEndpoint once it answers again.`,
+        );
+      } else if (!endpoint.failingSince) {
+        await manager.update(WebhookEndpoint, { id: endpoint.id }, { failingSince });
+      }
+      return true;
+    });
+  }
+
+  /** Leaves a leased delivery of a disabled or deleted endpoint parked, to go out when it is re-enabled. */
+  async releaseParked(deliveryId: string, lease: string): Promise<void> {
+    await this.db.manager.update(WebhookDelivery, { id: deliveryId, leaseOwner: lease }, { leaseOwner: null, leaseExpiresAt: null, nextAttemptAt: null });
+  }
+
+  async list(principal: Principal, page: PageArgs): Promise<Connection<WebhookEndpoint>> {
+    return paginate(() => {
+      const qb = this.db.manager.createQueryBuilder(WebhookEndpoint, "e").where("e.accountId = :accountId", { accountId: principal.accountId });
+      if (principal.scopedDomainId) qb.andWhere("e.domainId = :scope", { scope: principal.scopedDomainId });
+      return qb;
+    }, "e", page);
+  }
+
+  async deliveries(endpoint: WebhookEndpoint, page: PageArgs, status: WebhookDeliveryStatus | null): Promise<Connection<WebhookDelivery>> {
+    return paginate(() => {
+      const qb = this.db.manager.createQueryBuilder(WebhookDelivery, "d").where("d.endpointId = :endpointId", { endpointId: endpoint.id });
+      if (status) qb.andWhere("d.status = :status", { status });
+      return qb;
+    }, "d", page);
+  }
+
+  async findOwned(principal: Principal, endpointId: string): Promise<WebhookEndpoint | null> {
+    const endpoint = await this.db.manager.findOneBy(WebhookEndpoint, { id: endpointId, accountId: principal.accountId });
+    return endpoint && this.inScope(principal, endpoint) ? endpoint : null;
+  }
+
+  async findDelivery(principal: Principal, deliveryId: string): Promise<WebhookDelivery | null> {
+    const delivery = await this.db.manager.findOneBy(WebhookDelivery, { id: deliveryId, accountId: principal.accountId });
+    return delivery && (await this.findOwned(principal, delivery.endpointId)) ? delivery : null;
+  }
+
+  async endpointsByIds(ids: string[]): Promise<WebhookEndpoint[]> {
+    return ids.length ? this.db.manager.findBy(WebhookEndpoint, { id: In(ids) }) : [];
+  }
+
+  /** The secrets an attempt is signed with now: the current one, and the previous one during its 24 hours. */
+  signingSecrets(endpoint: WebhookEndpoint): string[] {
+    const previousValid = endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt.getTime() > this.clock.now().getTime();
+    return previousValid ? [endpoint.secret, endpoint.previousSecret!] : [endpoint.secret];
+  }
+
+  private inScope(principal: Principal, endpoint: WebhookEndpoint): boolean {
+    return !principal.scopedDomainId || endpoint.domainId === principal.scopedDomainId;
+  }
+
+  private async lockOwned(manager: EntityManager, principal: Principal, endpointId: string): Promise<WebhookEndpoint | null> {
+    const endpoint = await this.db
+      .forUpdate(
+        manager.createQueryBuilder(WebhookEndpoint, "e").where("e.id = :endpointId AND e.accountId = :accountId", { endpointId, accountId: principal.accountId }),
+      )
+      .getOne();
+    return endpoint && this.inScope(principal, endpoint) ? endpoint : null;
+  }
+
+  /** Disables the endpoint in `manager`'s transaction and parks its pending deliveries; the caller saves the endpoint. */
+  private async park(manager: EntityManager, endpoint: WebhookEndpoint, reason: string): Promise<void> {
+    endpoint.enabled = false;
+    endpoint.disabledReason = reason;
+    await manager.update(WebhookDelivery, { endpointId: endpoint.id, status: WebhookDeliveryStatus.PENDING }, { nextAttemptAt: null });
+  }
+
+  private async record(manager: EntityManager, endpoint: WebhookEndpoint, action: AuditAction, actor: Actor, requestId: string | null, message: string) {
+    await this.audit.record(manager, {
+      accountId: endpoint.accountId,
+      domain: endpoint.domainId ? { id: endpoint.domainId, name: endpoint.domainName ?? "" } : null,
+      action,
+      actor,
+      message,
+      requestId,
+    });
+  }
+
+  /** As DomainService does it: the account row, created in a transaction of its own, is the lock behind the per-account limit. */
+  private async ensureAccount(accountId: string): Promise<void> {
+    if (await this.db.manager.existsBy(Account, { id: accountId })) return;
+    await this.db.transaction((manager) =>
+      manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: this.clock.now() }).orIgnore().execute(),
+    );
+  }
+}
