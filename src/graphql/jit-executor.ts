@@ -1,5 +1,6 @@
 import type { ApolloServerOptionsWithGateway } from "@apollo/server";
 import { DocumentNode, GraphQLError, GraphQLSchema } from "graphql";
+import { getVariableValues } from "graphql/execution/values";
 import { CompiledQuery, compileQuery, isCompiledQuery } from "graphql-jit";
 import type { RequestContext } from "./context";
 
@@ -32,7 +33,14 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
   return {
     async load() {
       return {
-        executor: async ({ document, request, context }) => {
+        executor: async ({ document, operation, request, context }) => {
+          // graphql-js coerces the variables first, as execute() did: its errors carry the variable's
+          // node, by which Apollo answers them as BAD_USER_INPUT (400) and our formatter trims them;
+          // graphql-jit's own would reach clients as internal errors.
+          if (operation.variableDefinitions?.length) {
+            const coerced = getVariableValues(schema, operation.variableDefinitions, request.variables ?? {}, { maxErrors: 50 });
+            if (coerced.errors) return { errors: coerced.errors };
+          }
           const query = compiledFor(document, request.operationName ?? undefined);
           const result = isCompiledQuery(query) ? await query.query(undefined, context, request.variables ?? {}) : query;
           return result.errors ? { ...result, errors: result.errors.map(asGraphQLJsError) } : result;

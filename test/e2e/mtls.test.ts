@@ -88,7 +88,7 @@ describe.each(DATABASE_FLAVORS)("mutual TLS on %s", (db) => {
     const impostor = await pki.selfSigned(key, h.name);
     const result = await query(WHO, {}, { cert: impostor, key });
     expect(result.status).toBe(401);
-    expect(result.body.errors[0].message).toBe("The client certificate was not issued by this server.");
+    expect(result.body.errors[0].message).toMatch(/^The client certificate was not issued by this server\./);
   });
 
   it("refuses a revoked certificate at once", async () => {
@@ -97,7 +97,7 @@ describe.each(DATABASE_FLAVORS)("mutual TLS on %s", (db) => {
     await t.gql(`mutation($id: ID!) { revokeCertificate(input: { id: $id }) { userErrors { code } } }`, { id: h.certificateId }, { token: h.token });
     const result = await query(WHO, {}, { cert: h.cert, key: h.key });
     expect(result.status).toBe(401);
-    expect(result.body.errors[0].message).toBe("The client certificate has been revoked.");
+    expect(result.body.errors[0].message).toMatch(/^The client certificate has been revoked\./);
   });
 
   it("gives another account's certificate that account's domain, and nothing of this one's", async () => {
@@ -114,7 +114,7 @@ describe.each(DATABASE_FLAVORS)("mutual TLS on %s", (db) => {
     await t.gql(`mutation($id: ID!) { removeDomain(input: { id: $id }) { removedDomainId } }`, { id: h.domainId }, { token: h.token });
     const result = await query(WHO, {}, { cert: h.cert, key: h.key });
     expect(result.status).toBe(401);
-    expect(result.body.errors[0].message).toBe("The client certificate has been revoked.");
+    expect(result.body.errors[0].message).toMatch(/^The client certificate has been revoked\./);
   });
 });
 
