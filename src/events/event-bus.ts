@@ -64,6 +64,12 @@ export class EventBus {
 
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
-    await Promise.all([this.publisher?.quit().catch(() => undefined), this.subscriber?.quit().catch(() => undefined)]);
+    // quit() waits for a connection that may never come back (and keeps the process alive meanwhile): a Redis that is away is let go.
+    const close = async (redis: Redis | null) => {
+      if (!redis) return;
+      if (redis.status === "ready") await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+    };
+    await Promise.all([close(this.publisher), close(this.subscriber)]);
   }
 }
