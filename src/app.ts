@@ -292,7 +292,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<RequestContext> => {
         const clientIp = req.ip ?? "unknown";
-        const authentication = await authenticator.authenticate(req.headers.authorization, credentials.clientCertificateOf(req));
+        const authentication = await authenticator.authenticate(req.headers.authorization, await credentials.clientCertificateOf(req));
         await authFailures.record(clientIp, authentication);
         const { principal, ...rest } = authentication;
         return {

@@ -5,7 +5,7 @@ import { ManualClock } from "../../src/clock";
 import { AuditAction, SYSTEM_ACTOR } from "../../src/audit/audit.types";
 import { Certificate } from "../../src/credentials/certificates/certificate.entity";
 import { fromGlobalId } from "../../src/graphql/global-id";
-import { x509 } from "../../src/credentials/x509";
+import * as x509 from "@peculiar/x509";
 import { startBind9, Bind9Server } from "../support/bind9";
 import { DATABASE_FLAVORS } from "../support/databases";
 import { TestApp, startTestApp } from "../support/test-app";

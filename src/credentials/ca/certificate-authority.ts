@@ -2,14 +2,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { KeyObject, createPrivateKey, createPublicKey, randomBytes, webcrypto } from "node:crypto";
 import { ConfigError, CredentialsConfig } from "../../config";
-import { pemBlocks, x509 } from "../x509";
+import { X509, loadX509, pemBlocks } from "../x509";
 
 type CryptoKey = webcrypto.CryptoKey;
 type SigningAlgorithm = webcrypto.Algorithm | webcrypto.EcdsaParams;
 
 /** The CA that signs client certificates and the CRL. */
 export interface CertificateAuthority {
-  certificate: x509.X509Certificate;
+  certificate: X509.X509Certificate;
   /** The CA certificate, PEM, as served at /ca.pem and returned as the chain. */
   pem: string;
   signingKey: CryptoKey;
@@ -27,6 +27,7 @@ const DEV_CA_YEARS = 10;
 /**
  * CA_CERT_FILE + CA_KEY_FILE; outside production, without them, a development CA kept under
  * DEV_CREDENTIALS_DIR; in production without them, null (issuing stays off).
+ * Without CA_CERT_FILE it needs no X.509 code, so a production start without a CA loads none.
  */
 export async function loadCertificateAuthority(settings: CredentialsConfig, env: "production" | "development" | "test"): Promise<CertificateAuthority | null> {
   if (settings.ca) return readCa(settings.ca.certFile, settings.ca.keyFile, false);
@@ -35,10 +36,11 @@ export async function loadCertificateAuthority(settings: CredentialsConfig, env:
 }
 
 async function readCa(certFile: string, keyFile: string, development: boolean): Promise<CertificateAuthority> {
+  const x509 = await loadX509();
   const certText = readFile(certFile, "CA_CERT_FILE");
   const [certPem] = pemBlocks(certText, /^CERTIFICATE$/);
   if (!certPem) throw new ConfigError(`CA_CERT_FILE (${certFile}) holds no PEM certificate`);
-  let certificate: x509.X509Certificate;
+  let certificate: X509.X509Certificate;
   try {
     certificate = new x509.X509Certificate(certPem);
   } catch {
@@ -90,6 +92,7 @@ async function loadOrCreateDevCa(dir: string): Promise<CertificateAuthority> {
   const file = path.join(dir, DEV_CA_FILE);
   if (fs.existsSync(file)) return readCa(file, file, true);
 
+  const x509 = await loadX509();
   const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   const notBefore = new Date(Date.now() - 60_000);

@@ -1,18 +1,16 @@
 import { IsNull, MoreThan, Not } from "typeorm";
-import { AsnConvert } from "@peculiar/asn1-schema";
-import { CRLNumber, id_ce_cRLNumber } from "@peculiar/asn1-x509";
 import type { CertificateAuthority } from "./certificate-authority";
 import { Certificate, CertificateRevocationReason } from "../certificates/certificate.entity";
-import { x509 } from "../x509";
+import { X509, loadX509 } from "../x509";
 import type { Clock } from "../../clock";
 import type { Database } from "../../db/database";
 
 /** RFC 5280 reason codes; an owner's revocation carries none ("unspecified" SHOULD NOT be sent). */
-const REASON_CODES: Record<CertificateRevocationReason, x509.X509CrlReason | undefined> = {
+const reasonCodes = (x509: typeof X509): Record<CertificateRevocationReason, X509.X509CrlReason | undefined> => ({
   DOMAIN_REMOVED: x509.X509CrlReason.cessationOfOperation,
   DOMAIN_NOT_VERIFIED: x509.X509CrlReason.privilegeWithdrawn,
   REVOKED_BY_OWNER: undefined,
-};
+});
 
 interface BuiltCrl {
   der: Buffer;
@@ -59,6 +57,8 @@ export class CrlPublisher {
   }
 
   private async build(stamp: string): Promise<BuiltCrl> {
+    const [x509, { AsnConvert }, { CRLNumber, id_ce_cRLNumber }] = await Promise.all([loadX509(), import("@peculiar/asn1-schema"), import("@peculiar/asn1-x509")]);
+    const reasons = reasonCodes(x509);
     const thisUpdate = new Date(Math.floor(this.clock.now().getTime() / 1000) * 1000);
     // An expired certificate fails validation by its dates alone, so RFC 5280 5.1.2.6 lets its entry go: the CRL stays small.
     const revoked = await this.db.manager.find(Certificate, {
@@ -75,7 +75,7 @@ export class CrlPublisher {
       entries: revoked.map((c) => ({
         serialNumber: c.serialNumber,
         revocationDate: c.revokedAt!,
-        reason: c.revocationReason ? REASON_CODES[c.revocationReason] : undefined,
+        reason: c.revocationReason ? reasons[c.revocationReason] : undefined,
       })),
       extensions: [
         new x509.AuthorityKeyIdentifierExtension(this.ca.keyId),

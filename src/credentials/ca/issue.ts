@@ -1,9 +1,9 @@
 import type { CertificateAuthority } from "./certificate-authority";
 import { randomSerial } from "./certificate-authority";
-import { sha256Hex, x509 } from "../x509";
+import { X509, loadX509, sha256Hex } from "../x509";
 
 export interface ClientCertificateRequest {
-  publicKey: x509.PublicKey;
+  publicKey: X509.PublicKey;
   /** The verified domain, ASCII (punycode): the subject and the only DNS name. */
   domainName: string;
   notBefore: Date;
@@ -23,6 +23,7 @@ const MAX_COMMON_NAME = 64;
 
 /** A TLS client certificate for a verified domain, signed by the CA; whatever the CSR asked for plays no part. */
 export async function issueClientCertificate(ca: CertificateAuthority, request: ClientCertificateRequest): Promise<IssuedCertificate> {
+  const x509 = await loadX509();
   const { domainName } = request;
   const commonName = domainName.length <= MAX_COMMON_NAME;
   const certificate = await x509.X509CertificateGenerator.create({

@@ -5,7 +5,7 @@ import { checkCsr } from "./csr";
 import { createDomainCertificatesLoader } from "./certificate.loaders";
 import type { CertificateAuthority } from "../ca/certificate-authority";
 import { issueClientCertificate } from "../ca/issue";
-import { sha256Hex, x509 } from "../x509";
+import { loadX509, sha256Hex } from "../x509";
 import type { Clock } from "../../clock";
 import type { Database } from "../../db/database";
 import { paginate } from "../../db/pagination";
@@ -62,21 +62,17 @@ export class CertificateService {
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
-    private readonly ca: CertificateAuthority | null,
+    /** Read or made at its first use; null when issuing is off. */
+    private readonly ca: () => Promise<CertificateAuthority | null>,
     private readonly settings: CertificateSettings,
   ) {}
-
-  /** The CA certificate, PEM; null when issuing is off. */
-  get caPem(): string | null {
-    return this.ca?.pem ?? null;
-  }
 
   async issue(ctx: ActionContext, domainId: string, csrPem: string): Promise<IssueCertificateResult> {
     const { principal } = ctx;
     if (isIssuedCredential(principal)) {
       throw forbidden("API keys and client certificates cannot issue certificates; sign in as a person to issue one.");
     }
-    const ca = this.requireCa();
+    const ca = await this.requireCa();
     return this.db.transaction(async (manager) => {
       // Locked, so a removal or revocation running now either comes first (and we refuse) or waits and revokes what we issue.
       const domain = await this.db
@@ -178,10 +174,12 @@ export class CertificateService {
   async authenticate(der: Uint8Array): Promise<Authentication> {
     const fingerprint = sha256Hex(der);
     const certificate = await this.db.manager.findOneBy(Certificate, { fingerprintSha256: fingerprint });
-    if (!certificate || !this.ca) return NOT_OURS;
+    if (!certificate) return NOT_OURS;
+    const ca = await this.ca();
+    if (!ca) return NOT_OURS;
     // Parsing and checking the signature cost more than the rest together; each certificate is checked once.
     if (!this.signedFingerprints.has(fingerprint)) {
-      if (!(await this.signedByCa(der))) return NOT_OURS;
+      if (!(await signedBy(ca, der))) return NOT_OURS;
       if (this.signedFingerprints.size >= MAX_VERIFIED_FINGERPRINTS) this.signedFingerprints.clear();
       this.signedFingerprints.add(fingerprint);
     }
@@ -227,23 +225,24 @@ export class CertificateService {
     });
   }
 
-  private async signedByCa(der: Uint8Array): Promise<boolean> {
-    const ca = this.ca!;
-    try {
-      const presented = new x509.X509Certificate(der);
-      return presented.issuer === ca.certificate.subject && (await presented.verify({ publicKey: ca.certificate.publicKey, signatureOnly: true }));
-    } catch {
-      return false;
-    }
-  }
-
-  private requireCa(): CertificateAuthority {
-    if (!this.ca) throw notConfigured("Certificate issuing is off on this server: no CA is configured (CA_CERT_FILE and CA_KEY_FILE).");
-    return this.ca;
+  private async requireCa(): Promise<CertificateAuthority> {
+    const ca = await this.ca();
+    if (!ca) throw notConfigured("Certificate issuing is off on this server: no CA is configured (CA_CERT_FILE and CA_KEY_FILE).");
+    return ca;
   }
 
   private none() {
     return this.db.manager.createQueryBuilder(Certificate, "c").where("1 = 0");
+  }
+}
+
+async function signedBy(ca: CertificateAuthority, der: Uint8Array): Promise<boolean> {
+  const x509 = await loadX509();
+  try {
+    const presented = new x509.X509Certificate(der);
+    return presented.issuer === ca.certificate.subject && (await presented.verify({ publicKey: ca.certificate.publicKey, signatureOnly: true }));
+  } catch {
+    return false;
   }
 }
 

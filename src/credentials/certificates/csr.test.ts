@@ -1,10 +1,11 @@
 import { webcrypto } from "node:crypto";
-import { x509 } from "../x509";
+import { loadX509 } from "../x509";
 import { checkCsr } from "./csr";
 
 /** CSRs made in-process; openssl-made ones go through the whole server in test/integration/certificates.test.ts. */
 async function csrFor(algorithm: webcrypto.EcKeyGenParams | webcrypto.RsaHashedKeyGenParams | webcrypto.Algorithm, signing: object = algorithm): Promise<string> {
   const keys = (await webcrypto.subtle.generateKey(algorithm as webcrypto.EcKeyGenParams, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  const x509 = await loadX509();
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=anything", keys, signingAlgorithm: signing as webcrypto.Algorithm });
   return csr.toString("pem");
 }

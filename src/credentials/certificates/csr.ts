@@ -1,7 +1,7 @@
 import { createPublicKey } from "node:crypto";
-import { x509 } from "../x509";
+import { X509, loadX509 } from "../x509";
 
-export type CsrCheck = { ok: true; publicKey: x509.PublicKey; keyType: "ec" | "rsa" | "ed25519" } | { ok: false; message: string };
+export type CsrCheck = { ok: true; publicKey: X509.PublicKey; keyType: "ec" | "rsa" | "ed25519" } | { ok: false; message: string };
 
 const MAX_CSR_LENGTH = 16 * 1024;
 const MIN_RSA_BITS = 2048;
@@ -18,7 +18,8 @@ export async function checkCsr(pem: string): Promise<CsrCheck> {
   if (!/^-----BEGIN (NEW )?CERTIFICATE REQUEST-----[\s\S]+-----END (NEW )?CERTIFICATE REQUEST-----$/.test(text)) {
     return { ok: false, message: "Send the CSR as PEM: -----BEGIN CERTIFICATE REQUEST----- ... (openssl req -new -key client.key -subj /CN=x)." };
   }
-  let csr: x509.Pkcs10CertificateRequest;
+  const x509 = await loadX509();
+  let csr: X509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(text.replace(/(BEGIN|END) NEW CERTIFICATE/g, "$1 CERTIFICATE"));
   } catch {

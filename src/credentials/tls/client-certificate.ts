@@ -1,6 +1,6 @@
 import { TLSSocket } from "node:tls";
 import type { Request } from "express";
-import { pemBlocks, x509 } from "../x509";
+import { loadX509, pemBlocks } from "../x509";
 
 /**
  * The client certificate of a request, DER: the one presented on our own TLS port, or, behind a
@@ -8,7 +8,7 @@ import { pemBlocks, x509 } from "../x509";
  * $ssl_client_escaped_cert) when the request comes from a TRUST_PROXY hop. Anyone else could
  * write that header, so from anywhere else it is ignored.
  */
-export function clientCertificateOf(req: Request, header?: string): Uint8Array | null {
+export async function clientCertificateOf(req: Request, header?: string): Promise<Uint8Array | null> {
   const socket = req.socket;
   if (socket instanceof TLSSocket) {
     const peer = socket.getPeerCertificate(false);
@@ -25,6 +25,7 @@ export function clientCertificateOf(req: Request, header?: string): Uint8Array |
   }
   const [block] = pemBlocks(pem, /^CERTIFICATE$/);
   if (!block) return null;
+  const x509 = await loadX509();
   try {
     return new Uint8Array(x509.PemConverter.decodeFirst(block));
   } catch {
