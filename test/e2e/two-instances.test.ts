@@ -2,7 +2,7 @@
  * Two server processes run the scheduler at once on one MariaDB over a few thousand domains
  * served by a real BIND 9: every domain is checked exactly once per round, by one of them.
  */
-import { ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { v7 as uuidv7 } from "uuid";
@@ -14,6 +14,7 @@ import { DomainStatus } from "../../src/domains/domain-status";
 import { expectedTxtValue } from "../../src/dns/records";
 import { startBind9, type Bind9Server } from "../support/bind9";
 import { ScratchDatabase, createScratchDatabase } from "../support/databases";
+import { ListeningProcess, whenListening } from "../support/instance-process";
 import { TEST_JWT_SECRET } from "../support/test-app";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -28,11 +29,7 @@ const GROUPS = [
 ] as const;
 const TOTAL = GROUPS.reduce((sum, group) => sum + group.count, 0);
 
-interface Instance {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
+type Instance = ListeningProcess;
 
 /** `node src/main.ts` as production runs it, on loopback, with the scheduler on. */
 async function startInstance(databaseUrl: string, dnsServer: string): Promise<Instance> {
@@ -57,22 +54,7 @@ async function startInstance(databaseUrl: string, dnsServer: string): Promise<In
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const output: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within 30 s:\n${output.join("")}`)), 30_000);
-    child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output.push(chunk.toString());
-      for (const line of chunk.toString().split("\n")) {
-        if (!line.includes('"dnsproof is listening"')) continue;
-        clearTimeout(timer);
-        resolve(JSON.parse(line).url.replace(/\/graphql$/, ""));
-      }
-    });
-    void exited.then((code) => reject(new Error(`exited with ${code}:\n${output.join("")}`)));
-  });
-  return { child, url, exited };
+  return whenListening(child);
 }
 
 async function metric(instance: Instance, name: string): Promise<number> {

@@ -3,22 +3,19 @@
  * with SIGKILL and started again, and two servers on one MariaDB sharing the work without
  * ever POSTing one delivery twice at the same time.
  */
-import { ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import path from "node:path";
 import type { DataSource } from "typeorm";
 import { openDataSource } from "../../src/db/data-source";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { ScratchDatabase, createScratchDatabase } from "../support/databases";
+import { ListeningProcess, whenListening } from "../support/instance-process";
 import { TEST_JWT_SECRET } from "../support/test-app";
 import { WebhookReceiver, startWebhookReceiver } from "../support/webhook-receiver";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-interface Instance {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
+type Instance = ListeningProcess;
 
 async function startInstance(databaseUrl: string, env: Record<string, string> = {}): Promise<Instance> {
   const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/main.ts"], {
@@ -41,22 +38,7 @@ async function startInstance(databaseUrl: string, env: Record<string, string> = 
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const output: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within 30 s:\n${output.join("")}`)), 30_000);
-    child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output.push(chunk.toString());
-      for (const line of chunk.toString().split("\n")) {
-        if (!line.includes('"dnsproof is listening"')) continue;
-        clearTimeout(timer);
-        resolve(JSON.parse(line).url.replace(/\/graphql$/, ""));
-      }
-    });
-    void exited.then((code) => reject(new Error(`exited with ${code}:\n${output.join("")}`)));
-  });
-  return { child, url, exited };
+  return whenListening(child);
 }
 
 async function gql(instance: Instance, token: string, query: string, variables: Record<string, unknown> = {}) {
