@@ -2,9 +2,7 @@
  * Two server processes run the scheduler at once on one MariaDB over a few thousand domains
  * served by a real BIND 9: every domain is checked exactly once per round, by one of them.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import path from "node:path";
 import { v7 as uuidv7 } from "uuid";
 import type { DataSource } from "typeorm";
 import { openDataSource } from "../../src/db/data-source";
@@ -14,10 +12,8 @@ import { DomainStatus } from "../../src/domains/domain-status";
 import { expectedTxtValue } from "../../src/dns/records";
 import { startBind9, type Bind9Server } from "../support/bind9";
 import { ScratchDatabase, createScratchDatabase } from "../support/databases";
-import { ListeningProcess, whenListening } from "../support/instance-process";
-import { TEST_JWT_SECRET } from "../support/test-app";
+import { ListeningProcess, spawnInstance } from "../support/instance-process";
 
-const ROOT = path.resolve(__dirname, "../..");
 const ZONE = "fleet.test";
 
 /** What each generated domain starts as, and what a check of it must find. */
@@ -33,28 +29,16 @@ type Instance = ListeningProcess;
 
 /** `node src/main.ts` as production runs it, on loopback, with the scheduler on. */
 async function startInstance(databaseUrl: string, dnsServer: string): Promise<Instance> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/main.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "info",
-      DATABASE_URL: databaseUrl,
-      JWT_SECRET: TEST_JWT_SECRET,
-      DNS_SERVERS: dnsServer,
-      DNS_TIMEOUT_MS: "2000",
-      DNS_CONCURRENCY: "20",
-      SCHEDULER_ENABLED: "true",
-      SCHEDULER_INTERVAL_SECONDS: "0.2",
-      SCHEDULER_BATCH_SIZE: "50",
-      // Long enough that nothing falls due twice while a round runs.
-      REVERIFY_INTERVAL_HOURS: "1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  return spawnInstance(databaseUrl, {
+    DNS_SERVERS: dnsServer,
+    DNS_TIMEOUT_MS: "2000",
+    DNS_CONCURRENCY: "20",
+    SCHEDULER_ENABLED: "true",
+    SCHEDULER_INTERVAL_SECONDS: "0.2",
+    SCHEDULER_BATCH_SIZE: "50",
+    // Long enough that nothing falls due twice while a round runs.
+    REVERIFY_INTERVAL_HOURS: "1",
   });
-  return whenListening(child);
 }
 
 async function metric(instance: Instance, name: string): Promise<number> {

@@ -3,42 +3,27 @@
  * with SIGKILL and started again, and two servers on one MariaDB sharing the work without
  * ever POSTing one delivery twice at the same time.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
 import type { DataSource } from "typeorm";
 import { openDataSource } from "../../src/db/data-source";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { ScratchDatabase, createScratchDatabase } from "../support/databases";
-import { ListeningProcess, whenListening } from "../support/instance-process";
+import { ListeningProcess, spawnInstance } from "../support/instance-process";
 import { TEST_JWT_SECRET } from "../support/test-app";
 import { WebhookReceiver, startWebhookReceiver } from "../support/webhook-receiver";
 
-const ROOT = path.resolve(__dirname, "../..");
 
 type Instance = ListeningProcess;
 
 async function startInstance(databaseUrl: string, env: Record<string, string> = {}): Promise<Instance> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/main.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "info",
-      DATABASE_URL: databaseUrl,
-      JWT_SECRET: TEST_JWT_SECRET,
-      DNS_SERVERS: "127.0.0.1:9",
-      SCHEDULER_ENABLED: "false",
-      WEBHOOK_ALLOW_PRIVATE: "true",
-      WEBHOOK_TIMEOUT_MS: "2000",
-      RATE_LIMIT_MUTATIONS_PER_MINUTE: "100000",
-      MAX_DOMAINS_PER_ACCOUNT: "1000",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  return spawnInstance(databaseUrl, {
+    DNS_SERVERS: "127.0.0.1:9",
+    SCHEDULER_ENABLED: "false",
+    WEBHOOK_ALLOW_PRIVATE: "true",
+    WEBHOOK_TIMEOUT_MS: "2000",
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: "100000",
+    MAX_DOMAINS_PER_ACCOUNT: "1000",
+    ...env,
   });
-  return whenListening(child);
 }
 
 async function gql(instance: Instance, token: string, query: string, variables: Record<string, unknown> = {}) {

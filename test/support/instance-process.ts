@@ -1,4 +1,30 @@
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { TEST_JWT_SECRET } from "./test-app";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+/**
+ * `node src/main.ts` as a process of its own, on loopback and an ephemeral port, signing with the
+ * tests' JWT secret; `env` adds to or overrides those settings. Resolves once it listens.
+ */
+export function spawnInstance(databaseUrl: string, env: Record<string, string>): Promise<ListeningProcess> {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/main.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return whenListening(child);
+}
 
 /** A dnsproof process a test spawned, once it has logged its "listening" line. */
 export interface ListeningProcess {
