@@ -106,7 +106,8 @@ describe("negative caching", () => {
     expect(cached.outcome).toBe("RECORD_NOT_FOUND");
     const hint = cached.hints.find((h) => h.includes("RFC 2308"));
     expect(hint).toContain(`Resolvers remember that ${claim.host} does not exist for up to 30 seconds`);
-    expect(hint).toContain("the lesser of the acme.test SOA record's TTL 60 and its MINIMUM field 30");
+    // Read through the caching resolver, the SOA's TTL may already have counted down a second.
+    expect(hint).toMatch(/the lesser of the acme\.test SOA record's TTL (59|60) and its MINIMUM field 30/);
     const retryAt = new Date(/succeed at (\S+)\.$/.exec(hint ?? "")?.[1] ?? "").getTime();
     const start = new Date(CLOCK_START).getTime();
     expect(retryAt).toBeGreaterThan(start);
