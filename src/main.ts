@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import dns from "node:dns";
-import { ConfigError, configWarnings, loadConfig, redactUrl } from "./config";
+import { ConfigError, configWarnings, loadConfig, redactUrl } from "./shared/config";
 import { worstCaseBatchMs } from "./scheduler/scheduler";
 
 async function main(): Promise<void> {

@@ -1,13 +1,13 @@
 import { Arg, Authorized, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from "type-graphql";
 import { DomainService } from "../domains/domain.service";
-import { DomainStatus } from "../domains/domain-status";
+import { DomainStatus } from "../shared/domain-status";
 import { DomainConnection } from "../domains/domain.types";
 import { Domain } from "../domains/domain.entity";
 import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
 import { ADMIN_ROLE } from "../graphql/auth-checker";
 import { RequestContext, principalOf } from "../graphql/context";
 import { badUserInput } from "../graphql/errors";
-import { actorOf } from "../auth/principal";
+import { actorOf } from "../shared/principal";
 import { MAX_REVERIFY_LIMIT, Maintenance, MaintenanceContext } from "./maintenance";
 
 @InputType("ReverifyDomainsInput", { description: "How much to re-check in one run" })

@@ -1,9 +1,9 @@
 import { Brackets } from "typeorm";
 import type { Actor } from "../audit/audit.types";
-import type { Clock } from "../clock";
+import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
 import { Domain } from "../domains/domain.entity";
-import { DomainStatus, UNPROVEN_STATUSES } from "../domains/domain-status";
+import { DomainStatus, UNPROVEN_STATUSES } from "../shared/domain-status";
 import type { DomainService } from "../domains/domain.service";
 import type { CheckRunner, LeasedResult } from "../scheduler/check-runner";
 import type { DomainLeases } from "../scheduler/domain-leases";

@@ -1,10 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { Field, ObjectType } from "type-graphql";
 import { Node } from "../graphql/node.type";
-import { DomainStatus } from "../domains/domain-status";
+import { DomainStatus } from "../shared/domain-status";
 import { ActorType, AuditAction, AuditReason } from "./audit.types";
-import type { VerificationCheckData } from "../dns/types";
-import { checkColumnTransformer } from "../domains/verification-check.type";
+import type { VerificationCheckData } from "../verification/types";
+import { checkColumnTransformer } from "../verification/verification-check.type";
 
 /**
  * One audited action. Entries outlive their domain: `domainId` and `domainName`

@@ -2,9 +2,9 @@ import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-gr
 import { AuditEntry } from "./audit-entry.entity";
 import { Actor, AuditAction } from "./audit.types";
 import { AuditFilter, AuditLog } from "./audit-log";
-import type { Principal } from "../auth/principal";
+import type { Principal } from "../shared/principal";
 import { Domain } from "../domains/domain.entity";
-import { VerificationCheck } from "../domains/verification-check.type";
+import { VerificationCheck } from "../verification/verification-check.type";
 import { RequestContext, principalOf } from "../graphql/context";
 import { Connection, checkPageSize, connectionTypes, decodeCursor } from "../graphql/connection";
 import { localIdOf, toGlobalId } from "../graphql/global-id";

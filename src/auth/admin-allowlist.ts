@@ -1,4 +1,4 @@
-import type { Config } from "../config";
+import type { Config } from "../shared/config";
 
 /**
  * An e-mail address as the allowlist compares it: ASCII only, ASCII-lower-cased. Unicode case

@@ -1,9 +1,9 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, JWTVerifyGetKey } from "jose";
-import type { Config } from "../config";
-import { ADMIN_SECRET_ACCOUNT, type Principal } from "./principal";
+import type { Config } from "../shared/config";
+import { ADMIN_SECRET_ACCOUNT, type Principal } from "../shared/principal";
 import { isAllowlistedAdmin, trustedEmailOf } from "./admin-allowlist";
-import { isReservedAccountId } from "./principal";
+import { isReservedAccountId } from "../shared/principal";
 
 export type Authentication = { principal: Principal } | { principal: null; problem: string | null };
 

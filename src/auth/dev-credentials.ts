@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
-import type { Config } from "../config";
+import type { Config } from "../shared/config";
 
 export const DEV_SUBJECT = { sub: "dev-user", account_id: "dev-account", email: "dev@example.com" };
 

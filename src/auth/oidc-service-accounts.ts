@@ -1,8 +1,8 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify, JWTPayload, JWTVerifyGetKey } from "jose";
-import type { AdminOidcConfig } from "../config";
+import type { AdminOidcConfig } from "../shared/config";
 import { comparableEmail, trustedEmailOf } from "./admin-allowlist";
 import { BearerStrategy, describeJwtError } from "./authenticator";
-import { OIDC_ACCOUNT_PREFIX } from "./principal";
+import { OIDC_ACCOUNT_PREFIX } from "../shared/principal";
 
 const DISCOVERY_TIMEOUT_MS = 5000;
 

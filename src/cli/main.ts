@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { Config, ConfigError, loadConfig } from "../config";
+import { Config, ConfigError, loadConfig } from "../shared/config";
 import { mintToken, resolveJwtSecret } from "../auth/dev-credentials";
 import { ActorType } from "../audit/audit.types";
 import { MAX_REVERIFY_LIMIT, type MaintenanceContext } from "../admin/maintenance";

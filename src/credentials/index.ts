@@ -1,13 +1,13 @@
 import type https from "node:https";
 import express, { Request } from "express";
-import type { Config } from "../config";
-import type { Clock } from "../clock";
+import type { Config } from "../shared/config";
+import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
 import type { AuditLog } from "../audit/audit-log";
 import type { DomainService } from "../domains/domain.service";
 import type { NodeFetcher } from "../graphql/node.resolver";
 import { principalOf } from "../graphql/context";
-import { lazy } from "../lazy";
+import { lazy } from "../shared/lazy";
 import { loadCertificateAuthority } from "./ca/certificate-authority";
 import { CrlPublisher } from "./ca/crl";
 import { CertificateService } from "./certificates/certificate.service";

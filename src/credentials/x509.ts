@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { createHash, webcrypto } from "node:crypto";
 import type * as X509 from "@peculiar/x509";
-import { lazy } from "../lazy";
+import { lazy } from "../shared/lazy";
 
 export type { X509 };
 

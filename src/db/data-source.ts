@@ -5,12 +5,12 @@ import { DataSource, DataSourceOptions, Logger as TypeOrmLogger, LoggerOptions }
 import { Domain } from "../domains/domain.entity";
 import { Account } from "../domains/account.entity";
 import { AuditEntry } from "../audit/audit-entry.entity";
-import { ApiKey } from "../apikeys/api-key.entity";
+import { ApiKey } from "../api-keys/api-key.entity";
 import { Certificate } from "../credentials/certificates/certificate.entity";
 import { WebhookEndpoint } from "../webhooks/webhook-endpoint.entity";
 import { WebhookDelivery } from "../webhooks/webhook-delivery.entity";
 import { migrations } from "../../migrations";
-import { ConfigError } from "../config";
+import { ConfigError } from "../shared/config";
 import { mysqlDriverForTypeOrm } from "./mysql-driver";
 
 export const entities = [Account, Domain, AuditEntry, ApiKey, Certificate, WebhookEndpoint, WebhookDelivery];

@@ -1,6 +1,6 @@
-import { expectedTxtValue, publishableCnameTarget, verificationHost } from "../dns/records";
+import { expectedTxtValue, publishableCnameTarget, verificationHost } from "../verification/records";
 import { registrableDomain, relativeToRegistrable, unicodeNameOf } from "./domain-name";
-import { VerificationMethod } from "./verification-check.type";
+import { VerificationMethod } from "../verification/verification-check.type";
 import type { DnsRecord } from "./domain.types";
 
 export function txtRecordOf(domain: { name: string; token: string }): DnsRecord {

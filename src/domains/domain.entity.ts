@@ -1,9 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { Field, ObjectType } from "type-graphql";
 import { Node } from "../graphql/node.type";
-import { DomainStatus } from "./domain-status";
-import type { VerificationCheckData } from "../dns/types";
-import { checkColumnTransformer } from "./verification-check.type";
+import { DomainStatus } from "../shared/domain-status";
+import type { VerificationCheckData } from "../verification/types";
+import { checkColumnTransformer } from "../verification/verification-check.type";
 
 /** A claim of one name by one account. Columns without @Field stay private (the token is shown through the records). */
 @Entity("domains")

@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import type { Domain } from "./domain.entity";
 import type { DomainService } from "./domain.service";
-import type { Principal } from "../auth/principal";
+import type { Principal } from "../shared/principal";
 
 /** Domains by id for this request's caller: other accounts' domains load as null. */
 export function createDomainLoader(domains: DomainService, principal: Principal | null, batch = true) {

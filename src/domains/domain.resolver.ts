@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Domain } from "./domain.entity";
-import { DomainStatus, effectiveStatus } from "./domain-status";
+import { DomainStatus, effectiveStatus } from "../shared/domain-status";
 import { DomainService } from "./domain.service";
 import { unicodeNameOf } from "./domain-name";
 import { cnameRecordOf, instructionsFor, txtRecordOf } from "./domain-records";
@@ -14,15 +14,15 @@ import {
   RemoveDomainPayload,
   VerifyDomainPayload,
 } from "./domain.types";
-import { VerificationCheck } from "./verification-check.type";
+import { VerificationCheck } from "../verification/verification-check.type";
 import { AuditEntryConnection } from "../audit/audit.resolver";
-import type { Clock } from "../clock";
+import type { Clock } from "../shared/clock";
 import { RequestContext, actionContext, principalOf } from "../graphql/context";
 import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
 import { notFound } from "../graphql/user-error";
 import type { AuditEntry } from "../audit/audit-entry.entity";
-import { RateLimited, RateLimitQuota } from "../rate-limits";
+import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in DomainService. */
 @Resolver(() => Domain)

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType } from "type-graphql";
 import { Domain } from "./domain.entity";
-import { VerificationCheck, VerificationMethod } from "./verification-check.type";
+import { VerificationCheck, VerificationMethod } from "../verification/verification-check.type";
 import { UserError } from "../graphql/user-error";
 import { connectionTypes } from "../graphql/connection";
 

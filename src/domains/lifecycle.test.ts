@@ -1,4 +1,4 @@
-import { DomainStatus, effectiveStatus } from "./domain-status";
+import { DomainStatus, effectiveStatus } from "../shared/domain-status";
 import { graceEnd, nextReverification, nextUnprovenCheck, stateAfterCheck, statusAfterCheck, statusAfterRegeneration } from "./lifecycle";
 
 const now = new Date("2026-11-22T10:00:00Z");

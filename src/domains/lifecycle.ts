@@ -1,5 +1,5 @@
-import { DomainStatus } from "./domain-status";
-import type { VerificationOutcome } from "../dns/types";
+import { DomainStatus } from "../shared/domain-status";
+import type { VerificationOutcome } from "../verification/types";
 
 /**
  * Who asked for a check. Only a person's own `verifyDomain` fails a PENDING claim: an

@@ -5,7 +5,7 @@ import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import type { Authenticator } from "../auth/authenticator";
-import type { Principal } from "../auth/principal";
+import type { Principal } from "../shared/principal";
 import type { AuditLog } from "../audit/audit-log";
 import { auditFilterFor } from "../audit/audit.resolver";
 import type { DomainService } from "../domains/domain.service";

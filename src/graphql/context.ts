@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type DataLoader from "dataloader";
 import type { AuditLog } from "../audit/audit-log";
 import type { Domain } from "../domains/domain.entity";
-import type { Principal } from "../auth/principal";
+import type { Principal } from "../shared/principal";
 import { unauthenticated } from "./errors";
 import type { ActionContext } from "../domains/domain.service";
 

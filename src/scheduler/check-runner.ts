@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
 import type { Actor } from "../audit/audit.types";
-import type { Clock } from "../clock";
-import type { DomainVerifier } from "../dns/types";
+import type { Clock } from "../shared/clock";
+import type { DomainVerifier } from "../verification/types";
 import type { Domain } from "../domains/domain.entity";
-import { DomainStatus, UNPROVEN_STATUSES, effectiveStatus } from "../domains/domain-status";
+import { DomainStatus, UNPROVEN_STATUSES, effectiveStatus } from "../shared/domain-status";
 import type { DomainService } from "../domains/domain.service";
-import { forEachConcurrently } from "./concurrency";
+import { forEachConcurrently } from "../shared/concurrency";
 import type { LeasedBatch } from "./domain-leases";
 
 /** What became of one leased claim. */

@@ -1,8 +1,8 @@
 import os from "node:os";
 import { randomBytes } from "node:crypto";
 import { Domain } from "../domains/domain.entity";
-import { DomainStatus } from "../domains/domain-status";
-import type { Clock } from "../clock";
+import { DomainStatus } from "../shared/domain-status";
+import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
 
 /** Claims one run holds: nobody else checks them until the run records them or the lease runs out. */

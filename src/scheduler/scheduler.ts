@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { SYSTEM_ACTOR } from "../audit/audit.types";
-import type { Metrics } from "../http/metrics";
+import type { Metrics } from "../shared/metrics";
 import type { CheckRunner, LeasedResult } from "./check-runner";
 import type { DomainLeases } from "./domain-leases";
 

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "../config";
+import { ConfigError, loadConfig } from "../shared/config";
 import { leaseDuration, worstCaseBatchMs } from "./scheduler";
 
 describe("scheduling settings", () => {

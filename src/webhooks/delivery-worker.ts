@@ -8,9 +8,9 @@ import { webhookHeaders } from "./signature";
 import { PostOutcome, WebhookClientOptions, postWebhook } from "./http-client";
 import { In, SelectQueryBuilder } from "typeorm";
 import { AuditEntry } from "../audit/audit-entry.entity";
-import type { Clock } from "../clock";
+import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
-import { forEachConcurrently } from "../scheduler/concurrency";
+import { forEachConcurrently } from "../shared/concurrency";
 
 export interface DeliveryWorkerOptions extends WebhookClientOptions {
   /** POSTs in flight at once (WEBHOOK_CONCURRENCY). */

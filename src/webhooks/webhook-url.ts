@@ -1,6 +1,6 @@
 import dns from "node:dns";
 import net from "node:net";
-import { isPublicAddress } from "../dns/addresses";
+import { isPublicAddress } from "../verification/client/addresses";
 
 /** What a webhook URL may point at (WEBHOOK_ALLOW_PRIVATE). */
 export interface WebhookTargetPolicy {

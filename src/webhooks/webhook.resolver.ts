@@ -22,7 +22,7 @@ import { RequestContext, actionContext, principalOf } from "../graphql/context";
 import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
 import { notFound } from "../graphql/user-error";
-import { RateLimited, RateLimitQuota } from "../rate-limits";
+import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in WebhookService. */
 @Resolver(() => WebhookEndpoint)

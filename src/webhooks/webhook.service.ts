@@ -5,7 +5,7 @@ import { MAX_ATTEMPT_LOG, WebhookDelivery, WebhookDeliveryStatus } from "./webho
 import { generateWebhookSecret } from "./signature";
 import { Resolve, checkWebhookUrl } from "./webhook-url";
 import type { PostOutcome } from "./http-client";
-import type { Clock } from "../clock";
+import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
 import { paginate } from "../db/pagination";
 import type { AuditLog } from "../audit/audit-log";
@@ -14,7 +14,7 @@ import { Actor, AuditAction, SYSTEM_ACTOR } from "../audit/audit.types";
 import { Account } from "../domains/account.entity";
 import { Domain } from "../domains/domain.entity";
 import type { ActionContext } from "../domains/domain.service";
-import { Principal, actorOf } from "../auth/principal";
+import { Principal, actorOf } from "../shared/principal";
 import { Connection, PageArgs } from "../graphql/connection";
 import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
 

@@ -22,10 +22,10 @@ import pino from "pino";
 import { Redis } from "ioredis";
 import { getGraphQLRateLimiter, InMemoryStore, RedisStore, Store } from "graphql-rate-limit";
 import type { GraphQLResolveInfo } from "graphql";
-import { RedisQuotaStore } from "../../src/rate-limits/redis-quota-store";
-import { MemoryQuotaStore } from "../../src/rate-limits/memory-quota-store";
+import { RedisQuotaStore } from "../../src/graphql/rate-limits/redis-quota-store";
+import { MemoryQuotaStore } from "../../src/graphql/rate-limits/memory-quota-store";
 import { createApp } from "../../src/app";
-import { loadConfig } from "../../src/config";
+import { loadConfig } from "../../src/shared/config";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { toGlobalId } from "../../src/graphql/global-id";
 

@@ -21,7 +21,7 @@ import { performance } from "node:perf_hooks";
 import ts from "typescript";
 import pino from "pino";
 import { createApp } from "../../src/app";
-import { loadConfig } from "../../src/config";
+import { loadConfig } from "../../src/shared/config";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { createScratchDatabase } from "../support/databases";
 import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG, REGENERATE_TOKEN } from "./operations";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ManualClock } from "../../src/clock";
+import { ManualClock } from "../../src/shared/clock";
 import { AuditAction, SYSTEM_ACTOR } from "../../src/audit/audit.types";
 import { Certificate } from "../../src/credentials/certificates/certificate.entity";
 import { fromGlobalId } from "../../src/graphql/global-id";

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ManualClock } from "../../src/clock";
+import { ManualClock } from "../../src/shared/clock";
 import { startBind9, type Bind9Server } from "../support/bind9";
 import { ScratchDatabase, createScratchDatabase } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";

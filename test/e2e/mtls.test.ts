@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ManualClock, systemClock } from "../../src/clock";
+import { ManualClock, systemClock } from "../../src/shared/clock";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
-import { systemClock } from "../../src/clock";
+import { systemClock } from "../../src/shared/clock";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
-import { ConfigError, loadConfig } from "../../src/config";
+import { ConfigError, loadConfig } from "../../src/shared/config";
 import { parseDatabaseUrl } from "../../src/db/data-source";
 import { TEST_JWT_SECRET, TestApp, startTestApp } from "../support/test-app";
 

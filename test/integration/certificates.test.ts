@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { systemClock } from "../../src/clock";
-import { loadConfig, ConfigError } from "../../src/config";
+import { systemClock } from "../../src/shared/clock";
+import { loadConfig, ConfigError } from "../../src/shared/config";
 import { createApp } from "../../src/app";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";

@@ -1,4 +1,4 @@
-import { ManualClock } from "../../src/clock";
+import { ManualClock } from "../../src/shared/clock";
 import { Domain } from "../../src/domains/domain.entity";
 import { DATABASE_FLAVORS } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";

@@ -1,4 +1,4 @@
-import { ManualClock } from "../../src/clock";
+import { ManualClock } from "../../src/shared/clock";
 import { AuditAction, SYSTEM_ACTOR } from "../../src/audit/audit.types";
 import type { AuditEntry } from "../../src/audit/audit-entry.entity";
 import { entryStream } from "../../src/events/entry-stream";

@@ -1,8 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
-import { ManualClock } from "../../src/clock";
-import { ConfigError, loadConfig } from "../../src/config";
+import { ManualClock } from "../../src/shared/clock";
+import { ConfigError, loadConfig } from "../../src/shared/config";
 import { oidcServiceAccounts } from "../../src/auth/oidc-service-accounts";
 import { TEST_JWT_SECRET, TestApp, startTestApp } from "../support/test-app";
 

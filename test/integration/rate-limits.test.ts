@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import pino from "pino";
-import { ManualClock } from "../../src/clock";
-import { rateLimitIdentity } from "../../src/rate-limits/rate-limit.middleware";
+import { ManualClock } from "../../src/shared/clock";
+import { rateLimitIdentity } from "../../src/graphql/rate-limits/rate-limit.middleware";
 import { DATABASE_FLAVORS } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";

@@ -1,11 +1,11 @@
 import { migrations } from "../../migrations";
-import { ManualClock } from "../../src/clock";
+import { ManualClock } from "../../src/shared/clock";
 import { SYSTEM_ACTOR } from "../../src/audit/audit.types";
 import { Domain } from "../../src/domains/domain.entity";
 import { DomainLeases } from "../../src/scheduler/domain-leases";
 import { openDataSource } from "../../src/db/data-source";
 import { runMigrations } from "../../src/db/migrate";
-import type { DomainVerifier, VerificationCheckData, VerificationRequest } from "../../src/dns/types";
+import type { DomainVerifier, VerificationCheckData, VerificationRequest } from "../../src/verification/types";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";

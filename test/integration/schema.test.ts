@@ -11,7 +11,7 @@ import {
   isObjectType,
   isSpecifiedScalarType,
 } from "graphql";
-import { SCHEMA_FILE, generateSchemaSdl } from "../../src/graphql/print-schema";
+import { SCHEMA_FILE, generateSchemaSdl } from "../../src/app/print-schema";
 
 // TEST_CONTRACT_DIR exists so the skip below can itself be tested.
 const CONTRACT_DIR = process.env.TEST_CONTRACT_DIR ?? path.resolve(__dirname, "../../../shared/contract");

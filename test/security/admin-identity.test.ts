@@ -4,7 +4,7 @@
  * claims that named the accounts of ADMIN_SECRET and OIDC callers, and tokens without "exp".
  */
 import { SignJWT } from "jose";
-import { ApiKey } from "../../src/apikeys/api-key.entity";
+import { ApiKey } from "../../src/api-keys/api-key.entity";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 import { TEST_JWT_SECRET, startTestApp } from "../support/test-app";
 

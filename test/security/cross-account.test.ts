@@ -1,4 +1,4 @@
-import { ManualClock } from "../../src/clock";
+import { ManualClock } from "../../src/shared/clock";
 import { toGlobalId } from "../../src/graphql/global-id";
 import { DATABASE_FLAVORS } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";

@@ -7,7 +7,7 @@
 import { startBind9, type Bind9Server } from "../support/bind9";
 import { startCountingDnsProxy, type CountingDnsProxy } from "../support/counting-dns-proxy";
 import { newClaim, verifierFor } from "../e2e/dns/verifier-fixtures";
-import { MAX_QUERIES_PER_VERIFICATION } from "../../src/dns";
+import { MAX_QUERIES_PER_VERIFICATION } from "../../src/verification/client";
 
 const NAMES = 20;
 const ADDRESSES_PER_NAME = 3;

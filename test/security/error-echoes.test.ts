@@ -3,7 +3,7 @@
  * 90 KB bad variable echoed twice, and SQL logged with its bound values.
  */
 import { Writable } from "node:stream";
-import { createLogger } from "../../src/logger";
+import { createLogger } from "../../src/shared/logger";
 import { DATABASE_FLAVORS } from "../support/databases";
 import { TestApp, startTestApp } from "../support/test-app";
 

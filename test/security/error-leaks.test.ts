@@ -1,4 +1,4 @@
-import type { DomainVerifier } from "../../src/dns/types";
+import type { DomainVerifier } from "../../src/verification/types";
 import { DATABASE_FLAVORS } from "../support/databases";
 import { TEST_JWT_SECRET, TestApp, startTestApp } from "../support/test-app";
 

@@ -3,7 +3,7 @@
  * aliases, and a batch of operations each just under the limit. Every refusal comes before any
  * SQL runs, and fast.
  */
-import { ManualClock } from "../../src/clock";
+import { ManualClock } from "../../src/shared/clock";
 import { DATABASE_FLAVORS } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";

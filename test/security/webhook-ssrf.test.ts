@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { isPublicAddress } from "../../src/dns/addresses";
+import { isPublicAddress } from "../../src/verification/client/addresses";
 import { postWebhook } from "../../src/webhooks/http-client";
 import { checkWebhookUrl } from "../../src/webhooks/webhook-url";
 import { WebhookDelivery } from "../../src/webhooks/webhook-delivery.entity";

@@ -18,7 +18,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { RecordType, decodeMessage, encodeQuery } from "../../src/dns/wire";
+import { RecordType, decodeMessage, encodeQuery } from "../../src/verification/client/wire";
 
 export interface Bind9Zone {
   /** The zone apex, e.g. "acme.test". */

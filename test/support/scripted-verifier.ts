@@ -1,6 +1,6 @@
-import type { DomainVerifier, VerificationCheckData, VerificationOutcome, VerificationRequest } from "../../src/dns/types";
-import { expectedTxtValue } from "../../src/dns/records";
-import type { Clock } from "../../src/clock";
+import type { DomainVerifier, VerificationCheckData, VerificationOutcome, VerificationRequest } from "../../src/verification/types";
+import { expectedTxtValue } from "../../src/verification/records";
+import type { Clock } from "../../src/shared/clock";
 
 /**
  * An in-process verifier for lifecycle tests that are not about DNS: each name answers

@@ -1,5 +1,5 @@
 import pino from "pino";
-import { loadConfig } from "../../src/config";
+import { loadConfig } from "../../src/shared/config";
 import { App, AppOverrides, createApp } from "../../src/app";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { DatabaseFlavor, ScratchDatabase, createScratchDatabase } from "./databases";

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { JWK, calculateJwkThumbprint } from "jose";
-import { ConfigError } from "../../config";
+import { ConfigError } from "../../shared/config";
 import { writeAtomically } from "../ca/certificate-authority";
 import { pemBlocks } from "../x509";
 

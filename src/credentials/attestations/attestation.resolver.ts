@@ -4,7 +4,7 @@ import { IssueDomainAttestationInput, IssueDomainAttestationPayload } from "./at
 import { RequestContext, actionContext } from "../../graphql/context";
 import { localIdOf } from "../../graphql/global-id";
 import { notFound } from "../../graphql/user-error";
-import { RateLimited, RateLimitQuota } from "../../rate-limits";
+import { RateLimited, RateLimitQuota } from "../../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in AttestationService. */
 @Resolver()

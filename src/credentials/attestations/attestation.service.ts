@@ -1,13 +1,13 @@
 import { SignJWT } from "jose";
 import { v7 as uuidv7 } from "uuid";
 import type { AttestationKeys } from "./attestation-keys";
-import type { Clock } from "../../clock";
+import type { Clock } from "../../shared/clock";
 import type { Database } from "../../db/database";
 import type { AuditLog } from "../../audit/audit-log";
 import { AuditAction } from "../../audit/audit.types";
-import { DomainStatus, effectiveStatus } from "../../domains/domain-status";
+import { DomainStatus, effectiveStatus } from "../../shared/domain-status";
 import type { ActionContext, DomainService } from "../../domains/domain.service";
-import { actorOf } from "../../auth/principal";
+import { actorOf } from "../../shared/principal";
 import { badUserInput, notConfigured } from "../../graphql/errors";
 import { UserError, UserErrorCode, notFound, userError } from "../../graphql/user-error";
 

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { KeyObject, createPrivateKey, createPublicKey, randomBytes, webcrypto } from "node:crypto";
-import { ConfigError, CredentialsConfig } from "../../config";
+import { ConfigError, CredentialsConfig } from "../../shared/config";
 import { X509, loadX509, pemBlocks } from "../x509";
 
 type CryptoKey = webcrypto.CryptoKey;

@@ -2,7 +2,7 @@ import { IsNull, MoreThan, Not } from "typeorm";
 import type { CertificateAuthority } from "./certificate-authority";
 import { Certificate, CertificateRevocationReason } from "../certificates/certificate.entity";
 import { X509, loadX509 } from "../x509";
-import type { Clock } from "../../clock";
+import type { Clock } from "../../shared/clock";
 import type { Database } from "../../db/database";
 
 /** RFC 5280 reason codes; an owner's revocation carries none ("unspecified" SHOULD NOT be sent). */

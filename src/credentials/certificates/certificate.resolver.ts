@@ -7,7 +7,7 @@ import { RequestContext, actionContext, principalOf } from "../../graphql/contex
 import { Connection, checkPageSize, decodeCursor } from "../../graphql/connection";
 import { localIdOf, toGlobalId } from "../../graphql/global-id";
 import { notFound } from "../../graphql/user-error";
-import { RateLimited, RateLimitQuota } from "../../rate-limits";
+import { RateLimited, RateLimitQuota } from "../../graphql/rate-limits";
 
 const FIRST = { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" } as const;
 const AFTER = { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" } as const;

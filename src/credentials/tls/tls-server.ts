@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import https from "node:https";
-import { ConfigError } from "../../config";
+import { ConfigError } from "../../shared/config";
 
 export interface TlsServerSettings {
   certFile: string;

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { FieldNode, FragmentDefinitionNode, Kind, OperationDefinitionNode, SelectionSetNode } from "graphql";
 import type { RequestContext } from "../context";
 import { SIGN_IN_HINT, unauthenticated } from "../errors";
-import type { Metrics } from "../../http/metrics";
+import type { Metrics } from "../../shared/metrics";
 import { UNKNOWN_ROOT_FIELD, operationLabel } from "../operation-label";
 
 const PUBLIC_ROOT_FIELDS = new Set(["__typename", "__schema", "__type"]);

@@ -3,7 +3,7 @@
  * ns1 A 127.0.0.1), and the negative-caching case it exists for: a caching BIND 9 in front of the
  * primary keeps answering NXDOMAIN after the record is published.
  */
-import { ManualClock } from "../../../src/clock";
+import { ManualClock } from "../../../src/shared/clock";
 import { startBind9, type Bind9Server } from "../../support/bind9";
 import { startSilentDnsServer, type SilentDnsServer } from "../../support/silent-dns-server";
 import { CLOCK_START, newClaim, verifierFor } from "./verifier-fixtures";

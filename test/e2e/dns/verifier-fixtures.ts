@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { ManualClock } from "../../../src/clock";
-import { createDomainVerifier, type DomainVerifierOptions } from "../../../src/dns";
-import { DEFAULT_CNAME_ZONE, expectedCnameTarget, expectedTxtValue, publishableCnameTarget, verificationHost } from "../../../src/dns/records";
+import { ManualClock } from "../../../src/shared/clock";
+import { createDomainVerifier, type DomainVerifierOptions } from "../../../src/verification/client";
+import { DEFAULT_CNAME_ZONE, expectedCnameTarget, expectedTxtValue, publishableCnameTarget, verificationHost } from "../../../src/verification/records";
 
 export const CLOCK_START = "2026-11-22T10:00:00.000Z";
 

@@ -1,7 +1,7 @@
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
-import type { Authentication } from "../auth/authenticator";
-import { ErrorCode, HTTP_STATUS, httpErrorBody } from "../graphql/errors";
+import type { Authentication } from "../../auth/authenticator";
+import { ErrorCode, HTTP_STATUS, httpErrorBody } from "../errors";
 import type { QuotaStore } from "./quota-store";
 import { RateLimitQuota } from "./rate-limit.middleware";
 

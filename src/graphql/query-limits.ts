@@ -1,7 +1,7 @@
 import type { RequestHandler } from "express";
 import { GraphQLSchema, parse } from "graphql";
-import { ErrorCode, HTTP_STATUS, httpErrorBody, queryTooComplex, tooManyAliases } from "../graphql/errors";
-import { measureOperation } from "../graphql/query-cost";
+import { ErrorCode, HTTP_STATUS, httpErrorBody, queryTooComplex, tooManyAliases } from "./errors";
+import { measureOperation } from "./query-cost";
 
 export interface QueryLimits {
   /** Highest cost of a whole request, every operation of a batch together (GRAPHQL_MAX_COMPLEXITY). */

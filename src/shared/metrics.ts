@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Config } from "../config";
+import type { Config } from "./config";
 
 /** One registry per app, so several apps in one process (tests) never double-register. */
 export function createMetrics() {

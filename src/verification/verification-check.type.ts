@@ -5,7 +5,7 @@ import type {
   VerificationCheckData,
   VerificationMethod as VerificationMethodName,
   VerificationOutcome as VerificationOutcomeName,
-} from "../dns/types";
+} from "./types";
 
 export enum VerificationMethod {
   TXT = "TXT",

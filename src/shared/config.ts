@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
-import { DEFAULT_CNAME_ZONE } from "./dns/records";
-import { parseDnsServer } from "./dns/servers";
+import { DEFAULT_CNAME_ZONE } from "../verification/records";
+import { parseDnsServer } from "./dns-servers";
 
 /** Everything dnsproof reads from its environment, parsed and checked once at start-up. */
 export interface Config {

@@ -2,8 +2,8 @@ import "reflect-metadata";
 import fs from "node:fs";
 import path from "node:path";
 import { lexicographicSortSchema, printSchema } from "graphql";
-import { loadConfig } from "../config";
-import { createApp } from "../app";
+import { loadConfig } from "../shared/config";
+import { createApp } from ".";
 
 /** The SDL of the schema the server actually serves, sorted so diffs stay readable. */
 export async function generateSchemaSdl(): Promise<string> {

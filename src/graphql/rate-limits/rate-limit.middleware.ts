@@ -1,7 +1,7 @@
 import type { getGraphQLRateLimiter } from "graphql-rate-limit";
 import { Extensions, MiddlewareInterface, NextFn, ResolverData, UseMiddleware } from "type-graphql";
-import type { RequestContext } from "../graphql/context";
-import { rateLimited, serviceUnavailable } from "../graphql/errors";
+import type { RequestContext } from "../context";
+import { rateLimited, serviceUnavailable } from "../errors";
 import type { QuotaStore } from "./quota-store";
 
 /** The quotas fields are counted against; fields naming the same quota share it. */

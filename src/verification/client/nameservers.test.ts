@@ -1,5 +1,5 @@
 import { chooseZone, zoneCandidates } from "./nameservers";
-import type { QueryResult } from "./verifier";
+import type { QueryResult } from "../verifier";
 
 const ns = (...records: string[]): QueryResult<string> => ({ ok: true, records });
 const nx: QueryResult<string> = { ok: false, failure: "NXDOMAIN", code: "ENOTFOUND" };

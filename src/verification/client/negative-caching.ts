@@ -6,8 +6,8 @@ import dgram from "node:dgram";
 import { randomInt } from "node:crypto";
 import type { QueryAllowance } from "./budget";
 import { Deadline, EXPIRED } from "./deadline";
-import type { NegativeCachingObservation } from "./hints";
-import type { DnsServerAddress } from "./servers";
+import type { NegativeCachingObservation } from "../hints";
+import type { DnsServerAddress } from "../../shared/dns-servers";
 import { Rcode, RecordType, decodeMessage, decodeSoa, encodeQuery, type SoaData, type WireMessage } from "./wire";
 
 /**

@@ -5,10 +5,10 @@
 import { getDomain } from "tldts";
 import { isPublicAddress } from "./addresses";
 import { BUDGET_SPENT_CODE } from "./budget";
-import { verificationHost } from "./records";
+import { verificationHost } from "../records";
 import type { VantagePointLookup } from "./resolver-lookup";
-import type { DnsServerAddress } from "./servers";
-import type { QueryResult } from "./verifier";
+import type { DnsServerAddress } from "../../shared/dns-servers";
+import type { QueryResult } from "../verifier";
 
 export interface Nameserver {
   name: string;

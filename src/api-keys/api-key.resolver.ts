@@ -2,14 +2,14 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { ApiKey } from "./api-key.entity";
 import { ApiKeyService } from "./api-key.service";
 import { ApiKeyConnection, ApiKeyInput, CreateApiKeyInput, CreateApiKeyPayload, RevokeApiKeyPayload } from "./api-key.types";
-import type { Clock } from "../clock";
+import type { Clock } from "../shared/clock";
 import { Domain } from "../domains/domain.entity";
-import { DomainStatus, effectiveStatus } from "../domains/domain-status";
+import { DomainStatus, effectiveStatus } from "../shared/domain-status";
 import { RequestContext, actionContext, principalOf } from "../graphql/context";
 import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
 import { notFound } from "../graphql/user-error";
-import { RateLimited, RateLimitQuota } from "../rate-limits";
+import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in ApiKeyService. */
 @Resolver(() => ApiKey)

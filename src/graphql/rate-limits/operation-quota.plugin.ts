@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { FragmentDefinitionNode, GraphQLObjectType, Kind, OperationDefinitionNode, SelectionSetNode } from "graphql";
-import type { RequestContext } from "../graphql/context";
-import { rateLimited, serviceUnavailable } from "../graphql/errors";
+import type { RequestContext } from "../context";
+import { rateLimited, serviceUnavailable } from "../errors";
 import type { QuotaStore } from "./quota-store";
 import { QUOTA_EXTENSION, RateLimitQuota, rateLimitIdentity } from "./rate-limit.middleware";
 

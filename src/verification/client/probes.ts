@@ -1,8 +1,8 @@
 /** Gathers what the hints look at: records at the usual wrong places, and negative caching at the record host. */
 import type { Deadline } from "./deadline";
-import { planProbes, type HostValues, type ProbeObservations } from "./hints";
+import { planProbes, type HostValues, type ProbeObservations } from "../hints";
 import { observeNegativeCaching } from "./negative-caching";
-import { normalizeHostName, normalizeTxtValue } from "./records";
+import { normalizeHostName, normalizeTxtValue } from "../records";
 import type { VantagePointLookup } from "./resolver-lookup";
 
 /** Every probe goes to every vantage point, so a record one of them already serves is seen. */

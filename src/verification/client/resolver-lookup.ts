@@ -2,8 +2,8 @@
 import dns from "node:dns";
 import { BUDGET_SPENT_CODE, type QueryAllowance } from "./budget";
 import { Deadline, EXPIRED } from "./deadline";
-import { formatDnsServer, type DnsServerAddress } from "./servers";
-import type { QueryFailure, QueryResult } from "./verifier";
+import { formatDnsServer, type DnsServerAddress } from "../../shared/dns-servers";
+import type { QueryFailure, QueryResult } from "../verifier";
 
 export interface VantagePointLookup {
   /** How the vantage point is named in results and messages. */

@@ -3,15 +3,15 @@
  * pure verifier decide. All network work of one verification shares one deadline.
  */
 import dns from "node:dns";
-import type { Clock } from "../clock";
+import type { Clock } from "../../shared/clock";
 import { QueryBudget } from "./budget";
 import { Deadline } from "./deadline";
 import { discoverNameservers } from "./nameservers";
 import { gatherProbes } from "./probes";
-import { verificationHost } from "./records";
+import { verificationHost } from "../records";
 import { openVantagePoint, type VantagePointLookup } from "./resolver-lookup";
-import { formatDnsServer, parseDnsServer } from "./servers";
-import type { DnsAnswer, DomainVerifier, VerificationCheckData, VerificationRequest } from "./types";
+import { formatDnsServer, parseDnsServer } from "../../shared/dns-servers";
+import type { DnsAnswer, DomainVerifier, VerificationCheckData, VerificationRequest } from "../types";
 import {
   canStillVerify,
   classifyVantagePoint,
@@ -21,8 +21,8 @@ import {
   majorityQuorum,
   type VantagePointKind,
   type VantagePointObservation,
-} from "./verifier";
-import type { ProbeObservations } from "./hints";
+} from "../verifier";
+import type { ProbeObservations } from "../hints";
 
 export interface DomainVerifierOptions {
   /** Resolvers as "ip", "ip:port", "[ipv6]:port" or a bare IPv6 address (DNS_SERVERS); empty means dns.getServers(). */

@@ -1,9 +1,9 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { Redis } from "ioredis";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../context";
 import { operationQuotaPlugin } from "./operation-quota.plugin";
 import type { Logger } from "pino";
-import type { Config } from "../config";
+import type { Config } from "../../shared/config";
 import { MemoryQuotaStore } from "./memory-quota-store";
 import type { Quota, QuotaStore } from "./quota-store";
 import { RateLimitMiddleware, RateLimitQuota } from "./rate-limit.middleware";

@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import { ErrorCode, HTTP_STATUS, httpErrorBody } from "../graphql/errors";
+import { ErrorCode, HTTP_STATUS, httpErrorBody } from "./errors";
 
 /** Refuses a batched request (a JSON array of operations) longer than `maxOperations`, before any of it is parsed as GraphQL. */
 export function batchLimit(maxOperations: number): RequestHandler {

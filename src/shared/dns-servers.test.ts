@@ -1,4 +1,4 @@
-import { formatDnsServer, parseDnsServer } from "./servers";
+import { formatDnsServer, parseDnsServer } from "./dns-servers";
 
 describe("DNS server addresses", () => {
   it.each([
