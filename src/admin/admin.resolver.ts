@@ -7,7 +7,7 @@ import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
 import { ADMIN_ROLE } from "../graphql/auth-checker";
 import { RequestContext, principalOf } from "../graphql/context";
 import { badUserInput } from "../graphql/errors";
-import { actorOf } from "../shared/principal";
+import { actorOf } from "../audit/actor";
 import { MAX_REVERIFY_LIMIT, Maintenance, MaintenanceContext } from "./maintenance";
 
 @InputType("ReverifyDomainsInput", { description: "How much to re-check in one run" })

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
-import { DEFAULT_CNAME_ZONE } from "../verification/records";
 import { parseDnsServer } from "./dns-servers";
+
+export const DEFAULT_CNAME_ZONE = "verify.dnsproof.dev";
 
 /** Everything dnsproof reads from its environment, parsed and checked once at start-up. */
 export interface Config {

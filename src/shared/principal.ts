@@ -1,5 +1,3 @@
-import { Actor, ActorType } from "../audit/audit.types";
-
 /** Who is calling, as every service sees it. */
 export interface Principal {
   /** The account whose domains the caller sees and acts on. */
@@ -36,12 +34,4 @@ export const OIDC_ACCOUNT_PREFIX = "oidc:";
  */
 export function isReservedAccountId(accountId: string): boolean {
   return accountId === ADMIN_SECRET_ACCOUNT || accountId.startsWith(OIDC_ACCOUNT_PREFIX);
-}
-
-/** The actor an action by `principal` is audited as; admin-only operations are audited as ADMIN. */
-export function actorOf(principal: Principal, asAdmin = false): Actor {
-  if (principal.via === "api-key") return { type: ActorType.API_KEY, id: principal.apiKeyId ?? null, email: null };
-  if (principal.via === "certificate") return { type: ActorType.CERTIFICATE, id: principal.certificateId ?? null, email: null };
-  if (principal.via === "admin-secret") return { type: ActorType.ADMIN, id: "admin-secret", email: null };
-  return { type: asAdmin ? ActorType.ADMIN : ActorType.USER, id: principal.userId, email: principal.email };
 }

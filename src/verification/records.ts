@@ -1,10 +1,10 @@
+import { DEFAULT_CNAME_ZONE } from "../shared/config";
 /**
  * The DNS records that prove control of a name, as the contract fixes them.
  * Shared by the domain service (to show them) and the verifier (to look for them).
  */
 export const VERIFICATION_LABEL = "_dnsproof-verify";
 export const TXT_PREFIX = "dnsproof-verification=";
-export const DEFAULT_CNAME_ZONE = "verify.dnsproof.dev";
 
 /** `_dnsproof-verify.<name>`: where both the TXT and the CNAME record live. */
 export function verificationHost(name: string): string {
@@ -62,3 +62,5 @@ export function valuesCarryToken(values: string[], token: string, cnameZone: str
   const cnames = acceptedCnameTargets(token, cnameZone);
   return values.some((v) => v === txt || cnames.includes(normalizeHostName(v)));
 }
+
+export { DEFAULT_CNAME_ZONE };

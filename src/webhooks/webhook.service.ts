@@ -14,7 +14,8 @@ import { Actor, AuditAction, SYSTEM_ACTOR } from "../audit/audit.types";
 import { Account } from "../domains/account.entity";
 import { Domain } from "../domains/domain.entity";
 import type { ActionContext } from "../domains/domain.service";
-import { Principal, actorOf } from "../shared/principal";
+import { Principal } from "../shared/principal";
+import { actorOf } from "../audit/actor";
 import { Connection, PageArgs } from "../graphql/connection";
 import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
 

@@ -7,7 +7,7 @@ import type { AuditLog } from "../../audit/audit-log";
 import { AuditAction } from "../../audit/audit.types";
 import { DomainStatus, effectiveStatus } from "../../shared/domain-status";
 import type { ActionContext, DomainService } from "../../domains/domain.service";
-import { actorOf } from "../../shared/principal";
+import { actorOf } from "../../audit/actor";
 import { badUserInput, notConfigured } from "../../graphql/errors";
 import { UserError, UserErrorCode, notFound, userError } from "../../graphql/user-error";
 
