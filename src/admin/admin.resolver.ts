@@ -3,10 +3,10 @@ import { DomainService } from "../domains/domain.service";
 import { DomainStatus } from "../shared/domain-status";
 import { DomainConnection } from "../domains/domain.types";
 import { Domain } from "../domains/domain.entity";
-import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
+import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
 import { ADMIN_ROLE } from "../graphql/auth-checker";
 import { RequestContext, principalOf } from "../graphql/context";
-import { badUserInput } from "../graphql/errors";
+import { badUserInput } from "../shared/errors";
 import { actorOf } from "../audit/actor";
 import { MAX_REVERIFY_LIMIT, Maintenance, MaintenanceContext } from "./maintenance";
 

@@ -6,9 +6,9 @@ import type { Clock } from "../shared/clock";
 import { Domain } from "../domains/domain.entity";
 import { DomainStatus, effectiveStatus } from "../shared/domain-status";
 import { RequestContext, actionContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
+import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
-import { notFound } from "../graphql/user-error";
+import { notFound } from "../shared/errors";
 import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in ApiKeyService. */

@@ -11,14 +11,14 @@ import { IsNull } from "typeorm";
 import { Account } from "../domains/account.entity";
 import { Domain } from "../domains/domain.entity";
 import { DomainStatus, effectiveStatus } from "../shared/domain-status";
-import type { ActionContext } from "../domains/domain.service";
+import type { ActionContext } from "../shared/principal";
 import type { Authentication } from "../auth/authenticator";
 import { Principal, isIssuedCredential } from "../shared/principal";
 import { actorOf } from "../audit/actor";
-import { forbidden } from "../graphql/errors";
+import { forbidden } from "../shared/errors";
 import { toGlobalId } from "../graphql/global-id";
-import { Connection, PageArgs } from "../graphql/connection";
-import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
+import { Connection, PageArgs } from "../shared/pagination";
+import { UserError, UserErrorCode, notFound, userError } from "../shared/errors";
 
 export interface ApiKeySettings {
   /** ADMIN_ALLOW_API_KEYS */

@@ -13,15 +13,17 @@ import type { Config } from "../shared/config";
 import { Clock, systemClock } from "../shared/clock";
 import { createLogger } from "../shared/logger";
 import { openDataSource } from "../db/data-source";
+import { entities } from "./entities";
 import { Database } from "../db/database";
 import { runMigrations } from "../db/migrate";
 import { Authenticator } from "../auth/authenticator";
 import { oidcServiceAccounts } from "../auth/oidc-service-accounts";
 import { DEV_SUBJECT, mintToken, resolveJwtSecret } from "../auth/dev-credentials";
 import { AuditLog } from "../audit/audit-log";
-import { AuditResolver } from "../audit/audit.resolver";
+import { AuditResolver, domainAuditLogResolver } from "../audit/audit.resolver";
 import { DomainService } from "../domains/domain.service";
-import { DomainResolver } from "../domains/domain.resolver";
+import { AuditEntryDomainResolver, DomainResolver, ViewerDomainsResolver } from "../domains/domain.resolver";
+import { Domain } from "../domains/domain.entity";
 import { createDomainLoader } from "../domains/domain.loaders";
 import { ViewerResolver } from "../auth/viewer.resolver";
 import { AdminResolver } from "../admin/admin.resolver";
@@ -29,7 +31,7 @@ import { Maintenance } from "../admin/maintenance";
 import { DomainLeases } from "../scheduler/domain-leases";
 import { CheckRunner } from "../scheduler/check-runner";
 import { Scheduler, leaseDuration } from "../scheduler/scheduler";
-import { NodeResolver, coreNodeFetchers } from "../graphql/node.resolver";
+import { NodeResolver } from "../graphql/node.resolver";
 import { ApiKeyService } from "../api-keys/api-key.service";
 import { ApiKeyResolver } from "../api-keys/api-key.resolver";
 import { apiKeyStrategy } from "../api-keys/api-key.strategy";
@@ -44,7 +46,8 @@ import { createFormatError } from "../graphql/format-error";
 import { requestLifecyclePlugin } from "../graphql/plugins/request-lifecycle";
 import { jitGateway } from "../graphql/jit-executor";
 import { graphiqlRouter } from "../graphql/graphiql";
-import { RequestContext, principalOf } from "../graphql/context";
+import { RequestContext, RequestLoaders, principalOf } from "../graphql/context";
+import type { Principal } from "../shared/principal";
 import { createDomainVerifier } from "../verification/client";
 import type { DomainVerifier } from "../verification/types";
 import { formatDnsServer, parseDnsServer } from "../shared/dns-servers";
@@ -121,7 +124,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const configuredServers = new Set(config.dns.servers.map((spec) => formatDnsServer(parseDnsServer(spec))));
   const batching = overrides.batching ?? true;
 
-  const dataSource = await openDataSource(config.databaseUrl, { onQuery: overrides.onQuery });
+  const dataSource = await openDataSource(config.databaseUrl, { entities, onQuery: overrides.onQuery });
   let migrationsApplied: string[];
   try {
     migrationsApplied = await runMigrations(dataSource);
@@ -205,10 +208,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     [
       new DomainResolver(domains, clock, config.dns.cnameZone),
       new AuditResolver(audit),
-      new ViewerResolver(domains),
+      new ViewerResolver(),
+      new ViewerDomainsResolver(domains),
+      new AuditEntryDomainResolver(),
+      new (domainAuditLogResolver(Domain))(),
       new ApiKeyResolver(apiKeys, clock),
       new NodeResolver({
-        ...coreNodeFetchers(domains, audit),
+        Domain: (localId, ctx) => domains.findOwned(principalOf(ctx), localId),
+        AuditEntry: (localId, ctx) => audit.findOwned(principalOf(ctx), localId),
         ApiKey: (localId, ctx) => apiKeys.findOwned(principalOf(ctx), localId),
         ...credentials.nodeFetchers,
         WebhookEndpoint: (localId, ctx) => webhooks.findOwned(principalOf(ctx), localId),
@@ -223,6 +230,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ],
     [rateLimiting.middleware],
   );
+
+  /** Every feature's per-request loaders, fresh for each request (and each subscription event). */
+  const requestLoaders = (principal: Principal | null, batch: boolean): RequestLoaders => ({
+    audit: audit.createLoaders(batch),
+    domainById: createDomainLoader(domains, principal, batch),
+  });
 
   const httpServer = http.createServer();
   const httpDrain = new HttpDrain(httpServer);
@@ -301,7 +314,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           authProblem: "problem" in rest ? rest.problem : null,
           clientIp,
           log: logger.child({ requestId: req.requestId, clientIp }),
-          loaders: { audit: audit.createLoaders(batching), domainById: createDomainLoader(domains, principal, batching) },
+          loaders: requestLoaders(principal, batching),
         };
       },
     }),
@@ -321,7 +334,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       schema,
       authenticator,
       audit,
-      domains,
+      createLoaders: (principal: Principal) => requestLoaders(principal, true),
       bus: events,
       logger,
       validationRules: [depthLimitRule(config.graphql.maxDepth)],

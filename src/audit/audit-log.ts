@@ -4,10 +4,11 @@ import { v7 as uuidv7 } from "uuid";
 import { AuditEntry } from "./audit-entry.entity";
 import { Actor, AuditAction, AuditReason } from "./audit.types";
 import type { Clock } from "../shared/clock";
+import { Principal, canSee } from "../shared/principal";
 import type { Database } from "../db/database";
 import type { DomainStatus } from "../shared/domain-status";
 import type { VerificationCheckData } from "../verification/types";
-import { Connection, PageArgs, Position, toConnection } from "../graphql/connection";
+import { Connection, PageArgs, Position, toConnection } from "../shared/pagination";
 import { SortOrder, afterCursor, paginate } from "../db/pagination";
 import { RowReader, rowReader } from "../db/row-reader";
 
@@ -87,10 +88,15 @@ export class AuditLog {
     return entry;
   }
 
-  /** An entry of the caller's account (and API key scope), or null. */
-  async findOwned(accountId: string, entryId: string, scopedDomainId?: string | null): Promise<AuditEntry | null> {
-    const entry = await this.db.manager.findOneBy(AuditEntry, { id: entryId, accountId });
-    return entry && (!scopedDomainId || entry.domainId === scopedDomainId) ? entry : null;
+  /** An entry the caller may see (its account's, its key's domain's), or null. */
+  async findOwned(principal: Principal, entryId: string): Promise<AuditEntry | null> {
+    const entry = await this.findInAccount(principal.accountId, entryId);
+    return entry && canSee(principal, entry) ? entry : null;
+  }
+
+  /** An entry of the account, whatever its domain (what a delivery to the account's endpoint carries). */
+  findInAccount(accountId: string, entryId: string): Promise<AuditEntry | null> {
+    return this.db.manager.findOneBy(AuditEntry, { id: entryId, accountId });
   }
 
   async list(filter: AuditFilter, page: PageArgs, order: SortOrder = "DESC"): Promise<Connection<AuditEntry>> {
@@ -187,5 +193,11 @@ export class AuditLog {
       .getRawMany();
     const totals = new Map(rows.map((r) => [r.domainId, Number(r.total)]));
     return domainIds.map((id) => totals.get(id) ?? 0);
+  }
+}
+
+declare module "../graphql/context" {
+  interface RequestLoaders {
+    audit: ReturnType<AuditLog["createLoaders"]>;
   }
 }

@@ -1,11 +1,12 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, JWTVerifyGetKey } from "jose";
 import type { Config } from "../shared/config";
-import { ADMIN_SECRET_ACCOUNT, type Principal } from "../shared/principal";
+import { ADMIN_SECRET_ACCOUNT, type Authentication } from "../shared/principal";
+
+export type { Authentication };
 import { isAllowlistedAdmin, trustedEmailOf } from "./admin-allowlist";
 import { isReservedAccountId } from "../shared/principal";
 
-export type Authentication = { principal: Principal } | { principal: null; problem: string | null };
 
 /** Extra ways in, registered by other features (API keys) without this file knowing them. */
 export type BearerStrategy = (token: string) => Promise<Authentication | null>;

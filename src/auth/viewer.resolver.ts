@@ -1,12 +1,9 @@
 import { Ctx, Query, Resolver } from "type-graphql";
 import { Viewer } from "./viewer.type";
-import { DomainService } from "../domains/domain.service";
 import { RequestContext, principalOf } from "../graphql/context";
 
 @Resolver(() => Viewer)
 export class ViewerResolver {
-  constructor(private readonly domains: DomainService) {}
-
   @Query(() => Viewer, { description: "Who the caller is, and how many domains the account holds and may hold" })
   async viewer(@Ctx() ctx: RequestContext): Promise<Viewer> {
     const principal = principalOf(ctx);
@@ -15,8 +12,6 @@ export class ViewerResolver {
       userId: principal.userId,
       email: principal.email,
       isAdmin: principal.isAdmin,
-      domainCount: await this.domains.countForAccount(principal),
-      domainLimit: this.domains.limitPerAccount,
     };
   }
 }

@@ -1,5 +1,6 @@
-import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Field, ID, ObjectType } from "type-graphql";
 
+/** Who the caller is; features add what the account holds (domains/ adds domainCount and domainLimit). */
 @ObjectType("Viewer", { description: "Who the caller is and what the account may still do" })
 export class Viewer {
   @Field(() => ID, { description: "The account the caller acts for" })
@@ -10,8 +11,4 @@ export class Viewer {
   email!: string | null;
   @Field(() => Boolean, { description: "Whether admin fields are open to the caller" })
   isAdmin!: boolean;
-  @Field(() => Int, { description: "How many claims the account holds" })
-  domainCount!: number;
-  @Field(() => Int, { description: "How many claims the account may hold" })
-  domainLimit!: number;
 }

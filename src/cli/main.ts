@@ -147,8 +147,9 @@ function parseLimit(raw: string | undefined): number {
 async function migrate(config: Config): Promise<Output> {
   // Loaded on demand, here and in withApp: `token` and `--help` answer without loading the server.
   const { openDataSource } = await import("../db/data-source");
+  const { entities } = await import("../app/entities");
   const { runMigrations } = await import("../db/migrate");
-  const dataSource = await openDataSource(config.databaseUrl);
+  const dataSource = await openDataSource(config.databaseUrl, { entities });
   try {
     const applied = await runMigrations(dataSource);
     return {

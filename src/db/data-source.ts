@@ -2,18 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import mysql from "mysql2/promise";
 import { DataSource, DataSourceOptions, Logger as TypeOrmLogger, LoggerOptions } from "typeorm";
-import { Domain } from "../domains/domain.entity";
-import { Account } from "../domains/account.entity";
-import { AuditEntry } from "../audit/audit-entry.entity";
-import { ApiKey } from "../api-keys/api-key.entity";
-import { Certificate } from "../credentials/certificates/certificate.entity";
-import { WebhookEndpoint } from "../webhooks/webhook-endpoint.entity";
-import { WebhookDelivery } from "../webhooks/webhook-delivery.entity";
 import { migrations } from "../../migrations";
 import { ConfigError } from "../shared/config";
 import { mysqlDriverForTypeOrm } from "./mysql-driver";
-
-export const entities = [Account, Domain, AuditEntry, ApiKey, Certificate, WebhookEndpoint, WebhookDelivery];
 
 export type DatabaseKind = "mysql" | "sqlite";
 
@@ -46,13 +37,15 @@ class StatementObserver implements TypeOrmLogger {
 }
 
 export interface DataSourceSettings {
+  /** The entity classes, from the features that own them (app/entities.ts lists them); the database layer knows none. */
+  entities: Function[];
   onQuery?: (sql: string) => void;
   /** TypeORM reads MariaDB's catalog differently from MySQL's; openDataSource finds out which one it is. */
   mysqlFlavor?: "mysql" | "mariadb";
 }
 
 /** Builds and connects the data source, asking a MySQL-protocol server whether it is MariaDB first. */
-export async function openDataSource(databaseUrl: string, settings: DataSourceSettings = {}): Promise<DataSource> {
+export async function openDataSource(databaseUrl: string, settings: DataSourceSettings): Promise<DataSource> {
   const target = parseDatabaseUrl(databaseUrl);
   const mysqlFlavor = target.kind === "mysql" ? await detectMysqlFlavor(target.url) : undefined;
   const dataSource = createDataSource(databaseUrl, { ...settings, mysqlFlavor });
@@ -70,10 +63,10 @@ async function detectMysqlFlavor(url: string): Promise<"mysql" | "mariadb"> {
   }
 }
 
-export function createDataSource(databaseUrl: string, options: DataSourceSettings = {}): DataSource {
+export function createDataSource(databaseUrl: string, options: DataSourceSettings): DataSource {
   const target = parseDatabaseUrl(databaseUrl);
   const common = {
-    entities,
+    entities: options.entities,
     migrations,
     synchronize: false,
     migrationsRun: false,

@@ -1,5 +1,5 @@
 import { Brackets, ObjectLiteral, SelectQueryBuilder } from "typeorm";
-import { Connection, PageArgs, Position, toConnection } from "../graphql/connection";
+import { Connection, PageArgs, Position, toConnection } from "../shared/pagination";
 
 /** Newest first (every list's default) or oldest first (the events feed). */
 export type SortOrder = "DESC" | "ASC";

@@ -15,13 +15,13 @@ import {
   VerifyDomainPayload,
 } from "./domain.types";
 import { VerificationCheck } from "../verification/verification-check.type";
-import { AuditEntryConnection } from "../audit/audit.resolver";
 import type { Clock } from "../shared/clock";
 import { RequestContext, actionContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
+import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
-import { notFound } from "../graphql/user-error";
-import type { AuditEntry } from "../audit/audit-entry.entity";
+import { notFound } from "../shared/errors";
+import { AuditEntry } from "../audit/audit-entry.entity";
+import { Viewer } from "../auth/viewer.type";
 import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in DomainService. */
@@ -149,14 +149,29 @@ export class DomainResolver {
     return domain.lastCheck;
   }
 
-  @FieldResolver(() => AuditEntryConnection, { description: "This domain's audit entries, newest first" })
-  async auditLog(
-    @Root() domain: Domain,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" }) first: number,
-    @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
-    @Ctx() ctx: RequestContext,
-  ): Promise<Connection<AuditEntry>> {
-    const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
-    return ctx.loaders.audit.domainAuditLog(domain.id, page);
+}
+
+/** The field domains add to AuditEntry: the domain an entry is about. */
+@Resolver(() => AuditEntry)
+export class AuditEntryDomainResolver {
+  @FieldResolver(() => Domain, { nullable: true, description: "The domain the entry is about; null once that domain has been removed" })
+  async domain(@Root() entry: AuditEntry, @Ctx() ctx: RequestContext): Promise<Domain | null> {
+    return entry.domainId ? ctx.loaders.domainById.load(entry.domainId) : null;
+  }
+}
+
+/** The fields domains add to Viewer: how many claims the account holds and may hold. */
+@Resolver(() => Viewer)
+export class ViewerDomainsResolver {
+  constructor(private readonly service: DomainService) {}
+
+  @FieldResolver(() => Int, { description: "How many claims the account holds" })
+  async domainCount(@Ctx() ctx: RequestContext): Promise<number> {
+    return this.service.countForAccount(principalOf(ctx));
+  }
+
+  @FieldResolver(() => Int, { description: "How many claims the account may hold" })
+  domainLimit(): number {
+    return this.service.limitPerAccount;
   }
 }

@@ -14,11 +14,13 @@ import type { AuditLog } from "../audit/audit-log";
 import { Actor, AuditAction, AuditReason, SYSTEM_ACTOR } from "../audit/audit.types";
 import type { DomainVerifier, VerificationCheckData } from "../verification/types";
 import { valuesCarryToken, verificationHost } from "../verification/records";
-import { Principal } from "../shared/principal";
+import { ActionContext, Principal, inScope } from "../shared/principal";
+
+export type { ActionContext };
 import { actorOf } from "../audit/actor";
-import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
-import { Connection, PageArgs } from "../graphql/connection";
-import { forbidden } from "../graphql/errors";
+import { UserError, UserErrorCode, notFound, userError } from "../shared/errors";
+import { Connection, PageArgs } from "../shared/pagination";
+import { forbidden } from "../shared/errors";
 
 export interface DomainSettings {
   maxPerAccount: number;
@@ -29,12 +31,6 @@ export interface DomainSettings {
   tokenExpiryWarningMs: number;
   /** Sees every check as recorded (metrics). */
   onCheckRecorded?: (check: VerificationCheckData) => void;
-}
-
-/** Who acts and on behalf of which request: what every audited change needs. */
-export interface ActionContext {
-  principal: Principal;
-  requestId: string | null;
 }
 
 export type ClaimResult = { ok: true; domain: Domain; created: boolean } | { ok: false; error: UserError };
@@ -430,7 +426,7 @@ export class DomainService {
 
   /** The caller's domain, or null for a missing id and for another account's id alike. */
   async findOwned(principal: Principal, domainId: string): Promise<Domain | null> {
-    if (!this.inScope(principal, domainId)) return null;
+    if (!inScope(principal, domainId)) return null;
     return this.db.manager.findOneBy(Domain, { id: domainId, accountId: principal.accountId });
   }
 
@@ -501,12 +497,8 @@ export class DomainService {
     );
   }
 
-  private inScope(principal: Principal, domainId: string): boolean {
-    return !principal.scopedDomainId || principal.scopedDomainId === domainId;
-  }
-
   private async lockOwned(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null> {
-    if (!this.inScope(principal, domainId)) return null;
+    if (!inScope(principal, domainId)) return null;
     return this.db
       .forUpdate(
         manager.createQueryBuilder(Domain, "d").where("d.id = :domainId AND d.accountId = :accountId", {

@@ -1,6 +1,6 @@
 import type { AuditEntry } from "../audit/audit-entry.entity";
 import type { AuditFilter, AuditLog } from "../audit/audit-log";
-import type { Position } from "../graphql/connection";
+import type { Position } from "../shared/pagination";
 import type { EventBus } from "./event-bus";
 
 export interface EntryStreamOptions {

@@ -3,7 +3,7 @@ import { AuditAction } from "../audit/audit.types";
 import { AuditLog } from "../audit/audit-log";
 import { AuditEntryConnection, auditFilterFor } from "../audit/audit.resolver";
 import { RequestContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
+import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
 import type { AuditEntry } from "../audit/audit-entry.entity";
 
 export enum AuditOrder {

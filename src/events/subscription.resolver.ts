@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from "type-graphql";
 import { AuditEntry } from "../audit/audit-entry.entity";
 import { RequestContext } from "../graphql/context";
-import { encodeCursor } from "../graphql/connection";
+import { encodeCursor } from "../shared/pagination";
 import { unauthenticated } from "../graphql/errors";
 
 /** auditEntryAdded, and the cursor that lets a client resume the feed or a subscription from any entry. */

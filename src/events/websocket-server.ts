@@ -8,11 +8,9 @@ import type { Authenticator } from "../auth/authenticator";
 import type { Principal } from "../shared/principal";
 import type { AuditLog } from "../audit/audit-log";
 import { auditFilterFor } from "../audit/audit.resolver";
-import type { DomainService } from "../domains/domain.service";
-import { createDomainLoader } from "../domains/domain.loaders";
-import { RequestContext } from "../graphql/context";
-import { decodeCursor } from "../graphql/connection";
-import { badUserInput, tooManySubscriptions } from "../graphql/errors";
+import type { RequestContext, RequestLoaders } from "../graphql/context";
+import { decodeCursor } from "../shared/pagination";
+import { badUserInputError, tooManySubscriptions } from "../graphql/errors";
 import type { EventBus } from "./event-bus";
 import { entryStream } from "./entry-stream";
 
@@ -22,7 +20,8 @@ export interface SubscriptionServerOptions {
   schema: GraphQLSchema;
   authenticator: Authenticator;
   audit: AuditLog;
-  domains: DomainService;
+  /** The per-request loaders every feature contributes, made by the composition root. */
+  createLoaders: (principal: Principal) => RequestLoaders;
   bus: EventBus;
   logger: Logger;
   validationRules: ValidationRule[];
@@ -98,7 +97,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { c
         const errors = validate(options.schema, document, [...specifiedRules, ...options.validationRules]);
         if (errors.length) return errors;
         if (getOperationAST(document, payload.operationName)?.operation !== "subscription") {
-          return [badUserInput("Only subscriptions are served over WebSocket; send queries and mutations as POST /graphql.")];
+          return [badUserInputError("Only subscriptions are served over WebSocket; send queries and mutations as POST /graphql.")];
         }
         const { accountId } = state.principal;
         if (state.active.size >= options.maxPerConnection) {
@@ -151,7 +150,7 @@ function contextFor(options: SubscriptionServerOptions, principal: Principal): R
     log: options.logger.child({ requestId, subscription: true }),
     // A subscription lives for hours: a fresh loader per event keeps domains current instead of cached from its start.
     get loaders() {
-      return { audit: options.audit.createLoaders(), domainById: createDomainLoader(options.domains, principal) };
+      return options.createLoaders(principal);
     },
     streams: {
       auditEntryAdded: ({ domainId, after }) =>

@@ -1,10 +1,6 @@
 import type { Logger } from "pino";
-import type DataLoader from "dataloader";
-import type { AuditLog } from "../audit/audit-log";
-import type { Domain } from "../domains/domain.entity";
-import type { Principal } from "../shared/principal";
+import type { ActionContext, Principal } from "../shared/principal";
 import { unauthenticated } from "./errors";
-import type { ActionContext } from "../domains/domain.service";
 
 /** Everything one GraphQL request carries; built fresh per request, loaders included. */
 export interface RequestContext {
@@ -29,11 +25,14 @@ export interface SubscriptionStreams {
   auditEntryAdded(args: { domainId: string | null; after: string | null }): AsyncIterableIterator<unknown>;
 }
 
-/** Per-request batching: never shared between requests, so no caller sees another's cache. */
-export interface RequestLoaders {
-  audit: ReturnType<AuditLog["createLoaders"]>;
-  domainById: DataLoader<string, Domain | null>;
-}
+/**
+ * Per-request batching: never shared between requests, so no caller sees another's cache.
+ * Empty here, since this layer knows no feature: each feature adds its own loaders with
+ * `declare module "../graphql/context" { interface RequestLoaders { … } }` beside the code
+ * that makes them (domains/domain.loaders.ts, audit/audit.loaders.ts), and the composition
+ * root builds them for every request.
+ */
+export interface RequestLoaders {}
 
 export function principalOf(ctx: RequestContext): Principal {
   if (!ctx.principal) throw unauthenticated(ctx.authProblem ?? undefined);

@@ -1,28 +1,9 @@
 import { GraphQLError } from "graphql";
 import { HeaderMap } from "@apollo/server";
 
-/** Every `extensions.code` a client can receive from a thrown error. Expected outcomes are data (userErrors), not these. */
-export const ErrorCode = {
-  UNAUTHENTICATED: "UNAUTHENTICATED",
-  FORBIDDEN: "FORBIDDEN",
-  RATE_LIMITED: "RATE_LIMITED",
-  BAD_USER_INPUT: "BAD_USER_INPUT",
-  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
-  /** A feature this server was not set up for (no CA, no attestation key in production). */
-  NOT_CONFIGURED: "NOT_CONFIGURED",
-  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
-  // Refusals of hostile requests, each decided before anything executes. Validation (depth,
-  // introspection) and the body parser (413) set their own HTTP status.
-  QUERY_TOO_DEEP: "QUERY_TOO_DEEP",
-  QUERY_TOO_COMPLEX: "QUERY_TOO_COMPLEX",
-  TOO_MANY_ALIASES: "TOO_MANY_ALIASES",
-  TOO_MANY_OPERATIONS: "TOO_MANY_OPERATIONS",
-  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
-  INTROSPECTION_DISABLED: "INTROSPECTION_DISABLED",
-  // WebSocket connections: SUBSCRIPTIONS_PER_CONNECTION or SUBSCRIPTIONS_PER_ACCOUNT reached.
-  TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+import { ErrorCode, RequestRefused, badUserInput } from "../shared/errors";
+
+export { ErrorCode };
 
 export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
@@ -55,11 +36,6 @@ export const SIGN_IN_HINT = "To get a token for this server, run `npx dnsproof t
 export const INTROSPECTION_DISABLED_MESSAGE =
   "Introspection (__schema, __type) is turned off on this server; an operator can turn it on with GRAPHQL_INTROSPECTION=true.";
 
-export const forbidden = (message = "This field is for admins only.") => apiError(ErrorCode.FORBIDDEN, message);
-
-export const badUserInput = (message: string, argument?: string) =>
-  apiError(ErrorCode.BAD_USER_INPUT, message, argument ? { argument } : {});
-
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   apiError(ErrorCode.RATE_LIMITED, message, { retryAfterSeconds }, new HeaderMap([["retry-after", String(retryAfterSeconds)]]));
 
@@ -71,7 +47,6 @@ export const tooManyAliases = (aliases: number, max: number) =>
     aliases,
     maxAliases: max,
   });
-export const notConfigured = (message: string) => apiError(ErrorCode.NOT_CONFIGURED, message);
 export const tooManySubscriptions = (message: string) => apiError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, message);
 
 /** `complexity` null: too many fields to estimate at all. */
@@ -83,3 +58,11 @@ export const queryTooComplex = (complexity: number | null, max: number) =>
       : `This request could cause too much work: its cost is ${complexity}, at most ${max} is served (every operation of a batch together). Ask for smaller pages (first), fewer nested lists or fewer operations.`,
     { complexity, maxComplexity: max },
   );
+
+/** For refusals sent outside execution (graphql-ws wants GraphQLError instances): the same code and message. */
+export function asGraphQLError(refusal: RequestRefused): GraphQLError {
+  return new GraphQLError(refusal.message, { extensions: refusal.extensions });
+}
+
+/** A malformed argument refused before execution (WebSocket subscribe messages). */
+export const badUserInputError = (message: string, argument?: string) => asGraphQLError(badUserInput(message, argument));

@@ -1,4 +1,4 @@
-import { badUserInput } from "./errors";
+import { badUserInput } from "../shared/errors";
 
 /** Node types that have global ids; the prefix inside the opaque id. */
 export type NodeTypeName = "Domain" | "AuditEntry" | "ApiKey" | "Certificate" | "WebhookEndpoint" | "WebhookDelivery";

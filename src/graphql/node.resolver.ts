@@ -2,10 +2,11 @@ import { Arg, Ctx, ID, Query, Resolver } from "type-graphql";
 import { Node } from "./node.type";
 import { fromGlobalId } from "./global-id";
 import { RequestContext, principalOf } from "./context";
-import { DomainService } from "../domains/domain.service";
-import { AuditLog } from "../audit/audit-log";
 
-/** Node lookups for every type with a global id; anything not the caller's is null, like an unknown id. */
+/**
+ * Node lookups for every type with a global id, each from the feature that owns the type
+ * (the composition root collects them); anything not the caller's is null, like an unknown id.
+ */
 export type NodeFetcher = (localId: string, ctx: RequestContext) => Promise<object | null>;
 
 @Resolver()
@@ -19,14 +20,4 @@ export class NodeResolver {
     const fetch = this.fetchers[type];
     return fetch ? fetch(localId, ctx) : null;
   }
-}
-
-export function coreNodeFetchers(domains: DomainService, audit: AuditLog): Record<string, NodeFetcher> {
-  return {
-    Domain: (localId, ctx) => domains.findOwned(principalOf(ctx), localId),
-    AuditEntry: (localId, ctx) => {
-      const principal = principalOf(ctx);
-      return audit.findOwned(principal.accountId, localId, principal.scopedDomainId);
-    },
-  };
 }

@@ -1,17 +1,7 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { UserErrorCode, type UserError as UserErrorData } from "../shared/errors";
 
-export enum UserErrorCode {
-  INVALID_DOMAIN = "INVALID_DOMAIN",
-  PUBLIC_SUFFIX = "PUBLIC_SUFFIX",
-  DOMAIN_LIMIT_REACHED = "DOMAIN_LIMIT_REACHED",
-  NOT_FOUND = "NOT_FOUND",
-  INVALID_NAME = "INVALID_NAME",
-  DOMAIN_NOT_VERIFIED = "DOMAIN_NOT_VERIFIED",
-  API_KEY_LIMIT_REACHED = "API_KEY_LIMIT_REACHED",
-  INVALID_CSR = "INVALID_CSR",
-  INVALID_URL = "INVALID_URL",
-  WEBHOOK_LIMIT_REACHED = "WEBHOOK_LIMIT_REACHED",
-}
+export { UserErrorCode };
 
 registerEnumType(UserErrorCode, {
   name: "UserErrorCode",
@@ -33,7 +23,7 @@ registerEnumType(UserErrorCode, {
 });
 
 @ObjectType("UserError", { description: "A problem with the input that the caller can fix; the mutation changed nothing" })
-export class UserError {
+export class UserError implements UserErrorData {
   @Field(() => [String], { nullable: true, description: 'Path to the offending input field, e.g. ["input", "name"]' })
   field!: string[] | null;
   @Field(() => String, { description: "What is wrong and how to fix it, in one sentence" })
@@ -41,10 +31,3 @@ export class UserError {
   @Field(() => UserErrorCode, { description: "Machine-readable reason" })
   code!: UserErrorCode;
 }
-
-export function userError(code: UserErrorCode, message: string, field: string[] | null = null): UserError {
-  return { code, message, field };
-}
-
-export const notFound = (what = "domain", field: string[] = ["input", "id"]): UserError =>
-  userError(UserErrorCode.NOT_FOUND, `No such ${what} in your account.`, field);

@@ -35,3 +35,26 @@ export const OIDC_ACCOUNT_PREFIX = "oidc:";
 export function isReservedAccountId(accountId: string): boolean {
   return accountId === ADMIN_SECRET_ACCOUNT || accountId.startsWith(OIDC_ACCOUNT_PREFIX);
 }
+
+/** Who acts and on behalf of which request: what every audited change needs. */
+export interface ActionContext {
+  principal: Principal;
+  requestId: string | null;
+}
+
+/**
+ * The one visibility rule: a caller sees its own account's records, and an API key scoped
+ * to a domain (or a client certificate) only that domain's. `domainId` null marks an
+ * account-wide record (an unscoped API key, say), which scoped callers do not see.
+ */
+export function canSee(principal: Principal, record: { accountId: string; domainId: string | null }): boolean {
+  return record.accountId === principal.accountId && (!principal.scopedDomainId || principal.scopedDomainId === record.domainId);
+}
+
+/** Whether a scoped caller's scope admits `domainId` (unscoped callers: always); the account is checked by the query itself. */
+export function inScope(principal: Principal, domainId: string): boolean {
+  return !principal.scopedDomainId || principal.scopedDomainId === domainId;
+}
+
+/** What authenticating a request came to: a principal, or none with the reason the credentials sent were refused. */
+export type Authentication = { principal: Principal } | { principal: null; problem: string | null };

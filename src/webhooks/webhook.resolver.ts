@@ -19,9 +19,9 @@ import { AuditEntry } from "../audit/audit-entry.entity";
 import { AuditLog } from "../audit/audit-log";
 import { Domain } from "../domains/domain.entity";
 import { RequestContext, actionContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor } from "../graphql/connection";
+import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
-import { notFound } from "../graphql/user-error";
+import { notFound } from "../shared/errors";
 import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in WebhookService. */
@@ -145,7 +145,7 @@ export class WebhookDeliveryResolver {
 
   @FieldResolver(() => AuditEntry, { description: "The audit entry delivered: the body's data" })
   async entry(@Root() delivery: WebhookDelivery): Promise<AuditEntry> {
-    const entry = await this.audit.findOwned(delivery.accountId, delivery.entryId);
+    const entry = await this.audit.findInAccount(delivery.accountId, delivery.entryId);
     if (!entry) throw new Error(`audit entry ${delivery.entryId} of delivery ${delivery.id} is missing`);
     return entry;
   }

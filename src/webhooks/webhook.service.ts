@@ -13,11 +13,11 @@ import type { AuditEntry } from "../audit/audit-entry.entity";
 import { Actor, AuditAction, SYSTEM_ACTOR } from "../audit/audit.types";
 import { Account } from "../domains/account.entity";
 import { Domain } from "../domains/domain.entity";
-import type { ActionContext } from "../domains/domain.service";
+import type { ActionContext } from "../shared/principal";
 import { Principal } from "../shared/principal";
 import { actorOf } from "../audit/actor";
-import { Connection, PageArgs } from "../graphql/connection";
-import { UserError, UserErrorCode, notFound, userError } from "../graphql/user-error";
+import { Connection, PageArgs } from "../shared/pagination";
+import { UserError, UserErrorCode, notFound, userError } from "../shared/errors";
 
 export interface WebhookSettings {
   maxPerAccount: number;

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 import type { DataSource } from "typeorm";
 import { openDataSource } from "../../src/db/data-source";
+import { entities } from "../../src/app/entities";
 import { runMigrations } from "../../src/db/migrate";
 import { Domain } from "../../src/domains/domain.entity";
 import { DomainStatus } from "../../src/shared/domain-status";
@@ -86,7 +87,7 @@ describe("two instances sharing one MariaDB", () => {
       }
     }
     [database, dns] = await Promise.all([createScratchDatabase("mariadb"), startBind9({ zones: [{ name: ZONE, records }] })]);
-    dataSource = await openDataSource(database.url);
+    dataSource = await openDataSource(database.url, { entities });
     await runMigrations(dataSource);
 
     // Claims go straight into the table: thousands through GraphQL would only measure GraphQL.

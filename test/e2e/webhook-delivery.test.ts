@@ -5,6 +5,7 @@
  */
 import type { DataSource } from "typeorm";
 import { openDataSource } from "../../src/db/data-source";
+import { entities } from "../../src/app/entities";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { ScratchDatabase, createScratchDatabase } from "../support/databases";
 import { ListeningProcess, spawnInstance } from "../support/instance-process";
@@ -80,7 +81,7 @@ describe("webhook deliveries across crashes and instances (MariaDB, real process
     // Retries far apart: the first attempt fails (receiver down) and nothing is leased when the process dies.
     const first = await startInstance(database.url, { WEBHOOK_RETRY_SECONDS: "3,3,3,3,3,3" });
     instances.push(first);
-    dataSource = await openDataSource(database.url);
+    dataSource = await openDataSource(database.url, { entities });
     const created = (await gql(first, token, CREATE, { url: receiver.url })).createWebhookEndpoint;
     receiver.secrets = [created.secret];
     await receiver.stop();

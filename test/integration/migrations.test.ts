@@ -1,4 +1,5 @@
 import { openDataSource } from "../../src/db/data-source";
+import { entities } from "../../src/app/entities";
 import { runMigrations } from "../../src/db/migrate";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 import { migrations } from "../../migrations";
@@ -6,7 +7,7 @@ import { migrations } from "../../migrations";
 describe.each(DATABASE_FLAVORS)("migrations on %s", (flavor) => {
   it("create exactly the schema the entities describe, and run once", async () => {
     const database = await createScratchDatabase(flavor);
-    const dataSource = await openDataSource(database.url);
+    const dataSource = await openDataSource(database.url, { entities });
     try {
       expect((await runMigrations(dataSource)).length).toBeGreaterThan(0);
       expect(await runMigrations(dataSource)).toEqual([]);
@@ -20,7 +21,7 @@ describe.each(DATABASE_FLAVORS)("migrations on %s", (flavor) => {
 
   it("roll back cleanly", async () => {
     const database = await createScratchDatabase(flavor);
-    const dataSource = await openDataSource(database.url);
+    const dataSource = await openDataSource(database.url, { entities });
     try {
       const applied = await runMigrations(dataSource);
       for (let i = 0; i < applied.length; i++) await dataSource.undoLastMigration();
@@ -37,7 +38,7 @@ describe.each(DATABASE_FLAVORS)("migrations on %s", (flavor) => {
 describe.each(DATABASE_FLAVORS)("the admin-secret keys migration on %s", (flavor) => {
   it("marks only ADMIN_SECRET's own keys, and forgets every stored e-mail", async () => {
     const database = await createScratchDatabase(flavor);
-    const dataSource = await openDataSource(database.url);
+    const dataSource = await openDataSource(database.url, { entities });
     try {
       await runMigrations(dataSource);
       // Back to just before this migration, however many came after it.

@@ -4,6 +4,7 @@ import { SYSTEM_ACTOR } from "../../src/audit/audit.types";
 import { Domain } from "../../src/domains/domain.entity";
 import { DomainLeases } from "../../src/scheduler/domain-leases";
 import { openDataSource } from "../../src/db/data-source";
+import { entities } from "../../src/app/entities";
 import { runMigrations } from "../../src/db/migrate";
 import type { DomainVerifier, VerificationCheckData, VerificationRequest } from "../../src/verification/types";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
@@ -277,7 +278,7 @@ describe.each(DATABASE_FLAVORS)("the scheduler inside the server on %s", (db) =>
       await closing;
       expect(gate.waiting).toHaveLength(0);
 
-      const dataSource = await openDataSource(database.url);
+      const dataSource = await openDataSource(database.url, { entities });
       try {
         const rows = await dataSource.manager.find(Domain, { order: { name: "ASC" } });
         expect(rows.map((d) => [d.name, d.status, d.leaseOwner])).toEqual([
@@ -299,7 +300,7 @@ describe.each(DATABASE_FLAVORS)("the scheduler inside the server on %s", (db) =>
 describe.each(DATABASE_FLAVORS)("upgrading a %s database to scheduled checks", (db) => {
   it("makes every unfinished claim from before due at once, and leaves the rest unscheduled", async () => {
     const database = await createScratchDatabase(db);
-    const dataSource = await openDataSource(database.url);
+    const dataSource = await openDataSource(database.url, { entities });
     try {
       await runMigrations(dataSource);
       // Back to just before the scheduling migration, however many came after it.

@@ -3,7 +3,7 @@ import { AttestationService } from "./attestation.service";
 import { IssueDomainAttestationInput, IssueDomainAttestationPayload } from "./attestation.types";
 import { RequestContext, actionContext } from "../../graphql/context";
 import { localIdOf } from "../../graphql/global-id";
-import { notFound } from "../../graphql/user-error";
+import { notFound } from "../../shared/errors";
 import { RateLimited, RateLimitQuota } from "../../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in AttestationService. */

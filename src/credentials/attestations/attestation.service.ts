@@ -6,10 +6,11 @@ import type { Database } from "../../db/database";
 import type { AuditLog } from "../../audit/audit-log";
 import { AuditAction } from "../../audit/audit.types";
 import { DomainStatus, effectiveStatus } from "../../shared/domain-status";
-import type { ActionContext, DomainService } from "../../domains/domain.service";
+import type { DomainService } from "../../domains/domain.service";
+import type { ActionContext } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
-import { badUserInput, notConfigured } from "../../graphql/errors";
-import { UserError, UserErrorCode, notFound, userError } from "../../graphql/user-error";
+import { badUserInput, notConfigured } from "../../shared/errors";
+import { UserError, UserErrorCode, notFound, userError } from "../../shared/errors";
 
 export interface AttestationSettings {
   /** PUBLIC_URL: the iss claim. */

@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import { In } from "typeorm";
 import { Certificate } from "./certificate.entity";
 import type { Database } from "../../db/database";
-import { Connection, PageArgs, toConnection } from "../../graphql/connection";
+import { Connection, PageArgs, toConnection } from "../../shared/pagination";
 
 /**
  * Per-request batching for Domain.certificates, like the audit log's: one query for the pages of

@@ -4,9 +4,9 @@ import { CertificateService } from "./certificate.service";
 import { CertificateConnection, CertificateInput, IssueCertificateInput, IssueCertificatePayload, RevokeCertificatePayload } from "./certificate.types";
 import { Domain } from "../../domains/domain.entity";
 import { RequestContext, actionContext, principalOf } from "../../graphql/context";
-import { Connection, checkPageSize, decodeCursor } from "../../graphql/connection";
+import { Connection, checkPageSize, decodeCursor } from "../../shared/pagination";
 import { localIdOf, toGlobalId } from "../../graphql/global-id";
-import { notFound } from "../../graphql/user-error";
+import { notFound } from "../../shared/errors";
 import { RateLimited, RateLimitQuota } from "../../graphql/rate-limits";
 
 const FIRST = { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" } as const;

@@ -14,14 +14,14 @@ import type { AuditLog } from "../../audit/audit-log";
 import { AuditAction } from "../../audit/audit.types";
 import { Domain } from "../../domains/domain.entity";
 import { DomainStatus, effectiveStatus } from "../../shared/domain-status";
-import type { ActionContext } from "../../domains/domain.service";
+import type { ActionContext } from "../../shared/principal";
 import type { Authentication } from "../../auth/authenticator";
 import { Principal, isIssuedCredential } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
-import { forbidden, notConfigured } from "../../graphql/errors";
+import { forbidden, notConfigured } from "../../shared/errors";
 import { toGlobalId } from "../../graphql/global-id";
-import { Connection, PageArgs } from "../../graphql/connection";
-import { UserError, UserErrorCode, notFound, userError } from "../../graphql/user-error";
+import { Connection, PageArgs } from "../../shared/pagination";
+import { UserError, UserErrorCode, notFound, userError } from "../../shared/errors";
 
 export interface CertificateSettings {
   /** CERT_TTL_DAYS */

@@ -1,6 +1,6 @@
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
-import type { Authentication } from "../../auth/authenticator";
+import type { Authentication } from "../../shared/principal";
 import { ErrorCode, HTTP_STATUS, httpErrorBody } from "../errors";
 import type { QuotaStore } from "./quota-store";
 import { RateLimitQuota } from "./rate-limit.middleware";

@@ -1,5 +1,5 @@
-import { checkPageSize, decodeCursor, encodeCursor, toConnection } from "./connection";
-import { fromGlobalId, localIdOf, toGlobalId } from "./global-id";
+import { checkPageSize, decodeCursor, encodeCursor, toConnection } from "./pagination";
+import { fromGlobalId, localIdOf, toGlobalId } from "../graphql/global-id";
 
 const ID = "0192f0e8-1111-7000-8000-000000000001";
 
