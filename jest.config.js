@@ -1,11 +1,29 @@
 /** @type {import('jest').Config} */
-module.exports = {
+const common = {
   testEnvironment: "node",
-  roots: ["<rootDir>/src", "<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
-  setupFiles: ["reflect-metadata"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }],
   },
   testTimeout: 30000,
+};
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      // Beside the code: pure rules and services over in-memory fakes, with the network refused.
+      displayName: "unit",
+      roots: ["<rootDir>/src"],
+      testMatch: ["**/*.test.ts"],
+      setupFiles: ["reflect-metadata", "<rootDir>/test/support/no-network.ts"],
+    },
+    {
+      ...common,
+      // Real components: MariaDB and SQLite, bind9, Redis, openssl, Chromium, spawned servers.
+      displayName: "integration",
+      roots: ["<rootDir>/test"],
+      testMatch: ["**/*.test.ts"],
+      setupFiles: ["reflect-metadata"],
+    },
+  ],
 };
