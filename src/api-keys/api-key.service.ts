@@ -16,7 +16,6 @@ import type { Authentication } from "../auth/authenticator";
 import { Principal, isIssuedCredential } from "../shared/principal";
 import { actorOf } from "../audit/actor";
 import { forbidden } from "../shared/errors";
-import { toGlobalId } from "../graphql/global-id";
 import { Connection, PageArgs } from "../shared/pagination";
 import { UserError, UserErrorCode, notFound, userError } from "../shared/errors";
 
@@ -179,7 +178,7 @@ export class ApiKeyService {
         isAdmin: this.actsAsAdmin(apiKey),
         via: "api-key",
         // The id clients know the key by, so an audit entry's actor can be looked up with node(id:).
-        apiKeyId: toGlobalId("ApiKey", apiKey.id),
+        apiKeyId: apiKey.id,
         scopedDomainId: apiKey.domainId,
       },
     };

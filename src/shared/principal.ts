@@ -11,8 +11,9 @@ export interface Principal {
   via: "jwt" | "admin-secret" | "api-key" | "oidc" | "certificate";
   /** For API keys scoped to one domain, and client certificates: the only domain the caller may see or touch. */
   scopedDomainId?: string | null;
+  /** The API key the caller presented (its local id). */
   apiKeyId?: string;
-  /** The global id of the client certificate a mutual-TLS caller presented. */
+  /** The client certificate a mutual-TLS caller presented (its local id). */
   certificateId?: string;
   /** When the credentials stop being valid (a JWT's exp); long-lived connections (subscriptions) end then. */
   expiresAt?: Date | null;

@@ -1,25 +1,24 @@
-/** Plain data shapes of a verification; the GraphQL types in verification-check.type.ts mirror them. */
+/**
+ * Plain data shapes of a verification. The lists are the one source of each set of names: the
+ * TypeScript types come from them here, the GraphQL enums in verification-check.type.ts too.
+ */
 
 /** What one vantage point (a resolver, or a zone nameserver) said about the record host. */
-export type DnsAnswer =
-  | "FOUND"
-  | "OTHER_VALUES"
-  | "NXDOMAIN"
-  | "NODATA"
-  | "TIMEOUT"
-  | "SERVFAIL"
-  | "REFUSED"
-  | "ERROR";
+export const DNS_ANSWERS = ["FOUND", "OTHER_VALUES", "NXDOMAIN", "NODATA", "TIMEOUT", "SERVFAIL", "REFUSED", "ERROR"] as const;
+export type DnsAnswer = (typeof DNS_ANSWERS)[number];
 
-export type VerificationOutcome =
-  | "VERIFIED"
-  | "RECORD_NOT_FOUND"
-  | "VALUE_MISMATCH"
-  | "DNS_ERROR"
-  | "VERIFIED_BY_ANOTHER_ACCOUNT"
-  | "TOKEN_EXPIRED";
+export const VERIFICATION_OUTCOMES = [
+  "VERIFIED",
+  "RECORD_NOT_FOUND",
+  "VALUE_MISMATCH",
+  "DNS_ERROR",
+  "VERIFIED_BY_ANOTHER_ACCOUNT",
+  "TOKEN_EXPIRED",
+] as const;
+export type VerificationOutcome = (typeof VERIFICATION_OUTCOMES)[number];
 
-export type VerificationMethod = "TXT" | "CNAME";
+export const VERIFICATION_METHODS = ["TXT", "CNAME"] as const;
+export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
 
 export interface VantagePointResult {
   /** e.g. "127.0.0.1:5353" or "ns1.example.com (192.0.2.1)" */

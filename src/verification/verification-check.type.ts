@@ -1,33 +1,36 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { ValueTransformer } from "typeorm";
-import type {
-  DnsAnswer as DnsAnswerName,
-  VerificationCheckData,
-  VerificationMethod as VerificationMethodName,
-  VerificationOutcome as VerificationOutcomeName,
+import {
+  DNS_ANSWERS,
+  VERIFICATION_METHODS,
+  VERIFICATION_OUTCOMES,
+  type DnsAnswer as DnsAnswerName,
+  type VerificationCheckData,
+  type VerificationMethod as VerificationMethodName,
+  type VerificationOutcome as VerificationOutcomeName,
 } from "./types";
 
-export enum VerificationMethod {
-  TXT = "TXT",
-  CNAME = "CNAME",
+/** `{ TXT: "TXT", … }` from a list in types.ts: the GraphQL enum has exactly the values the TypeScript type has. */
+function enumOf<const T extends string>(values: readonly T[]): { readonly [K in T]: K } {
+  return Object.fromEntries(values.map((value) => [value, value])) as { readonly [K in T]: K };
 }
+
+/** A description for every value, or the type check fails. */
+type Described<T extends string> = Record<T, { description: string }>;
+
+export const VerificationMethod = enumOf(VERIFICATION_METHODS);
+export type VerificationMethod = VerificationMethodName;
 registerEnumType(VerificationMethod, {
   name: "VerificationMethod",
   description: "Which kind of record proves control",
   valuesConfig: {
     TXT: { description: "A TXT record `dnsproof-verification=<token>` at the record host" },
     CNAME: { description: "A CNAME from the record host to `<token>.<verification zone>`" },
-  },
+  } satisfies Described<VerificationMethodName>,
 });
 
-export enum VerificationOutcome {
-  VERIFIED = "VERIFIED",
-  RECORD_NOT_FOUND = "RECORD_NOT_FOUND",
-  VALUE_MISMATCH = "VALUE_MISMATCH",
-  DNS_ERROR = "DNS_ERROR",
-  VERIFIED_BY_ANOTHER_ACCOUNT = "VERIFIED_BY_ANOTHER_ACCOUNT",
-  TOKEN_EXPIRED = "TOKEN_EXPIRED",
-}
+export const VerificationOutcome = enumOf(VERIFICATION_OUTCOMES);
+export type VerificationOutcome = VerificationOutcomeName;
 registerEnumType(VerificationOutcome, {
   name: "VerificationOutcome",
   description: "What one verification attempt concluded",
@@ -43,19 +46,11 @@ registerEnumType(VerificationOutcome, {
         "This claim's record was found, but another account holds this name verified and its record is still published",
     },
     TOKEN_EXPIRED: { description: "The token expired before the record was found; regenerate the token" },
-  },
+  } satisfies Described<VerificationOutcomeName>,
 });
 
-export enum DnsAnswer {
-  FOUND = "FOUND",
-  OTHER_VALUES = "OTHER_VALUES",
-  NXDOMAIN = "NXDOMAIN",
-  NODATA = "NODATA",
-  TIMEOUT = "TIMEOUT",
-  SERVFAIL = "SERVFAIL",
-  REFUSED = "REFUSED",
-  ERROR = "ERROR",
-}
+export const DnsAnswer = enumOf(DNS_ANSWERS);
+export type DnsAnswer = DnsAnswerName;
 registerEnumType(DnsAnswer, {
   name: "DnsAnswer",
   description: "What one vantage point answered about the record host",
@@ -68,7 +63,7 @@ registerEnumType(DnsAnswer, {
     SERVFAIL: { description: "The server failed to answer (often a broken zone or DNSSEC)" },
     REFUSED: { description: "The server refused the query" },
     ERROR: { description: "Any other failure to ask" },
-  },
+  } satisfies Described<DnsAnswerName>,
 });
 
 @ObjectType("VantagePointResult", { description: "What one resolver or nameserver answered during a check" })

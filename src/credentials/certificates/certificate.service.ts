@@ -19,7 +19,6 @@ import type { Authentication } from "../../auth/authenticator";
 import { Principal, isIssuedCredential } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
 import { forbidden, notConfigured } from "../../shared/errors";
-import { toGlobalId } from "../../graphql/global-id";
 import { Connection, PageArgs } from "../../shared/pagination";
 import { UserError, UserErrorCode, notFound, userError } from "../../shared/errors";
 
@@ -200,7 +199,7 @@ export class CertificateService {
         isAdmin: false,
         via: "certificate",
         scopedDomainId: certificate.domainId,
-        certificateId: toGlobalId("Certificate", certificate.id),
+        certificateId: certificate.id,
       },
     };
   }
