@@ -4,10 +4,11 @@ const common = {
   transform: {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }],
   },
-  testTimeout: 30000,
 };
 
 module.exports = {
+  // A global option: Jest ignores it inside projects.
+  testTimeout: 30000,
   projects: [
     {
       ...common,
@@ -15,7 +16,8 @@ module.exports = {
       displayName: "unit",
       roots: ["<rootDir>/src"],
       testMatch: ["**/*.test.ts"],
-      setupFiles: ["reflect-metadata", "<rootDir>/test/support/no-network.ts"],
+      setupFiles: ["reflect-metadata"],
+      setupFilesAfterEnv: ["<rootDir>/test/support/no-network.ts"],
     },
     {
       ...common,

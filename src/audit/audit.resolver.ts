@@ -2,7 +2,7 @@ import { Arg, ClassType, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } fr
 import { AuditEntry } from "./audit-entry.entity";
 import { Actor, AuditAction } from "./audit.types";
 import { AuditFilter, AuditLog } from "./audit-log";
-import type { Principal } from "../shared/principal";
+import { Principal, listScope } from "../shared/principal";
 import { VerificationCheck } from "../verification/verification-check.type";
 import { RequestContext, principalOf } from "../graphql/context";
 import { connectionTypes } from "../graphql/connection";
@@ -23,9 +23,8 @@ const MATCHES_NOTHING = "00000000-0000-0000-0000-000000000000";
  */
 export function auditFilterFor(principal: Principal, domainId: string | null | undefined, action?: AuditAction | null): AuditFilter {
   const requested = domainId ? (localIdOf(domainId, "Domain", "domainId") ?? MATCHES_NOTHING) : null;
-  const scope = principal.scopedDomainId;
-  const onlyDomain = scope ? (requested && requested !== scope ? MATCHES_NOTHING : scope) : requested;
-  return { accountId: principal.accountId, domainId: onlyDomain, action: action ?? null };
+  const scope = listScope(principal, requested);
+  return { accountId: principal.accountId, domainId: scope === "none" ? MATCHES_NOTHING : scope, action: action ?? null };
 }
 
 @Resolver(() => AuditEntry)

@@ -52,6 +52,17 @@ export function canSee(principal: Principal, record: { accountId: string; domain
   return record.accountId === principal.accountId && (!principal.scopedDomainId || principal.scopedDomainId === record.domainId);
 }
 
+/**
+ * The domain a list shown to `principal` is limited to, given the one asked for (null: none
+ * asked). A scoped caller always gets its own domain, and one that asks for another gets
+ * "none"; an unscoped caller gets what it asked for, null meaning every domain of the account.
+ */
+export function listScope(principal: Principal, requestedDomainId: string | null): string | null | "none" {
+  const scope = principal.scopedDomainId;
+  if (!scope) return requestedDomainId;
+  return requestedDomainId && requestedDomainId !== scope ? "none" : scope;
+}
+
 /** Whether a scoped caller's scope admits `domainId` (unscoped callers: always); the account is checked by the query itself. */
 export function inScope(principal: Principal, domainId: string): boolean {
   return !principal.scopedDomainId || principal.scopedDomainId === domainId;

@@ -13,8 +13,7 @@ import type { AuditEntry } from "../audit/audit-entry.entity";
 import { Actor, AuditAction, SYSTEM_ACTOR } from "../audit/audit.types";
 import { Account } from "../domains/account.entity";
 import { Domain } from "../domains/domain.entity";
-import type { ActionContext } from "../shared/principal";
-import { Principal } from "../shared/principal";
+import { ActionContext, Principal, canSee, listScope } from "../shared/principal";
 import { actorOf } from "../audit/actor";
 import { Connection, PageArgs } from "../shared/pagination";
 import { UserError, UserErrorCode, notFound, userError } from "../shared/errors";
@@ -98,8 +97,8 @@ export class WebhookService {
     const urlCheck = await checkWebhookUrl(input.url.trim(), this.settings, this.settings.resolve);
     if (!urlCheck.ok) return { ok: false, error: userError(UserErrorCode.INVALID_URL, urlCheck.message, ["input", "url"]) };
     // A scoped key's endpoints are its domain's: it cannot listen to what it cannot read.
-    const domainId = input.domainId ?? principal.scopedDomainId ?? null;
-    if (principal.scopedDomainId && domainId !== principal.scopedDomainId) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
+    const domainId = listScope(principal, input.domainId ?? null);
+    if (domainId === "none") return { ok: false, error: notFound("domain", ["input", "domainId"]) };
     await this.ensureAccount(principal.accountId);
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
@@ -334,7 +333,8 @@ export class WebhookService {
   async list(principal: Principal, page: PageArgs): Promise<Connection<WebhookEndpoint>> {
     return paginate(() => {
       const qb = this.db.manager.createQueryBuilder(WebhookEndpoint, "e").where("e.accountId = :accountId", { accountId: principal.accountId });
-      if (principal.scopedDomainId) qb.andWhere("e.domainId = :scope", { scope: principal.scopedDomainId });
+      const scope = listScope(principal, null);
+      if (scope) qb.andWhere("e.domainId = :scope", { scope });
       return qb;
     }, "e", page);
   }
@@ -349,7 +349,7 @@ export class WebhookService {
 
   async findOwned(principal: Principal, endpointId: string): Promise<WebhookEndpoint | null> {
     const endpoint = await this.db.manager.findOneBy(WebhookEndpoint, { id: endpointId, accountId: principal.accountId });
-    return endpoint && this.inScope(principal, endpoint) ? endpoint : null;
+    return endpoint && canSee(principal, endpoint) ? endpoint : null;
   }
 
   async findDelivery(principal: Principal, deliveryId: string): Promise<WebhookDelivery | null> {
@@ -367,9 +367,6 @@ export class WebhookService {
     return previousValid ? [endpoint.secret, endpoint.previousSecret!] : [endpoint.secret];
   }
 
-  private inScope(principal: Principal, endpoint: WebhookEndpoint): boolean {
-    return !principal.scopedDomainId || endpoint.domainId === principal.scopedDomainId;
-  }
 
   private async lockOwned(manager: EntityManager, principal: Principal, endpointId: string): Promise<WebhookEndpoint | null> {
     const endpoint = await this.db
@@ -377,7 +374,7 @@ export class WebhookService {
         manager.createQueryBuilder(WebhookEndpoint, "e").where("e.id = :endpointId AND e.accountId = :accountId", { endpointId, accountId: principal.accountId }),
       )
       .getOne();
-    return endpoint && this.inScope(principal, endpoint) ? endpoint : null;
+    return endpoint && canSee(principal, endpoint) ? endpoint : null;
   }
 
   /** Disables the endpoint in `manager`'s transaction and parks its pending deliveries; the caller saves the endpoint. */

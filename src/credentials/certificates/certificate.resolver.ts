@@ -7,6 +7,7 @@ import { RequestContext, actionContext, principalOf } from "../../graphql/contex
 import { Connection, checkPageSize, decodeCursor } from "../../shared/pagination";
 import { localIdOf, toGlobalId } from "../../graphql/global-id";
 import { notFound } from "../../shared/errors";
+import { listScope } from "../../shared/principal";
 import { RateLimited, RateLimitQuota } from "../../graphql/rate-limits";
 
 const FIRST = { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" } as const;
@@ -85,7 +86,7 @@ export class DomainCertificatesResolver {
   ): Promise<Connection<Certificate>> {
     const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
     const principal = principalOf(ctx);
-    if (principal.scopedDomainId && principal.scopedDomainId !== domain.id) return this.service.list(principal, page, domain.id);
+    if (listScope(principal, domain.id) === "none") return this.service.list(principal, page, domain.id);
     let load = this.loaders.get(ctx);
     if (!load) this.loaders.set(ctx, (load = this.service.createDomainCertificatesLoader(principal.accountId)));
     return load(domain.id, page);

@@ -14,9 +14,8 @@ import type { AuditLog } from "../../audit/audit-log";
 import { AuditAction } from "../../audit/audit.types";
 import { Domain } from "../../domains/domain.entity";
 import { DomainStatus, effectiveStatus } from "../../shared/domain-status";
-import type { ActionContext } from "../../shared/principal";
 import type { Authentication } from "../../auth/authenticator";
-import { Principal, isIssuedCredential } from "../../shared/principal";
+import { ActionContext, Principal, canSee, isIssuedCredential, listScope } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
 import { forbidden, notConfigured } from "../../shared/errors";
 import { Connection, PageArgs } from "../../shared/pagination";
@@ -122,7 +121,7 @@ export class CertificateService {
       const certificate = await this.db
         .forUpdate(manager.createQueryBuilder(Certificate, "c").where("c.id = :certificateId AND c.accountId = :accountId", { certificateId, accountId: principal.accountId }))
         .getOne();
-      if (!certificate || !inScope(principal, certificate)) return { ok: false, error: notFound("certificate") };
+      if (!certificate || !canSee(principal, certificate)) return { ok: false, error: notFound("certificate") };
       if (certificate.revokedAt) return { ok: true, certificate };
       await this.markRevoked(manager, certificate, CertificateRevocationReason.REVOKED_BY_OWNER, this.clock.now(), actorOf(principal), ctx.requestId);
       return { ok: true, certificate };
@@ -144,8 +143,8 @@ export class CertificateService {
   };
 
   async list(principal: Principal, page: PageArgs, domainId: string | null): Promise<Connection<Certificate>> {
-    const onlyDomain = principal.scopedDomainId ?? domainId;
-    if (principal.scopedDomainId && domainId && domainId !== principal.scopedDomainId) return paginate(() => this.none(), "c", page);
+    const onlyDomain = listScope(principal, domainId);
+    if (onlyDomain === "none") return paginate(() => this.none(), "c", page);
     const query = () => {
       const qb = this.db.manager.createQueryBuilder(Certificate, "c").where("c.accountId = :accountId", { accountId: principal.accountId });
       if (onlyDomain) qb.andWhere("c.domainId = :onlyDomain", { onlyDomain });
@@ -162,7 +161,7 @@ export class CertificateService {
   /** The caller's certificate, or null for a missing id and another account's (or scope's) id alike. */
   async findOwned(principal: Principal, certificateId: string): Promise<Certificate | null> {
     const certificate = await this.db.manager.findOneBy(Certificate, { id: certificateId, accountId: principal.accountId });
-    return certificate && inScope(principal, certificate) ? certificate : null;
+    return certificate && canSee(principal, certificate) ? certificate : null;
   }
 
   /**
@@ -246,6 +245,3 @@ async function signedBy(ca: CertificateAuthority, der: Uint8Array): Promise<bool
   }
 }
 
-function inScope(principal: Principal, certificate: Certificate): boolean {
-  return !principal.scopedDomainId || principal.scopedDomainId === certificate.domainId;
-}
