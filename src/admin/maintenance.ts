@@ -1,10 +1,8 @@
-import { Brackets } from "typeorm";
 import type { Actor } from "../audit/audit.types";
 import type { Clock } from "../shared/clock";
-import type { Database } from "../db/database";
-import { Domain } from "../domains/domain.entity";
-import { DomainStatus, UNPROVEN_STATUSES } from "../shared/domain-status";
+import type { DomainStore, LapsedPosition } from "../domains/domain.store";
 import type { DomainService } from "../domains/domain.service";
+import type { VerificationService } from "../domains/verification.service";
 import type { CheckRunner, LeasedResult } from "../scheduler/check-runner";
 import type { DomainLeases } from "../scheduler/domain-leases";
 
@@ -42,8 +40,9 @@ export interface MaintenanceContext {
  */
 export class Maintenance {
   constructor(
-    private readonly db: Database,
+    private readonly store: DomainStore,
     private readonly domains: DomainService,
+    private readonly verification: VerificationService,
     private readonly leases: DomainLeases,
     private readonly runner: CheckRunner,
     private readonly clock: Clock,
@@ -83,24 +82,10 @@ export class Maintenance {
   async cleanup(ctx: MaintenanceContext): Promise<CleanupCounts> {
     const counts: CleanupCounts = { expired: 0, deleted: 0 };
     const now = this.clock.now();
-    let after: { at: Date; id: string } | null = null;
+    let after: LapsedPosition | null = null;
     for (;;) {
-      const qb = this.db.manager
-        .createQueryBuilder(Domain, "d")
-        .select(["d.id", "d.tokenExpiresAt"])
-        .where("d.status IN (:...unproven) AND d.tokenExpiresAt <= :now", { unproven: [...UNPROVEN_STATUSES], now })
-        // A scheduler holding the claim expires it itself.
-        .andWhere("(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)");
-      if (after) {
-        const position = after;
-        qb.andWhere(
-          new Brackets((w) =>
-            w.where("d.tokenExpiresAt > :afterAt", { afterAt: position.at }).orWhere("(d.tokenExpiresAt = :afterAt AND d.id > :afterId)", { afterId: position.id }),
-          ),
-        );
-      }
-      const page = await qb.orderBy("d.tokenExpiresAt", "ASC").addOrderBy("d.id", "ASC").limit(this.options.batchSize).getMany();
-      for (const claim of page) if (await this.domains.expire(claim.id, ctx.actor, ctx.requestId)) counts.expired++;
+      const page = await this.store.pageOfLapsedTokens(now, after, this.options.batchSize);
+      for (const claim of page) if (await this.verification.expire(claim.id, ctx.actor, ctx.requestId)) counts.expired++;
       if (page.length < this.options.batchSize) break;
       after = { at: page[page.length - 1].tokenExpiresAt, id: page[page.length - 1].id };
     }
@@ -108,20 +93,7 @@ export class Maintenance {
     const cutoff = new Date(now.getTime() - this.options.cleanupAfterMs);
     let afterId = "";
     for (;;) {
-      const page = await this.db.manager
-        .createQueryBuilder(Domain, "d")
-        .select(["d.id"])
-        .where(
-          new Brackets((w) =>
-            w
-              .where("(d.status = :expired AND d.tokenExpiresAt <= :cutoff)", { expired: DomainStatus.EXPIRED, cutoff })
-              .orWhere("(d.status = :revoked AND d.updatedAt <= :cutoff)", { revoked: DomainStatus.REVOKED }),
-          ),
-        )
-        .andWhere("d.id > :afterId", { afterId })
-        .orderBy("d.id", "ASC")
-        .limit(this.options.batchSize)
-        .getMany();
+      const page = await this.store.pageOfStale(cutoff, afterId, this.options.batchSize);
       for (const claim of page) if (await this.domains.deleteStale(claim.id, cutoff, ctx.actor, ctx.requestId)) counts.deleted++;
       if (page.length < this.options.batchSize) break;
       afterId = page[page.length - 1].id;

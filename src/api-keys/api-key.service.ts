@@ -8,8 +8,8 @@ import { paginate } from "../db/pagination";
 import type { AuditLog } from "../audit/audit-log";
 import { AuditAction } from "../audit/audit.types";
 import { IsNull } from "typeorm";
-import { Account } from "../domains/account.entity";
-import { Domain } from "../domains/domain.entity";
+import type { Domain } from "../domains/domain.entity";
+import type { DomainStore } from "../domains/domain.store";
 import { DomainStatus, effectiveStatus } from "../shared/domain-status";
 import type { ActionContext } from "../shared/principal";
 import type { Authentication } from "../auth/authenticator";
@@ -45,6 +45,7 @@ const INVALID_KEY: Authentication = { principal: null, problem: "The API key is 
 export class ApiKeyService {
   constructor(
     private readonly db: Database,
+    private readonly domains: DomainStore,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly settings: ApiKeySettings,
@@ -60,11 +61,11 @@ export class ApiKeyService {
         error: userError(UserErrorCode.INVALID_NAME, `Name the key in 1 to ${MAX_NAME_LENGTH} characters, without control characters.`, ["input", "name"]),
       };
     }
-    await this.ensureAccount(principal.accountId);
+    await this.domains.ensureAccount(principal.accountId);
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
       // The account row is the lock that makes the count below hold for concurrent creations.
-      await this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: principal.accountId })).getOne();
+      await this.domains.lockAccount(manager, principal.accountId);
       const active = await manager.countBy(ApiKey, { accountId: principal.accountId, revokedAt: IsNull() });
       if (active >= this.settings.maxActivePerAccount) {
         return {
@@ -77,7 +78,7 @@ export class ApiKeyService {
       }
       let domain: Domain | null = null;
       if (input.domainId) {
-        domain = await manager.findOneBy(Domain, { id: input.domainId, accountId: principal.accountId });
+        domain = await this.domains.findInAccount(principal.accountId, input.domainId, manager);
         if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
         if (effectiveStatus(domain, now) !== DomainStatus.VERIFIED) {
           return {
@@ -162,7 +163,7 @@ export class ApiKeyService {
     if (!apiKey || apiKey.revokedAt) return INVALID_KEY;
     const now = this.clock.now();
     if (apiKey.domainId) {
-      const domain = await this.db.manager.findOneBy(Domain, { id: apiKey.domainId, accountId: apiKey.accountId });
+      const domain = await this.domains.findInAccount(apiKey.accountId, apiKey.domainId);
       if (!domain || effectiveStatus(domain, now) !== DomainStatus.VERIFIED) {
         return { principal: null, problem: `The API key is inactive: ${apiKey.domainName ?? "its domain"} is no longer verified in this account.` };
       }
@@ -191,12 +192,6 @@ export class ApiKeyService {
     return isAllowlistedAdmin(this.settings, apiKey.createdBy, apiKey.createdByEmail);
   }
 
-  private async ensureAccount(accountId: string): Promise<void> {
-    if (await this.db.manager.existsBy(Account, { id: accountId })) return;
-    await this.db.transaction((manager) =>
-      manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: this.clock.now() }).orIgnore().execute(),
-    );
-  }
 
   private manager(principal: Principal): Principal {
     if (isIssuedCredential(principal)) {

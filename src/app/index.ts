@@ -22,6 +22,8 @@ import { DEV_SUBJECT, mintToken, resolveJwtSecret } from "../auth/dev-credential
 import { AuditLog } from "../audit/audit-log";
 import { AuditResolver, domainAuditLogResolver } from "../audit/audit.resolver";
 import { DomainService } from "../domains/domain.service";
+import { SqlDomainStore } from "../domains/domain.store";
+import { VerificationService } from "../domains/verification.service";
 import { AuditEntryDomainResolver, DomainResolver, ViewerDomainsResolver } from "../domains/domain.resolver";
 import { Domain } from "../domains/domain.entity";
 import { createDomainLoader } from "../domains/domain.loaders";
@@ -87,6 +89,7 @@ export interface App {
   metrics: Metrics;
   schema: GraphQLSchema;
   domains: DomainService;
+  verification: VerificationService;
   apiKeys: ApiKeyService;
   credentials: Credentials;
   audit: AuditLog;
@@ -154,8 +157,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
     });
   const audit = new AuditLog(db, clock);
-  const domains = new DomainService(db, audit, verifier, clock, {
+  const domainStore = new SqlDomainStore(db, clock);
+  const domains = new DomainService(domainStore, db, audit, clock, {
     maxPerAccount: config.domains.maxPerAccount,
+    tokenTtlMs: config.domains.tokenTtlMs,
+    schedule: config.domains,
+  });
+  const verification = new VerificationService(domainStore, db, audit, verifier, clock, {
     tokenTtlMs: config.domains.tokenTtlMs,
     cnameZone: config.dns.cnameZone,
     schedule: config.domains,
@@ -163,16 +171,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     onCheckRecorded: (check) => metrics.verifications.inc({ outcome: check.outcome }),
   });
   const leases = new DomainLeases(db, clock);
-  const runner = new CheckRunner(domains, verifier, clock, { concurrency: config.dns.concurrency, logger });
+  const runner = new CheckRunner(verification, verifier, clock, { concurrency: config.dns.concurrency, logger });
   const leaseMs = leaseDuration(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
-  const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics, tokenWarnings: domains });
-  const maintenance = new Maintenance(db, domains, leases, runner, clock, {
+  const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics, tokenWarnings: verification });
+  const maintenance = new Maintenance(domainStore, domains, verification, leases, runner, clock, {
     batchSize: config.scheduler.batchSize,
     leaseMs,
     cleanupAfterMs: config.domains.cleanupAfterMs,
   });
 
-  const apiKeys = new ApiKeyService(db, audit, clock, {
+  const apiKeys = new ApiKeyService(db, domainStore, audit, clock, {
     allowAdminKeys: config.auth.adminAllowApiKeys,
     adminUserIds: config.auth.adminUserIds,
     adminEmails: config.auth.adminEmails,
@@ -180,7 +188,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     maxActivePerAccount: config.apiKeys.maxPerAccount,
   });
   authenticator.use(apiKeyStrategy(apiKeys));
-  const credentials = await createCredentials({ config, db, audit, clock, domains }).catch(async (error) => {
+  const credentials = await createCredentials({ config, db, audit, clock, domains, domainStore }).catch(async (error) => {
     // A CA or key the server refuses: nothing is listening yet, only the database to let go of.
     await dataSource.destroy();
     throw error;
@@ -191,7 +199,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   // Events: every audit entry creates its webhook deliveries in its own transaction, and its commit wakes whoever listens.
   const events = new EventBus({ redisUrl: config.rateLimits.redisUrl, keyPrefix: config.rateLimits.redisKeyPrefix, logger });
-  const webhooks = new WebhookService(db, audit, clock, { ...config.webhooks, resolve: overrides.webhookResolve });
+  const webhooks = new WebhookService(db, domainStore, audit, clock, { ...config.webhooks, resolve: overrides.webhookResolve });
   audit.addListener((manager, entry) => webhooks.createDeliveries(manager, entry));
   signalCommittedEntries(dataSource, audit, events);
   const deliveryWorker = new DeliveryWorker(db, webhooks, clock, {
@@ -206,7 +214,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   const schema = await buildApiSchema(
     [
-      new DomainResolver(domains, clock, config.dns.cnameZone),
+      new DomainResolver(domains, verification, clock, config.dns.cnameZone),
       new AuditResolver(audit),
       new ViewerResolver(),
       new ViewerDomainsResolver(domains),
@@ -380,6 +388,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     schema,
     domains,
+    verification,
     apiKeys,
     credentials,
     audit,

@@ -5,6 +5,7 @@ import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
 import type { AuditLog } from "../audit/audit-log";
 import type { DomainService } from "../domains/domain.service";
+import type { DomainStore } from "../domains/domain.store";
 import type { NodeFetcher } from "../graphql/node.resolver";
 import { principalOf } from "../graphql/context";
 import { lazy } from "../shared/lazy";
@@ -36,14 +37,14 @@ export interface Credentials {
  * and ownership attestations. Registers the audit listener that revokes a domain's
  * certificates in the same transaction that removes it or takes its verification away.
  */
-export async function createCredentials(deps: { config: Config; db: Database; audit: AuditLog; clock: Clock; domains: DomainService }): Promise<Credentials> {
-  const { config, db, audit, clock, domains } = deps;
+export async function createCredentials(deps: { config: Config; db: Database; audit: AuditLog; clock: Clock; domains: DomainService; domainStore: DomainStore }): Promise<Credentials> {
+  const { config, db, audit, clock, domains, domainStore } = deps;
   const settings = config.credentials;
   const ca = lazy(() => loadCertificateAuthority(settings, config.env));
   // A configured CA is read now, so a key that does not match its certificate stops the start, and
   // the TLS port names the CA in its handshake; only the development CA waits for its first use.
   if (settings.ca || settings.tls) await ca();
-  const certificates = new CertificateService(db, audit, clock, ca, { ttlMs: settings.certTtlMs, crlUrl: `${config.publicUrl}/crl` });
+  const certificates = new CertificateService(db, domainStore, audit, clock, ca, { ttlMs: settings.certTtlMs, crlUrl: `${config.publicUrl}/crl` });
   audit.addListener(certificates.revokeWithDomain);
   const crl = lazy(async () => {
     const authority = await ca();

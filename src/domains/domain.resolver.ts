@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { Domain } from "./domain.entity";
 import { DomainStatus, effectiveStatus } from "../shared/domain-status";
 import { DomainService } from "./domain.service";
+import { VerificationService } from "./verification.service";
 import { unicodeNameOf } from "./domain-name";
 import { cnameRecordOf, instructionsFor, txtRecordOf } from "./domain-records";
 import {
@@ -24,11 +25,12 @@ import { AuditEntry } from "../audit/audit-entry.entity";
 import { Viewer } from "../auth/viewer.type";
 import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
 
-/** Translates ids and maps results; every rule lives in DomainService. */
+/** Translates ids and maps results; every rule lives in DomainService and VerificationService. */
 @Resolver(() => Domain)
 export class DomainResolver {
   constructor(
     private readonly service: DomainService,
+    private readonly verification: VerificationService,
     private readonly clock: Clock,
     private readonly cnameZone: string,
   ) {}
@@ -64,7 +66,7 @@ export class DomainResolver {
   @Mutation(() => VerifyDomainPayload, { description: "Look the domain's record up now and record the result" })
   async verifyDomain(@Arg("input", () => DomainInput, { description: "The domain to verify" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<VerifyDomainPayload> {
     const localId = localIdOf(input.id, "Domain", "input.id");
-    const result = localId ? await this.service.verify(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
+    const result = localId ? await this.verification.verify(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
     return result.ok
       ? { domain: result.domain, verified: result.domain.status === DomainStatus.VERIFIED, check: result.check, userErrors: [] }
       : { domain: null, verified: false, check: null, userErrors: [result.error] };

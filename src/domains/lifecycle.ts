@@ -139,6 +139,11 @@ export function graceEnd(failingSince: Date | null, schedule: Pick<CheckSchedule
   return failingSince ? new Date(failingSince.getTime() + schedule.reverifyGraceMs) : null;
 }
 
+/** When a failing verified claim will be revoked if its record stays missing; null for every other claim. */
+export function graceEndOf(claim: { status: DomainStatus; failingSince: Date | null }, schedule: Pick<CheckSchedule, "reverifyGraceMs">): Date | null {
+  return claim.status === DomainStatus.VERIFIED ? graceEnd(claim.failingSince, schedule) : null;
+}
+
 function earliest(a: Date, b: Date): Date {
   return a.getTime() <= b.getTime() ? a : b;
 }

@@ -4,7 +4,7 @@ import type { Clock } from "../shared/clock";
 import type { DomainVerifier } from "../verification/types";
 import type { Domain } from "../domains/domain.entity";
 import { DomainStatus, UNPROVEN_STATUSES, effectiveStatus } from "../shared/domain-status";
-import type { DomainService } from "../domains/domain.service";
+import type { VerificationService } from "../domains/verification.service";
 import { forEachConcurrently } from "../shared/concurrency";
 import type { LeasedBatch } from "./domain-leases";
 
@@ -30,11 +30,11 @@ export interface CheckRunnerOptions {
 
 /**
  * Works through a leased batch: expires claims whose token ran out and checks the rest,
- * recording each result through DomainService.applyCheck like a user's own check.
+ * recording each result through VerificationService.applyCheck like a user's own check.
  */
 export class CheckRunner {
   constructor(
-    private readonly domains: DomainService,
+    private readonly verification: VerificationService,
     private readonly verifier: DomainVerifier,
     private readonly clock: Clock,
     private readonly options: CheckRunnerOptions,
@@ -60,16 +60,16 @@ export class CheckRunner {
     const leased = { lease };
     const status = effectiveStatus(claim, this.clock.now());
     if (status === DomainStatus.EXPIRED && UNPROVEN_STATUSES.includes(claim.status)) {
-      const expired = await this.domains.expire(claim.id, actor, requestId, leased);
+      const expired = await this.verification.expire(claim.id, actor, requestId, leased);
       if (expired) this.options.logger.info({ domainId: claim.id, domain: claim.name, accountId: claim.accountId, actor: actor.type }, "claim expired");
       return expired ? "EXPIRED" : "SKIPPED";
     }
     if (status !== DomainStatus.VERIFIED && !UNPROVEN_STATUSES.includes(status)) {
-      await this.domains.unschedule(claim.id, leased);
+      await this.verification.unschedule(claim.id, leased);
       return "SKIPPED";
     }
     const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens });
-    const applied = await this.domains.applyCheck(claim, check, actor, requestId, leased);
+    const applied = await this.verification.applyCheck(claim, check, actor, requestId, leased);
     if (!applied) return "SKIPPED";
     this.options.logger.info(
       { domainId: claim.id, domain: claim.name, accountId: claim.accountId, actor: actor.type, outcome: applied.check.outcome, status: applied.domain.status },

@@ -11,8 +11,8 @@ import { paginate } from "../db/pagination";
 import type { AuditLog } from "../audit/audit-log";
 import type { AuditEntry } from "../audit/audit-entry.entity";
 import { Actor, AuditAction, SYSTEM_ACTOR } from "../audit/audit.types";
-import { Account } from "../domains/account.entity";
-import { Domain } from "../domains/domain.entity";
+import type { Domain } from "../domains/domain.entity";
+import type { DomainStore } from "../domains/domain.store";
 import { ActionContext, Principal, canSee, listScope } from "../shared/principal";
 import { actorOf } from "../audit/actor";
 import { Connection, PageArgs } from "../shared/pagination";
@@ -55,6 +55,7 @@ export interface UpdateEndpointInput {
 export class WebhookService {
   constructor(
     private readonly db: Database,
+    private readonly domains: DomainStore,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly settings: WebhookSettings,
@@ -99,13 +100,13 @@ export class WebhookService {
     // A scoped key's endpoints are its domain's: it cannot listen to what it cannot read.
     const domainId = listScope(principal, input.domainId ?? null);
     if (domainId === "none") return { ok: false, error: notFound("domain", ["input", "domainId"]) };
-    await this.ensureAccount(principal.accountId);
+    await this.domains.ensureAccount(principal.accountId);
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
-      await this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: principal.accountId })).getOne();
+      await this.domains.lockAccount(manager, principal.accountId);
       let domain: Domain | null = null;
       if (domainId) {
-        domain = await manager.findOneBy(Domain, { id: domainId, accountId: principal.accountId });
+        domain = await this.domains.findInAccount(principal.accountId, domainId, manager);
         if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
       }
       const held = await manager.countBy(WebhookEndpoint, { accountId: principal.accountId });
@@ -395,11 +396,4 @@ export class WebhookService {
     });
   }
 
-  /** As DomainService does it: the account row, created in a transaction of its own, is the lock behind the per-account limit. */
-  private async ensureAccount(accountId: string): Promise<void> {
-    if (await this.db.manager.existsBy(Account, { id: accountId })) return;
-    await this.db.transaction((manager) =>
-      manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: this.clock.now() }).orIgnore().execute(),
-    );
-  }
 }

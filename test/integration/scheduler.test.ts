@@ -205,7 +205,7 @@ describe.each(DATABASE_FLAVORS)("scheduled checks on %s", (db) => {
     const check = await verifier.verify({ name: c.name, token: c.dnsToken, previousTokens: [] });
     const stale = held.domains.find((d) => d.name === c.name)!;
     const entriesBefore = (await audit(c)).length;
-    expect(await t.app.domains.applyCheck(stale, check, SYSTEM_ACTOR, null, { lease: held.lease })).toBeNull();
+    expect(await t.app.verification.applyCheck(stale, check, SYSTEM_ACTOR, null, { lease: held.lease })).toBeNull();
     expect(await audit(c)).toHaveLength(entriesBefore);
   });
 
@@ -219,7 +219,7 @@ describe.each(DATABASE_FLAVORS)("scheduled checks on %s", (db) => {
     expect(regenerated.body.data.regenerateToken.domain).toEqual({ status: "PENDING", nextCheckAt: new Date(clock.now().getTime() + MINUTE).toISOString() });
     verifier.publish(c.name, [c.dnsToken]);
     const oldTokenCheck = await verifier.verify({ name: c.name, token: c.dnsToken, previousTokens: [] });
-    expect(await t.app.domains.applyCheck(leased, oldTokenCheck, SYSTEM_ACTOR, null, { lease: batch.lease })).toBeNull();
+    expect(await t.app.verification.applyCheck(leased, oldTokenCheck, SYSTEM_ACTOR, null, { lease: batch.lease })).toBeNull();
     expect(await read(c)).toMatchObject({ status: "PENDING", lastCheckedAt: null });
   });
 

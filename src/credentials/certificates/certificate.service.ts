@@ -12,7 +12,7 @@ import { paginate } from "../../db/pagination";
 import type { AuditEntry } from "../../audit/audit-entry.entity";
 import type { AuditLog } from "../../audit/audit-log";
 import { AuditAction } from "../../audit/audit.types";
-import { Domain } from "../../domains/domain.entity";
+import type { DomainStore } from "../../domains/domain.store";
 import { DomainStatus, effectiveStatus } from "../../shared/domain-status";
 import type { Authentication } from "../../auth/authenticator";
 import { ActionContext, Principal, canSee, isIssuedCredential, listScope } from "../../shared/principal";
@@ -59,6 +59,7 @@ export class CertificateService {
 
   constructor(
     private readonly db: Database,
+    private readonly domains: DomainStore,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     /** Read or made at its first use; null when issuing is off. */
@@ -74,9 +75,7 @@ export class CertificateService {
     const ca = await this.requireCa();
     return this.db.transaction(async (manager) => {
       // Locked, so a removal or revocation running now either comes first (and we refuse) or waits and revokes what we issue.
-      const domain = await this.db
-        .forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id = :domainId AND d.accountId = :accountId", { domainId, accountId: principal.accountId }))
-        .getOne();
+      const domain = await this.domains.lockInAccount(manager, principal.accountId, domainId);
       if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
       const now = this.clock.now();
       if (effectiveStatus(domain, now) !== DomainStatus.VERIFIED) {
@@ -186,7 +185,7 @@ export class CertificateService {
     if (now < certificate.notBefore.getTime()) return { principal: null, problem: "The client certificate is not valid yet." };
     if (now > certificate.notAfter.getTime()) return { principal: null, problem: "The client certificate has expired; issue a new one." };
     if (certificate.revokedAt) return { principal: null, problem: "The client certificate has been revoked." };
-    const domain = await this.db.manager.findOneBy(Domain, { id: certificate.domainId, accountId: certificate.accountId });
+    const domain = await this.domains.findInAccount(certificate.accountId, certificate.domainId);
     if (!domain || effectiveStatus(domain, this.clock.now()) !== DomainStatus.VERIFIED) {
       return { principal: null, problem: `The client certificate is inactive: ${certificate.domainName} is no longer verified in this account.` };
     }

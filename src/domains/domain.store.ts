@@ -1,0 +1,266 @@
+import { EntityManager, In } from "typeorm";
+import { Domain } from "./domain.entity";
+import { Account } from "./account.entity";
+import { DomainStatus, STALE, TOKEN_LAPSED, UNPROVEN_STATUSES, hasEffectiveStatus } from "../shared/domain-status";
+import { toSql } from "../shared/row-rule";
+import type { Clock } from "../shared/clock";
+import { Database, isDuplicateKeyError } from "../db/database";
+import { paginate } from "../db/pagination";
+import { Principal, inScope } from "../shared/principal";
+import type { Connection, PageArgs } from "../shared/pagination";
+
+/** Runs `work` in one transaction; `isolation` applies on MySQL only. What services need of the database besides a store. */
+export type Transactions = Pick<Database, "transaction">;
+
+export interface DomainListFilter {
+  accountId?: string | null;
+  /** Substring of the ASCII name (admin search). */
+  nameContains?: string | null;
+  status?: DomainStatus | null;
+}
+
+/** Which claims a run wants. */
+export type LeaseQuery =
+  /** Claims whose nextCheckAt has come, earliest first: checks and expiries the scheduler owes. */
+  | { kind: "due" }
+  /** Verified claims not checked since `checkedBefore`, least recently checked first (admin re-verification). */
+  | { kind: "verified"; checkedBefore: Date };
+
+/** Where a keyset page of lapsed claims starts: after this token expiry and id. */
+export interface LapsedPosition {
+  at: Date;
+  id: string;
+}
+
+/**
+ * Every query about claims (and the account rows that serialize them). Methods taking a
+ * manager run in the caller's transaction; the others run on their own.
+ */
+export interface DomainStore {
+  /** Creates the account row if missing, in a transaction of its own (see SqlDomainStore.ensureAccount). */
+  ensureAccount(accountId: string): Promise<void>;
+  /** Locks the account row, which serializes one account's claims, keys and endpoints so per-account limits hold. */
+  lockAccount(manager: EntityManager, accountId: string): Promise<void>;
+
+  /** The principal's claim, or null for a missing id, another account's id and an id outside an API key's scope alike. */
+  findVisible(principal: Principal, domainId: string): Promise<Domain | null>;
+  /** As findVisible, locked for the caller's transaction. */
+  lockVisible(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null>;
+  findInAccount(accountId: string, domainId: string, manager?: EntityManager): Promise<Domain | null>;
+  lockInAccount(manager: EntityManager, accountId: string, domainId: string): Promise<Domain | null>;
+  findByName(manager: EntityManager, accountId: string, name: string): Promise<Domain | null>;
+  findByIds(ids: readonly string[]): Promise<Domain[]>;
+  countOfAccount(accountId: string, manager?: EntityManager): Promise<number>;
+  /** A page of claims in (createdAt, id) order; `onlyId` narrows it to one claim (an API key's scope). */
+  page(page: PageArgs, filter: DomainListFilter, onlyId: string | null): Promise<Connection<Domain>>;
+
+  lockById(manager: EntityManager, domainId: string): Promise<Domain | null>;
+  /** Every claim of `name`, locked in id order, so two accounts verifying one name are decided one after the other. */
+  lockClaimsOfName(manager: EntityManager, name: string): Promise<Domain[]>;
+  insert(manager: EntityManager, domain: Domain): Promise<Domain>;
+  save(manager: EntityManager, domain: Domain): Promise<void>;
+  delete(manager: EntityManager, domainId: string): Promise<void>;
+  /** True when `error` is a write that lost the unique index on verifiedName to a concurrent verification. */
+  isVerifiedNameConflict(error: unknown): boolean;
+
+  /** Claims `lease` holds for `leaseMs` from now, taken so that no other run holds any of them. */
+  leaseBatch(query: LeaseQuery, limit: number, leaseMs: number, lease: string): Promise<Domain[]>;
+  releaseLease(manager: EntityManager, domainId: string): Promise<void>;
+  /** Releases a leased EXPIRED or REVOKED claim and stops it falling due again; a claim in another state is left alone. */
+  unschedule(domainId: string, lease: string): Promise<void>;
+  /** Unproven claims whose token runs out in (now, horizon] and that were not warned about, locked, skipping rows locked elsewhere. */
+  lockUnwarnedExpiring(manager: EntityManager, now: Date, horizon: Date, limit: number): Promise<Domain[]>;
+  markWarned(manager: EntityManager, domainId: string, at: Date): Promise<void>;
+
+  /** Ids (and token expiries) of claims whose token lapsed by `now` and that no run is leasing, after `after` in expiry order. */
+  pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "tokenExpiresAt">[]>;
+  /** Ids of claims stale at `cutoff`, after `afterId` in id order. */
+  pageOfStale(cutoff: Date, afterId: string, limit: number): Promise<Pick<Domain, "id">[]>;
+}
+
+export class SqlDomainStore implements DomainStore {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * In a transaction of its own: inside the claim's, INSERT IGNORE on an existing row (a
+   * shared lock) or a locking read of a missing row (a gap lock) makes concurrent claims of
+   * one account deadlock on MySQL.
+   */
+  async ensureAccount(accountId: string): Promise<void> {
+    if (await this.db.manager.existsBy(Account, { id: accountId })) return;
+    await this.db.transaction((manager) =>
+      manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: this.clock.now() }).orIgnore().execute(),
+    );
+  }
+
+  async lockAccount(manager: EntityManager, accountId: string): Promise<void> {
+    await this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: accountId })).getOne();
+  }
+
+  async findVisible(principal: Principal, domainId: string): Promise<Domain | null> {
+    if (!inScope(principal, domainId)) return null;
+    return this.findInAccount(principal.accountId, domainId);
+  }
+
+  async lockVisible(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null> {
+    if (!inScope(principal, domainId)) return null;
+    return this.lockInAccount(manager, principal.accountId, domainId);
+  }
+
+  findInAccount(accountId: string, domainId: string, manager: EntityManager = this.db.manager): Promise<Domain | null> {
+    return manager.findOneBy(Domain, { id: domainId, accountId });
+  }
+
+  lockInAccount(manager: EntityManager, accountId: string, domainId: string): Promise<Domain | null> {
+    return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id = :domainId AND d.accountId = :accountId", { domainId, accountId })).getOne();
+  }
+
+  findByName(manager: EntityManager, accountId: string, name: string): Promise<Domain | null> {
+    return manager.findOneBy(Domain, { accountId, name });
+  }
+
+  async findByIds(ids: readonly string[]): Promise<Domain[]> {
+    return ids.length ? this.db.manager.createQueryBuilder(Domain, "d").whereInIds([...ids]).getMany() : [];
+  }
+
+  countOfAccount(accountId: string, manager: EntityManager = this.db.manager): Promise<number> {
+    return manager.countBy(Domain, { accountId });
+  }
+
+  page(page: PageArgs, filter: DomainListFilter, onlyId: string | null): Promise<Connection<Domain>> {
+    const query = () => {
+      const qb = this.db.manager.createQueryBuilder(Domain, "d");
+      if (filter.accountId) qb.andWhere("d.accountId = :accountId", { accountId: filter.accountId });
+      if (onlyId) qb.andWhere("d.id = :onlyId", { onlyId });
+      if (filter.nameContains) {
+        qb.andWhere("d.name LIKE :pattern ESCAPE '!'", { pattern: `%${filter.nameContains.toLowerCase().replace(/[!%_]/g, "!$&")}%` });
+      }
+      if (filter.status) {
+        // The status readers see, so a lapsed PENDING claim is listed under EXPIRED before any sweep.
+        const { sql, params } = toSql(hasEffectiveStatus(filter.status), "d", this.clock.now(), "effective");
+        qb.andWhere(sql, params);
+      }
+      return qb;
+    };
+    return paginate(query, "d", page);
+  }
+
+  lockById(manager: EntityManager, domainId: string): Promise<Domain | null> {
+    return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id = :domainId", { domainId })).getOne();
+  }
+
+  lockClaimsOfName(manager: EntityManager, name: string): Promise<Domain[]> {
+    return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.name = :name", { name }).orderBy("d.id")).getMany();
+  }
+
+  async insert(manager: EntityManager, domain: Domain): Promise<Domain> {
+    const row = manager.create(Domain, domain);
+    await manager.insert(Domain, row);
+    return row;
+  }
+
+  async save(manager: EntityManager, domain: Domain): Promise<void> {
+    await manager.save(domain);
+  }
+
+  async delete(manager: EntityManager, domainId: string): Promise<void> {
+    await manager.delete(Domain, { id: domainId });
+  }
+
+  isVerifiedNameConflict(error: unknown): boolean {
+    return isDuplicateKeyError(error, "UQ_domains_verified_name");
+  }
+
+  /**
+   * On MySQL the read takes row locks and skips rows another instance is leasing at that
+   * moment (FOR UPDATE SKIP LOCKED), then writes the lease into the rows themselves; the
+   * lease column is what outlives the transaction and what lets a crashed instance's claims
+   * go back to work once leaseExpiresAt passes. On SQLite (one process) transactions
+   * already run one at a time.
+   */
+  async leaseBatch(query: LeaseQuery, limit: number, leaseMs: number, lease: string): Promise<Domain[]> {
+    // READ COMMITTED takes no gap locks: claims inserted meanwhile, and other instances leasing, never wait on this read.
+    return this.db.transaction(async (manager) => {
+      const now = this.clock.now();
+      const qb = manager.createQueryBuilder(Domain, "d").where("(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)", { now });
+      if (query.kind === "due") {
+        qb.andWhere("d.nextCheckAt <= :now", { now }).orderBy("d.nextCheckAt", "ASC");
+      } else {
+        qb.andWhere("d.status = :verified", { verified: DomainStatus.VERIFIED })
+          .andWhere("(d.lastCheckedAt IS NULL OR d.lastCheckedAt < :checkedBefore)", { checkedBefore: query.checkedBefore })
+          .orderBy("d.lastCheckedAt", "ASC");
+      }
+      qb.addOrderBy("d.id", "ASC").limit(limit);
+      if (this.db.kind === "mysql") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
+      const rows = await qb.getMany();
+      if (rows.length === 0) return rows;
+      const leaseExpiresAt = new Date(now.getTime() + leaseMs);
+      await manager
+        .createQueryBuilder()
+        .update(Domain)
+        .set({ leaseOwner: lease, leaseExpiresAt })
+        .whereInIds(rows.map((row) => row.id))
+        .execute();
+      for (const row of rows) Object.assign(row, { leaseOwner: lease, leaseExpiresAt });
+      return rows;
+    }, "READ COMMITTED");
+  }
+
+  async releaseLease(manager: EntityManager, domainId: string): Promise<void> {
+    await manager.update(Domain, { id: domainId }, { leaseOwner: null, leaseExpiresAt: null });
+  }
+
+  async unschedule(domainId: string, lease: string): Promise<void> {
+    await this.db.manager.update(
+      Domain,
+      { id: domainId, leaseOwner: lease, status: In([DomainStatus.EXPIRED, DomainStatus.REVOKED]) },
+      { leaseOwner: null, leaseExpiresAt: null, nextCheckAt: null },
+    );
+  }
+
+  lockUnwarnedExpiring(manager: EntityManager, now: Date, horizon: Date, limit: number): Promise<Domain[]> {
+    const qb = manager
+      .createQueryBuilder(Domain, "d")
+      .where("d.status IN (:...unproven)", { unproven: [...UNPROVEN_STATUSES] })
+      .andWhere("d.tokenExpiresAt > :now AND d.tokenExpiresAt <= :horizon", { now, horizon })
+      .andWhere("d.tokenExpiryWarnedAt IS NULL")
+      .orderBy("d.tokenExpiresAt", "ASC")
+      .addOrderBy("d.id", "ASC")
+      .limit(limit);
+    if (this.db.kind === "mysql") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
+    return qb.getMany();
+  }
+
+  async markWarned(manager: EntityManager, domainId: string, at: Date): Promise<void> {
+    await manager.update(Domain, { id: domainId }, { tokenExpiryWarnedAt: at });
+  }
+
+  pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "tokenExpiresAt">[]> {
+    const lapsed = toSql(TOKEN_LAPSED, "d", now, "lapsed");
+    const qb = this.db.manager
+      .createQueryBuilder(Domain, "d")
+      .select(["d.id", "d.tokenExpiresAt"])
+      .where(lapsed.sql, lapsed.params)
+      // A scheduler holding the claim expires it itself.
+      .andWhere("(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)", { now });
+    if (after) {
+      qb.andWhere("(d.tokenExpiresAt > :afterAt OR (d.tokenExpiresAt = :afterAt AND d.id > :afterId))", { afterAt: after.at, afterId: after.id });
+    }
+    return qb.orderBy("d.tokenExpiresAt", "ASC").addOrderBy("d.id", "ASC").limit(limit).getMany();
+  }
+
+  pageOfStale(cutoff: Date, afterId: string, limit: number): Promise<Pick<Domain, "id">[]> {
+    const stale = toSql(STALE, "d", cutoff, "stale");
+    return this.db.manager
+      .createQueryBuilder(Domain, "d")
+      .select(["d.id"])
+      .where(stale.sql, stale.params)
+      .andWhere("d.id > :afterId", { afterId })
+      .orderBy("d.id", "ASC")
+      .limit(limit)
+      .getMany();
+  }
+}

@@ -1,0 +1,36 @@
+import { decideOwnership } from "./ownership";
+import { DomainStatus } from "../shared/domain-status";
+import { expectedCnameTarget, expectedTxtValue } from "../verification/records";
+
+const ZONE = "verify.dnsproof.test";
+const mine = { id: "a", status: DomainStatus.PENDING, token: "mine" };
+const holder = { id: "b", status: DomainStatus.VERIFIED, token: "theirs" };
+
+describe("decideOwnership", () => {
+  it("changes nothing for a check that did not verify", () => {
+    expect(decideOwnership({ outcome: "RECORD_NOT_FOUND", foundValues: [expectedTxtValue("theirs")] }, [mine, holder], "a", ZONE)).toEqual({ kind: "keep" });
+  });
+
+  it("changes nothing when nobody else holds the name verified", () => {
+    const others = [mine, { ...holder, status: DomainStatus.FAILED }];
+    expect(decideOwnership({ outcome: "VERIFIED", foundValues: [expectedTxtValue("mine")] }, others, "a", ZONE)).toEqual({ kind: "keep" });
+  });
+
+  it("does not count the claim itself as its holder", () => {
+    const verifiedMine = { ...mine, status: DomainStatus.VERIFIED };
+    expect(decideOwnership({ outcome: "VERIFIED", foundValues: [expectedTxtValue("mine")] }, [verifiedMine], "a", ZONE)).toEqual({ kind: "keep" });
+  });
+
+  it("is blocked by a holder whose TXT or CNAME record is still published", () => {
+    for (const published of [expectedTxtValue("theirs"), expectedCnameTarget("theirs", ZONE)]) {
+      expect(decideOwnership({ outcome: "VERIFIED", foundValues: [expectedTxtValue("mine"), published] }, [mine, holder], "a", ZONE)).toEqual({
+        kind: "blockedByHolder",
+        holder,
+      });
+    }
+  });
+
+  it("revokes a holder whose record is gone", () => {
+    expect(decideOwnership({ outcome: "VERIFIED", foundValues: [expectedTxtValue("mine")] }, [mine, holder], "a", ZONE)).toEqual({ kind: "revokeHolder", holder });
+  });
+});

@@ -1,0 +1,241 @@
+import { Domain } from "./domain.entity";
+import { VerificationService } from "./verification.service";
+import { FakeAuditLog, FakeDomainStore, FakeTransactions } from "./testing/fake-domain-store";
+import { DomainStatus } from "../shared/domain-status";
+import { ManualClock } from "../shared/clock";
+import { SYSTEM_ACTOR } from "../audit/audit.types";
+import { AuditAction } from "../audit/audit.types";
+import { expectedTxtValue } from "../verification/records";
+import type { DomainVerifier, VerificationCheckData, VerificationOutcome, VerificationRequest } from "../verification/types";
+import type { Principal } from "../shared/principal";
+
+const DAY = 86_400_000;
+const TTL = 30 * DAY;
+const schedule = { pendingFirstCheckMs: 60_000, pendingBackoffMs: [300_000, 3_600_000], reverifyIntervalMs: DAY, reverifyGraceMs: 3 * DAY };
+const ZONE = "verify.dnsproof.test";
+const alice: Principal = { accountId: "alice", userId: "alice", email: null, isAdmin: false, via: "jwt" };
+
+/** Answers each lookup from `answer`, which may change the store meanwhile, as DNS lookups take their time. */
+class ScriptedVerifier implements DomainVerifier {
+  requests: VerificationRequest[] = [];
+  constructor(private readonly answer: (request: VerificationRequest, call: number) => VerificationCheckData) {}
+  async verify(request: VerificationRequest): Promise<VerificationCheckData> {
+    this.requests.push(request);
+    return this.answer(request, this.requests.length);
+  }
+}
+
+function check(outcome: VerificationOutcome, foundValues: string[], at: Date): VerificationCheckData {
+  return { outcome, method: "TXT", checkedAt: at, message: `${outcome} message`, foundValues, hints: [], servers: [] };
+}
+
+function setUp(answer: (request: VerificationRequest, call: number) => VerificationCheckData = (r) => check("VERIFIED", [expectedTxtValue(r.token)], clock.now())) {
+  const store = new FakeDomainStore(clock);
+  const audit = new FakeAuditLog();
+  const verifier = new ScriptedVerifier(answer);
+  const service = new VerificationService(store, new FakeTransactions(store, audit), audit, verifier, clock, {
+    tokenTtlMs: TTL,
+    cnameZone: ZONE,
+    schedule,
+    tokenExpiryWarningMs: 3 * DAY,
+  });
+  return { store, audit, verifier, service };
+}
+
+let clock: ManualClock;
+let ids = 0;
+beforeEach(() => {
+  clock = new ManualClock("2026-11-22T10:00:00.000Z");
+});
+
+function claim(fields: Partial<Domain> = {}): Domain {
+  const now = clock.now();
+  const id = `d${String(++ids).padStart(4, "0")}`;
+  return Object.assign(new Domain(), {
+    id,
+    accountId: "alice",
+    name: "example.com",
+    status: DomainStatus.PENDING,
+    token: `token-${id}`,
+    previousTokens: [],
+    tokenExpiresAt: new Date(now.getTime() + TTL),
+    verifiedName: null,
+    verifiedAt: null,
+    lastCheckedAt: null,
+    lastCheck: null,
+    failingSince: null,
+    nextCheckAt: new Date(now.getTime() + 60_000),
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    tokenExpiryWarnedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    ...fields,
+  });
+}
+
+function verifiedHolder(fields: Partial<Domain> = {}): Domain {
+  return claim({ accountId: "bob", status: DomainStatus.VERIFIED, verifiedName: "example.com", verifiedAt: clock.now(), nextCheckAt: null, ...fields });
+}
+
+describe("VerificationService.applyCheck: ownership", () => {
+  it("counts a check as VERIFIED_BY_ANOTHER_ACCOUNT while the holder's record is still published", async () => {
+    const { store, audit, service } = setUp();
+    const holder = verifiedHolder();
+    const mine = claim();
+    store.put(holder);
+    store.put(mine);
+    const found = check("VERIFIED", [expectedTxtValue(mine.token), expectedTxtValue(holder.token)], clock.now());
+
+    const applied = await service.applyCheck(mine, found, SYSTEM_ACTOR, null);
+
+    expect(applied?.check.outcome).toBe("VERIFIED_BY_ANOTHER_ACCOUNT");
+    expect(applied?.check.message).toBe(
+      "Your record for example.com was found, but another account holds it verified and its record is still published; ownership moves only when that record is gone.",
+    );
+    expect(store.get(mine.id)).toMatchObject({ status: DomainStatus.FAILED, verifiedName: null });
+    expect(store.get(holder.id)).toMatchObject({ status: DomainStatus.VERIFIED, verifiedName: "example.com" });
+    expect(audit.entries.map((e) => e.action)).toEqual([AuditAction.VERIFICATION_FAILED]);
+  });
+
+  it("revokes a holder whose record is gone, gives it a fresh token window, and verifies the new owner", async () => {
+    const { store, audit, service } = setUp();
+    const holder = verifiedHolder({ tokenExpiresAt: new Date(clock.now().getTime() - DAY) });
+    const mine = claim();
+    store.put(holder);
+    store.put(mine);
+
+    const applied = await service.applyCheck(mine, check("VERIFIED", [expectedTxtValue(mine.token)], clock.now()), SYSTEM_ACTOR, null);
+
+    expect(applied?.domain).toMatchObject({ status: DomainStatus.VERIFIED, verifiedName: "example.com" });
+    expect(store.get(holder.id)).toMatchObject({
+      status: DomainStatus.REVOKED,
+      verifiedName: null,
+      nextCheckAt: null,
+      tokenExpiresAt: new Date(clock.now().getTime() + TTL),
+    });
+    expect(audit.entries.map((e) => [e.accountId, e.action, e.reason ?? null])).toEqual([
+      ["bob", AuditAction.DOMAIN_REVOKED, "PROVEN_BY_ANOTHER_ACCOUNT"],
+      ["alice", AuditAction.VERIFICATION_SUCCEEDED, null],
+    ]);
+    expect(audit.entries[0].message).toBe(
+      "Another account proved control of example.com while your record was no longer published, so your verification was revoked.",
+    );
+  });
+
+  it("verifies a claim nobody else holds", async () => {
+    const { store, audit, service } = setUp();
+    const mine = claim();
+    store.put(mine);
+    store.put(claim({ accountId: "bob", status: DomainStatus.PENDING }));
+
+    const applied = await service.applyCheck(mine, check("VERIFIED", [expectedTxtValue(mine.token)], clock.now()), SYSTEM_ACTOR, null);
+
+    expect(applied?.domain).toMatchObject({ status: DomainStatus.VERIFIED, verifiedAt: clock.now(), failingSince: null });
+    expect(audit.entries.map((e) => e.action)).toEqual([AuditAction.VERIFICATION_SUCCEEDED]);
+  });
+});
+
+describe("VerificationService.applyCheck: leases", () => {
+  it("records nothing when the lease was lost", async () => {
+    const { store, audit, service } = setUp();
+    const mine = claim({ leaseOwner: "another-run", leaseExpiresAt: new Date(clock.now().getTime() + 60_000) });
+    store.put(mine);
+
+    expect(await service.applyCheck(mine, check("VERIFIED", [], clock.now()), SYSTEM_ACTOR, null, { lease: "this-run" })).toBeNull();
+    expect(store.get(mine.id)).toMatchObject({ status: DomainStatus.PENDING, leaseOwner: "another-run", lastCheckedAt: null });
+    expect(audit.entries).toEqual([]);
+  });
+
+  it("releases the lease and records nothing when the token changed under it", async () => {
+    const { store, audit, service } = setUp();
+    const leased = claim({ leaseOwner: "this-run", leaseExpiresAt: new Date(clock.now().getTime() + 60_000) });
+    store.put(leased);
+    store.change(leased.id, { token: "regenerated" });
+
+    expect(await service.applyCheck(leased, check("VERIFIED", [expectedTxtValue(leased.token)], clock.now()), SYSTEM_ACTOR, null, { lease: "this-run" })).toBeNull();
+    expect(store.get(leased.id)).toMatchObject({ token: "regenerated", leaseOwner: null, leaseExpiresAt: null, lastCheckedAt: null });
+    expect(audit.entries).toEqual([]);
+  });
+
+  it("releases the lease and records nothing when the token ran out during the lookup", async () => {
+    const { store, audit, service } = setUp();
+    const leased = claim({ tokenExpiresAt: new Date(clock.now().getTime() + 1000), leaseOwner: "this-run", leaseExpiresAt: new Date(clock.now().getTime() + 60_000) });
+    store.put(leased);
+    clock.advance(1000);
+
+    expect(await service.applyCheck(leased, check("VERIFIED", [expectedTxtValue(leased.token)], clock.now()), SYSTEM_ACTOR, null, { lease: "this-run" })).toBeNull();
+    expect(store.get(leased.id)).toMatchObject({ status: DomainStatus.PENDING, leaseOwner: null, lastCheckedAt: null });
+    expect(audit.entries).toEqual([]);
+  });
+
+  it("clears the lease with the check it records", async () => {
+    const { store, service } = setUp();
+    const leased = claim({ leaseOwner: "this-run", leaseExpiresAt: new Date(clock.now().getTime() + 60_000) });
+    store.put(leased);
+
+    const applied = await service.applyCheck(leased, check("RECORD_NOT_FOUND", [], clock.now()), SYSTEM_ACTOR, null, { lease: "this-run" });
+
+    // An automatic check never fails a PENDING claim.
+    expect(applied?.domain).toMatchObject({ status: DomainStatus.PENDING, leaseOwner: null, leaseExpiresAt: null });
+  });
+});
+
+describe("VerificationService: token races", () => {
+  it("records nothing for a check made with a token regenerated meanwhile", async () => {
+    const { store, service } = setUp();
+    const mine = claim();
+    store.put(mine);
+    store.change(mine.id, { token: "regenerated" });
+
+    expect(await service.applyCheck(mine, check("VERIFIED", [expectedTxtValue(mine.token)], clock.now()), SYSTEM_ACTOR, null)).toBeNull();
+    expect(store.get(mine.id)).toMatchObject({ status: DomainStatus.PENDING, lastCheckedAt: null });
+  });
+
+  it("asks DNS once more when the token was regenerated during an explicit verify", async () => {
+    let store!: FakeDomainStore;
+    const mine = claim();
+    const setup = setUp((request, call) => {
+      if (call === 1) store.change(mine.id, { token: "regenerated", previousTokens: [mine.token] });
+      return check("VERIFIED", [expectedTxtValue(request.token)], clock.now());
+    });
+    store = setup.store;
+    store.put(mine);
+
+    const result = await setup.service.verify({ principal: alice, requestId: "r1" }, mine.id);
+
+    expect(setup.verifier.requests.map((r) => r.token)).toEqual([mine.token, "regenerated"]);
+    expect(result).toMatchObject({ ok: true, domain: { status: DomainStatus.VERIFIED, token: "regenerated" }, check: { outcome: "VERIFIED" } });
+    expect(setup.audit.entries.map((e) => [e.action, e.requestId])).toEqual([[AuditAction.VERIFICATION_SUCCEEDED, "r1"]]);
+  });
+});
+
+describe("VerificationService.applyCheck: the verified-name index", () => {
+  it("runs again after losing the index to a concurrent verification, and then sees its holder", async () => {
+    const { store, audit, service } = setUp();
+    const mine = claim();
+    const rival = claim({ accountId: "bob" });
+    store.put(mine);
+    store.put(rival);
+    // Bob's verification commits while ours is being applied: our write then collides with his verifiedName.
+    store.afterNextLockOfName = () => store.change(rival.id, { status: DomainStatus.VERIFIED, verifiedName: "example.com" });
+    const found = check("VERIFIED", [expectedTxtValue(mine.token), expectedTxtValue(rival.token)], clock.now());
+
+    const applied = await service.applyCheck(mine, found, SYSTEM_ACTOR, null);
+
+    expect(applied?.check.outcome).toBe("VERIFIED_BY_ANOTHER_ACCOUNT");
+    expect(store.get(mine.id)).toMatchObject({ status: DomainStatus.FAILED, verifiedName: null });
+    expect(store.get(rival.id)).toMatchObject({ status: DomainStatus.VERIFIED });
+    expect(audit.entries.map((e) => e.action)).toEqual([AuditAction.VERIFICATION_FAILED]);
+  });
+
+  it("lets any other error through", async () => {
+    const { store, service } = setUp();
+    const mine = claim();
+    store.put(mine);
+    store.afterNextLockOfName = () => {
+      throw new Error("connection lost");
+    };
+    await expect(service.applyCheck(mine, check("VERIFIED", [], clock.now()), SYSTEM_ACTOR, null)).rejects.toThrow("connection lost");
+  });
+});

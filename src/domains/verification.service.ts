@@ -1,0 +1,338 @@
+import type { EntityManager } from "typeorm";
+import type { Domain } from "./domain.entity";
+import { DomainStatus, TOKEN_LAPSED, UNPROVEN_STATUSES, effectiveStatus } from "../shared/domain-status";
+import { matches } from "../shared/row-rule";
+import { CheckSchedule, graceEndOf, stateAfterCheck } from "./lifecycle";
+import { decideOwnership } from "./ownership";
+import * as messages from "./messages";
+import type { DomainStore, Transactions } from "./domain.store";
+import type { Clock } from "../shared/clock";
+import type { AuditRecord } from "../audit/audit-log";
+import { Actor, AuditAction, AuditReason, SYSTEM_ACTOR } from "../audit/audit.types";
+import { actorOf } from "../audit/actor";
+import type { DomainVerifier, VerificationCheckData } from "../verification/types";
+import type { ActionContext } from "../shared/principal";
+import { UserError, notFound } from "../shared/errors";
+
+export interface VerificationSettings {
+  /** A holder revoked for a new owner gets a fresh token window this long. */
+  tokenTtlMs: number;
+  cnameZone: string;
+  schedule: CheckSchedule;
+  /** How long before an unverified claim's token runs out TOKEN_EXPIRING_SOON is written. */
+  tokenExpiryWarningMs: number;
+  /** Sees every check as recorded (metrics). */
+  onCheckRecorded?: (check: VerificationCheckData) => void;
+}
+
+/** Writes audit entries in the caller's transaction (AuditLog, or a fake in unit tests). */
+export interface AuditRecorder {
+  record(manager: EntityManager, record: AuditRecord): Promise<unknown>;
+}
+
+export type VerifyResult = { ok: true; domain: Domain; check: VerificationCheckData } | { ok: false; error: UserError };
+
+/** Options of scheduled and admin runs, which hold the claims they check under a lease. */
+export interface LeasedCheck {
+  /** The lease the run took; a claim whose lease was lost or whose token changed meanwhile is left alone. */
+  lease: string;
+}
+
+/**
+ * Owns what DNS evidence and time do to a claim: checks and their grace periods, ownership
+ * moving between accounts, tokens running out. Every change commits with its audit entry.
+ */
+export class VerificationService {
+  constructor(
+    private readonly store: DomainStore,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditRecorder,
+    private readonly verifier: DomainVerifier,
+    private readonly clock: Clock,
+    private readonly settings: VerificationSettings,
+  ) {}
+
+  /** Looks the record up now and applies what was found. */
+  async verify(ctx: ActionContext, domainId: string): Promise<VerifyResult> {
+    const domain = await this.store.findVisible(ctx.principal, domainId);
+    if (!domain) return { ok: false, error: notFound() };
+    if (this.tokenHasLapsed(domain)) return this.refuseExpiredToken(ctx, domain);
+
+    for (let claim: Domain | null = domain, attempt = 1; claim; attempt++) {
+      const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens });
+      const applied = await this.applyCheck(claim, check, actorOf(ctx.principal), ctx.requestId);
+      if (applied) return { ok: true, ...applied };
+      // Removed, or given a new token while DNS was asked: the check answered an old question; ask once more.
+      claim = attempt < 2 ? await this.store.findVisible(ctx.principal, domainId) : null;
+      if (claim && this.tokenHasLapsed(claim)) return this.refuseExpiredToken(ctx, claim);
+    }
+    return { ok: false, error: notFound() };
+  }
+
+  /**
+   * Records a check's result, the grace-period decision and when to check next. Runs
+   * under a lock on every claim of the name, so two accounts verifying one name at once
+   * are decided one after the other, and the unique index on verifiedName backs the
+   * rule up in the database itself. Returns null when the check no longer applies: the
+   * claim was removed or got a new token while DNS was being asked, or a lease was lost.
+   */
+  async applyCheck(
+    claim: Domain,
+    check: VerificationCheckData,
+    actor: Actor,
+    requestId: string | null,
+    leased?: LeasedCheck,
+  ): Promise<{ domain: Domain; check: VerificationCheckData } | null> {
+    const attempt = () =>
+      this.transactions.transaction(async (manager) => {
+        const now = this.clock.now();
+        const claims = await this.store.lockClaimsOfName(manager, claim.name);
+        const domain = claims.find((d) => d.id === claim.id);
+        if (!domain) return null;
+        if (leased) {
+          if (domain.leaseOwner !== leased.lease) return null;
+          // A new token, or one that ran out during the lookup: the check answers a question nobody asks any more.
+          if (domain.token !== claim.token || effectiveStatus(domain, now) === DomainStatus.EXPIRED) {
+            await this.releaseLease(manager, domain);
+            return null;
+          }
+          domain.leaseOwner = null;
+          domain.leaseExpiresAt = null;
+        } else if (domain.token !== claim.token) {
+          return null;
+        }
+
+        let result = check;
+        const ownership = decideOwnership(check, claims, domain.id, this.settings.cnameZone);
+        if (ownership.kind === "blockedByHolder") {
+          result = { ...check, outcome: "VERIFIED_BY_ANOTHER_ACCOUNT", message: messages.heldByAnotherAccount(domain.name) };
+        } else if (ownership.kind === "revokeHolder") {
+          await this.revokeForNewOwner(manager, ownership.holder, requestId, now);
+        }
+
+        const previousStatus = effectiveStatus(domain, now);
+        const failingSince = domain.failingSince;
+        const next = stateAfterCheck(
+          { status: previousStatus, failingSince, tokenIssuedAt: this.tokenIssuedAt(domain), tokenExpiresAt: domain.tokenExpiresAt },
+          result.outcome,
+          now,
+          this.settings.schedule,
+          Math.random,
+          // Leased runs are the scheduler's and the admins' batches, never a person's own verifyDomain.
+          leased ? "automatic" : "explicit",
+        );
+        const newStatus = next.status;
+        domain.status = newStatus;
+        domain.verifiedName = newStatus === DomainStatus.VERIFIED ? domain.name : null;
+        if (newStatus === DomainStatus.VERIFIED && previousStatus !== DomainStatus.VERIFIED) domain.verifiedAt = now;
+        domain.failingSince = next.failingSince;
+        domain.nextCheckAt = next.nextCheckAt;
+        domain.lastCheck = result;
+        domain.lastCheckedAt = result.checkedAt;
+        domain.updatedAt = now;
+        await this.store.save(manager, domain);
+        const graceEndsAt = graceEndOf(domain, this.settings.schedule);
+        // The grace period starts with this check; its entry comes first, the check's own entry last, as the newest word on the claim.
+        if (graceEndsAt && !failingSince) {
+          await this.audit.record(manager, {
+            accountId: domain.accountId,
+            domain,
+            action: AuditAction.GRACE_PERIOD_STARTED,
+            actor,
+            message: messages.gracePeriodStarted(domain.name, graceEndsAt),
+            previousStatus: DomainStatus.VERIFIED,
+            newStatus: DomainStatus.VERIFIED,
+            requestId,
+            graceEndsAt,
+          });
+        }
+        await this.audit.record(manager, {
+          accountId: domain.accountId,
+          domain,
+          action: auditActionOf(result.outcome),
+          actor,
+          message: graceEndsAt ? messages.checkDuringGracePeriod(result.message, domain.name, graceEndsAt) : result.message,
+          previousStatus,
+          newStatus,
+          check: result,
+          requestId,
+          graceEndsAt,
+        });
+        if (next.revoked) {
+          await this.audit.record(manager, {
+            accountId: domain.accountId,
+            domain,
+            action: AuditAction.DOMAIN_REVOKED,
+            actor,
+            message: messages.revokedAfterGracePeriod(domain.name, failingSince ?? now),
+            previousStatus: DomainStatus.VERIFIED,
+            newStatus: DomainStatus.REVOKED,
+            requestId,
+            reason: AuditReason.GRACE_PERIOD_ENDED,
+          });
+        }
+        return { domain, check: result };
+      });
+    let applied;
+    try {
+      applied = await attempt();
+    } catch (error) {
+      // A concurrent verification won the unique index: run again and see its holder.
+      if (!this.store.isVerifiedNameConflict(error)) throw error;
+      applied = await attempt();
+    }
+    if (applied) this.settings.onCheckRecorded?.(applied.check);
+    return applied;
+  }
+
+  /**
+   * Marks an unverified claim whose token ran out EXPIRED (scheduled sweeps and cleanup).
+   * False when there was nothing to do: the claim is gone, was verified or given a new
+   * token meanwhile, or its lease was lost.
+   */
+  async expire(claimId: string, actor: Actor, requestId: string | null, leased?: LeasedCheck): Promise<boolean> {
+    return this.transactions.transaction(async (manager) => {
+      const domain = await this.store.lockById(manager, claimId);
+      if (!domain || (leased && domain.leaseOwner !== leased.lease)) return false;
+      const lapsed = matches(TOKEN_LAPSED, domain, this.clock.now());
+      if (leased) {
+        domain.leaseOwner = null;
+        domain.leaseExpiresAt = null;
+      }
+      if (lapsed) await this.markExpired(manager, domain, actor, requestId);
+      if (lapsed || leased) await this.store.save(manager, domain);
+      return lapsed;
+    });
+  }
+
+  /** Releases a leased claim the scheduler has no business with (expired, revoked) and stops it falling due again. */
+  async unschedule(claimId: string, leased: LeasedCheck): Promise<void> {
+    await this.store.unschedule(claimId, leased.lease);
+  }
+
+  /**
+   * Writes TOKEN_EXPIRING_SOON for unverified claims whose token runs out within
+   * tokenExpiryWarningMs and that have not been warned about this token (the scheduler's
+   * sweep). Rows another instance is warning about at this moment are skipped, and the
+   * warned mark is written with the entry, so each token is warned about once. Returns how many.
+   */
+  async warnExpiringTokens(limit: number): Promise<number> {
+    return this.transactions.transaction(async (manager) => {
+      const now = this.clock.now();
+      const horizon = new Date(now.getTime() + this.settings.tokenExpiryWarningMs);
+      const claims = await this.store.lockUnwarnedExpiring(manager, now, horizon, limit);
+      for (const domain of claims) {
+        await this.store.markWarned(manager, domain.id, now);
+        await this.audit.record(manager, {
+          accountId: domain.accountId,
+          domain,
+          action: AuditAction.TOKEN_EXPIRING_SOON,
+          actor: SYSTEM_ACTOR,
+          message: messages.tokenExpiringSoon(domain.name, domain.tokenExpiresAt),
+          previousStatus: domain.status,
+          newStatus: domain.status,
+        });
+      }
+      return claims.length;
+    }, "READ COMMITTED");
+  }
+
+  /** A claim that was never proven, or lost its proof, whose token ran out: only a new token helps. */
+  private tokenHasLapsed(domain: Domain): boolean {
+    return domain.status !== DomainStatus.VERIFIED && domain.tokenExpiresAt.getTime() <= this.clock.now().getTime();
+  }
+
+  private async refuseExpiredToken(ctx: ActionContext, claim: Domain): Promise<VerifyResult> {
+    const result = await this.transactions.transaction(async (manager) => {
+      const domain = await this.store.lockVisible(manager, ctx.principal, claim.id);
+      if (!domain) return null;
+      const now = this.clock.now();
+      const check: VerificationCheckData = {
+        outcome: "TOKEN_EXPIRED",
+        method: null,
+        checkedAt: now,
+        message: messages.tokenExpiredBeforeVerify(domain.name, domain.tokenExpiresAt),
+        foundValues: [],
+        hints: [],
+        servers: [],
+      };
+      if (UNPROVEN_STATUSES.includes(domain.status)) await this.markExpired(manager, domain, SYSTEM_ACTOR, ctx.requestId);
+      domain.lastCheck = check;
+      domain.lastCheckedAt = now;
+      domain.updatedAt = now;
+      await this.store.save(manager, domain);
+      await this.audit.record(manager, {
+        accountId: domain.accountId,
+        domain,
+        action: AuditAction.VERIFICATION_FAILED,
+        actor: actorOf(ctx.principal),
+        message: check.message,
+        previousStatus: domain.status,
+        newStatus: domain.status,
+        check,
+        requestId: ctx.requestId,
+      });
+      return { domain, check };
+    });
+    return result ? { ok: true, ...result } : { ok: false, error: notFound() };
+  }
+
+  /** Writes EXPIRED and its audit entry; the caller saves the row. */
+  private async markExpired(manager: EntityManager, domain: Domain, actor: Actor, requestId: string | null): Promise<void> {
+    const storedStatus = domain.status;
+    domain.status = DomainStatus.EXPIRED;
+    domain.nextCheckAt = null;
+    domain.updatedAt = this.clock.now();
+    await this.audit.record(manager, {
+      accountId: domain.accountId,
+      domain,
+      action: AuditAction.DOMAIN_EXPIRED,
+      actor,
+      message: messages.expired(domain.name),
+      previousStatus: storedStatus,
+      newStatus: DomainStatus.EXPIRED,
+      requestId,
+    });
+  }
+
+  private async releaseLease(manager: EntityManager, domain: Domain): Promise<void> {
+    domain.leaseOwner = null;
+    domain.leaseExpiresAt = null;
+    await this.store.releaseLease(manager, domain.id);
+  }
+
+  /** Tokens live TOKEN_TTL_DAYS; the backoff ladder is anchored at their issue. */
+  private tokenIssuedAt(domain: Domain): Date {
+    return new Date(domain.tokenExpiresAt.getTime() - this.settings.tokenTtlMs);
+  }
+
+  private async revokeForNewOwner(manager: EntityManager, holder: Domain, requestId: string | null, now: Date): Promise<void> {
+    holder.status = DomainStatus.REVOKED;
+    holder.verifiedName = null;
+    holder.failingSince = null;
+    holder.nextCheckAt = null;
+    // A fresh window, so the former owner can prove control again by republishing its record.
+    holder.tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
+    holder.updatedAt = now;
+    await this.store.save(manager, holder);
+    await this.audit.record(manager, {
+      accountId: holder.accountId,
+      domain: holder,
+      action: AuditAction.DOMAIN_REVOKED,
+      // The other account stays anonymous to this one: the service revoked, on DNS evidence.
+      actor: SYSTEM_ACTOR,
+      message: messages.revokedForNewOwner(holder.name),
+      previousStatus: DomainStatus.VERIFIED,
+      newStatus: DomainStatus.REVOKED,
+      requestId,
+      reason: AuditReason.PROVEN_BY_ANOTHER_ACCOUNT,
+    });
+  }
+}
+
+/** A check that concluded nothing is not a failure: operators tell a broken resolver from a missing record by this. */
+function auditActionOf(outcome: VerificationCheckData["outcome"]): AuditAction {
+  if (outcome === "VERIFIED") return AuditAction.VERIFICATION_SUCCEEDED;
+  if (outcome === "DNS_ERROR") return AuditAction.VERIFICATION_INCONCLUSIVE;
+  return AuditAction.VERIFICATION_FAILED;
+}
