@@ -4,6 +4,7 @@ import { Scheduling1765000000000 } from "./1765000000000-scheduling";
 import { AdminSecretKeys1766000000008 } from "./1766000000008-admin-secret-keys";
 import { Certificates1766000000010 } from "./1766000000010-certificates";
 import { Events1766000000020 } from "./1766000000020-events";
+import { TokenIssuedAt1767000000000 } from "./1767000000000-token-issued-at";
 
 /** Every migration, oldest first. Listed by hand so ts-jest, ts-node and compiled code load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   AdminSecretKeys1766000000008,
   Certificates1766000000010,
   Events1766000000020,
+  TokenIssuedAt1767000000000,
 ];

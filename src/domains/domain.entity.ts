@@ -42,6 +42,13 @@ export class Domain {
   @Column({ type: "simple-json" })
   previousTokens!: string[];
 
+  /**
+   * When the current token was issued: the anchor of the unverified claim's backoff ladder.
+   * Stored rather than worked out from tokenExpiresAt, so a new TOKEN_TTL_DAYS never moves it.
+   */
+  @Column({ type: "datetime", precision: 3 })
+  tokenIssuedAt!: Date;
+
   @Column({ type: "datetime", precision: 3 })
   tokenExpiresAt!: Date;
 

@@ -77,6 +77,7 @@ export class DomainService {
         status: DomainStatus.PENDING,
         token: generateToken(),
         previousTokens: [],
+        tokenIssuedAt: now,
         tokenExpiresAt,
         verifiedName: null,
         verifiedAt: null,
@@ -112,6 +113,7 @@ export class DomainService {
       const newStatus = statusAfterRegeneration(previousStatus);
       domain.previousTokens = [domain.token, ...domain.previousTokens].slice(0, 5);
       domain.token = generateToken();
+      domain.tokenIssuedAt = now;
       domain.tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
       domain.status = newStatus;
       domain.tokenExpiryWarnedAt = null;

@@ -1,7 +1,7 @@
 import { EntityManager, In } from "typeorm";
 import { Domain } from "./domain.entity";
 import { Account } from "./account.entity";
-import { DomainStatus, STALE, TOKEN_LAPSED, UNPROVEN_STATUSES, hasEffectiveStatus } from "../shared/domain-status";
+import { DomainStatus, STALE, TOKEN_LAPSED, hasEffectiveStatus } from "../shared/domain-status";
 import { toSql } from "../shared/row-rule";
 import type { Clock } from "../shared/clock";
 import { Database, isDuplicateKeyError } from "../db/database";
@@ -222,10 +222,13 @@ export class SqlDomainStore implements DomainStore {
   }
 
   lockUnwarnedExpiring(manager: EntityManager, now: Date, horizon: Date, limit: number): Promise<Domain[]> {
+    // Lapsed by the horizon, not yet now: the TOKEN_LAPSED rule asked at two instants.
+    const byHorizon = toSql(TOKEN_LAPSED, "d", horizon, "horizon");
+    const byNow = toSql(TOKEN_LAPSED, "d", now, "now");
     const qb = manager
       .createQueryBuilder(Domain, "d")
-      .where("d.status IN (:...unproven)", { unproven: [...UNPROVEN_STATUSES] })
-      .andWhere("d.tokenExpiresAt > :now AND d.tokenExpiresAt <= :horizon", { now, horizon })
+      .where(byHorizon.sql, byHorizon.params)
+      .andWhere(`NOT ${byNow.sql}`, byNow.params)
       .andWhere("d.tokenExpiryWarnedAt IS NULL")
       .orderBy("d.tokenExpiresAt", "ASC")
       .addOrderBy("d.id", "ASC")

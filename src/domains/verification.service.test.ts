@@ -58,6 +58,7 @@ function claim(fields: Partial<Domain> = {}): Domain {
     status: DomainStatus.PENDING,
     token: `token-${id}`,
     previousTokens: [],
+    tokenIssuedAt: now,
     tokenExpiresAt: new Date(now.getTime() + TTL),
     verifiedName: null,
     verifiedAt: null,
@@ -112,6 +113,7 @@ describe("VerificationService.applyCheck: ownership", () => {
       status: DomainStatus.REVOKED,
       verifiedName: null,
       nextCheckAt: null,
+      tokenIssuedAt: clock.now(),
       tokenExpiresAt: new Date(clock.now().getTime() + TTL),
     });
     expect(audit.entries.map((e) => [e.accountId, e.action, e.reason ?? null])).toEqual([
@@ -237,5 +239,20 @@ describe("VerificationService.applyCheck: the verified-name index", () => {
       throw new Error("connection lost");
     };
     await expect(service.applyCheck(mine, check("VERIFIED", [], clock.now()), SYSTEM_ACTOR, null)).rejects.toThrow("connection lost");
+  });
+});
+
+describe("VerificationService.applyCheck: the backoff ladder", () => {
+  it("is anchored at the stored tokenIssuedAt, whatever TOKEN_TTL_DAYS is now", async () => {
+    const { store, service } = setUp();
+    // Issued 2 minutes ago under a TTL of 7 days; this service runs with 30.
+    const issued = new Date(clock.now().getTime() - 120_000);
+    const mine = claim({ tokenIssuedAt: issued, tokenExpiresAt: new Date(issued.getTime() + 7 * DAY) });
+    store.put(mine);
+
+    const applied = await service.applyCheck(mine, check("RECORD_NOT_FOUND", [], clock.now()), SYSTEM_ACTOR, null);
+
+    // The first slot after now on the ladder from the issue: first check at 1 minute, then 5 minutes later.
+    expect(applied?.domain.nextCheckAt).toEqual(new Date(issued.getTime() + 60_000 + 300_000));
   });
 });

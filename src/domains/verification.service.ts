@@ -113,7 +113,7 @@ export class VerificationService {
         const previousStatus = effectiveStatus(domain, now);
         const failingSince = domain.failingSince;
         const next = stateAfterCheck(
-          { status: previousStatus, failingSince, tokenIssuedAt: this.tokenIssuedAt(domain), tokenExpiresAt: domain.tokenExpiresAt },
+          { status: previousStatus, failingSince, tokenIssuedAt: domain.tokenIssuedAt, tokenExpiresAt: domain.tokenExpiresAt },
           result.outcome,
           now,
           this.settings.schedule,
@@ -301,17 +301,13 @@ export class VerificationService {
     await this.store.releaseLease(manager, domain.id);
   }
 
-  /** Tokens live TOKEN_TTL_DAYS; the backoff ladder is anchored at their issue. */
-  private tokenIssuedAt(domain: Domain): Date {
-    return new Date(domain.tokenExpiresAt.getTime() - this.settings.tokenTtlMs);
-  }
-
   private async revokeForNewOwner(manager: EntityManager, holder: Domain, requestId: string | null, now: Date): Promise<void> {
     holder.status = DomainStatus.REVOKED;
     holder.verifiedName = null;
     holder.failingSince = null;
     holder.nextCheckAt = null;
     // A fresh window, so the former owner can prove control again by republishing its record.
+    holder.tokenIssuedAt = now;
     holder.tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
     holder.updatedAt = now;
     await this.store.save(manager, holder);

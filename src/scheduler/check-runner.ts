@@ -3,7 +3,7 @@ import type { Actor } from "../audit/audit.types";
 import type { Clock } from "../shared/clock";
 import type { DomainVerifier } from "../verification/types";
 import type { Domain } from "../domains/domain.entity";
-import { DomainStatus, UNPROVEN_STATUSES, effectiveStatus } from "../shared/domain-status";
+import { DomainStatus, UNPROVEN_STATUSES, effectiveStatus, tokenHasLapsed } from "../shared/domain-status";
 import type { VerificationService } from "../domains/verification.service";
 import { forEachConcurrently } from "../shared/concurrency";
 import type { LeasedBatch } from "./domain-leases";
@@ -58,8 +58,9 @@ export class CheckRunner {
 
   private async process(claim: Domain, lease: string, actor: Actor, requestId: string | null): Promise<LeasedResult> {
     const leased = { lease };
-    const status = effectiveStatus(claim, this.clock.now());
-    if (status === DomainStatus.EXPIRED && UNPROVEN_STATUSES.includes(claim.status)) {
+    const now = this.clock.now();
+    const status = effectiveStatus(claim, now);
+    if (tokenHasLapsed(claim, now)) {
       const expired = await this.verification.expire(claim.id, actor, requestId, leased);
       if (expired) this.options.logger.info({ domainId: claim.id, domain: claim.name, accountId: claim.accountId, actor: actor.type }, "claim expired");
       return expired ? "EXPIRED" : "SKIPPED";

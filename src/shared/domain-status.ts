@@ -41,12 +41,17 @@ export const STALE: RowRule<DomainStatus, "tokenExpiresAt" | "updatedAt"> = [
   { statuses: [DomainStatus.REVOKED], compare: { column: "updatedAt", op: "<=" } },
 ];
 
+/** Whether `domain` is unproven and its token has run out by `at`. */
+export function tokenHasLapsed(domain: { status: DomainStatus; tokenExpiresAt: Date }, at: Date): boolean {
+  return matches(TOKEN_LAPSED, domain, at);
+}
+
 /**
  * The status a reader sees. An unproven claim whose token ran out is EXPIRED from that
  * instant, even before a sweep writes it, so no client ever sees a stale PENDING.
  */
 export function effectiveStatus(domain: { status: DomainStatus; tokenExpiresAt: Date }, now: Date): DomainStatus {
-  return matches(TOKEN_LAPSED, domain, now) ? DomainStatus.EXPIRED : domain.status;
+  return tokenHasLapsed(domain, now) ? DomainStatus.EXPIRED : domain.status;
 }
 
 /** The rows `effectiveStatus` reads as `status`, as a rule for queries that filter by it. */

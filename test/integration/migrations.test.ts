@@ -65,3 +65,27 @@ describe.each(DATABASE_FLAVORS)("the admin-secret keys migration on %s", (flavor
     }
   });
 });
+
+describe.each(DATABASE_FLAVORS)("the token-issued-at migration on %s", (flavor) => {
+  it("gives existing claims the issue time TOKEN_TTL_DAYS before their expiry, to the millisecond", async () => {
+    const database = await createScratchDatabase(flavor);
+    const dataSource = await openDataSource(database.url, { entities });
+    try {
+      await runMigrations(dataSource);
+      const later = migrations.slice(migrations.findIndex((m) => m.name === "TokenIssuedAt1767000000000"));
+      for (const _ of later) await dataSource.undoLastMigration();
+      await dataSource.query(
+        `INSERT INTO domains (id, accountId, name, status, token, previousTokens, tokenExpiresAt, createdAt, updatedAt)
+         VALUES ('d1', 'acme', 'example.com', 'PENDING', 't', '[]', '2026-12-31 10:00:00.250', '2026-12-01 10:00:00.250', '2026-12-01 10:00:00.250')`,
+      );
+      expect(await runMigrations(dataSource)).toEqual(later.map((m) => m.name));
+      const [row]: { tokenIssuedAt: string | Date }[] = await dataSource.query("SELECT tokenIssuedAt FROM domains WHERE id = 'd1'");
+      const issued = row.tokenIssuedAt instanceof Date ? row.tokenIssuedAt.toISOString() : `${row.tokenIssuedAt.replace(" ", "T")}Z`;
+      // No TOKEN_TTL_DAYS in the test environment: the default 30 days.
+      expect(issued).toBe("2026-12-01T10:00:00.250Z");
+    } finally {
+      await dataSource.destroy();
+      await database.drop();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { Domain } from "../domain.entity";
 import type { DomainListFilter, DomainStore, LapsedPosition, LeaseQuery, Transactions } from "../domain.store";
-import { DomainStatus, STALE, TOKEN_LAPSED, UNPROVEN_STATUSES, effectiveStatus } from "../../shared/domain-status";
+import { DomainStatus, STALE, TOKEN_LAPSED, effectiveStatus } from "../../shared/domain-status";
 import { matches } from "../../shared/row-rule";
 import type { Clock } from "../../shared/clock";
 import { Principal, inScope } from "../../shared/principal";
@@ -187,11 +187,7 @@ export class FakeDomainStore implements DomainStore {
 
   async lockUnwarnedExpiring(_manager: EntityManager, now: Date, horizon: Date, limit: number): Promise<Domain[]> {
     return this.all(
-      (d) =>
-        UNPROVEN_STATUSES.includes(d.status) &&
-        d.tokenExpiresAt.getTime() > now.getTime() &&
-        d.tokenExpiresAt.getTime() <= horizon.getTime() &&
-        !d.tokenExpiryWarnedAt,
+      (d) => matches(TOKEN_LAPSED, d, horizon) && !matches(TOKEN_LAPSED, d, now) && !d.tokenExpiryWarnedAt,
     )
       .sort((a, b) => a.tokenExpiresAt.getTime() - b.tokenExpiresAt.getTime() || (a.id < b.id ? -1 : 1))
       .slice(0, limit);
