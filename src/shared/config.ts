@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { parseDnsServer } from "./dns-servers";
+import { checkDnsQuorum, parseDnsServer } from "./dns-servers";
 
 export const DEFAULT_CNAME_ZONE = "verify.dnsproof.dev";
 
@@ -203,10 +203,15 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const servers = list("DNS_SERVERS");
   for (const server of servers) checkDnsServer(server);
-  const quorumRaw = read("DNS_QUORUM");
-  const quorum = quorumRaw === undefined ? undefined : integer("DNS_QUORUM", 1, 1, 64);
-  if (quorum !== undefined && mode === "recursive" && servers.length > 0 && quorum > servers.length) {
-    throw new ConfigError(`DNS_QUORUM=${quorum} can never be met by the ${servers.length} DNS_SERVERS configured`);
+  const quorum = read("DNS_QUORUM") === undefined ? undefined : integer("DNS_QUORUM", 1, 1, 64);
+  // Without DNS_SERVERS the system's resolvers are asked: the engine checks the quorum against those when it starts.
+  if (servers.length > 0) {
+    try {
+      checkDnsQuorum(quorum, mode, servers.length);
+    } catch {
+      // integer() let through only whole numbers from 1: what is wrong is the number of servers.
+      throw new ConfigError(`DNS_QUORUM=${quorum} can never be met by the ${servers.length} DNS_SERVERS configured`);
+    }
   }
 
   const config: Config = {

@@ -10,7 +10,7 @@ import { discoverNameservers } from "./nameservers";
 import { gatherProbes } from "./probes";
 import { verificationHost } from "../records";
 import { openVantagePoint, type VantagePointLookup } from "./resolver-lookup";
-import { formatDnsServer, parseDnsServer } from "../../shared/dns-servers";
+import { checkDnsQuorum, formatDnsServer, parseDnsServer } from "../../shared/dns-servers";
 import type { DnsAnswer, DomainVerifier, VerificationCheckData, VerificationRequest } from "../types";
 import {
   canStillVerify,
@@ -62,12 +62,7 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
     throw new RangeError(`DNS timeout must be a positive number of milliseconds, not ${options.timeoutMs}`);
   }
-  if (options.quorum !== undefined) {
-    if (!Number.isInteger(options.quorum) || options.quorum < 1) throw new RangeError(`DNS quorum must be a positive integer, not ${options.quorum}`);
-    if (options.mode === "recursive" && options.quorum > resolvers.length) {
-      throw new RangeError(`DNS quorum ${options.quorum} cannot be met by ${resolvers.length} DNS servers`);
-    }
-  }
+  checkDnsQuorum(options.quorum, options.mode, resolvers.length);
   if (!Number.isInteger(options.authoritativePort) || options.authoritativePort < 1 || options.authoritativePort > 65535) {
     throw new RangeError(`Not a port: ${options.authoritativePort}`);
   }
