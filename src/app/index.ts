@@ -52,7 +52,7 @@ import { RequestContext, RequestLoaders, principalOf } from "../graphql/context"
 import type { Principal } from "../shared/principal";
 import { createDomainVerifier } from "../verification/client";
 import type { DomainVerifier } from "../verification/types";
-import { formatDnsServer, parseDnsServer } from "../shared/dns-servers";
+import { formatDnsServer } from "../shared/dns-servers";
 import { createMetrics, Metrics, metricsAccess } from "../shared/metrics";
 import { createCredentials, Credentials } from "../credentials";
 import { requestId } from "./request-id";
@@ -124,7 +124,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
-  const configuredServers = new Set(config.dns.servers.map((spec) => formatDnsServer(parseDnsServer(spec))));
+  const configuredServers = new Set(config.dns.resolvers.map(formatDnsServer));
   const batching = overrides.batching ?? true;
 
   const dataSource = await openDataSource(config.databaseUrl, { entities, onQuery: overrides.onQuery });
@@ -148,6 +148,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     overrides.verifier ??
     createDomainVerifier({
       ...config.dns,
+      servers: config.dns.resolvers,
       clock,
       onLookup: ({ server, answer, durationMs }) => {
         // Labels come from configuration only: nameservers are named by claimants' NS records.

@@ -1,4 +1,6 @@
+import fc from "fast-check";
 import { ConfigError, configWarnings, loadConfig } from "./config";
+import { parseDnsServer } from "./dns-servers";
 
 const base = { JWT_SECRET: "x".repeat(40) };
 
@@ -174,5 +176,97 @@ describe("settings of issue 12 (events)", () => {
     ["TOKEN_EXPIRY_WARNING_HOURS", "-3"],
   ])("refuses %s=%j, naming it", (key, value) => {
     expect(() => loadConfig({ ...base, [key]: value })).toThrow(new RegExp(key));
+  });
+});
+
+describe("DNS settings, read by the parser the engine uses (issue 10)", () => {
+  /** What loadConfig threw, so one test can ask both what it is and what it says. */
+  const refusal = (env: Record<string, string>): unknown => {
+    try {
+      loadConfig({ ...base, ...env });
+    } catch (error) {
+      return error;
+    }
+    throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+  };
+
+  it.each([
+    ["999.1.1.1"],
+    ["1.2.3.4:99999"],
+    ["1.2.3.4:0"],
+    ["1.2.3.4:"],
+    ["[::1"],
+    ["[::1]:"],
+    ["[::1]:70000"],
+    ["[fd00::1]x"],
+    ["1.2.3"],
+    ["127.0.0.1, 999.1.1.1"],
+  ])("refuses DNS_SERVERS=%j as a ConfigError naming the variable and the bad entry", (value) => {
+    const bad = value.split(",").map((s) => s.trim()).find((spec) => spec !== "127.0.0.1")!;
+    const error = refusal({ DNS_SERVERS: value });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^DNS_SERVERS entries must be /);
+    expect((error as Error).message).toContain(`got "${bad}"`);
+  });
+
+  it.each(["999.1.1.1", "1.2.3.4:99999", "[::1", "[1.2.3.4", "localhost:53", "1.2.3.4:+53", "1.2.3.4:5e1", "[::1]:0x35", "::ffff:999.1.1.1"])(
+    "refuses %j, which the engine's parser refuses too",
+    (spec) => {
+      expect(() => parseDnsServer(spec)).toThrow(RangeError);
+      expect(refusal({ DNS_SERVERS: spec })).toBeInstanceOf(ConfigError);
+    },
+  );
+
+  it("accepts no DNS_SERVERS entry the engine's parser would refuse, and stores what that parser reads", () => {
+    const port = fc.integer({ min: -1, max: 70_000 }).map(String);
+    const entry = fc.oneof(
+      fc.string({ unit: fc.constantFrom(..."0123456789abcdef.:[]%+ x"), maxLength: 24 }),
+      fc.tuple(fc.ipV4(), port).map(([ip, p]) => `${ip}:${p}`),
+      fc.tuple(fc.ipV4Extended(), fc.constantFrom("", ":53")).map(([ip, p]) => `${ip}${p}`),
+      fc.tuple(fc.ipV6(), fc.constantFrom("", ":", ":53"), port).map(([ip, colon, p]) => `[${ip}]${colon}${colon === ":" ? p : ""}`),
+      fc.ipV6(),
+    );
+    fc.assert(
+      fc.property(entry, (spec) => {
+        let config;
+        try {
+          config = loadConfig({ ...base, DNS_SERVERS: spec });
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          expect((error as Error).message).toMatch(/^DNS_SERVERS entries must be .*; got "/);
+          return;
+        }
+        expect(config.dns.resolvers).toEqual(spec.trim() === "" ? [] : [parseDnsServer(spec)]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("keeps the servers as written and, parsed once, as the engine asks them", () => {
+    const config = loadConfig({ ...base, DNS_SERVERS: "127.0.0.1, 10.0.0.2:5353, [fd00::1]:53" });
+    expect(config.dns.servers).toEqual(["127.0.0.1", "10.0.0.2:5353", "[fd00::1]:53"]);
+    expect(config.dns.resolvers).toEqual([
+      { address: "127.0.0.1", port: 53, family: 4 },
+      { address: "10.0.0.2", port: 5353, family: 4 },
+      { address: "fd00::1", port: 53, family: 6 },
+    ]);
+    expect(loadConfig(base).dns).toMatchObject({ servers: [], resolvers: [] });
+  });
+
+  it.each([
+    [{ DNS_SERVERS: "127.0.0.1", DNS_QUORUM: "2" }, "DNS_QUORUM=2 can never be met by the 1 DNS_SERVERS configured"],
+    [{ DNS_SERVERS: "127.0.0.1,127.0.0.2", DNS_QUORUM: "3" }, "DNS_QUORUM=3 can never be met by the 2 DNS_SERVERS configured"],
+    [{ DNS_SERVERS: "127.0.0.1", DNS_QUORUM: "0" }, 'DNS_QUORUM must be a whole number from 1 to 64; got "0"'],
+    [{ DNS_SERVERS: "127.0.0.1", DNS_QUORUM: "1.5" }, 'DNS_QUORUM must be a whole number from 1 to 64; got "1.5"'],
+  ])("refuses %j, naming the variable", (env, message) => {
+    const error = refusal(env);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(message);
+  });
+
+  it("leaves a quorum larger than the servers to authoritative mode, where the zone's nameservers vote, and to the engine when the system's resolvers are used", () => {
+    expect(loadConfig({ ...base, DNS_SERVERS: "127.0.0.1", DNS_QUORUM: "3", DNS_MODE: "authoritative" }).dns.quorum).toBe(3);
+    expect(loadConfig({ ...base, DNS_QUORUM: "3" }).dns.quorum).toBe(3);
+    expect(loadConfig({ ...base, DNS_SERVERS: "127.0.0.1,127.0.0.2", DNS_QUORUM: "2" }).dns.quorum).toBe(2);
   });
 });

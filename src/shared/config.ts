@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { parseDnsServer } from "./dns-servers";
+import { checkDnsQuorum, parseDnsServer, type DnsServerAddress } from "./dns-servers";
 
 export const DEFAULT_CNAME_ZONE = "verify.dnsproof.dev";
 
@@ -26,7 +26,10 @@ export interface Config {
     devSecretFile: string;
   };
   dns: {
+    /** DNS_SERVERS as written, for people to read; empty means the system's resolvers. */
     servers: string[];
+    /** The same servers parsed, once: what the engine asks. */
+    resolvers: DnsServerAddress[];
     timeoutMs: number;
     quorum?: number;
     mode: "recursive" | "authoritative";
@@ -202,11 +205,16 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`DNS_MODE must be "recursive" or "authoritative"; got "${mode}"`);
   }
   const servers = list("DNS_SERVERS");
-  for (const server of servers) checkDnsServer(server);
-  const quorumRaw = read("DNS_QUORUM");
-  const quorum = quorumRaw === undefined ? undefined : integer("DNS_QUORUM", 1, 1, 64);
-  if (quorum !== undefined && mode === "recursive" && servers.length > 0 && quorum > servers.length) {
-    throw new ConfigError(`DNS_QUORUM=${quorum} can never be met by the ${servers.length} DNS_SERVERS configured`);
+  const resolvers = servers.map(dnsServer);
+  const quorum = read("DNS_QUORUM") === undefined ? undefined : integer("DNS_QUORUM", 1, 1, 64);
+  // Without DNS_SERVERS the system's resolvers are asked: the engine checks the quorum against those when it starts.
+  if (resolvers.length > 0) {
+    try {
+      checkDnsQuorum(quorum, mode, resolvers.length);
+    } catch {
+      // integer() let through only whole numbers from 1: what is wrong is the number of servers.
+      throw new ConfigError(`DNS_QUORUM=${quorum} can never be met by the ${servers.length} DNS_SERVERS configured`);
+    }
   }
 
   const config: Config = {
@@ -230,6 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     dns: {
       servers,
+      resolvers,
       timeoutMs: integer("DNS_TIMEOUT_MS", 3000, 50, 60_000),
       quorum,
       mode,
@@ -429,12 +438,13 @@ export function configWarnings(config: Config): string[] {
   return warnings;
 }
 
-function checkDnsServer(server: string): void {
+/** One DNS_SERVERS entry, read by the parser the engine uses, so that nothing passing here fails there. */
+function dnsServer(server: string): DnsServerAddress {
   const expected = `DNS_SERVERS entries must be "ipv4", "ipv4:port", "[ipv6]" or "[ipv6]:port" with a port from 1 to 65535`;
   // "::1:5353" is itself a valid IPv6 address: taken literally it would silently mean port 53.
   if (isIP(server) === 6) throw new ConfigError(`${expected}; write "${server}" as [address]:port or [address]; got "${server}"`);
   try {
-    parseDnsServer(server);
+    return parseDnsServer(server);
   } catch {
     throw new ConfigError(`${expected}; got "${server}"`);
   }

@@ -37,3 +37,15 @@ export function parseDnsServer(spec: string, defaultPort = 53): DnsServerAddress
 export function formatDnsServer(server: DnsServerAddress): string {
   return server.family === 6 ? `[${server.address}]:${server.port}` : `${server.address}:${server.port}`;
 }
+
+/**
+ * Refuses a quorum that can never be met; loadConfig (for DNS_QUORUM) and the engine both ask
+ * here, so the two cannot disagree. In recursive mode the resolvers are every vantage point there
+ * will be. In authoritative mode the zone's nameservers are, and how many a zone has is known only
+ * when one of its claims is checked.
+ */
+export function checkDnsQuorum(quorum: number | undefined, mode: "recursive" | "authoritative", serverCount: number): void {
+  if (quorum === undefined) return;
+  if (!Number.isInteger(quorum) || quorum < 1) throw new RangeError(`DNS quorum must be a positive integer, not ${quorum}`);
+  if (mode === "recursive" && quorum > serverCount) throw new RangeError(`DNS quorum ${quorum} cannot be met by ${serverCount} DNS servers`);
+}

@@ -1,4 +1,5 @@
-import { ManualClock } from "../../src/shared/clock";
+import { type Clock, ManualClock } from "../../src/shared/clock";
+import type { DomainVerifier } from "../../src/verification/types";
 import { DATABASE_FLAVORS } from "../support/databases";
 import { ScriptedVerifier } from "../support/scripted-verifier";
 import { DOMAIN_FIELDS, TestApp, startTestApp } from "../support/test-app";
@@ -14,17 +15,27 @@ const AUDIT = `query($first: Int, $after: String, $domainId: ID, $action: AuditA
   }
 }`;
 
+const START = "2026-11-22T10:00:00.000Z";
+
 describe.each(DATABASE_FLAVORS)("domain lifecycle on %s", (db) => {
   let t: TestApp;
-  const clock = new ManualClock("2026-11-22T10:00:00.000Z");
-  const verifier = new ScriptedVerifier(clock);
+  // Each test gets a clock and a scripted verifier of its own, so none depends on how far another
+  // moved the clock or what it scripted; one app (and its migrations) still serves them all.
+  let clock = new ManualClock(START);
+  let verifier = new ScriptedVerifier(clock);
+  const currentClock: Clock = { now: () => clock.now() };
+  const currentVerifier: DomainVerifier = { verify: (request) => verifier.verify(request) };
   let seq = 0;
   /** A fresh account per test, so tests never see each other's domains. */
   const account = async (claims: Record<string, string> = {}) => t.token(`user-${db}-${++seq}`, claims);
   const claim = async (token: string, name: string) => (await t.gql(CLAIM, { name }, { token })).body.data.claimDomain;
 
   beforeAll(async () => {
-    t = await startTestApp({ db, overrides: { clock, verifier }, env: { ADMIN_USER_IDS: "root-admin" } });
+    t = await startTestApp({ db, overrides: { clock: currentClock, verifier: currentVerifier }, env: { ADMIN_USER_IDS: "root-admin" } });
+  });
+  beforeEach(() => {
+    clock = new ManualClock(START);
+    verifier = new ScriptedVerifier(clock);
   });
   afterAll(async () => t?.close());
 

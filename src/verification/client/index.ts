@@ -10,7 +10,7 @@ import { discoverNameservers } from "./nameservers";
 import { gatherProbes } from "./probes";
 import { verificationHost } from "../records";
 import { openVantagePoint, type VantagePointLookup } from "./resolver-lookup";
-import { formatDnsServer, parseDnsServer } from "../../shared/dns-servers";
+import { checkDnsQuorum, formatDnsServer, parseDnsServer, type DnsServerAddress } from "../../shared/dns-servers";
 import type { DnsAnswer, DomainVerifier, VerificationCheckData, VerificationRequest } from "../types";
 import {
   canStillVerify,
@@ -25,8 +25,11 @@ import {
 import type { ProbeObservations } from "../hints";
 
 export interface DomainVerifierOptions {
-  /** Resolvers as "ip", "ip:port", "[ipv6]:port" or a bare IPv6 address (DNS_SERVERS); empty means dns.getServers(). */
-  servers: string[];
+  /**
+   * Resolvers: parsed (Config.dns.resolvers, which loadConfig checked), or as "ip", "ip:port",
+   * "[ipv6]:port" or a bare IPv6 address; empty means dns.getServers().
+   */
+  servers: ReadonlyArray<DnsServerAddress | string>;
   /** Budget for a whole verification, discovery and hint probes included (DNS_TIMEOUT_MS). */
   timeoutMs: number;
   /** How many vantage points must agree (DNS_QUORUM); default a majority. In authoritative mode at most the nameserver count. */
@@ -56,18 +59,13 @@ export const MAX_QUERIES_PER_VERIFICATION = 100;
 export const DEFAULT_MAX_NAMESERVERS = 8;
 
 export function createDomainVerifier(options: DomainVerifierOptions): DomainVerifier {
-  const specs = options.servers.length > 0 ? options.servers : dns.getServers();
-  const resolvers = specs.map((spec) => parseDnsServer(spec));
+  const given = options.servers.length > 0 ? options.servers : dns.getServers();
+  const resolvers = given.map((server) => (typeof server === "string" ? parseDnsServer(server) : server));
   if (resolvers.length === 0) throw new RangeError("No DNS servers configured and the system has none: set DNS_SERVERS");
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
     throw new RangeError(`DNS timeout must be a positive number of milliseconds, not ${options.timeoutMs}`);
   }
-  if (options.quorum !== undefined) {
-    if (!Number.isInteger(options.quorum) || options.quorum < 1) throw new RangeError(`DNS quorum must be a positive integer, not ${options.quorum}`);
-    if (options.mode === "recursive" && options.quorum > resolvers.length) {
-      throw new RangeError(`DNS quorum ${options.quorum} cannot be met by ${resolvers.length} DNS servers`);
-    }
-  }
+  checkDnsQuorum(options.quorum, options.mode, resolvers.length);
   if (!Number.isInteger(options.authoritativePort) || options.authoritativePort < 1 || options.authoritativePort > 65535) {
     throw new RangeError(`Not a port: ${options.authoritativePort}`);
   }
