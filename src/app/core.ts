@@ -27,7 +27,7 @@ import type { Resolve } from "../webhooks/webhook-url";
 import type { ShutdownStep } from "./shutdown";
 import { shutdownInOrder } from "./shutdown";
 
-/** What tests and the CLI swap out; the server always takes the defaults. */
+/** What tests swap out, and the CLI its logger; the server always takes the defaults. */
 export interface CoreOverrides {
   clock?: Clock;
   verifier?: DomainVerifier;

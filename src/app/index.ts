@@ -9,9 +9,9 @@ import type { Database } from "../db/database";
 import { Authenticator } from "../auth/authenticator";
 import { oidcServiceAccounts } from "../auth/oidc-service-accounts";
 import { DEV_SUBJECT, mintToken, resolveJwtSecret } from "../auth/dev-credentials";
-import { AuditLog } from "../audit/audit-log";
+import type { AuditLog } from "../audit/audit-log";
 import { AuditResolver } from "../audit/audit.resolver";
-import { DomainService } from "../domains/domain.service";
+import type { DomainService } from "../domains/domain.service";
 import { AuditEntryDomainResolver, DomainResolver, ViewerDomainsResolver } from "../domains/domain.resolver";
 import { createDomainLoader } from "../domains/domain.loaders";
 import { ViewerResolver } from "../auth/viewer.resolver";
@@ -19,7 +19,7 @@ import { AdminResolver } from "../admin/admin.resolver";
 import type { Maintenance } from "../admin/maintenance";
 import type { Scheduler } from "../scheduler/scheduler";
 import { NodeResolver } from "../graphql/node.resolver";
-import { ApiKeyService } from "../api-keys/api-key.service";
+import type { ApiKeyService } from "../api-keys/api-key.service";
 import { ApiKeyResolver } from "../api-keys/api-key.resolver";
 import { apiKeyStrategy } from "../api-keys/api-key.strategy";
 import { createRateLimiting } from "../graphql/rate-limits";
@@ -40,7 +40,7 @@ import { startGraphqlServer } from "./graphql-server";
 import { GRAPHQL_PATH, createHttpServer } from "./http-server";
 import { ShutdownStep, shutdownInOrder } from "./shutdown";
 
-/** What tests swap out (and the CLI, its logger); the server always takes the defaults. */
+/** What tests swap out; the server always takes the defaults. */
 export interface AppOverrides extends CoreOverrides {
   /** False turns the per-request loaders' batching off: the benchmark's control run, which shows what batching saves. */
   batching?: boolean;
