@@ -2,25 +2,11 @@ import "reflect-metadata";
 import fs from "node:fs";
 import path from "node:path";
 import { lexicographicSortSchema, printSchema } from "graphql";
-import { loadConfig } from "../shared/config";
-import { createApp } from ".";
+import { buildApiSchema } from "./schema";
 
-/** The SDL of the schema the server actually serves, sorted so diffs stay readable. */
+/** The SDL of the schema the server serves, sorted so diffs stay readable; built from the resolver classes alone. */
 export async function generateSchemaSdl(): Promise<string> {
-  const app = await createApp(
-    loadConfig({
-      NODE_ENV: "test",
-      DATABASE_URL: "sqlite::memory:",
-      JWT_SECRET: "schema-printer-secret-not-used-for-anything",
-      SCHEDULER_ENABLED: "false",
-    }),
-    { logger: require("pino")({ level: "silent" }) },
-  );
-  try {
-    return `${printSchema(lexicographicSortSchema(app.schema))}\n`;
-  } finally {
-    await app.close();
-  }
+  return `${printSchema(lexicographicSortSchema(await buildApiSchema()))}\n`;
 }
 
 export const SCHEMA_FILE = path.resolve(__dirname, "../../schema.graphql");

@@ -6,7 +6,7 @@ import { Config, ConfigError, loadConfig } from "../shared/config";
 import { mintToken, resolveJwtSecret } from "../auth/dev-credentials";
 import { ActorType } from "../audit/audit.types";
 import { MAX_REVERIFY_LIMIT, type MaintenanceContext } from "../admin/maintenance";
-import type { App } from "../app";
+import type { Core } from "../app/core";
 
 const USAGE = `Usage: dnsproof <command> [options]
 
@@ -145,7 +145,7 @@ function parseLimit(raw: string | undefined): number {
 }
 
 async function migrate(config: Config): Promise<Output> {
-  // Loaded on demand, here and in withApp: `token` and `--help` answer without loading the server.
+  // Loaded on demand, here and in withCore: `token` and `--help` answer without loading the server.
   const { openDataSource } = await import("../db/data-source");
   const { entities } = await import("../app/entities");
   const { runMigrations } = await import("../db/migrate");
@@ -161,25 +161,22 @@ async function migrate(config: Config): Promise<Output> {
   }
 }
 
-/** The server's composition root with the scheduler and the webhook worker off: a command does its one job and exits; the servers deliver its events. */
-async function withApp<T>(config: Config, work: (app: App, ctx: MaintenanceContext) => Promise<T>): Promise<T> {
-  const { createApp } = await import("../app");
+/** The services without any server; the core starts neither the scheduler nor the webhook worker: a command does its one job and exits, and the servers deliver its events. */
+async function withCore<T>(config: Config, work: (core: Core, ctx: MaintenanceContext) => Promise<T>): Promise<T> {
+  const { createCore } = await import("../app/core");
   // Logs go to stderr, so stdout carries only the result.
   const logger = pino({ level: config.logLevel, base: { service: "dnsproof-cli" } }, pino.destination(2));
-  const app = await createApp(
-    { ...config, scheduler: { ...config.scheduler, enabled: false }, webhooks: { ...config.webhooks, workerEnabled: false } },
-    { logger },
-  );
+  const core = await createCore(config, { logger });
   try {
     // One request id per run groups its audit entries.
-    return await work(app, { actor: { type: ActorType.ADMIN, id: "cli", email: null }, requestId: `cli-${randomUUID()}` });
+    return await work(core, { actor: { type: ActorType.ADMIN, id: "cli", email: null }, requestId: `cli-${randomUUID()}` });
   } finally {
-    await app.close();
+    await core.close();
   }
 }
 
 async function reverify(config: Config, limit: number): Promise<Output> {
-  const counts = await withApp(config, (app, ctx) => app.maintenance.reverify(ctx, limit));
+  const counts = await withCore(config, (core, ctx) => core.maintenance.reverify(ctx, limit));
   return {
     text:
       `Checked ${counts.checked} verified domain(s): ${counts.stillVerified} still verified, ` +
@@ -191,7 +188,7 @@ async function reverify(config: Config, limit: number): Promise<Output> {
 }
 
 async function cleanup(config: Config): Promise<Output> {
-  const counts = await withApp(config, (app, ctx) => app.maintenance.cleanup(ctx));
+  const counts = await withCore(config, (core, ctx) => core.maintenance.cleanup(ctx));
   return { text: `Expired ${counts.expired} stale claim(s); deleted ${counts.deleted} old expired or revoked claim(s).`, json: counts };
 }
 

@@ -1,5 +1,3 @@
-import type https from "node:https";
-import express, { Request } from "express";
 import type { Config } from "../shared/config";
 import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
@@ -9,35 +7,46 @@ import type { DomainStore } from "../domains/domain.store";
 import type { NodeFetcher } from "../graphql/node.resolver";
 import { principalOf } from "../graphql/context";
 import { lazy } from "../shared/lazy";
-import { loadCertificateAuthority } from "./ca/certificate-authority";
+import { type CertificateAuthority, loadCertificateAuthority } from "./ca/certificate-authority";
 import { CrlPublisher } from "./ca/crl";
 import { CertificateService } from "./certificates/certificate.service";
 import { CertificateResolver, DomainCertificatesResolver } from "./certificates/certificate.resolver";
 import { loadAttestationKeys } from "./attestations/attestation-keys";
 import { AttestationService } from "./attestations/attestation.service";
 import { AttestationResolver } from "./attestations/attestation.resolver";
-import { clientCertificateOf } from "./tls/client-certificate";
-import { createTlsServer } from "./tls/tls-server";
 
-export interface Credentials {
+import type { CredentialsHttp } from "./http";
+
+export { credentialResolverClasses } from "./resolvers";
+
+/** Everything credentials bring to a server: the services and their HTTP side. */
+export type Credentials = CredentialServices & CredentialsHttp;
+
+export interface CredentialServices {
   certificates: CertificateService;
   attestations: AttestationService;
+  /** Instances of credentialResolverClasses, for the schema's container. */
   resolvers: object[];
   nodeFetchers: Record<string, NodeFetcher>;
-  /** GET /crl, GET /ca.pem and GET /.well-known/jwks.json */
-  router: express.Router;
-  /** The client certificate a request presented (TLS port, or a trusted proxy's header); null without one. */
-  clientCertificateOf(req: Request): Promise<Uint8Array | null>;
-  /** The HTTPS server for TLS_PORT, not yet listening and without a request handler; null when TLS_PORT is unset. */
-  tlsServer: https.Server | null;
+  /** The configured CA, or the development one; null when neither applies. Read at its first use. */
+  ca: () => Promise<CertificateAuthority | null>;
+  /** Publishes the CA's revocation list; null without a CA. */
+  crl: () => Promise<CrlPublisher | null>;
 }
 
 /**
- * What a verified domain unlocks: client certificates (with their CA, CRL and mutual-TLS port)
- * and ownership attestations. Registers the audit listener that revokes a domain's
- * certificates in the same transaction that removes it or takes its verification away.
+ * What a verified domain unlocks: client certificates (with their CA and CRL) and ownership
+ * attestations. Registers the audit listener that revokes a domain's certificates in the same
+ * transaction that removes it or takes its verification away, so the CLI's commands revoke too.
  */
-export async function createCredentials(deps: { config: Config; db: Database; audit: AuditLog; clock: Clock; domains: DomainService; domainStore: DomainStore }): Promise<Credentials> {
+export async function createCredentialServices(deps: {
+  config: Config;
+  db: Database;
+  audit: AuditLog;
+  clock: Clock;
+  domains: DomainService;
+  domainStore: DomainStore;
+}): Promise<CredentialServices> {
   const { config, db, audit, clock, domains, domainStore } = deps;
   const settings = config.credentials;
   const ca = lazy(() => loadCertificateAuthority(settings, config.env));
@@ -54,37 +63,12 @@ export async function createCredentials(deps: { config: Config; db: Database; au
   const keys = await loadAttestationKeys(settings.attestationKeyFile, settings.devDir, config.env);
   const attestations = new AttestationService(db, audit, domains, clock, keys, { issuer: config.publicUrl, ttlMs: settings.attestationTtlMs });
 
-  const router = express.Router();
-  router.get("/crl", async (_req, res, next) => {
-    try {
-      const publisher = await crl();
-      if (!publisher) return void res.status(404).type("text/plain").send("No CA is configured on this server, so it publishes no CRL.\n");
-      res.set("cache-control", "no-cache").type("application/pkix-crl").send(await publisher.current());
-    } catch (error) {
-      next(error);
-    }
-  });
-  router.get("/ca.pem", async (_req, res, next) => {
-    try {
-      const authority = await ca();
-      if (!authority) return void res.status(404).type("text/plain").send("No CA is configured on this server.\n");
-      res.type("application/x-pem-file").send(authority.pem);
-    } catch (error) {
-      next(error);
-    }
-  });
-  router.get("/.well-known/jwks.json", (_req, res) => {
-    res.set("cache-control", "public, max-age=300").type("application/jwk-set+json").send(JSON.stringify(attestations.jwks()));
-  });
-
   return {
     certificates,
     attestations,
     resolvers: [new CertificateResolver(certificates), new DomainCertificatesResolver(certificates), new AttestationResolver(attestations)],
     nodeFetchers: { Certificate: (localId, ctx) => certificates.findOwned(principalOf(ctx), localId) },
-    router,
-    clientCertificateOf: (req) => clientCertificateOf(req, settings.clientCertHeader),
-    // Made here, at start-up, so unreadable TLS files stop the server before it listens anywhere.
-    tlsServer: settings.tls ? createTlsServer(settings.tls, (await ca())?.pem ?? null) : null,
+    ca,
+    crl,
   };
 }

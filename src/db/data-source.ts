@@ -6,8 +6,6 @@ import { migrations } from "../../migrations";
 import { ConfigError } from "../shared/config";
 import { mysqlDriverForTypeOrm } from "./mysql-driver";
 
-export type DatabaseKind = "mysql" | "sqlite";
-
 /** Parses DATABASE_URL: `mysql://user:pass@host:3306/db`, `sqlite:///abs/path.sqlite` or `sqlite:relative/path.sqlite`. */
 export function parseDatabaseUrl(url: string): { kind: "mysql"; url: string } | { kind: "sqlite"; file: string } {
   if (/^(mysql|mariadb):\/\//i.test(url)) {
@@ -97,8 +95,4 @@ export function createDataSource(databaseUrl: string, options: DataSourceSetting
     } as DataSourceOptions;
   }
   return new DataSource(dataSourceOptions);
-}
-
-export function databaseKind(dataSource: DataSource): DatabaseKind {
-  return dataSource.options.type === "mysql" || dataSource.options.type === "mariadb" ? "mysql" : "sqlite";
 }

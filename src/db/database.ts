@@ -1,7 +1,7 @@
 import { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from "typeorm";
 import { DateUtils } from "typeorm/util/DateUtils";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
-import { DatabaseKind, databaseKind } from "./data-source";
+import { DatabaseKind, databaseKind } from "./database-kind";
 
 const CONNECTION_ERROR_CODES = new Set([
   "ECONNREFUSED",

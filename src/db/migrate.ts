@@ -1,5 +1,5 @@
 import type { DataSource } from "typeorm";
-import { databaseKind } from "./data-source";
+import { databaseKind } from "./database-kind";
 
 const LOCK_NAME = "dnsproof_migrations";
 

@@ -1,5 +1,4 @@
 import { GraphQLError } from "graphql";
-import { HeaderMap } from "@apollo/server";
 
 import { ErrorCode, RequestRefused, badUserInput } from "../shared/errors";
 
@@ -14,7 +13,8 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   TOO_MANY_OPERATIONS: 400,
 };
 
-function apiError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}, headers?: HeaderMap): GraphQLError {
+/** Apollo takes any Map of lower-case names as `http.headers`: the services raise these errors, and the CLI runs them without loading Apollo. */
+function apiError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}, headers?: Map<string, string>): GraphQLError {
   const status = HTTP_STATUS[code];
   return new GraphQLError(message, {
     extensions: { code, ...extensions, ...(status ? { http: { status, ...(headers ? { headers } : {}) } } : {}) },
@@ -37,7 +37,7 @@ export const INTROSPECTION_DISABLED_MESSAGE =
   "Introspection (__schema, __type) is turned off on this server; an operator can turn it on with GRAPHQL_INTROSPECTION=true.";
 
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
-  apiError(ErrorCode.RATE_LIMITED, message, { retryAfterSeconds }, new HeaderMap([["retry-after", String(retryAfterSeconds)]]));
+  apiError(ErrorCode.RATE_LIMITED, message, { retryAfterSeconds }, new Map([["retry-after", String(retryAfterSeconds)]]));
 
 export const serviceUnavailable = (message = "The database cannot be reached right now; try again shortly.") =>
   apiError(ErrorCode.SERVICE_UNAVAILABLE, message);

@@ -1,17 +1,16 @@
 import { GraphQLSchema } from "graphql";
 import { GraphQLDateTime } from "graphql-scalars";
-import { buildSchema, NonEmptyArray } from "type-graphql";
+import { buildSchema, ContainerType, NonEmptyArray } from "type-graphql";
 import { authChecker } from "./auth-checker";
 
 /**
- * Resolver and middleware instances made by the composition root, so each gets its services
- * through its constructor; TypeGraphQL asks the container for both.
+ * The schema of these resolver classes. TypeGraphQL reads only their decorators to build it;
+ * the container is asked for instances (resolvers and middlewares) when a field first resolves.
  */
-export async function buildApiSchema(resolvers: object[], middlewares: object[] = []): Promise<GraphQLSchema> {
-  const byClass = new Map<Function, object>([...resolvers, ...middlewares].map((r) => [r.constructor, r]));
+export async function buildResolverSchema(resolverClasses: NonEmptyArray<Function>, container: ContainerType): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: resolvers.map((r) => r.constructor) as unknown as NonEmptyArray<Function>,
-    container: { get: (cls: Function) => byClass.get(cls) },
+    resolvers: resolverClasses,
+    container,
     authChecker,
     // The contract names the scalar DateTime; TypeGraphQL 2 would otherwise emit DateTimeISO.
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],

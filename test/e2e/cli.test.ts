@@ -1,6 +1,6 @@
 /** The operators' command line, spawned as `npx dnsproof …` from the checkout, like cron would. */
 import { migrations } from "../../migrations";
-import { spawn } from "node:child_process";
+import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,9 +27,12 @@ interface Run {
 }
 
 function dnsproof(args: string[], env: Record<string, string>): Promise<Run> {
+  // --no-install: resolve the checkout's own bin or fail; never fetch a package of that name.
+  return outcome(spawn("npx", ["--no-install", "dnsproof", ...args], { cwd: ROOT, env: { ...process.env, npm_config_cache: NPM_CACHE, ...env } }));
+}
+
+function outcome(child: ChildProcessWithoutNullStreams): Promise<Run> {
   return new Promise((resolve, reject) => {
-    // --no-install: resolve the checkout's own bin or fail; never fetch a package of that name.
-    const child = spawn("npx", ["--no-install", "dnsproof", ...args], { cwd: ROOT, env: { ...process.env, npm_config_cache: NPM_CACHE, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -141,6 +144,19 @@ describe("npx dnsproof", () => {
         ["DOMAIN_CLAIMED", "USER"],
       ]);
     });
+  });
+
+  it("reverify runs on the services alone: neither Express, Apollo nor the WebSocket server is loaded", async () => {
+    const script = `
+      require("./src/cli/main").main(["reverify", "--json"], { ...process.env, DATABASE_URL: "sqlite::memory:" }).then((code) => {
+        const servers = Object.keys(require.cache).filter((file) => /node_modules[\\/](express|@apollo[\\/]server|ws)[\\/]/.test(file));
+        process.stdout.write(JSON.stringify({ code, servers }));
+      });`;
+    const run = await outcome(spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: ROOT, env: { ...process.env, ...env } }));
+    expect(run.code).toBe(0);
+    const [result, probe] = run.stdout.trim().split("\n");
+    expect(JSON.parse(result)).toEqual({ checked: 0, stillVerified: 0, inGracePeriod: 0, revoked: 0, dnsErrors: 0 });
+    expect(JSON.parse(probe)).toEqual({ code: 0, servers: [] });
   });
 
   it("exits non-zero on failure: 1 when the work fails, 2 for a wrong command line", async () => {

@@ -1,0 +1,158 @@
+import http from "node:http";
+import type https from "node:https";
+import type { AddressInfo } from "node:net";
+import express, { NextFunction, Request, Response } from "express";
+import type { ApolloServer } from "@apollo/server";
+import { expressMiddleware } from "@as-integrations/express5";
+import type { GraphQLSchema } from "graphql";
+import type { Logger } from "pino";
+import type { Config } from "../shared/config";
+import { Metrics, metricsAccess } from "../shared/metrics";
+import type { Principal } from "../shared/principal";
+import type { Authenticator } from "../auth/authenticator";
+import type { CredentialsHttp } from "../credentials/http";
+import type { RequestContext, RequestLoaders } from "../graphql/context";
+import { ErrorCode, httpErrorBody } from "../graphql/errors";
+import { batchLimit } from "../graphql/batch-limit";
+import { queryLimits } from "../graphql/query-limits";
+import { graphiqlRouter } from "../graphql/graphiql";
+import type { authFailureLimit } from "../graphql/rate-limits/auth-failures";
+import { requestId } from "./request-id";
+import { HttpDrain } from "./drain";
+
+export const GRAPHQL_PATH = "/graphql";
+
+export interface HttpServerOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  schema: GraphQLSchema;
+  apollo: ApolloServer<RequestContext>;
+  authenticator: Authenticator;
+  authFailures: ReturnType<typeof authFailureLimit>;
+  credentials: CredentialsHttp;
+  /** Every feature's per-request loaders, fresh for each request. */
+  requestLoaders: (principal: Principal | null) => RequestLoaders;
+  /** What /readyz asks: every mutation needs both. */
+  ping: { database: () => Promise<boolean>; rateLimitStore: () => Promise<boolean> };
+  /** Put into GraphiQL's headers; exists only outside production. */
+  devToken: string | null;
+}
+
+export interface HttpServer {
+  express: express.Express;
+  /** The plain HTTP server, for the WebSocket server to share. */
+  httpServer: http.Server;
+  /** Starts listening; resolves to the base URL, e.g. http://127.0.0.1:4000 */
+  listen(port: number, host: string): Promise<string>;
+  /** Starts the mutual-TLS port; resolves to its base URL, e.g. https://127.0.0.1:4443 */
+  listenTls(port: number | undefined, host: string): Promise<string>;
+  /** Waits for the requests in flight on both ports and stops listening. */
+  drain(): Promise<unknown>;
+}
+
+/** The Express app on the HTTP port and, with TLS_PORT, on the mutual-TLS port too. */
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const { config, logger, metrics, schema, authenticator, authFailures, credentials, ping } = options;
+  const httpServer = http.createServer();
+  const httpDrain = new HttpDrain(httpServer);
+
+  const app = express();
+  app.disable("x-powered-by");
+  // res.send would hash every response body (100 KB pages) for an ETag no GraphQL POST is ever revalidated with.
+  app.set("etag", false);
+  app.set("trust proxy", config.trustProxy);
+  app.use(requestId());
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    if (httpDrain.isDraining) {
+      res.status(503).json({ status: "shutting down" });
+      return;
+    }
+    // Every mutation needs the rate-limit store too: with REDIS_URL set and Redis away, nothing could be served.
+    const [database, rateLimitStore] = await Promise.all([ping.database(), ping.rateLimitStore()]);
+    const status = !database ? "database unreachable" : !rateLimitStore ? "redis unreachable" : "ready";
+    res.status(status === "ready" ? 200 : 503).json({ status });
+  });
+  app.get("/metrics", metricsAccess(config.metrics), async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(credentials.router);
+  app.use(
+    graphiqlRouter({
+      endpoint: GRAPHQL_PATH,
+      defaultHeaders: options.devToken ? { Authorization: `Bearer ${options.devToken}` } : undefined,
+    }),
+  );
+  app.use(
+    GRAPHQL_PATH,
+    express.json({ limit: config.graphql.maxBodyBytes }),
+    batchLimit(config.graphql.maxBatchOperations),
+    authFailures.gate,
+    queryLimits(schema, { maxComplexity: config.graphql.maxComplexity, maxAliases: config.graphql.maxAliases }),
+    expressMiddleware(options.apollo, {
+      context: async ({ req }): Promise<RequestContext> => {
+        const clientIp = req.ip ?? "unknown";
+        const authentication = await authenticator.authenticate(req.headers.authorization, await credentials.clientCertificateOf(req));
+        await authFailures.record(clientIp, authentication);
+        const { principal, ...rest } = authentication;
+        return {
+          requestId: req.requestId,
+          principal,
+          authProblem: "problem" in rest ? rest.problem : null,
+          clientIp,
+          log: logger.child({ requestId: req.requestId, clientIp }),
+          loaders: options.requestLoaders(principal),
+        };
+      },
+    }),
+  );
+  app.use(httpErrorHandler(logger, config.graphql.maxBodyBytes));
+  httpServer.on("request", app);
+  const tlsServer: https.Server | null = credentials.tlsServer;
+  tlsServer?.on("request", app);
+  const tlsDrain = tlsServer ? new HttpDrain(tlsServer) : null;
+
+  return {
+    express: app,
+    httpServer,
+    listen: (port, host) => listenOn(httpServer, "http", port, host),
+    listenTls(port, host) {
+      if (!tlsServer) return Promise.reject(new Error("TLS_PORT is not set"));
+      return listenOn(tlsServer, "https", port, host);
+    },
+    drain: () => Promise.all([httpDrain.drain(), tlsDrain?.drain()]),
+  };
+}
+
+function listenOn(server: http.Server | https.Server, scheme: "http" | "https", port: number | undefined, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo;
+      const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+      resolve(`${scheme}://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${address.port}`);
+    });
+  });
+}
+
+/** Body-parser and other HTTP-level failures answer in GraphQL's error shape, never Express's HTML page. */
+function httpErrorHandler(logger: Logger, maxBodyBytes: number) {
+  return (error: any, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;
+    const message =
+      status === 413
+        ? `The request body is too large: at most ${maxBodyBytes} bytes are accepted.`
+        : status === 400
+          ? "The request body is not valid JSON."
+          : status < 500
+            ? "The request could not be processed."
+            : "Something went wrong on our side.";
+    if (status >= 500) logger.error({ err: error, requestId: req.requestId }, "http error");
+    const code = status === 413 ? ErrorCode.PAYLOAD_TOO_LARGE : status < 500 ? "BAD_REQUEST" : ErrorCode.INTERNAL_SERVER_ERROR;
+    res.status(status).json(httpErrorBody(code, message));
+  };
+}

@@ -1,0 +1,49 @@
+import type https from "node:https";
+import express, { Request } from "express";
+import type { Config } from "../shared/config";
+import type { CredentialServices } from ".";
+import { clientCertificateOf } from "./tls/client-certificate";
+import { createTlsServer } from "./tls/tls-server";
+
+export interface CredentialsHttp {
+  /** GET /crl, GET /ca.pem and GET /.well-known/jwks.json */
+  router: express.Router;
+  /** The client certificate a request presented (TLS port, or a trusted proxy's header); null without one. */
+  clientCertificateOf(req: Request): Promise<Uint8Array | null>;
+  /** The HTTPS server for TLS_PORT, not yet listening and without a request handler; null when TLS_PORT is unset. */
+  tlsServer: https.Server | null;
+}
+
+/** The credentials' HTTP side: what only a server needs, kept apart so the CLI never loads Express. */
+export async function createCredentialsHttp(services: CredentialServices, settings: Config["credentials"]): Promise<CredentialsHttp> {
+  const { ca, crl, attestations } = services;
+  const router = express.Router();
+  router.get("/crl", async (_req, res, next) => {
+    try {
+      const publisher = await crl();
+      if (!publisher) return void res.status(404).type("text/plain").send("No CA is configured on this server, so it publishes no CRL.\n");
+      res.set("cache-control", "no-cache").type("application/pkix-crl").send(await publisher.current());
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.get("/ca.pem", async (_req, res, next) => {
+    try {
+      const authority = await ca();
+      if (!authority) return void res.status(404).type("text/plain").send("No CA is configured on this server.\n");
+      res.type("application/x-pem-file").send(authority.pem);
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.get("/.well-known/jwks.json", (_req, res) => {
+    res.set("cache-control", "public, max-age=300").type("application/jwk-set+json").send(JSON.stringify(attestations.jwks()));
+  });
+
+  return {
+    router,
+    clientCertificateOf: (req) => clientCertificateOf(req, settings.clientCertHeader),
+    // Made at start-up, so unreadable TLS files stop the server before it listens anywhere.
+    tlsServer: settings.tls ? createTlsServer(settings.tls, (await ca())?.pem ?? null) : null,
+  };
+}

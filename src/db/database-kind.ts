@@ -1,0 +1,8 @@
+import type { DataSource } from "typeorm";
+
+export type DatabaseKind = "mysql" | "sqlite";
+
+/** Apart from data-source.ts, so what only reads a data source never loads the drivers that open one. */
+export function databaseKind(dataSource: DataSource): DatabaseKind {
+  return dataSource.options.type === "mysql" || dataSource.options.type === "mariadb" ? "mysql" : "sqlite";
+}
