@@ -1,7 +1,9 @@
 import type https from "node:https";
 import express, { Request } from "express";
 import type { Config } from "../shared/config";
-import type { CredentialServices } from ".";
+import type { CertificateAuthority } from "./ca/certificate-authority";
+import type { CrlPublisher } from "./ca/crl";
+import type { AttestationService } from "./attestations/attestation.service";
 import { clientCertificateOf } from "./tls/client-certificate";
 import { createTlsServer } from "./tls/tls-server";
 
@@ -14,8 +16,15 @@ export interface CredentialsHttp {
   tlsServer: https.Server | null;
 }
 
+/** What the HTTP side serves, from the credential services (index.ts). */
+export interface CredentialsHttpSources {
+  ca: () => Promise<CertificateAuthority | null>;
+  crl: () => Promise<CrlPublisher | null>;
+  attestations: Pick<AttestationService, "jwks">;
+}
+
 /** The credentials' HTTP side: what only a server needs, kept apart so the CLI never loads Express. */
-export async function createCredentialsHttp(services: CredentialServices, settings: Config["credentials"]): Promise<CredentialsHttp> {
+export async function createCredentialsHttp(services: CredentialsHttpSources, settings: Config["credentials"]): Promise<CredentialsHttp> {
   const { ca, crl, attestations } = services;
   const router = express.Router();
   router.get("/crl", async (_req, res, next) => {
