@@ -3,7 +3,7 @@ import type { DataSource } from "typeorm";
 import type { Config } from "../shared/config";
 import { Clock, systemClock } from "../shared/clock";
 import { createLogger } from "../shared/logger";
-import { createMetrics, Metrics } from "../shared/metrics";
+import { createMetrics, Metrics } from "./metrics";
 import { formatDnsServer } from "../shared/dns-servers";
 import { openDataSource } from "../db/data-source";
 import { Database } from "../db/database";

@@ -3,7 +3,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { Config } from "../shared/config";
-import type { Metrics } from "../shared/metrics";
+import type { Metrics } from "./metrics";
 import type { RequestContext } from "../graphql/context";
 import { depthLimitRule } from "../graphql/depth-limit";
 import { createFormatError } from "../graphql/format-error";

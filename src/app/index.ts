@@ -3,7 +3,7 @@ import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "../shared/config";
-import type { Metrics } from "../shared/metrics";
+import type { Metrics } from "./metrics";
 import type { Principal } from "../shared/principal";
 import type { Database } from "../db/database";
 import { Authenticator } from "../auth/authenticator";

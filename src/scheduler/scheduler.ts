@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { SYSTEM_ACTOR } from "../audit/audit.types";
-import type { Metrics } from "../shared/metrics";
+import type { SchedulerMetrics } from "./scheduler.metrics";
 import type { CheckRunner, LeasedResult } from "./check-runner";
 import type { DomainLeases } from "./domain-leases";
 
@@ -12,7 +12,7 @@ export interface SchedulerOptions {
   /** How long a batch stays leased: longer than a batch can take, short enough that a crashed instance's claims come back soon. */
   leaseMs: number;
   logger: Logger;
-  metrics: Metrics;
+  metrics: SchedulerMetrics;
   /** Writes TOKEN_EXPIRING_SOON entries; each run sweeps until none are owed. */
   tokenWarnings?: { warnExpiringTokens(limit: number): Promise<number> };
 }

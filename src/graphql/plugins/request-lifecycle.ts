@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { FieldNode, FragmentDefinitionNode, Kind, OperationDefinitionNode, SelectionSetNode } from "graphql";
 import type { RequestContext } from "../context";
 import { SIGN_IN_HINT, unauthenticated } from "../errors";
-import type { Metrics } from "../../shared/metrics";
+import type { GraphqlMetrics } from "../metrics";
 import { UNKNOWN_ROOT_FIELD, operationLabel } from "../operation-label";
 
 const PUBLIC_ROOT_FIELDS = new Set(["__typename", "__schema", "__type"]);
@@ -11,7 +11,7 @@ const PUBLIC_ROOT_FIELDS = new Set(["__typename", "__schema", "__type"]);
  * Per operation: refuses anything but __typename and introspection without credentials
  * (before any resolver runs), and records metrics and one structured log line.
  */
-export function requestLifecyclePlugin(metrics: Metrics, options: { signInHint: boolean }): ApolloServerPlugin<RequestContext> {
+export function requestLifecyclePlugin(metrics: GraphqlMetrics, options: { signInHint: boolean }): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue }) {
       const started = process.hrtime.bigint();

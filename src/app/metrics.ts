@@ -1,0 +1,21 @@
+import { createRegistry } from "../shared/metrics";
+import { graphqlMetrics } from "../graphql/metrics";
+import { dnsLookupMetrics } from "../verification/client/metrics";
+import { verificationMetrics } from "../domains/verification.metrics";
+import { schedulerMetrics } from "../scheduler/scheduler.metrics";
+import { webhookMetrics } from "../webhooks/webhook.metrics";
+
+/** Every metric /metrics shows, each defined by the part of the service that counts it. */
+export function createMetrics() {
+  const registry = createRegistry();
+  return {
+    registry,
+    ...graphqlMetrics(registry),
+    ...dnsLookupMetrics(registry),
+    ...webhookMetrics(registry),
+    ...verificationMetrics(registry),
+    ...schedulerMetrics(registry),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
