@@ -25,6 +25,7 @@ function table(): Domain[] {
             status,
             token: id,
             previousTokens: [],
+            tokenIssuedAt: at,
             tokenExpiresAt: new Date(at.getTime() + expiry),
             verifiedName: null,
             verifiedAt: null,
