@@ -1,21 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import { getGraphQLRateLimiter } from "graphql-rate-limit";
-import type { GraphQLResolveInfo } from "graphql";
 import { RedisQuotaStore } from "../../src/graphql/rate-limits/redis-quota-store";
-import type { Quota, QuotaStore } from "../../src/graphql/rate-limits/quota-store";
+import type { Quota } from "../../src/graphql/rate-limits/quota-store";
+import { allowed, limiterOn, quotas } from "../../src/graphql/rate-limits/testing";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-const quotas = (max: number, windowMs = 60_000): Record<string, Quota> => ({ calls: { max, windowMs } });
-
-/** Asks `limiter` once for `identity`, as the middleware does; true when the call was allowed. */
-async function allowed(limiter: ReturnType<typeof getGraphQLRateLimiter>, identity: string, max: number): Promise<boolean> {
-  const info = { fieldName: "calls" } as GraphQLResolveInfo;
-  return (await limiter({ parent: null, args: {}, context: { identity }, info }, { max, window: "60000ms" })) === undefined;
-}
-
-const limiterOn = (store: QuotaStore) => getGraphQLRateLimiter({ identifyContext: (ctx) => ctx.identity, store });
 
 describe("RedisQuotaStore", () => {
   const clients: Redis[] = [];

@@ -1,17 +1,5 @@
-import { getGraphQLRateLimiter } from "graphql-rate-limit";
-import type { GraphQLResolveInfo } from "graphql";
 import { MemoryQuotaStore } from "./memory-quota-store";
-import type { Quota, QuotaStore } from "./quota-store";
-
-const quotas = (max: number, windowMs = 60_000): Record<string, Quota> => ({ calls: { max, windowMs } });
-
-/** Asks `limiter` once for `identity`, as the middleware does; true when the call was allowed. */
-async function allowed(limiter: ReturnType<typeof getGraphQLRateLimiter>, identity: string, max: number): Promise<boolean> {
-  const info = { fieldName: "calls" } as GraphQLResolveInfo;
-  return (await limiter({ parent: null, args: {}, context: { identity }, info }, { max, window: "60000ms" })) === undefined;
-}
-
-const limiterOn = (store: QuotaStore) => getGraphQLRateLimiter({ identifyContext: (ctx) => ctx.identity, store });
+import { allowed, limiterOn, quotas } from "./testing";
 
 describe("MemoryQuotaStore", () => {
   it("says when a window is full without recording a call", async () => {
