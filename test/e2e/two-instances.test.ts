@@ -103,6 +103,7 @@ describe("two instances sharing one MariaDB", () => {
           status: group.status,
           token: tokens.get(name)!,
           previousTokens: [],
+          tokenIssuedAt: new Date(now),
           tokenExpiresAt: new Date(now + 30 * 86_400_000),
           verifiedName: verified ? name : null,
           verifiedAt: verified ? new Date(now - 86_400_000) : null,
