@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 "use strict";
-// `npm start` runs this first. In a checkout with dev dependencies it compiles, so `npm install &&
-// npm start` always serves the current sources. In production (NODE_ENV=production, or no TypeScript
+// `npm start` runs this first. In a checkout with dev dependencies it compiles and bundles, so
+// `npm install && npm start` always serves the current sources. In production (NODE_ENV=production, or no TypeScript
 // installed) it never compiles: it serves the dist/ that `npm run build` made before
 // `npm prune --omit=dev`, or says what is missing. (The prune keeps TypeScript: typeorm names ts-node
 // as an optional peer, so npm counts both as more than dev dependencies.)
@@ -20,7 +20,14 @@ if (process.env.NODE_ENV !== "production") {
 }
 if (tsc) {
   const build = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], { stdio: "inherit" });
-  process.exit(build.status ?? 1);
+  if (build.status !== 0) process.exit(build.status ?? 1);
+  require("./bundle")
+    .bundle()
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+  return;
 }
 if (!fs.existsSync(path.join(root, "dist", "src", "main.js"))) {
   process.stderr.write("dnsproof: dist/ is missing (it is not built in production or without TypeScript); run `npm run build` (before `npm prune --omit=dev`).\n");
