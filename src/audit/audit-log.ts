@@ -11,6 +11,7 @@ import type { VerificationCheckData } from "../verification/types";
 import { Connection, PageArgs, Position, toConnection } from "../shared/pagination";
 import { SortOrder, afterCursor, paginate } from "../db/pagination";
 import { RowReader, rowReader } from "../db/row-reader";
+import { RowWriter, rowWriter } from "../db/row-writer";
 
 export interface AuditRecord {
   accountId: string;
@@ -53,6 +54,8 @@ interface DomainPage {
 export class AuditLog {
   private readonly listeners: AuditListener[] = [];
   private entryReader?: RowReader<AuditEntry>;
+  /** Every change writes an entry: one prepared INSERT instead of TypeORM's insert pipeline (issue 11). */
+  private entryWriter?: RowWriter<AuditEntry>;
 
   constructor(
     private readonly db: Database,
@@ -83,7 +86,7 @@ export class AuditLog {
       graceEndsAt: record.graceEndsAt ?? null,
       createdAt: this.clock.now(),
     });
-    await manager.insert(AuditEntry, entry);
+    await (this.entryWriter ??= rowWriter(this.db.dataSource, AuditEntry)).insert(manager, entry);
     for (const listener of this.listeners) await listener(manager, entry);
     return entry;
   }

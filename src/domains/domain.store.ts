@@ -6,6 +6,8 @@ import { toSql } from "../shared/row-rule";
 import type { Clock } from "../shared/clock";
 import { Database, isDuplicateKeyError } from "../db/database";
 import { paginate } from "../db/pagination";
+import { RowReader, rowReader } from "../db/row-reader";
+import { RowWriter, rowWriter } from "../db/row-writer";
 import { Principal, inScope } from "../shared/principal";
 import type { Connection, PageArgs } from "../shared/pagination";
 
@@ -78,11 +80,43 @@ export interface DomainStore {
   pageOfStale(cutoff: Date, afterId: string, limit: number): Promise<Pick<Domain, "id">[]>;
 }
 
+/**
+ * Every claim runs these, so they are raw statements over the entities' metadata: TypeORM's
+ * query building costs more than each of them takes in the database (issue 11).
+ */
+class ClaimStatements {
+  readonly domainReader: RowReader<Domain>;
+  readonly domainWriter: RowWriter<Domain>;
+  readonly accountExists: string;
+  readonly lockAccount: string;
+  readonly domainByName: string;
+  readonly countOfAccount: string;
+
+  constructor(db: Database) {
+    const { driver } = db.dataSource;
+    const table = (entity: Function) => driver.escape(db.dataSource.getMetadata(entity).tablePath);
+    const column = (name: string) => driver.escape(name);
+    this.domainReader = rowReader(db.dataSource, Domain);
+    this.domainWriter = rowWriter(db.dataSource, Domain);
+    this.accountExists = `SELECT 1 AS found FROM ${table(Account)} WHERE ${column("id")} = ? LIMIT 1`;
+    this.lockAccount = `SELECT ${column("id")} FROM ${table(Account)} WHERE ${column("id")} = ?${db.kind === "mysql" ? " FOR UPDATE" : ""}`;
+    this.domainByName = `SELECT ${this.domainReader.columns} FROM ${table(Domain)} WHERE ${column("accountId")} = ? AND ${column("name")} = ? LIMIT 1`;
+    this.countOfAccount = `SELECT COUNT(*) AS ${column("held")} FROM ${table(Domain)} WHERE ${column("accountId")} = ?`;
+  }
+}
+
 export class SqlDomainStore implements DomainStore {
+  private statements?: ClaimStatements;
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
   ) {}
+
+  /** Built at first use: the data source's metadata exists only once it is initialized. */
+  private get claimStatements(): ClaimStatements {
+    return (this.statements ??= new ClaimStatements(this.db));
+  }
 
   /**
    * In a transaction of its own: inside the claim's, INSERT IGNORE on an existing row (a
@@ -90,14 +124,14 @@ export class SqlDomainStore implements DomainStore {
    * one account deadlock on MySQL.
    */
   async ensureAccount(accountId: string): Promise<void> {
-    if (await this.db.manager.existsBy(Account, { id: accountId })) return;
+    if ((await this.db.manager.query(this.claimStatements.accountExists, [accountId])).length) return;
     await this.db.transaction((manager) =>
       manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: this.clock.now() }).orIgnore().execute(),
     );
   }
 
   async lockAccount(manager: EntityManager, accountId: string): Promise<void> {
-    await this.db.forUpdate(manager.createQueryBuilder(Account, "account").where({ id: accountId })).getOne();
+    await manager.query(this.claimStatements.lockAccount, [accountId]);
   }
 
   async findVisible(principal: Principal, domainId: string): Promise<Domain | null> {
@@ -118,16 +152,19 @@ export class SqlDomainStore implements DomainStore {
     return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id = :domainId AND d.accountId = :accountId", { domainId, accountId })).getOne();
   }
 
-  findByName(manager: EntityManager, accountId: string, name: string): Promise<Domain | null> {
-    return manager.findOneBy(Domain, { accountId, name });
+  async findByName(manager: EntityManager, accountId: string, name: string): Promise<Domain | null> {
+    const { domainByName, domainReader } = this.claimStatements;
+    const [row] = await manager.query(domainByName, [accountId, name]);
+    return row ? domainReader.read(row) : null;
   }
 
   async findByIds(ids: readonly string[]): Promise<Domain[]> {
     return ids.length ? this.db.manager.createQueryBuilder(Domain, "d").whereInIds([...ids]).getMany() : [];
   }
 
-  countOfAccount(accountId: string, manager: EntityManager = this.db.manager): Promise<number> {
-    return manager.countBy(Domain, { accountId });
+  async countOfAccount(accountId: string, manager: EntityManager = this.db.manager): Promise<number> {
+    const [row] = await manager.query(this.claimStatements.countOfAccount, [accountId]);
+    return Number(row.held);
   }
 
   page(page: PageArgs, filter: DomainListFilter, onlyId: string | null): Promise<Connection<Domain>> {
@@ -158,7 +195,7 @@ export class SqlDomainStore implements DomainStore {
 
   async insert(manager: EntityManager, domain: Domain): Promise<Domain> {
     const row = manager.create(Domain, domain);
-    await manager.insert(Domain, row);
+    await this.claimStatements.domainWriter.insert(manager, row);
     return row;
   }
 

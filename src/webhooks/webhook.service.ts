@@ -8,6 +8,7 @@ import type { PostOutcome } from "./http-client";
 import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
 import { paginate } from "../db/pagination";
+import { RowReader, rowReader } from "../db/row-reader";
 import type { AuditLog } from "../audit/audit-log";
 import type { AuditEntry } from "../audit/audit-entry.entity";
 import { Actor, AuditAction, SYSTEM_ACTOR } from "../audit/audit.types";
@@ -53,6 +54,9 @@ export interface UpdateEndpointInput {
  * transaction (the audit listener), so none is lost between a change and its POST.
  */
 export class WebhookService {
+  private endpointReader?: RowReader<WebhookEndpoint>;
+  private enabledEndpointsSql?: string;
+
   constructor(
     private readonly db: Database,
     private readonly domains: DomainStore,
@@ -62,8 +66,20 @@ export class WebhookService {
   ) {}
 
   /** The audit listener: one PENDING delivery per enabled endpoint of the account that wants this entry. */
+  /**
+   * Every audited change asks this inside its transaction, so it is one raw statement read
+   * through the entity's metadata rather than TypeORM's find, which costs more than the query (issue 11).
+   */
+  private async enabledEndpointsOf(manager: EntityManager, accountId: string): Promise<WebhookEndpoint[]> {
+    const { driver } = this.db.dataSource;
+    this.endpointReader ??= rowReader(this.db.dataSource, WebhookEndpoint);
+    this.enabledEndpointsSql ??= `SELECT ${this.endpointReader.columns} FROM ${driver.escape("webhook_endpoints")} WHERE ${driver.escape("accountId")} = ? AND ${driver.escape("enabled")} = 1`;
+    const rows: Record<string, unknown>[] = await manager.query(this.enabledEndpointsSql, [accountId]);
+    return rows.map((row) => this.endpointReader!.read(row));
+  }
+
   async createDeliveries(manager: EntityManager, entry: AuditEntry): Promise<void> {
-    const endpoints = await manager.find(WebhookEndpoint, { where: { accountId: entry.accountId, enabled: true } });
+    const endpoints = await this.enabledEndpointsOf(manager, entry.accountId);
     const wanted = endpoints.filter(
       (e) => (!e.domainId || e.domainId === entry.domainId) && (e.actions.length === 0 || e.actions.includes(entry.action)),
     );
