@@ -1,4 +1,4 @@
-import { timingSafeEqual, createHash } from "node:crypto";
+import { KeyObject, createHash, createSecretKey, timingSafeEqual } from "node:crypto";
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload, JWTVerifyGetKey } from "jose";
 import type { Config } from "../shared/config";
 import { ADMIN_SECRET_ACCOUNT, type Authentication } from "../shared/principal";
@@ -21,13 +21,14 @@ const NO_CREDENTIALS: Authentication = { principal: null, problem: null };
  * JWT_SECRET, RS256/ES256 from JWKS_URL; nothing else is ever accepted.
  */
 export class Authenticator {
-  private readonly secretKey?: Uint8Array;
+  /** A KeyObject made once: given bytes, jose would make one for every token it checks. */
+  private readonly secretKey?: KeyObject;
   private readonly jwks?: JWTVerifyGetKey;
   private readonly strategies: BearerStrategy[] = [];
   private certificateStrategy?: CertificateStrategy;
 
   constructor(private readonly auth: Config["auth"]) {
-    if (auth.jwtSecret) this.secretKey = new TextEncoder().encode(auth.jwtSecret);
+    if (auth.jwtSecret) this.secretKey = createSecretKey(Buffer.from(auth.jwtSecret, "utf8"));
     if (auth.jwksUrl) this.jwks = createRemoteJWKSet(new URL(auth.jwksUrl), { cooldownDuration: 30_000 });
   }
 
