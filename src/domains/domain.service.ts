@@ -15,9 +15,6 @@ import { actorOf } from "../audit/actor";
 import { UserError, UserErrorCode, forbidden, notFound, userError } from "../shared/errors";
 import { Connection, PageArgs } from "../shared/pagination";
 
-export type { ActionContext };
-export type { DomainListFilter };
-
 export interface DomainSettings {
   maxPerAccount: number;
   tokenTtlMs: number;
