@@ -1,7 +1,6 @@
 import type { EntityManager } from "typeorm";
 import type { Domain } from "./domain.entity";
-import { DomainStatus, TOKEN_LAPSED, UNPROVEN_STATUSES, effectiveStatus } from "../shared/domain-status";
-import { matches } from "../shared/row-rule";
+import { DomainStatus, UNPROVEN_STATUSES, effectiveStatus, tokenHasLapsed } from "../shared/domain-status";
 import { CheckSchedule, graceEndOf, stateAfterCheck } from "./lifecycle";
 import { decideOwnership } from "./ownership";
 import * as messages from "./messages";
@@ -56,7 +55,7 @@ export class VerificationService {
   async verify(ctx: ActionContext, domainId: string): Promise<VerifyResult> {
     const domain = await this.store.findVisible(ctx.principal, domainId);
     if (!domain) return { ok: false, error: notFound() };
-    if (this.tokenHasLapsed(domain)) return this.refuseExpiredToken(ctx, domain);
+    if (this.tokenRanOut(domain)) return this.refuseExpiredToken(ctx, domain);
 
     for (let claim: Domain | null = domain, attempt = 1; claim; attempt++) {
       const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens });
@@ -64,7 +63,7 @@ export class VerificationService {
       if (applied) return { ok: true, ...applied };
       // Removed, or given a new token while DNS was asked: the check answered an old question; ask once more.
       claim = attempt < 2 ? await this.store.findVisible(ctx.principal, domainId) : null;
-      if (claim && this.tokenHasLapsed(claim)) return this.refuseExpiredToken(ctx, claim);
+      if (claim && this.tokenRanOut(claim)) return this.refuseExpiredToken(ctx, claim);
     }
     return { ok: false, error: notFound() };
   }
@@ -194,7 +193,7 @@ export class VerificationService {
     return this.transactions.transaction(async (manager) => {
       const domain = await this.store.lockById(manager, claimId);
       if (!domain || (leased && domain.leaseOwner !== leased.lease)) return false;
-      const lapsed = matches(TOKEN_LAPSED, domain, this.clock.now());
+      const lapsed = tokenHasLapsed(domain, this.clock.now());
       if (leased) {
         domain.leaseOwner = null;
         domain.leaseExpiresAt = null;
@@ -238,7 +237,7 @@ export class VerificationService {
   }
 
   /** A claim that was never proven, or lost its proof, whose token ran out: only a new token helps. */
-  private tokenHasLapsed(domain: Domain): boolean {
+  private tokenRanOut(domain: Domain): boolean {
     return domain.status !== DomainStatus.VERIFIED && domain.tokenExpiresAt.getTime() <= this.clock.now().getTime();
   }
 
