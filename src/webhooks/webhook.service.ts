@@ -73,7 +73,7 @@ export class WebhookService {
   private async enabledEndpointsOf(manager: EntityManager, accountId: string): Promise<WebhookEndpoint[]> {
     const { driver } = this.db.dataSource;
     this.endpointReader ??= rowReader(this.db.dataSource, WebhookEndpoint);
-    this.enabledEndpointsSql ??= `SELECT ${this.endpointReader.columns} FROM ${driver.escape("webhook_endpoints")} WHERE ${driver.escape("accountId")} = ? AND ${driver.escape("enabled")} = 1`;
+    this.enabledEndpointsSql ??= `SELECT ${this.endpointReader.columns} FROM ${driver.escape(this.db.dataSource.getMetadata(WebhookEndpoint).tablePath)} WHERE ${driver.escape("accountId")} = ? AND ${driver.escape("enabled")} = 1`;
     const rows: Record<string, unknown>[] = await manager.query(this.enabledEndpointsSql, [accountId]);
     return rows.map((row) => this.endpointReader!.read(row));
   }
