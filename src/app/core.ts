@@ -141,7 +141,7 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
   const events = new EventBus({ redisUrl: config.rateLimits.redisUrl, keyPrefix: config.rateLimits.redisKeyPrefix, logger });
   const webhooks = new WebhookService(db, domainStore, audit, clock, { ...config.webhooks, resolve: overrides.webhookResolve });
   audit.addListener((manager, entry) => webhooks.createDeliveries(manager, entry));
-  signalCommittedEntries(dataSource, audit, events);
+  signalCommittedEntries(db, audit, events);
   const deliveryWorker = new DeliveryWorker(db, webhooks, clock, {
     ...config.webhooks,
     resolve: overrides.webhookResolve,
@@ -150,7 +150,12 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
     logger,
     onAttempt: (_delivery, outcome) => metrics.webhookAttempts.inc({ result: outcome.error ? "failed" : "delivered" }),
   });
-  events.subscribe(() => deliveryWorker.wake());
+  // This process's own commits wake the worker only when they made deliveries due; another
+  // instance's (through Redis) may have, and that instance's worker may be switched off.
+  webhooks.onDeliveriesDue(() => deliveryWorker.wake());
+  events.subscribe((_accountId, origin) => {
+    if (origin === "remote") deliveryWorker.wake();
+  });
 
   const shutdownSteps = {
     scheduledChecks: { name: "scheduled checks", close: () => scheduler.stop() },

@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from "typeorm";
+import { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral, QueryRunner } from "typeorm";
 import { DateUtils } from "typeorm/util/DateUtils";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
 import { DatabaseKind, databaseKind } from "./database-kind";
@@ -60,9 +60,42 @@ export function isDuplicateKeyError(error: unknown, indexName?: string): boolean
 export class Database {
   readonly kind: DatabaseKind;
   private sqliteQueue: Promise<unknown> = Promise.resolve();
+  /** What waits for each open transaction's COMMIT, by key so that a signal registered twice is given once. */
+  private readonly committed = new WeakMap<QueryRunner, Map<string, () => void>>();
 
   constructor(readonly dataSource: DataSource) {
     this.kind = databaseKind(dataSource);
+    dataSource.subscribers.push({
+      afterTransactionCommit: ({ queryRunner }) => {
+        // A released savepoint fires this too; only the outer COMMIT makes the writes visible.
+        if (queryRunner.isTransactionActive) return;
+        const waiting = this.committed.get(queryRunner);
+        if (!waiting) return;
+        this.committed.delete(queryRunner);
+        for (const run of waiting.values()) runSafely(run);
+      },
+      afterTransactionRollback: ({ queryRunner }) => {
+        if (!queryRunner.isTransactionActive) this.committed.delete(queryRunner);
+      },
+    });
+  }
+
+  /**
+   * Runs `run` once the transaction `manager` works in has committed, never before (whoever
+   * it wakes would read nothing yet), and not at all if it rolls back. Outside a transaction
+   * the writes are committed already and `run` runs at once. One key registered several
+   * times in a transaction runs once. `run` is a signal: what it throws is dropped, as the
+   * COMMIT it follows has happened.
+   */
+  afterCommit(manager: EntityManager, key: string, run: () => void): void {
+    const runner = manager.queryRunner;
+    if (!runner?.isTransactionActive) {
+      runSafely(run);
+      return;
+    }
+    let waiting = this.committed.get(runner);
+    if (!waiting) this.committed.set(runner, (waiting = new Map()));
+    if (!waiting.has(key)) waiting.set(key, run);
   }
 
   get manager(): EntityManager {
@@ -104,5 +137,13 @@ export class Database {
     } catch {
       return false;
     }
+  }
+}
+
+function runSafely(run: () => void): void {
+  try {
+    run();
+  } catch {
+    // A wake-up signal that failed: the poll that backs every signal catches up.
   }
 }

@@ -41,8 +41,11 @@ export interface LapsedPosition {
 export interface DomainStore {
   /** Creates the account row if missing, in a transaction of its own (see SqlDomainStore.ensureAccount). */
   ensureAccount(accountId: string): Promise<void>;
-  /** Locks the account row, which serializes one account's claims, keys and endpoints so per-account limits hold. */
-  lockAccount(manager: EntityManager, accountId: string): Promise<void>;
+  /**
+   * Locks the account row, which serializes one account's claims, keys and endpoints so
+   * per-account limits hold. False when there is no such row yet (nothing is locked then).
+   */
+  lockAccount(manager: EntityManager, accountId: string): Promise<boolean>;
 
   /** The principal's claim, or null for a missing id, another account's id and an id outside an API key's scope alike. */
   findVisible(principal: Principal, domainId: string): Promise<Domain | null>;
@@ -50,7 +53,8 @@ export interface DomainStore {
   lockVisible(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null>;
   findInAccount(accountId: string, domainId: string, manager?: EntityManager): Promise<Domain | null>;
   lockInAccount(manager: EntityManager, accountId: string, domainId: string): Promise<Domain | null>;
-  findByName(manager: EntityManager, accountId: string, name: string): Promise<Domain | null>;
+  /** The account's claim of `name`, if any, and how many claims the account holds: one statement for both, as every claim asks both (issue 11). */
+  findByNameCounting(manager: EntityManager, accountId: string, name: string): Promise<{ existing: Domain | null; held: number }>;
   findByIds(ids: readonly string[]): Promise<Domain[]>;
   countOfAccount(accountId: string, manager?: EntityManager): Promise<number>;
   /** A page of claims in (createdAt, id) order; `onlyId` narrows it to one claim (an API key's scope). */
@@ -89,7 +93,7 @@ class ClaimStatements {
   readonly domainWriter: RowWriter<Domain>;
   readonly accountExists: string;
   readonly lockAccount: string;
-  readonly domainByName: string;
+  readonly domainByNameCounting: string;
   readonly countOfAccount: string;
 
   constructor(db: Database) {
@@ -100,7 +104,10 @@ class ClaimStatements {
     this.domainWriter = rowWriter(db.dataSource, Domain);
     this.accountExists = `SELECT 1 AS found FROM ${table(Account)} WHERE ${column("id")} = ? LIMIT 1`;
     this.lockAccount = `SELECT ${column("id")} FROM ${table(Account)} WHERE ${column("id")} = ?${db.kind === "mysql" ? " FOR UPDATE" : ""}`;
-    this.domainByName = `SELECT ${this.domainReader.columns} FROM ${table(Domain)} WHERE ${column("accountId")} = ? AND ${column("name")} = ? LIMIT 1`;
+    // One row always: the count, and the claim's columns (all null when there is none).
+    this.domainByNameCounting =
+      `SELECT (SELECT COUNT(*) FROM ${table(Domain)} WHERE ${column("accountId")} = ?) AS ${column("held")}, ${this.domainReader.columns} ` +
+      `FROM (SELECT 1 AS ${column("one")}) ${column("one_row")} LEFT JOIN ${table(Domain)} ON ${column("accountId")} = ? AND ${column("name")} = ?`;
     this.countOfAccount = `SELECT COUNT(*) AS ${column("held")} FROM ${table(Domain)} WHERE ${column("accountId")} = ?`;
   }
 }
@@ -130,8 +137,8 @@ export class SqlDomainStore implements DomainStore {
     );
   }
 
-  async lockAccount(manager: EntityManager, accountId: string): Promise<void> {
-    await manager.query(this.claimStatements.lockAccount, [accountId]);
+  async lockAccount(manager: EntityManager, accountId: string): Promise<boolean> {
+    return (await manager.query(this.claimStatements.lockAccount, [accountId])).length > 0;
   }
 
   async findVisible(principal: Principal, domainId: string): Promise<Domain | null> {
@@ -152,10 +159,10 @@ export class SqlDomainStore implements DomainStore {
     return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id = :domainId AND d.accountId = :accountId", { domainId, accountId })).getOne();
   }
 
-  async findByName(manager: EntityManager, accountId: string, name: string): Promise<Domain | null> {
-    const { domainByName, domainReader } = this.claimStatements;
-    const [row] = await manager.query(domainByName, [accountId, name]);
-    return row ? domainReader.read(row) : null;
+  async findByNameCounting(manager: EntityManager, accountId: string, name: string): Promise<{ existing: Domain | null; held: number }> {
+    const { domainByNameCounting, domainReader } = this.claimStatements;
+    const [row] = await manager.query(domainByNameCounting, [accountId, accountId, name]);
+    return { existing: row.id == null ? null : domainReader.read(row), held: Number(row.held) };
   }
 
   async findByIds(ids: readonly string[]): Promise<Domain[]> {

@@ -3,8 +3,11 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 
-/** Someone's audit entries committed: subscribers and the webhook worker read what is new from the database. */
-export type EntriesCommitted = (accountId: string) => void;
+/**
+ * Someone's audit entries committed: subscribers and the webhook worker read what is new from
+ * the database. `origin` says whether the commit was this process's or came through Redis.
+ */
+export type EntriesCommitted = (accountId: string, origin: "local" | "remote") => void;
 
 /**
  * The wake-up signal behind subscriptions and webhook deliveries. It carries no entries,
@@ -39,7 +42,7 @@ export class EventBus {
       const separator = message.indexOf(" ");
       // Our own messages were already emitted locally when published.
       if (separator < 0 || message.slice(0, separator) === this.instance) return;
-      this.emitter.emit("entries", message.slice(separator + 1));
+      this.emitter.emit("entries", message.slice(separator + 1), "remote");
     });
   }
 
@@ -53,7 +56,7 @@ export class EventBus {
 
   publish(accountIds: Iterable<string>): void {
     for (const accountId of new Set(accountIds)) {
-      this.emitter.emit("entries", accountId);
+      this.emitter.emit("entries", accountId, "local");
       this.publisher?.publish(this.channel, `${this.instance} ${accountId}`).catch(() => undefined);
     }
   }

@@ -1,4 +1,5 @@
 import {
+  DirectiveNode,
   DocumentNode,
   FieldNode,
   FragmentDefinitionNode,
@@ -6,6 +7,7 @@ import {
   Kind,
   OperationDefinitionNode,
   SelectionSetNode,
+  ValueNode,
   getNamedType,
   getOperationAST,
   getVariableValues,
@@ -45,29 +47,106 @@ export type OperationCost =
   /** `cost` null: too many fields to estimate at all (fragments spread over and over). */
   | { kind: "measured"; cost: number | null };
 
-/** The cost and the alias count of the operation a request names, from its document and variables. */
-export function measureOperation(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  variables: Record<string, unknown> | null | undefined,
-  maxAliases: number,
-): OperationCost {
-  const operation = getOperationAST(document, operationName ?? undefined);
-  if (!operation) return { kind: "unmeasured" };
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
-  if (coerced.errors) return { kind: "unmeasured" };
-  const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
-  const aliases = countAliases(operation, new Map(fragments.map((f) => [f.name.value, f])));
-  if (aliases > maxAliases) return { kind: "too-many-aliases", aliases };
-  let cost: number | null;
-  try {
-    cost = getComplexity({ schema, query: { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] }, variables: coerced.coerced, estimators: [workEstimator] });
-  } catch {
-    // The only failure left is the library's own cap on the fields it walks.
-    cost = null;
+/** Costs kept per operation: one for each value of the variables the cost depends on. */
+const COSTS_PER_OPERATION = 32;
+
+/**
+ * One operation of a document, analysed once: its aliases, and which variables its cost can
+ * depend on (those in a `first` argument, which the estimator reads, and in directives such
+ * as @include, which decide what is walked). A request that repeats a document pays only for
+ * coercing its variables; the cost for the same values of those variables is remembered, so
+ * a claim's name or a page's cursor never makes the walk run again (issue 11).
+ */
+export class CostedOperation {
+  private readonly fragments: FragmentDefinitionNode[];
+  private readonly aliases: number;
+  private readonly costVariables: string[];
+  private readonly costs = new Map<string, number>();
+
+  private constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly operation: OperationDefinitionNode,
+    document: DocumentNode,
+    private readonly maxAliases: number,
+  ) {
+    this.fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
+    const byName = new Map(this.fragments.map((f) => [f.name.value, f]));
+    this.aliases = countAliases(operation, byName);
+    this.costVariables = [...variablesTheCostReads(operation, byName)].sort();
   }
-  return { kind: "measured", cost };
+
+  /** Null when the document has no such operation (GraphQL itself answers that). */
+  static of(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, maxAliases: number): CostedOperation | null {
+    const operation = getOperationAST(document, operationName ?? undefined);
+    return operation ? new CostedOperation(schema, operation, document, maxAliases) : null;
+  }
+
+  measure(variables: Record<string, unknown> | null | undefined): OperationCost {
+    const coerced = getVariableValues(this.schema, this.operation.variableDefinitions ?? [], variables ?? {});
+    if (coerced.errors) return { kind: "unmeasured" };
+    if (this.aliases > this.maxAliases) return { kind: "too-many-aliases", aliases: this.aliases };
+    const key = JSON.stringify(this.costVariables.map((name) => coerced.coerced[name] ?? null));
+    const known = this.costs.get(key);
+    if (known !== undefined) return { kind: "measured", cost: known };
+    const cost = this.walk(coerced.coerced);
+    // A walk that failed is not kept: its cause (a null in a non-null argument, say) may lie in the other variables.
+    if (cost !== null) {
+      if (this.costs.size >= COSTS_PER_OPERATION) this.costs.delete(this.costs.keys().next().value!);
+      this.costs.set(key, cost);
+    }
+    return { kind: "measured", cost };
+  }
+
+  private walk(variables: Record<string, unknown>): number | null {
+    try {
+      return getComplexity({
+        schema: this.schema,
+        query: { kind: Kind.DOCUMENT, definitions: [this.operation, ...this.fragments] },
+        variables,
+        estimators: [workEstimator],
+      });
+    } catch {
+      // The only failure left is the library's own cap on the fields it walks.
+      return null;
+    }
+  }
+}
+
+/**
+ * The variables that can change the cost: any used in a field's `first` argument (what
+ * workEstimator reads of the arguments) or in a directive's arguments (@skip and @include
+ * decide what getComplexity walks), in the operation and the fragments it spreads.
+ */
+export function variablesTheCostReads(operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>): Set<string> {
+  const found = new Set<string>();
+  const visitedFragments = new Set<string>();
+  const collect = (node: ValueNode) => {
+    if (node.kind === Kind.VARIABLE) found.add(node.name.value);
+    else if (node.kind === Kind.LIST) node.values.forEach(collect);
+    else if (node.kind === Kind.OBJECT) node.fields.forEach((field) => collect(field.value));
+  };
+  const directives = (list: readonly DirectiveNode[] | undefined) => list?.forEach((d) => d.arguments?.forEach((arg) => collect(arg.value)));
+  const visit = (set: SelectionSetNode) => {
+    for (const selection of set.selections) {
+      directives(selection.directives);
+      if (selection.kind === Kind.FIELD) {
+        for (const arg of selection.arguments ?? []) if (arg.name.value === "first") collect(arg.value);
+        if (selection.selectionSet) visit(selection.selectionSet);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet);
+      } else if (!visitedFragments.has(selection.name.value)) {
+        visitedFragments.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) {
+          directives(fragment.directives);
+          visit(fragment.selectionSet);
+        }
+      }
+    }
+  };
+  directives(operation.directives);
+  visit(operation.selectionSet);
+  return found;
 }
 
 /** Aliases in the operation and in every fragment it uses, each fragment counted once so a fragment bomb stays cheap to count. */

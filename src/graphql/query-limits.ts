@@ -1,7 +1,7 @@
 import type { RequestHandler } from "express";
-import { GraphQLSchema, parse } from "graphql";
+import { DocumentNode, GraphQLSchema, parse } from "graphql";
 import { ErrorCode, HTTP_STATUS, httpErrorBody, queryTooComplex, tooManyAliases } from "./errors";
-import { measureOperation } from "./query-cost";
+import { CostedOperation, OperationCost } from "./query-cost";
 
 export interface QueryLimits {
   /** Highest cost of a whole request, every operation of a batch together (GRAPHQL_MAX_COMPLEXITY). */
@@ -24,11 +24,11 @@ interface OperationRequest {
  * here (syntax errors, unknown operations, bad variables) passes on for GraphQL to answer.
  */
 export function queryLimits(schema: GraphQLSchema, limits: QueryLimits): RequestHandler {
+  const operations = new OperationCache(schema, limits.maxAliases);
   return (req, res, next) => {
-    const operations = operationsOf(req.method === "GET" ? fromQueryString(req.query) : req.body);
     let total = 0;
-    for (const operation of operations) {
-      const measured = measure(schema, operation, limits.maxAliases);
+    for (const operation of operationsOf(req.method === "GET" ? fromQueryString(req.query) : req.body)) {
+      const measured = measure(operations, operation);
       if (measured.kind === "unmeasured") continue;
       if (measured.kind === "too-many-aliases") return refuse(res, tooManyAliases(measured.aliases, limits.maxAliases));
       if (measured.cost === null) return refuse(res, queryTooComplex(null, limits.maxComplexity));
@@ -39,15 +39,59 @@ export function queryLimits(schema: GraphQLSchema, limits: QueryLimits): Request
   };
 }
 
-function measure(schema: GraphQLSchema, operation: OperationRequest, maxAliases: number): ReturnType<typeof measureOperation> {
+function measure(operations: OperationCache, operation: OperationRequest): OperationCost {
   if (typeof operation.query !== "string") return { kind: "unmeasured" };
   const variables = operation.variables;
   if (variables != null && (typeof variables !== "object" || Array.isArray(variables))) return { kind: "unmeasured" };
+  const costed = operations.get(operation.query, typeof operation.operationName === "string" ? operation.operationName : null);
+  return costed ? costed.measure(variables as Record<string, unknown> | null) : { kind: "unmeasured" };
+}
+
+/** Documents kept, and the longest query text kept: what repeats is the frontends' few operations, not megabytes of strangers' text. */
+const CACHED_DOCUMENTS = 200;
+const CACHED_QUERY_CHARS = 8_192;
+
+/**
+ * The operations of the documents clients repeat, parsed and analysed once (issue 11): most
+ * requests are a handful of queries sent again and again with other variables. Least
+ * recently used documents go first; a syntax error is remembered as such.
+ */
+class OperationCache {
+  private readonly documents = new Map<string, { document: DocumentNode | null; operations: Map<string | null, CostedOperation | null> }>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly maxAliases: number,
+  ) {}
+
+  get(query: string, operationName: string | null): CostedOperation | null {
+    let cached = this.documents.get(query);
+    if (cached) {
+      // Refreshed as the most recently used.
+      this.documents.delete(query);
+    } else {
+      cached = { document: parseOrNull(query), operations: new Map() };
+    }
+    if (query.length <= CACHED_QUERY_CHARS) {
+      this.documents.set(query, cached);
+      if (this.documents.size > CACHED_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
+    }
+    if (!cached.document) return null;
+    let operation = cached.operations.get(operationName);
+    if (operation === undefined) {
+      operation = CostedOperation.of(this.schema, cached.document, operationName, this.maxAliases);
+      // Names are the client's to choose; a document has only so many operations to find.
+      if (cached.operations.size < 16) cached.operations.set(operationName, operation);
+    }
+    return operation;
+  }
+}
+
+function parseOrNull(query: string): DocumentNode | null {
   try {
-    const document = parse(operation.query, { noLocation: true });
-    return measureOperation(schema, document, typeof operation.operationName === "string" ? operation.operationName : null, variables as Record<string, unknown> | null, maxAliases);
+    return parse(query, { noLocation: true });
   } catch {
-    return { kind: "unmeasured" };
+    return null;
   }
 }
 

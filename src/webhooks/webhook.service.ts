@@ -56,6 +56,7 @@ export interface UpdateEndpointInput {
 export class WebhookService {
   private endpointReader?: RowReader<WebhookEndpoint>;
   private enabledEndpointsSql?: string;
+  private readonly dueListeners: Array<() => void> = [];
 
   constructor(
     private readonly db: Database,
@@ -64,6 +65,18 @@ export class WebhookService {
     private readonly clock: Clock,
     private readonly settings: WebhookSettings,
   ) {}
+
+  /**
+   * Calls `listener` after every commit that made deliveries due here (created, re-enabled or
+   * asked for again): the worker wakes for those, not for every audited change (issue 11).
+   */
+  onDeliveriesDue(listener: () => void): void {
+    this.dueListeners.push(listener);
+  }
+
+  private dueAfterCommit(manager: EntityManager): void {
+    this.db.afterCommit(manager, "webhook-deliveries-due", () => this.dueListeners.forEach((listener) => listener()));
+  }
 
   /** The audit listener: one PENDING delivery per enabled endpoint of the account that wants this entry. */
   /**
@@ -107,6 +120,7 @@ export class WebhookService {
       });
     });
     await manager.insert(WebhookDelivery, deliveries);
+    this.dueAfterCommit(manager);
   }
 
   async create(ctx: ActionContext, input: CreateEndpointInput): Promise<EndpointWithSecret> {
@@ -189,6 +203,7 @@ export class WebhookService {
           { endpointId: endpoint.id, status: WebhookDeliveryStatus.PENDING, nextAttemptAt: IsNull() },
           { nextAttemptAt: now },
         );
+        this.dueAfterCommit(manager);
         changes.push("re-enabled");
       } else if (input.enabled === false && endpoint.enabled) {
         await this.park(manager, endpoint, "Disabled by the account.");
@@ -253,6 +268,7 @@ export class WebhookService {
       delivery.status = WebhookDeliveryStatus.PENDING;
       delivery.nextAttemptAt = endpoint.enabled ? this.clock.now() : null;
       await manager.save(delivery);
+      if (endpoint.enabled) this.dueAfterCommit(manager);
       await this.record(
         manager,
         endpoint,

@@ -78,7 +78,9 @@ export class FakeDomainStore implements DomainStore {
     this.accounts.add(accountId);
   }
 
-  async lockAccount(): Promise<void> {}
+  async lockAccount(_manager: unknown, accountId: string): Promise<boolean> {
+    return this.accounts.has(accountId);
+  }
 
   async findVisible(principal: Principal, domainId: string): Promise<Domain | null> {
     return inScope(principal, domainId) ? this.findInAccount(principal.accountId, domainId) : null;
@@ -96,8 +98,8 @@ export class FakeDomainStore implements DomainStore {
     return this.findInAccount(accountId, domainId);
   }
 
-  async findByName(_manager: EntityManager, accountId: string, name: string): Promise<Domain | null> {
-    return this.first((d) => d.accountId === accountId && d.name === name);
+  async findByNameCounting(_manager: EntityManager, accountId: string, name: string): Promise<{ existing: Domain | null; held: number }> {
+    return { existing: await this.first((d) => d.accountId === accountId && d.name === name), held: await this.countOfAccount(accountId) };
   }
 
   async findByIds(ids: readonly string[]): Promise<Domain[]> {

@@ -1,0 +1,93 @@
+import fs from "node:fs";
+import path from "node:path";
+import { DocumentNode, FragmentDefinitionNode, Kind, OperationDefinitionNode, buildSchema, parse } from "graphql";
+import { getComplexity } from "graphql-query-complexity";
+import { CostedOperation, variablesTheCostReads, workEstimator } from "./query-cost";
+
+const schema = buildSchema(fs.readFileSync(path.resolve(__dirname, "../../schema.graphql"), "utf8"));
+
+function costed(query: string, operationName?: string): CostedOperation {
+  return CostedOperation.of(schema, parse(query), operationName, 100)!;
+}
+
+/** What the walk gives with no cache at all: the oracle each cached answer is held to. */
+function walked(query: string, variables: Record<string, unknown>): number {
+  return getComplexity({ schema, query: parse(query), variables, estimators: [workEstimator] });
+}
+
+function costReads(query: string): string[] {
+  const document: DocumentNode = parse(query);
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+  const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
+  return [...variablesTheCostReads(operation, new Map(fragments.map((f) => [f.name.value, f])))].sort();
+}
+
+const PAGE = `query($first: Int!, $after: String, $log: Int) {
+  domains(first: $first, after: $after) { totalCount nodes { name auditLog(first: $log) { nodes { id } } } }
+}`;
+
+describe("what an operation's cost depends on", () => {
+  it("is the variables of `first` arguments and of directives, through fragments, and nothing else", () => {
+    expect(costReads(PAGE)).toEqual(["first", "log"]);
+    expect(costReads(`mutation($name: String!) { claimDomain(input: { name: $name }) { created } }`)).toEqual([]);
+    expect(
+      costReads(`query($n: Int!, $withLog: Boolean!, $skip: Boolean!, $after: String) {
+        ...Page @skip(if: $skip)
+      }
+      fragment Page on Query { domains(first: $n, after: $after) { nodes { ... on Domain @include(if: $withLog) { name } } } }`),
+    ).toEqual(["n", "skip", "withLog"]);
+  });
+});
+
+describe("a costed operation", () => {
+  it("gives the walk's cost for every value of what the cost reads, however the answers are cached", () => {
+    const operation = costed(PAGE);
+    const cases = [
+      { first: 10, log: 5 },
+      { first: 50, log: 10 },
+      { first: 10, log: 5, after: "abc" },
+      { first: 50, log: 10, after: "xyz" },
+      { first: 10 },
+      { first: 100, log: 100 },
+    ];
+    for (const variables of [...cases, ...cases]) {
+      expect(operation.measure(variables)).toEqual({ kind: "measured", cost: walked(PAGE, variables) });
+    }
+    expect(walked(PAGE, { first: 10, log: 5 })).not.toBe(walked(PAGE, { first: 50, log: 10 }));
+  });
+
+  it("follows @include and @skip by their variables", () => {
+    const query = `query($all: Boolean!) { domains(first: 50) { nodes { name auditLog(first: 50) @include(if: $all) { nodes { id } } } } }`;
+    const operation = costed(query);
+    const withLog = operation.measure({ all: true });
+    const without = operation.measure({ all: false });
+    expect(withLog).toEqual({ kind: "measured", cost: walked(query, { all: true }) });
+    expect(without).toEqual({ kind: "measured", cost: walked(query, { all: false }) });
+    expect(operation.measure({ all: true })).toEqual(withLog);
+    expect(withLog).not.toEqual(without);
+  });
+
+  it("leaves variables it cannot coerce to GraphQL, each time", () => {
+    const operation = costed(PAGE);
+    expect(operation.measure({ first: 10 })).toMatchObject({ kind: "measured" });
+    expect(operation.measure({ first: "ten" })).toEqual({ kind: "unmeasured" });
+    expect(operation.measure({})).toEqual({ kind: "unmeasured" });
+  });
+
+  it("keeps no failed walk: a null where the schema wants a value fails only that request", () => {
+    // The variable is nullable but the argument is not: coercion passes, the walk throws.
+    const query = `mutation($name: String) { claimDomain(input: { name: $name }) { created } }`;
+    const operation = costed(query);
+    expect(operation.measure({ name: null })).toEqual({ kind: "measured", cost: null });
+    expect(operation.measure({ name: "example.com" })).toEqual({ kind: "measured", cost: walked(query, { name: "example.com" }) });
+  });
+
+  it("counts aliases once, and refuses too many before any walk", () => {
+    const aliases = Array.from({ length: 101 }, (_, i) => `a${i}: viewer { accountId }`).join(" ");
+    expect(costed(`{ ${aliases} }`).measure({})).toEqual({ kind: "too-many-aliases", aliases: 101 });
+  });
+
+  it("is null for an operation the document does not have", () => {
+    expect(CostedOperation.of(schema, parse(PAGE), "Missing", 100)).toBeNull();
+  });
+});
