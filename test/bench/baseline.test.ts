@@ -20,9 +20,21 @@ describe("the benchmark's baseline server", () => {
     return { status: response.status, text: await response.text() };
   };
 
+  /** dnsproof's statements, as its statement observer sees them; nothing runs in the background to add its own. */
+  let ourStatements: string[] = [];
+  const takeOurStatements = () => {
+    const taken = ourStatements;
+    ourStatements = [];
+    return taken;
+  };
+
   beforeAll(async () => {
-    t = await startTestApp({ db: "mariadb", env: { MAX_DOMAINS_PER_ACCOUNT: "100" } });
-    baseline = await startBaselineServer({ databaseUrl: t.database.url, jwtSecret: TEST_JWT_SECRET });
+    t = await startTestApp({
+      db: "mariadb",
+      env: { MAX_DOMAINS_PER_ACCOUNT: "100", SCHEDULER_ENABLED: "false", WEBHOOK_WORKER_ENABLED: "false" },
+      overrides: { onQuery: (sql) => ourStatements.push(sql) },
+    });
+    baseline = await startBaselineServer({ databaseUrl: t.database.url, jwtSecret: TEST_JWT_SECRET, recordStatements: true });
     token = await t.token("bench-user", { email: "bench@example.com" });
     for (let i = 0; i < 3; i++) {
       const claimed = JSON.parse((await post(t.url, CLAIM_DOMAIN, { name: `d${i}.example.com` })).text).data.claimDomain;
@@ -53,5 +65,29 @@ describe("the benchmark's baseline server", () => {
     const fresh = JSON.parse((await post(baseline.url, CLAIM_DOMAIN, { name: "fresh.example.com" })).text);
     const again = JSON.parse((await post(t.url, CLAIM_DOMAIN, { name: "fresh.example.com" })).text);
     expect(fresh.data.claimDomain).toEqual({ ...again.data.claimDomain, created: true });
+  });
+
+  it("sends dnsproof's SQL, statement for statement, in the same order: a claim, an account's first claim, the read", async () => {
+    const statementsOf = async (url: string, query: string, variables: Record<string, unknown>, as: string) => {
+      token = await t.token(as, { email: `${as}@example.com` });
+      takeOurStatements();
+      baseline.takeStatementTexts();
+      expect((await post(url, query, variables)).status).toBe(200);
+      return url === t.url ? takeOurStatements() : baseline.takeStatementTexts();
+    };
+    const claim = (url: string, as: string, name: string) => statementsOf(url, CLAIM_DOMAIN, { name }, as);
+
+    // The baseline's limit is its own (5 by default): these accounts stay under it.
+    const oursFirst = await claim(t.url, "newcomer-1", "first.example.com");
+    const ours = await claim(t.url, "newcomer-1", "second.example.com");
+    expect(ours.length).toBeGreaterThan(4);
+    expect(oursFirst.length).toBeGreaterThan(ours.length);
+    expect(await claim(baseline.url, "newcomer-2", "first.example.com")).toEqual(oursFirst);
+    expect(await claim(baseline.url, "newcomer-2", "second.example.com")).toEqual(ours);
+
+    // The read's statements run concurrently (its loaders), so their order is not fixed.
+    const oursRead = (await statementsOf(t.url, DOMAINS_WITH_AUDIT_LOG, { first: 3 }, "bench-user")).sort();
+    expect(oursRead).toHaveLength(3);
+    expect((await statementsOf(baseline.url, DOMAINS_WITH_AUDIT_LOG, { first: 3 }, "bench-user")).sort()).toEqual(oursRead);
   });
 });
