@@ -1,7 +1,7 @@
 import http from "node:http";
 import type https from "node:https";
 import type { AddressInfo } from "node:net";
-import express, { NextFunction, Request, Response } from "express";
+import express, { NextFunction, Request, RequestHandler, Response } from "express";
 import type { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import type { GraphQLSchema } from "graphql";
@@ -64,6 +64,30 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.set("etag", false);
   app.set("trust proxy", config.trustProxy);
   app.use(requestId());
+  const graphql: RequestHandler[] = [
+    express.json({ limit: config.graphql.maxBodyBytes }),
+    batchLimit(config.graphql.maxBatchOperations),
+    authFailures.gate,
+    queryLimits(schema, { maxComplexity: config.graphql.maxComplexity, maxAliases: config.graphql.maxAliases }),
+    expressMiddleware(options.apollo, {
+      context: async ({ req }): Promise<RequestContext> => {
+        const clientIp = req.ip ?? "unknown";
+        const authentication = await authenticator.authenticate(req.headers.authorization, await credentials.clientCertificateOf(req));
+        await authFailures.record(clientIp, authentication);
+        const { principal, ...rest } = authentication;
+        return {
+          requestId: req.requestId,
+          principal,
+          authProblem: "problem" in rest ? rest.problem : null,
+          clientIp,
+          log: logger.child({ requestId: req.requestId, clientIp }),
+          loaders: options.requestLoaders(principal),
+        };
+      },
+    }),
+  ];
+  // What nearly every request is, answered before the routers below, which serve GETs only (issue 11).
+  app.post(GRAPHQL_PATH, ...graphql);
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -87,29 +111,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       defaultHeaders: options.devToken ? { Authorization: `Bearer ${options.devToken}` } : undefined,
     }),
   );
-  app.use(
-    GRAPHQL_PATH,
-    express.json({ limit: config.graphql.maxBodyBytes }),
-    batchLimit(config.graphql.maxBatchOperations),
-    authFailures.gate,
-    queryLimits(schema, { maxComplexity: config.graphql.maxComplexity, maxAliases: config.graphql.maxAliases }),
-    expressMiddleware(options.apollo, {
-      context: async ({ req }): Promise<RequestContext> => {
-        const clientIp = req.ip ?? "unknown";
-        const authentication = await authenticator.authenticate(req.headers.authorization, await credentials.clientCertificateOf(req));
-        await authFailures.record(clientIp, authentication);
-        const { principal, ...rest } = authentication;
-        return {
-          requestId: req.requestId,
-          principal,
-          authProblem: "problem" in rest ? rest.problem : null,
-          clientIp,
-          log: logger.child({ requestId: req.requestId, clientIp }),
-          loaders: options.requestLoaders(principal),
-        };
-      },
-    }),
-  );
+  app.use(GRAPHQL_PATH, ...graphql);
   app.use(httpErrorHandler(logger, config.graphql.maxBodyBytes));
   httpServer.on("request", app);
   const tlsServer: https.Server | null = credentials.tlsServer;

@@ -101,7 +101,10 @@ describe("the Deploy recipe", () => {
     const server = await npmStart(dir, { ...base(), DATABASE_URL: "sqlite:data/dev.sqlite" });
     try {
       expect(fs.existsSync(path.join(dir, "dist/src/main.js"))).toBe(true);
-      expect(fs.existsSync(path.join(dir, "dist/bundle/dnsproof.js"))).toBe(true);
+      const bundled = fs.readFileSync(path.join(dir, "dist/bundle/dnsproof.js"), "utf8");
+      // Apollo hashes every query: with node:crypto, not the plain-JavaScript sha.js it falls back to when bundled as is.
+      expect(bundled).toContain("dnsproof-node-crypto:createhash");
+      expect(bundled).not.toContain("node_modules/sha.js/");
       expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(200);
     } finally {
       expect(await stop(server.child)).toBe(0);
