@@ -1,5 +1,6 @@
 import { startBind9, Bind9Server } from "../support/bind9";
-import { DATABASE_FLAVORS } from "../support/databases";
+import { randomBytes } from "node:crypto";
+import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 import { TestApp, startTestApp } from "../support/test-app";
 import { WebhookReceiver, startWebhookReceiver } from "../support/webhook-receiver";
 import { WebhookDelivery } from "../../src/webhooks/webhook-delivery.entity";
@@ -9,6 +10,7 @@ import { WebhookDelivery } from "../../src/webhooks/webhook-delivery.entity";
  * loopback that checks every signature with the Standard Webhooks reference library.
  */
 const ZONE = "hooks.test";
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { domain { id name txtRecord { host value } } userErrors { code } } }`;
 const VERIFY = `mutation($id: ID!) { verifyDomain(input: { id: $id }) { verified } }`;
 const CREATE = `mutation($input: CreateWebhookEndpointInput!) {
@@ -253,6 +255,35 @@ describe.each(DATABASE_FLAVORS)("webhooks on %s", (db) => {
     expect(receiver.received.map((r) => [r.payload.type, r.payload.data.domainName])).toEqual([["TOKEN_REGENERATED", chosen.name]]);
   });
 
+  it("wakes the worker after each commit that made deliveries due, and after no other", async () => {
+    let due = 0;
+    t.app.webhooks.onDeliveriesDue(() => due++);
+    const claim = async (token: string) => {
+      const before = due;
+      expect((await t.gql(CLAIM, { name: `due-${++seq}.${ZONE}` }, { token })).body.data.claimDomain.userErrors).toEqual([]);
+      return due - before;
+    };
+    // An account without endpoints: its claims make nothing due, so the worker reads nothing (issue 11).
+    expect(await claim(await account())).toBe(0);
+    // Endpoints that do not want the entry: nothing due either.
+    const picky = await account();
+    await create(picky, { actions: ["TOKEN_REGENERATED"] });
+    expect(await claim(picky)).toBe(0);
+    // One that does: the claim's commit signals once, however many endpoints get a delivery.
+    const token = await account();
+    receiver.secrets = [(await create(token, { actions: ["DOMAIN_CLAIMED"] })).secret];
+    await create(token, { actions: ["DOMAIN_CLAIMED"] });
+    expect(await claim(token)).toBe(1);
+    await receiver.waitFor((r) => r.length >= 2);
+    // Asking for a delivery again makes it due.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const [listed] = await endpoints(token);
+    const before = due;
+    expect((await t.gql(REDELIVER, { id: listed.deliveries.nodes[0].id }, { token })).body.data.redeliverWebhook.userErrors).toEqual([]);
+    expect(due - before).toBe(1);
+    await receiver.waitFor((r) => r.length >= 3);
+  });
+
   it("caps endpoints per account, audits every change, and hides endpoints from other accounts", async () => {
     const owner = `hooks-${db}-owner-${++seq}`;
     const token = await t.token(owner);
@@ -318,6 +349,37 @@ describe.each(DATABASE_FLAVORS)("webhooks on %s", (db) => {
       expect((await send()).body.errors?.[0].extensions?.code).toBe("RATE_LIMITED");
     } finally {
       await limited.close();
+    }
+  });
+});
+
+describe("webhooks across two instances sharing MariaDB and Redis", () => {
+  it("an instance with its worker switched off hands its deliveries over: its commit signal wakes the other's worker", async () => {
+    const database = await createScratchDatabase("mariadb");
+    const env = { REDIS_URL, REDIS_KEY_PREFIX: `dnsproof-test-${randomBytes(4).toString("hex")}:`, WEBHOOK_ALLOW_PRIVATE: "true" };
+    const api = await startTestApp({ database, env: { ...env, WEBHOOK_WORKER_ENABLED: "false" } });
+    const worker = await startTestApp({ database, env });
+    const receiver = await startWebhookReceiver();
+    try {
+      await Promise.all([api.app.events.ready(), worker.app.events.ready()]);
+      const token = await api.token("hooks-fleet");
+      const created = (await api.gql(CREATE, { input: { url: `${receiver.url}/fleet`, actions: ["DOMAIN_CLAIMED"] } }, { token })).body.data.createWebhookEndpoint;
+      receiver.secrets = [created.secret];
+      // Who woke the worker: the event bus (a signal from the other instance) or its own poll's timer.
+      const wakers: string[] = [];
+      const wake = worker.app.deliveryWorker.wake.bind(worker.app.deliveryWorker);
+      jest.spyOn(worker.app.deliveryWorker, "wake").mockImplementation(() => {
+        wakers.push(/event-bus/.test(new Error().stack ?? "") ? "signal" : "other");
+        wake();
+      });
+      await api.gql(CLAIM, { name: `fleet.${ZONE}` }, { token });
+      const [delivered] = await receiver.waitFor((r) => r.length >= 1);
+      expect(delivered.payload).toMatchObject({ type: "DOMAIN_CLAIMED", data: { domainName: `fleet.${ZONE}` } });
+      expect(wakers).toContain("signal");
+    } finally {
+      await receiver.stop();
+      await worker.close();
+      await api.close();
     }
   });
 });
