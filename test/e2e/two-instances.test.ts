@@ -57,11 +57,15 @@ describe("two instances sharing one MariaDB", () => {
   const instances: Instance[] = [];
   const tokens = new Map<string, string>();
 
+  /**
+   * Checks per domain, whatever they concluded: on a loaded machine a lookup can run into its
+   * timeout, and an INCONCLUSIVE check is still the one check of that round (as checksRecorded counts it).
+   */
   const checksPerDomain = async (): Promise<Map<number, number>> => {
     const rows: { checks: string | number; domains: string | number }[] = await dataSource.query(
       `SELECT checks, COUNT(*) AS domains FROM (
          SELECT domainId, COUNT(*) AS checks FROM audit_entries
-         WHERE action IN ('VERIFICATION_SUCCEEDED', 'VERIFICATION_FAILED') GROUP BY domainId
+         WHERE action LIKE 'VERIFICATION_%' GROUP BY domainId
        ) per_domain GROUP BY checks`,
     );
     return new Map(rows.map((row) => [Number(row.checks), Number(row.domains)]));
