@@ -56,4 +56,31 @@ describe.each(DATABASE_FLAVORS)("logs on %s", (db) => {
       await t.close();
     }
   });
+
+  it("carry no value the database quotes in its own message (a duplicate entry names it)", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const t = await startTestApp({ db, overrides: { logger: createLogger("info", destination) } });
+    try {
+      // A unique index the code does not expect: the second account's claim of the name fails on its audit entry.
+      await t.app.dataSource.query("CREATE UNIQUE INDEX UQ_test_audit_name ON audit_entries (domainName)");
+      const name = "quoted-by-the-database.example.com";
+      const claim = `mutation($name: String!) { claimDomain(input: { name: $name }) { created } }`;
+      expect((await t.gql(claim, { name }, { token: await t.token("echo-first") })).body.data.claimDomain.created).toBe(true);
+      const response = await t.gql(claim, { name }, { token: await t.token("echo-second") });
+      expect(response.body.errors![0].extensions!.code).toBe("INTERNAL_SERVER_ERROR");
+      const logged = lines.join("");
+      expect(logged).toMatch(/unexpected error/);
+      expect(logged).toMatch(db === "mariadb" ? /Duplicate entry '…' for key 'UQ_test_audit_name'/ : /UNIQUE constraint failed: audit_entries\.domainName/);
+      expect(logged).not.toContain(name);
+    } finally {
+      await t.app.dataSource.query("DROP INDEX UQ_test_audit_name" + (db === "mariadb" ? " ON audit_entries" : "")).catch(() => {});
+      await t.close();
+    }
+  });
 });
