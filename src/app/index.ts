@@ -35,7 +35,7 @@ import { EventSubscriptionResolver } from "../events/subscription.resolver";
 import type { WebhookService } from "../webhooks/webhook.service";
 import { WebhookDeliveryResolver, WebhookEndpointResolver } from "../webhooks/webhook.resolver";
 import type { DeliveryWorker } from "../webhooks/delivery-worker";
-import { CoreOverrides, createCore } from "./core";
+import { Core, CoreOverrides, createCore } from "./core";
 import { DomainAuditLogResolver, buildApiSchema, resolverContainer } from "./schema";
 import { startGraphqlServer } from "./graphql-server";
 import { GRAPHQL_PATH, createHttpServer } from "./http-server";
@@ -87,8 +87,20 @@ const SUBSCRIPTION_LOOKBACK_MS = 5000;
 
 /** The composition root: main.ts and every test build the service through here. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const batching = overrides.batching ?? true;
   const core = await createCore(config, overrides);
+  // What a start that fails half-way has opened, closed again newest first: a refused start leaves no connection behind.
+  const opened: ShutdownStep[] = [];
+  try {
+    return await assemble(core, config, overrides, opened);
+  } catch (error) {
+    for (const step of opened.reverse()) await step.close().catch(() => undefined);
+    await core.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assemble(core: Core, config: Config, overrides: AppOverrides, opened: ShutdownStep[]): Promise<App> {
+  const batching = overrides.batching ?? true;
   const { logger, clock, metrics, db, audit, domains, verification, apiKeys, maintenance, webhooks, scheduler, deliveryWorker, events } = core;
 
   const resolvedSecret = resolveJwtSecret(config);
@@ -98,14 +110,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   if (config.auth.adminOidc) authenticator.use(oidcServiceAccounts(config.auth.adminOidc));
   const devToken = devSecret ? await mintToken(devSecret, DEV_SUBJECT) : null;
   authenticator.use(apiKeyStrategy(apiKeys));
-  const credentialsHttp = await createCredentialsHttp(core.credentials, config.credentials).catch(async (error) => {
-    // Unreadable TLS files: nothing is listening yet, only the core to let go of.
-    await core.close();
-    throw error;
-  });
+  const credentialsHttp = await createCredentialsHttp(core.credentials, config.credentials);
   const credentials: Credentials = { ...core.credentials, ...credentialsHttp };
   authenticator.useCertificates((der) => credentials.certificates.authenticate(der));
   const rateLimiting = createRateLimiting(config.rateLimits, logger);
+  opened.push({ name: "rate-limit store", close: () => rateLimiting.store.close() });
   const authFailures = authFailureLimit(rateLimiting.store, logger);
 
   const schema = await buildApiSchema(
@@ -149,6 +158,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     rateLimitPlugin: rateLimiting.plugin,
     canMintTokens: jwtSecret !== null,
   });
+  opened.push({ name: "GraphQL server", close: () => apollo.stop() });
   const http = createHttpServer({
     config,
     logger,

@@ -1,4 +1,8 @@
 import net from "node:net";
+import mysql from "mysql2/promise";
+import pino from "pino";
+import { createApp } from "../../src/app";
+import { loadConfig } from "../../src/shared/config";
 import { DATABASE_FLAVORS, createScratchDatabase, MARIADB_SERVER_URL } from "../support/databases";
 import { TestApp, startTestApp } from "../support/test-app";
 
@@ -129,6 +133,29 @@ describe("database outage", () => {
       expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     } finally {
       await t.close();
+      await database.drop();
+    }
+  });
+});
+
+describe("a start that fails half-way", () => {
+  it("lets go of the database it had opened (MariaDB sees none of its connections left)", async () => {
+    const database = await createScratchDatabase("mariadb");
+    const connections = async () => {
+      const admin = await mysql.createConnection({ uri: MARIADB_SERVER_URL });
+      try {
+        const [rows] = await admin.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ?", [new URL(database.url).pathname.slice(1)]);
+        return Number((rows as { n: number }[])[0].n);
+      } finally {
+        await admin.end();
+      }
+    };
+    try {
+      // No JWT_SECRET outside production: a development secret is needed, and its file cannot be made under a regular file.
+      const config = loadConfig({ NODE_ENV: "development", DATABASE_URL: database.url, DEV_SECRET_FILE: "/etc/hostname/dev-secret", SCHEDULER_ENABLED: "false", LOG_LEVEL: "silent" });
+      await expect(createApp(config, { logger: pino({ level: "silent" }) })).rejects.toThrow(/EEXIST|ENOTDIR/);
+      expect(await connections()).toBe(0);
+    } finally {
       await database.drop();
     }
   });
