@@ -43,8 +43,13 @@ function measure(operations: OperationCache, operation: OperationRequest): Opera
   if (typeof operation.query !== "string") return { kind: "unmeasured" };
   const variables = operation.variables;
   if (variables != null && (typeof variables !== "object" || Array.isArray(variables))) return { kind: "unmeasured" };
-  const costed = operations.get(operation.query, typeof operation.operationName === "string" ? operation.operationName : null);
-  return costed ? costed.measure(variables as Record<string, unknown> | null) : { kind: "unmeasured" };
+  try {
+    const costed = operations.get(operation.query, typeof operation.operationName === "string" ? operation.operationName : null);
+    return costed ? costed.measure(variables as Record<string, unknown> | null) : { kind: "unmeasured" };
+  } catch {
+    // Whatever could not be measured (a document nested past the stack, say) is GraphQL's to refuse.
+    return { kind: "unmeasured" };
+  }
 }
 
 /** Documents kept, and the longest query text kept: what repeats is the frontends' few operations, not megabytes of strangers' text. */
