@@ -6,6 +6,7 @@ import {
   GraphQLSchema,
   Kind,
   OperationDefinitionNode,
+  SelectionNode,
   SelectionSetNode,
   ValueNode,
   getNamedType,
@@ -119,54 +120,51 @@ export class CostedOperation {
  */
 export function variablesTheCostReads(operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>): Set<string> {
   const found = new Set<string>();
-  const visitedFragments = new Set<string>();
   const collect = (node: ValueNode) => {
     if (node.kind === Kind.VARIABLE) found.add(node.name.value);
     else if (node.kind === Kind.LIST) node.values.forEach(collect);
     else if (node.kind === Kind.OBJECT) node.fields.forEach((field) => collect(field.value));
   };
   const directives = (list: readonly DirectiveNode[] | undefined) => list?.forEach((d) => d.arguments?.forEach((arg) => collect(arg.value)));
-  const visit = (set: SelectionSetNode) => {
-    for (const selection of set.selections) {
-      directives(selection.directives);
-      if (selection.kind === Kind.FIELD) {
-        for (const arg of selection.arguments ?? []) if (arg.name.value === "first") collect(arg.value);
-        if (selection.selectionSet) visit(selection.selectionSet);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        visit(selection.selectionSet);
-      } else if (!visitedFragments.has(selection.name.value)) {
-        visitedFragments.add(selection.name.value);
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) {
-          directives(fragment.directives);
-          visit(fragment.selectionSet);
-        }
-      }
-    }
-  };
   directives(operation.directives);
-  visit(operation.selectionSet);
+  eachSelection(operation, fragments, (node) => {
+    directives(node.directives);
+    if (node.kind === Kind.FIELD) for (const arg of node.arguments ?? []) if (arg.name.value === "first") collect(arg.value);
+  });
   return found;
 }
 
 /** Aliases in the operation and in every fragment it uses, each fragment counted once so a fragment bomb stays cheap to count. */
 export function countAliases(operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>): number {
-  const visited = new Set<string>();
   let aliases = 0;
+  eachSelection(operation, fragments, (node) => {
+    if (node.kind === Kind.FIELD && node.alias) aliases++;
+  });
+  return aliases;
+}
+
+/**
+ * Every selection of the operation, and every fragment it spreads, each fragment's body walked
+ * once however often it is spread: what the cost's own walk would multiply stays linear here.
+ */
+function eachSelection(operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>, see: (node: SelectionNode | FragmentDefinitionNode) => void): void {
+  const visited = new Set<string>();
   const visit = (set: SelectionSetNode) => {
     for (const selection of set.selections) {
+      see(selection);
       if (selection.kind === Kind.FIELD) {
-        if (selection.alias) aliases++;
         if (selection.selectionSet) visit(selection.selectionSet);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         visit(selection.selectionSet);
       } else if (!visited.has(selection.name.value)) {
         visited.add(selection.name.value);
         const fragment = fragments.get(selection.name.value);
-        if (fragment) visit(fragment.selectionSet);
+        if (fragment) {
+          see(fragment);
+          visit(fragment.selectionSet);
+        }
       }
     }
   };
   visit(operation.selectionSet);
-  return aliases;
 }

@@ -31,16 +31,22 @@ describe("variable errors in production", () => {
   });
 });
 
+/** The app's logger as production builds it (serializers included), writing into `lines`. */
+function capturedLogs() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, logger: createLogger("info", destination) };
+}
+
 describe.each(DATABASE_FLAVORS)("logs on %s", (db) => {
   it("carry SQL without its bound values", async () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const t = await startTestApp({ db, overrides: { logger: createLogger("info", destination) } });
+    const { lines, logger } = capturedLogs();
+    const t = await startTestApp({ db, overrides: { logger } });
     try {
       await t.app.dataSource.query("ALTER TABLE domains RENAME TO domains_gone");
       const name = "bound-value-in-sql.example.com";
@@ -58,14 +64,8 @@ describe.each(DATABASE_FLAVORS)("logs on %s", (db) => {
   });
 
   it("carry no value the database quotes in its own message (a duplicate entry names it)", async () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const t = await startTestApp({ db, overrides: { logger: createLogger("info", destination) } });
+    const { lines, logger } = capturedLogs();
+    const t = await startTestApp({ db, overrides: { logger } });
     try {
       // A unique index the code does not expect: the second account's claim of the name fails on its audit entry.
       await t.app.dataSource.query("CREATE UNIQUE INDEX UQ_test_audit_name ON audit_entries (domainName)");
