@@ -3,7 +3,8 @@ import { DomainService } from "../domains/domain.service";
 import { DomainStatus } from "../shared/domain-status";
 import { DomainConnection } from "../domains/domain.types";
 import { Domain } from "../domains/domain.entity";
-import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
+import { Connection, checkPageSize, decodeCursor, DEFAULT_LOG_PAGE_SIZE } from "../shared/pagination";
+import { FirstArg } from "../graphql/connection";
 import { ADMIN_ROLE } from "../graphql/auth-checker";
 import { RequestContext, principalOf } from "../graphql/context";
 import { badUserInput } from "../shared/errors";
@@ -53,13 +54,13 @@ export class AdminResolver {
   @Authorized(ADMIN_ROLE)
   @Query(() => DomainConnection, { description: "Admin only: every account's domains" })
   async adminDomains(
-    @Arg("first", () => Int, { nullable: true, defaultValue: 50, description: "Page size, 1 to 100" }) first: number,
+    @FirstArg(DEFAULT_LOG_PAGE_SIZE) first: number | null,
     @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
     @Arg("accountId", () => ID, { nullable: true, description: "Only this account's domains" }) accountId: string | null,
     @Arg("name", () => String, { nullable: true, description: "Only names containing this text" }) name: string | null,
     @Arg("status", () => DomainStatus, { nullable: true, description: "Only domains in this status" }) status: DomainStatus | null,
   ): Promise<Connection<Domain>> {
-    const page = { first: checkPageSize(first, 50), after: after ? decodeCursor(after) : null };
+    const page = { first: checkPageSize(first, DEFAULT_LOG_PAGE_SIZE), after: after ? decodeCursor(after) : null };
     return this.domains.listAll(page, { accountId, nameContains: name, status });
   }
 

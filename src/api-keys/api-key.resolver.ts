@@ -6,7 +6,8 @@ import type { Clock } from "../shared/clock";
 import { Domain } from "../domains/domain.entity";
 import { DomainStatus, effectiveStatus } from "../shared/domain-status";
 import { RequestContext, actionContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
+import { Connection, checkPageSize, decodeCursor, DEFAULT_PAGE_SIZE } from "../shared/pagination";
+import { FirstArg } from "../graphql/connection";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
 import { notFound } from "../shared/errors";
 import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
@@ -21,12 +22,12 @@ export class ApiKeyResolver {
 
   @Query(() => ApiKeyConnection, { description: "The account's API keys, newest first, revoked ones included" })
   async apiKeys(
-    @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" }) first: number,
+    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
     @Arg("after", () => String, { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" })
     after: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<ApiKey>> {
-    const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
+    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
     return this.service.list(principalOf(ctx), page);
   }
 

@@ -6,7 +6,8 @@ import { Principal, listScope } from "../shared/principal";
 import { VerificationCheck } from "../verification/verification-check.type";
 import { RequestContext, principalOf } from "../graphql/context";
 import { connectionTypes } from "../graphql/connection";
-import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
+import { Connection, checkPageSize, decodeCursor, DEFAULT_LOG_PAGE_SIZE, DEFAULT_PAGE_SIZE } from "../shared/pagination";
+import { FirstArg } from "../graphql/connection";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
 
 export const { EdgeType: AuditEntryEdge, ConnectionType: AuditEntryConnection } = connectionTypes(
@@ -33,14 +34,14 @@ export class AuditResolver {
 
   @Query(() => AuditEntryConnection, { description: "The caller's account-wide audit log, newest first, removed domains included" })
   async auditLog(
-    @Arg("first", () => Int, { nullable: true, defaultValue: 50, description: "Page size, 1 to 100" }) first: number,
+    @FirstArg(DEFAULT_LOG_PAGE_SIZE) first: number | null,
     @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
     @Arg("domainId", () => ID, { nullable: true, description: "Only entries about this domain, even if it was removed" })
     domainId: string | null,
     @Arg("action", () => AuditAction, { nullable: true, description: "Only entries of this action" }) action: AuditAction | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<AuditEntry>> {
-    const page = { first: checkPageSize(first, 50), after: after ? decodeCursor(after) : null };
+    const page = { first: checkPageSize(first, DEFAULT_LOG_PAGE_SIZE), after: after ? decodeCursor(after) : null };
     return this.audit.list(auditFilterFor(principalOf(ctx), domainId, action), page);
   }
 
@@ -71,11 +72,11 @@ export function domainAuditLogResolver(domainType: ClassType<{ id: string }>) {
     @FieldResolver(() => AuditEntryConnection, { description: "This domain's audit entries, newest first" })
     async auditLog(
       @Root() domain: { id: string },
-      @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" }) first: number,
+      @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
       @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
       @Ctx() ctx: RequestContext,
     ): Promise<Connection<AuditEntry>> {
-      const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
+      const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
       return ctx.loaders.audit.domainAuditLog(domain.id, page);
     }
   }

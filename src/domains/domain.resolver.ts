@@ -18,7 +18,8 @@ import {
 import { VerificationCheck } from "../verification/verification-check.type";
 import type { Clock } from "../shared/clock";
 import { RequestContext, actionContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
+import { Connection, checkPageSize, decodeCursor, DEFAULT_PAGE_SIZE } from "../shared/pagination";
+import { FirstArg } from "../graphql/connection";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
 import { notFound } from "../shared/errors";
 import { AuditEntry } from "../audit/audit-entry.entity";
@@ -43,13 +44,13 @@ export class DomainResolver {
 
   @Query(() => DomainConnection, { description: "The caller's domains, newest first" })
   async domains(
-    @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" }) first: number,
+    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
     @Arg("after", () => String, { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" })
     after: string | null,
     @Arg("status", () => DomainStatus, { nullable: true, description: "Only domains in this status" }) status: DomainStatus | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<Domain>> {
-    const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
+    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
     return this.service.list(principalOf(ctx), page, status ?? null);
   }
 

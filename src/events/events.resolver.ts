@@ -3,7 +3,8 @@ import { AuditAction } from "../audit/audit.types";
 import { AuditLog } from "../audit/audit-log";
 import { AuditEntryConnection, auditFilterFor } from "../audit/audit.resolver";
 import { RequestContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
+import { Connection, checkPageSize, decodeCursor, DEFAULT_LOG_PAGE_SIZE } from "../shared/pagination";
+import { FirstArg } from "../graphql/connection";
 import type { AuditEntry } from "../audit/audit-entry.entity";
 
 export enum AuditOrder {
@@ -29,7 +30,7 @@ export class EventsResolver {
     description: "The account-wide audit log with a choice of order; OLDEST_FIRST with after: is the reconciliation feed",
   })
   async events(
-    @Arg("first", () => Int, { nullable: true, defaultValue: 50, description: "Page size, 1 to 100" }) first: number,
+    @FirstArg(DEFAULT_LOG_PAGE_SIZE) first: number | null,
     @Arg("after", () => String, {
       nullable: true,
       description: "Cursor to continue after: an endCursor or edge cursor of events, auditLog or a subscription's entry",
@@ -43,7 +44,7 @@ export class EventsResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<AuditEntry>> {
     const principal = principalOf(ctx);
-    const page = { first: checkPageSize(first, 50), after: after ? decodeCursor(after) : null };
+    const page = { first: checkPageSize(first, DEFAULT_LOG_PAGE_SIZE), after: after ? decodeCursor(after) : null };
     return this.audit.list(auditFilterFor(principal, domainId, action), page, order === AuditOrder.OLDEST_FIRST ? "ASC" : "DESC");
   }
 }

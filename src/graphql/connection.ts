@@ -1,5 +1,5 @@
-import { ClassType, Field, Int, ObjectType } from "type-graphql";
-import type { PageInfo as PageInfoData } from "../shared/pagination";
+import { Arg, ClassType, Field, Int, ObjectType } from "type-graphql";
+import { MAX_PAGE_SIZE, type PageInfo as PageInfoData } from "../shared/pagination";
 
 @ObjectType("PageInfo", { description: "Where a page stands in the whole list (Relay cursor connections)", simpleResolvers: true })
 export class PageInfo implements PageInfoData {
@@ -39,4 +39,17 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
     totalCount!: number;
   }
   return { EdgeType, ConnectionType };
+}
+
+/**
+ * The `first` argument of a connection field. Its declared default is the page served for an
+ * omitted or null `first`, in the resolver (checkPageSize with the same default) and in the
+ * query cost, which reads the default from the schema: the two cannot disagree.
+ */
+export function FirstArg(defaultSize: number) {
+  return Arg("first", () => Int, {
+    nullable: true,
+    defaultValue: defaultSize,
+    description: `Page size, 1 to ${MAX_PAGE_SIZE}; ${defaultSize} when omitted or null`,
+  });
 }

@@ -91,3 +91,30 @@ describe("a costed operation", () => {
     expect(CostedOperation.of(schema, parse(PAGE), "Missing", 100)).toBeNull();
   });
 });
+
+describe("the page a connection is costed at", () => {
+  const nest = (first: string) => `{ events(first: ${first}) { nodes { domain { auditLog(first: ${first}) { nodes { id } } } } } }`;
+
+  it("is the page the resolver serves: null, omitted and an unset variable all cost the declared default", () => {
+    const asDefault = walked(`{ events(first: 50) { nodes { domain { auditLog(first: 20) { nodes { id } } } } } }`, {});
+    expect(walked(nest("null"), {})).toBe(asDefault);
+    expect(walked(`{ events { nodes { domain { auditLog { nodes { id } } } } } }`, {})).toBe(asDefault);
+    const withVariable = `query($n: Int) { events(first: $n) { nodes { domain { auditLog(first: $n) { nodes { id } } } } } }`;
+    expect(walked(withVariable, {})).toBe(asDefault);
+    expect(walked(withVariable, { n: null })).toBe(asDefault);
+    expect(costed(withVariable).measure({ n: null })).toEqual({ kind: "measured", cost: asDefault });
+    expect(asDefault).toBeGreaterThan(50 * 20);
+  });
+
+  it("has a declared default from 1 to 100 on every `first` argument, so no field falls back to the largest page unknowingly", () => {
+    const undeclared: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!("getFields" in type) || type.name.startsWith("__")) continue;
+      for (const field of Object.values((type as { getFields(): Record<string, { name: string; args?: readonly { name: string; defaultValue: unknown }[] }> }).getFields())) {
+        const first = field.args?.find((arg) => arg.name === "first");
+        if (first && !(typeof first.defaultValue === "number" && first.defaultValue >= 1 && first.defaultValue <= 100)) undeclared.push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(undeclared).toEqual([]);
+  });
+});

@@ -15,6 +15,7 @@ import {
   isLeafType,
 } from "graphql";
 import { ComplexityEstimator, getComplexity } from "graphql-query-complexity";
+import { MAX_PAGE_SIZE, effectivePageSize } from "../shared/pagination";
 
 /** What one `totalCount` costs: a COUNT query of its own, however many rows the page holds. */
 export const TOTAL_COUNT_COST = 1;
@@ -29,8 +30,12 @@ export const TOTAL_COUNT_COST = 1;
  */
 export const workEstimator: ComplexityEstimator = ({ type, field, node, args, childComplexity }) => {
   if (isLeafType(getNamedType(field.type))) return field.name === "totalCount" && type.name.endsWith("Connection") ? TOTAL_COUNT_COST : 0;
-  if (!field.args.some((arg) => arg.name === "first")) return 1 + childComplexity;
-  const first = typeof args.first === "number" ? Math.max(0, args.first) : 1;
+  const firstArg = field.args.find((arg) => arg.name === "first");
+  if (!firstArg) return 1 + childComplexity;
+  // What the resolver will fetch: null, omitted or an unset variable all mean the declared default
+  // (the whole page, not 1); a field that declares none is costed as the largest page.
+  const declared = typeof firstArg.defaultValue === "number" ? firstArg.defaultValue : MAX_PAGE_SIZE;
+  const first = Math.max(0, effectivePageSize(typeof args.first === "number" ? args.first : null, declared));
   // A totalCount spelled out in the connection's own selection is counted once, not once per row.
   const count = selectsTotalCount(node) ? TOTAL_COUNT_COST : 0;
   return 1 + first * Math.max(1, childComplexity - count) + count;
@@ -56,7 +61,7 @@ const COSTS_PER_OPERATION = 32;
  * depend on (those in a `first` argument, which the estimator reads, and in directives such
  * as @include, which decide what is walked). A request that repeats a document pays only for
  * coercing its variables; the cost for the same values of those variables is remembered, so
- * a claim's name or a page's cursor never makes the walk run again (issue 11).
+ * a claim's name or a page's cursor never makes the walk run again.
  */
 export class CostedOperation {
   private readonly fragments: FragmentDefinitionNode[];

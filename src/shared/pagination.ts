@@ -48,10 +48,23 @@ export function decodeCursor(cursor: string, argument = "after"): Position {
 }
 
 export const MAX_PAGE_SIZE = 100;
+/** The page of a list of things an account holds (domains, keys, endpoints, certificates) when `first` is not given. */
+export const DEFAULT_PAGE_SIZE = 20;
+/** The page of a log (the account's audit log and event feed, admin listings) when `first` is not given. */
+export const DEFAULT_LOG_PAGE_SIZE = 50;
+
+/**
+ * The one definition of the page a connection serves: `first` when the client gave a number,
+ * the field's declared default when it gave null, left it out, or sent a variable without a
+ * value. The query cost reads the same rule, so a `first: null` costs what it fetches.
+ */
+export function effectivePageSize(first: number | null | undefined, defaultSize: number): number {
+  return first ?? defaultSize;
+}
 
 /** Page sizes outside 1..100 are refused rather than silently clamped, so clients notice. */
-export function checkPageSize(first: number | null | undefined, fallback: number): number {
-  const size = first ?? fallback;
+export function checkPageSize(first: number | null | undefined, defaultSize: number): number {
+  const size = effectivePageSize(first, defaultSize);
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
     throw badUserInput(`"first" must be from 1 to ${MAX_PAGE_SIZE}; got ${size}.`, "first");
   }

@@ -19,7 +19,8 @@ import { AuditEntry } from "../audit/audit-entry.entity";
 import { AuditLog } from "../audit/audit-log";
 import { Domain } from "../domains/domain.entity";
 import { RequestContext, actionContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor } from "../shared/pagination";
+import { Connection, checkPageSize, decodeCursor, DEFAULT_PAGE_SIZE } from "../shared/pagination";
+import { FirstArg } from "../graphql/connection";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
 import { notFound } from "../shared/errors";
 import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
@@ -31,12 +32,12 @@ export class WebhookEndpointResolver {
 
   @Query(() => WebhookEndpointConnection, { description: "The account's webhook endpoints, newest first" })
   async webhookEndpoints(
-    @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" }) first: number,
+    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
     @Arg("after", () => String, { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" })
     after: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<WebhookEndpoint>> {
-    const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
+    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
     return this.service.list(principalOf(ctx), page);
   }
 
@@ -124,12 +125,12 @@ export class WebhookEndpointResolver {
   @FieldResolver(() => WebhookDeliveryConnection, { description: "Deliveries to this endpoint, newest first, with every attempt's outcome" })
   async deliveries(
     @Root() endpoint: WebhookEndpoint,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" }) first: number,
+    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
     @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
     @Arg("status", () => WebhookDeliveryStatus, { nullable: true, description: "Only deliveries in this state" })
     status: WebhookDeliveryStatus | null,
   ): Promise<Connection<WebhookDelivery>> {
-    const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
+    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
     return this.service.deliveries(endpoint, page, status);
   }
 }

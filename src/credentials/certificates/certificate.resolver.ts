@@ -4,13 +4,13 @@ import { CertificateService } from "./certificate.service";
 import { CertificateConnection, CertificateInput, IssueCertificateInput, IssueCertificatePayload, RevokeCertificatePayload } from "./certificate.types";
 import { Domain } from "../../domains/domain.entity";
 import { RequestContext, actionContext, principalOf } from "../../graphql/context";
-import { Connection, checkPageSize, decodeCursor } from "../../shared/pagination";
+import { Connection, checkPageSize, decodeCursor, DEFAULT_PAGE_SIZE } from "../../shared/pagination";
+import { FirstArg } from "../../graphql/connection";
 import { localIdOf, toGlobalId } from "../../graphql/global-id";
 import { notFound } from "../../shared/errors";
 import { listScope } from "../../shared/principal";
 import { RateLimited, RateLimitQuota } from "../../graphql/rate-limits";
 
-const FIRST = { nullable: true, defaultValue: 20, description: "Page size, 1 to 100" } as const;
 const AFTER = { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" } as const;
 
 /** Translates ids and maps results; every rule lives in CertificateService. */
@@ -20,12 +20,12 @@ export class CertificateResolver {
 
   @Query(() => CertificateConnection, { description: "The account's client certificates, newest first" })
   async certificates(
-    @Arg("first", () => Int, FIRST) first: number,
+    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
     @Arg("after", () => String, AFTER) after: string | null,
     @Arg("domainId", () => ID, { nullable: true, description: "Only the certificates of this domain" }) domainId: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<Certificate>> {
-    const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
+    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
     const principal = principalOf(ctx);
     if (!domainId) return this.service.list(principal, page, null);
     // Another type's id matches nothing, like an unknown domain's.
@@ -80,11 +80,11 @@ export class DomainCertificatesResolver {
   @FieldResolver(() => CertificateConnection, { description: "Client certificates issued for this domain, newest first" })
   async certificates(
     @Root() domain: Domain,
-    @Arg("first", () => Int, FIRST) first: number,
+    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
     @Arg("after", () => String, AFTER) after: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<Certificate>> {
-    const page = { first: checkPageSize(first, 20), after: after ? decodeCursor(after) : null };
+    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
     const principal = principalOf(ctx);
     if (listScope(principal, domain.id) === "none") return this.service.list(principal, page, domain.id);
     let load = this.loaders.get(ctx);
