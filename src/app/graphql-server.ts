@@ -35,6 +35,8 @@ export async function startGraphqlServer(options: GraphqlServerOptions): Promise
     // Batches are capped by batchLimit in the HTTP server, before Apollo sees them.
     allowBatchedHttpRequests: true,
     validationRules: [depthLimitRule(config.graphql.maxDepth)],
+    // The HTTP server's queryLimits refuses long documents first; this holds for whatever reaches Apollo another way.
+    parseOptions: { maxTokens: config.graphql.maxTokens },
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.env === "production",
     formatError: createFormatError(logger, { hideSuggestions: config.env === "production" }),

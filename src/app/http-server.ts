@@ -18,6 +18,8 @@ import { batchLimit } from "../graphql/batch-limit";
 import { queryLimits } from "../graphql/query-limits";
 import { graphiqlRouter } from "../graphql/graphiql";
 import type { authFailureLimit } from "../graphql/rate-limits/auth-failures";
+import { anonymousRequestLimit } from "../graphql/rate-limits/anonymous-requests";
+import type { QuotaStore } from "../graphql/rate-limits/quota-store";
 import { requestId } from "./request-id";
 import { HttpDrain } from "./drain";
 
@@ -31,6 +33,8 @@ export interface HttpServerOptions {
   apollo: ApolloServer<RequestContext>;
   authenticator: Authenticator;
   authFailures: ReturnType<typeof authFailureLimit>;
+  /** Where requests without credentials are counted per client IP. */
+  rateLimitStore: QuotaStore;
   credentials: CredentialsHttp;
   /** Every feature's per-request loaders, fresh for each request. */
   requestLoaders: (principal: Principal | null) => RequestLoaders;
@@ -64,15 +68,29 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.set("etag", false);
   app.set("trust proxy", config.trustProxy);
   app.use(requestId());
+  // Read once per request: the anonymous limit asks before the context does.
+  const certificates = new WeakMap<Request, Promise<Uint8Array | null>>();
+  const clientCertificateOf = (req: Request) => {
+    let certificate = certificates.get(req);
+    if (!certificate) certificates.set(req, (certificate = credentials.clientCertificateOf(req)));
+    return certificate;
+  };
+  const isAnonymous = async (req: Request) => !req.headers.authorization && (await clientCertificateOf(req)) === null;
   const graphql: RequestHandler[] = [
     express.json({ limit: config.graphql.maxBodyBytes }),
     batchLimit(config.graphql.maxBatchOperations),
     authFailures.gate,
-    queryLimits(schema, { maxComplexity: config.graphql.maxComplexity, maxAliases: config.graphql.maxAliases }),
+    anonymousRequestLimit(options.rateLimitStore, logger, isAnonymous),
+    queryLimits(schema, {
+      maxComplexity: config.graphql.maxComplexity,
+      maxAliases: config.graphql.maxAliases,
+      maxTokens: config.graphql.maxTokens,
+      maxSelections: config.graphql.maxSelections,
+    }),
     expressMiddleware(options.apollo, {
       context: async ({ req }): Promise<RequestContext> => {
         const clientIp = req.ip ?? "unknown";
-        const authentication = await authenticator.authenticate(req.headers.authorization, await credentials.clientCertificateOf(req));
+        const authentication = await authenticator.authenticate(req.headers.authorization, await clientCertificateOf(req));
         await authFailures.record(clientIp, authentication);
         const { principal, ...rest } = authentication;
         return {
@@ -86,7 +104,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       },
     }),
   ];
-  // What nearly every request is, answered before the routers below, which serve GETs only (issue 11).
+  // What nearly every request is, answered before the routers below, which serve GETs only.
   app.post(GRAPHQL_PATH, ...graphql);
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });

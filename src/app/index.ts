@@ -167,6 +167,7 @@ async function assemble(core: Core, config: Config, overrides: AppOverrides, ope
     apollo,
     authenticator,
     authFailures,
+    rateLimitStore: rateLimiting.store,
     credentials,
     requestLoaders: (principal) => requestLoaders(principal, batching),
     ping: { database: () => db.ping(), rateLimitStore: () => rateLimiting.store.ping() },

@@ -59,6 +59,10 @@ export const queryTooComplex = (complexity: number | null, max: number) =>
     { complexity, maxComplexity: max },
   );
 
+/** A document past GRAPHQL_MAX_TOKENS or GRAPHQL_MAX_SELECTIONS: the cost's code, since it is the same advice. */
+export const queryTooLarge = (message: string, extensions: Record<string, unknown>) =>
+  apiError(ErrorCode.QUERY_TOO_COMPLEX, message, { complexity: null, ...extensions });
+
 /** For refusals sent outside execution (graphql-ws wants GraphQLError instances): the same code and message. */
 export function asGraphQLError(refusal: RequestRefused): GraphQLError {
   return new GraphQLError(refusal.message, { extensions: refusal.extensions });

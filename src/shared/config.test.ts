@@ -7,10 +7,10 @@ const base = { JWT_SECRET: "x".repeat(40) };
 describe("settings of issue 5", () => {
   it("defaults to limits that let every legitimate query through", () => {
     const config = loadConfig(base);
-    expect(config.graphql).toEqual({ introspection: true, maxDepth: 12, maxComplexity: 250_000, maxAliases: 30, maxBatchOperations: 10, maxBodyBytes: 102_400 });
+    expect(config.graphql).toEqual({ introspection: true, maxDepth: 12, maxComplexity: 250_000, maxAliases: 30, maxTokens: 2_000, maxSelections: 300, maxBatchOperations: 10, maxBodyBytes: 102_400 });
     expect(config.trustProxy).toBe(false);
     expect(config.auth.adminAllowApiKeys).toBe(false);
-    expect(config.rateLimits).toEqual({ mutationsPerMinute: 10, verifyPerMinute: 5, authFailuresPerMinute: 20, redisUrl: undefined, redisKeyPrefix: "dnsproof:" });
+    expect(config.rateLimits).toEqual({ mutationsPerMinute: 10, verifyPerMinute: 5, authFailuresPerMinute: 20, anonymousPerMinute: 120, redisUrl: undefined, redisKeyPrefix: "dnsproof:" });
     expect(loadConfig({ ...base, NODE_ENV: "production" }).graphql.introspection).toBe(false);
   });
 

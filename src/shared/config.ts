@@ -71,6 +71,8 @@ export interface Config {
     verifyPerMinute: number;
     /** Failed authentications one client IP may cause per minute before it is refused outright. */
     authFailuresPerMinute: number;
+    /** Requests without credentials one client IP may send per minute. */
+    anonymousPerMinute: number;
     redisUrl?: string;
     /** Prepended to every Redis key, so deployments (and tests) can share one Redis. */
     redisKeyPrefix: string;
@@ -80,6 +82,10 @@ export interface Config {
     maxDepth: number;
     maxComplexity: number;
     maxAliases: number;
+    /** Most lexical tokens in one document; parsing stops past it. */
+    maxTokens: number;
+    /** Most selections (fields, spreads, inline fragments) written in one document. */
+    maxSelections: number;
     maxBatchOperations: number;
     maxBodyBytes: number;
   };
@@ -271,6 +277,7 @@ export function loadConfig(env: Env = process.env): Config {
       mutationsPerMinute: integer("RATE_LIMIT_MUTATIONS_PER_MINUTE", 10, 1),
       verifyPerMinute: integer("RATE_LIMIT_VERIFY_PER_MINUTE", 5, 1),
       authFailuresPerMinute: integer("RATE_LIMIT_AUTH_FAILURES_PER_MINUTE", 20, 1),
+      anonymousPerMinute: integer("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 120, 1),
       redisUrl: redisUrl(read("REDIS_URL")),
       redisKeyPrefix: read("REDIS_KEY_PREFIX") ?? "dnsproof:",
     },
@@ -279,6 +286,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxDepth: integer("GRAPHQL_MAX_DEPTH", 12, 2, 100),
       maxComplexity: integer("GRAPHQL_MAX_COMPLEXITY", 250_000, 1),
       maxAliases: integer("GRAPHQL_MAX_ALIASES", 30, 0, 10_000),
+      maxTokens: integer("GRAPHQL_MAX_TOKENS", 2_000, 100, 1_000_000),
+      maxSelections: integer("GRAPHQL_MAX_SELECTIONS", 300, 10, 100_000),
       maxBatchOperations: integer("GRAPHQL_MAX_BATCH_OPERATIONS", 10, 1, 1000),
       maxBodyBytes: integer("GRAPHQL_MAX_BODY_BYTES", 100 * 1024, 1024, 64 * 1024 * 1024),
     },

@@ -44,6 +44,7 @@ export async function startTestApp(
     RATE_LIMIT_VERIFY_PER_MINUTE: "100000",
     // Attack suites send many bad credentials on purpose; the limit on failures has its own test.
     RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: "100000",
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: "100000",
     ...options.env,
   });
   const app = await createApp(config, { logger: pino({ level: "silent" }), ...options.overrides });

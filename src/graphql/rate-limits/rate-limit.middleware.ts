@@ -10,6 +10,8 @@ export enum RateLimitQuota {
   VERIFICATIONS = "verifications",
   /** Per client IP: authentications that failed (a wrong secret, a bad token or key). */
   AUTH_FAILURES = "authFailures",
+  /** Per client IP: requests that present no credentials at all. */
+  ANONYMOUS_REQUESTS = "anonymousRequests",
 }
 
 export const QUOTA_EXTENSION = "rateLimitQuota";
