@@ -14,7 +14,8 @@ export const systemResolve: Resolve = (hostname) => dns.promises.lookup(hostname
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; message: string };
 
-const MAX_URL_LENGTH = 2048;
+/** The width of webhook_endpoints.url. */
+export const MAX_URL_LENGTH = 2048;
 
 /** The URL's host as an address when it is an IP literal ([v6] loses its brackets), else null. */
 export function ipLiteral(url: URL): string | null {
@@ -30,6 +31,10 @@ export function checkUrlShape(raw: string, policy: WebhookTargetPolicy): UrlChec
     url = new URL(raw);
   } catch {
     return { ok: false, message: "That is not a URL; give an absolute https:// URL." };
+  }
+  // What is stored is the normalised form, and percent-encoding can make it several times longer than what was sent.
+  if (url.href.length > MAX_URL_LENGTH) {
+    return { ok: false, message: `The URL is ${url.href.length} characters long once normalised (characters outside ASCII are percent-encoded); at most ${MAX_URL_LENGTH} are kept.` };
   }
   const schemes = policy.allowPrivate ? ["https:", "http:"] : ["https:"];
   if (!schemes.includes(url.protocol)) return { ok: false, message: "Webhook URLs must start with https://." };
