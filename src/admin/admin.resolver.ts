@@ -8,6 +8,7 @@ import { FirstArg } from "../graphql/connection";
 import { ADMIN_ROLE } from "../graphql/auth-checker";
 import { RequestContext, principalOf } from "../graphql/context";
 import { badUserInput } from "../shared/errors";
+import { MAX_ACCOUNT_ID_LENGTH } from "../shared/principal";
 import { actorOf } from "../audit/actor";
 import { MAX_REVERIFY_LIMIT, Maintenance, MaintenanceContext } from "./maintenance";
 
@@ -60,6 +61,10 @@ export class AdminResolver {
     @Arg("name", () => String, { nullable: true, description: "Only names containing this text" }) name: string | null,
     @Arg("status", () => DomainStatus, { nullable: true, description: "Only domains in this status" }) status: DomainStatus | null,
   ): Promise<Connection<Domain>> {
+    // No account id is stored longer than this: a longer argument is a mistake the caller should hear about, not an empty page.
+    if (accountId && accountId.length > MAX_ACCOUNT_ID_LENGTH) {
+      throw badUserInput(`"accountId" is longer than ${MAX_ACCOUNT_ID_LENGTH} characters; no account has such an id.`, "accountId");
+    }
     const page = { first: checkPageSize(first, DEFAULT_LOG_PAGE_SIZE), after: after ? decodeCursor(after) : null };
     return this.domains.listAll(page, { accountId, nameContains: name, status });
   }

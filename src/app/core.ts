@@ -25,7 +25,7 @@ import { EventBus } from "../events/event-bus";
 import { signalCommittedEntries } from "../events/commit-signal";
 import { WebhookService } from "../webhooks/webhook.service";
 import { DeliveryWorker } from "../webhooks/delivery-worker";
-import type { Resolve } from "../webhooks/webhook-url";
+import { type Resolve, webhookDnsResolve } from "../webhooks/webhook-url";
 import type { ShutdownStep } from "./shutdown";
 import { shutdownInOrder } from "./shutdown";
 
@@ -139,13 +139,13 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
 
   // Events: every audit entry creates its webhook deliveries in its own transaction, and its commit wakes whoever listens.
   const events = new EventBus({ redisUrl: config.rateLimits.redisUrl, keyPrefix: config.rateLimits.redisKeyPrefix, logger });
-  const webhooks = new WebhookService(db, domainStore, audit, clock, { ...config.webhooks, resolve: overrides.webhookResolve });
+  const webhookResolve = overrides.webhookResolve ?? webhookDnsResolve(config.webhooks);
+  const webhooks = new WebhookService(db, domainStore, audit, clock, { ...config.webhooks, resolve: webhookResolve });
   audit.addListener((manager, entry) => webhooks.createDeliveries(manager, entry));
   signalCommittedEntries(db, audit, events);
   const deliveryWorker = new DeliveryWorker(db, webhooks, clock, {
     ...config.webhooks,
-    resolve: overrides.webhookResolve,
-    batchSize: 50,
+    resolve: webhookResolve,
     pollMs: 1000,
     logger,
     onAttempt: (_delivery, outcome) => metrics.webhookAttempts.inc({ result: outcome.error ? "failed" : "delivered" }),

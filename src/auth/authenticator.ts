@@ -5,7 +5,7 @@ import { ADMIN_SECRET_ACCOUNT, type Authentication } from "../shared/principal";
 
 export type { Authentication };
 import { isAllowlistedAdmin, trustedEmailOf } from "./admin-allowlist";
-import { isReservedAccountId } from "../shared/principal";
+import { MAX_ACCOUNT_ID_LENGTH, isReservedAccountId } from "../shared/principal";
 
 
 /** Extra ways in, registered by other features (API keys) without this file knowing them. */
@@ -118,12 +118,14 @@ export class Authenticator {
       return { principal: null, problem: 'The token has no "sub" claim.' };
     }
     const accountId = typeof payload.account_id === "string" && payload.account_id !== "" ? payload.account_id : payload.sub;
+    const tooLong = identityTooLong(payload.sub, accountId);
+    if (tooLong) return { principal: null, problem: tooLong };
     if (isReservedAccountId(accountId)) {
       return { principal: null, problem: `The token names account "${accountId.slice(0, 64)}", which is reserved; tokens cannot act in it.` };
     }
-    const email = typeof payload.email === "string" ? payload.email : null;
+    const email = claimedEmail(payload);
     // Only an address the identity provider vouches for may open admin fields.
-    const trustedEmail = trustedEmailOf(payload);
+    const trustedEmail = email === null ? null : trustedEmailOf(payload);
     const isAdmin = isAllowlistedAdmin(this.auth, payload.sub, trustedEmail);
     // "exp" is required above, so it is a number here.
     const exp = payload.exp as number;
@@ -146,6 +148,25 @@ export function describeJwtError(error: unknown): string {
   if (error instanceof joseErrors.JWKSNoMatchingKey) return "The token was signed with a key this server does not trust.";
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return "The token's algorithm is not accepted.";
   return "The token could not be verified.";
+}
+
+/** The widest actor e-mail column (varchar(320), RFC 3696's longest address). */
+export const MAX_EMAIL_LENGTH = 320;
+
+/**
+ * Why a token's "sub" or account cannot be used here, or null: both are stored (the account
+ * id, the actor's id) in columns of MAX_ACCOUNT_ID_LENGTH, so a longer one is refused like any
+ * other unusable token instead of failing the first write it reaches.
+ */
+export function identityTooLong(sub: string, accountId: string): string | null {
+  if (sub.length > MAX_ACCOUNT_ID_LENGTH) return `The token's "sub" claim is longer than ${MAX_ACCOUNT_ID_LENGTH} characters.`;
+  if (accountId.length > MAX_ACCOUNT_ID_LENGTH) return `The token's account id is longer than ${MAX_ACCOUNT_ID_LENGTH} characters.`;
+  return null;
+}
+
+/** The "email" claim when it fits where actors are recorded; a longer one is no address anyone uses, so it is ignored. */
+export function claimedEmail(payload: JWTPayload): string | null {
+  return typeof payload.email === "string" && payload.email.length <= MAX_EMAIL_LENGTH ? payload.email : null;
 }
 
 /** Constant-time, whatever the lengths. */

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify, JWTPayload, JWTVerifyGetKey } from "jose";
 import type { AdminOidcConfig } from "../shared/config";
 import { comparableEmail, trustedEmailOf } from "./admin-allowlist";
-import { BearerStrategy, describeJwtError } from "./authenticator";
+import { BearerStrategy, claimedEmail, describeJwtError, identityTooLong } from "./authenticator";
 import { OIDC_ACCOUNT_PREFIX } from "../shared/principal";
 
 const DISCOVERY_TIMEOUT_MS = 5000;
@@ -48,10 +48,13 @@ export function oidcServiceAccounts(config: AdminOidcConfig): BearerStrategy {
     if (typeof payload.sub !== "string" || payload.sub === "") {
       return { principal: null, problem: 'The token has no "sub" claim.' };
     }
-    const email = typeof payload.email === "string" ? payload.email : null;
-    const trustedEmail = trustedEmailOf(payload);
+    const accountId = `${OIDC_ACCOUNT_PREFIX}${payload.sub}`;
+    const tooLong = identityTooLong(payload.sub, accountId);
+    if (tooLong) return { principal: null, problem: tooLong };
+    const email = claimedEmail(payload);
+    const trustedEmail = email === null ? null : trustedEmailOf(payload);
     const isAdmin = config.serviceAccounts.some((entry) => entry === payload.sub || (trustedEmail !== null && comparableEmail(entry) === trustedEmail));
-    return { principal: { accountId: `${OIDC_ACCOUNT_PREFIX}${payload.sub}`, userId: payload.sub, email, trustedEmail, isAdmin, via: "oidc" } };
+    return { principal: { accountId, userId: payload.sub, email, trustedEmail, isAdmin, via: "oidc" } };
   };
 }
 

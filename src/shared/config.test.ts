@@ -153,9 +153,18 @@ describe("settings of issue 12 (events)", () => {
       allowPrivate: false,
       concurrency: 10,
       workerEnabled: true,
+      concurrencyPerAccount: 5,
+      concurrencyPerEndpoint: 2,
+      dnsServers: [],
+      dnsTimeoutMs: 3000,
     });
     expect(config.subscriptions).toEqual({ maxPerConnection: 10, maxPerAccount: 100 });
     expect(config.domains.tokenExpiryWarningMs).toBe(72 * 3_600_000);
+  });
+
+  it("reads the webhook resolvers as the DNS_SERVERS forms, written as c-ares takes them", () => {
+    const config = loadConfig({ ...base, WEBHOOK_DNS_SERVERS: "127.0.0.1:5353, [::1], 10.0.0.53", WEBHOOK_CONCURRENCY_PER_ACCOUNT: "3", WEBHOOK_CONCURRENCY_PER_ENDPOINT: "1" });
+    expect(config.webhooks).toMatchObject({ dnsServers: ["127.0.0.1:5353", "[::1]:53", "10.0.0.53:53"], concurrencyPerAccount: 3, concurrencyPerEndpoint: 1 });
   });
 
   it("reads fractions of seconds and hours, so tests can watch retries and disabling happen", () => {
@@ -170,6 +179,11 @@ describe("settings of issue 12 (events)", () => {
     ["WEBHOOK_ALLOW_PRIVATE", "sometimes"],
     ["WEBHOOK_CONCURRENCY", "0"],
     ["WEBHOOK_WORKER_ENABLED", "2"],
+    ["WEBHOOK_CONCURRENCY_PER_ACCOUNT", "0"],
+    ["WEBHOOK_CONCURRENCY_PER_ENDPOINT", "many"],
+    ["WEBHOOK_DNS_TIMEOUT_MS", "10"],
+    ["WEBHOOK_DNS_SERVERS", "resolver.example.com"],
+    ["WEBHOOK_DNS_SERVERS", "::1:5353"],
     ["MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT", "0"],
     ["SUBSCRIPTIONS_PER_CONNECTION", "-1"],
     ["SUBSCRIPTIONS_PER_ACCOUNT", "lots"],

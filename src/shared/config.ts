@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { checkDnsQuorum, parseDnsServer, type DnsServerAddress } from "./dns-servers";
+import { checkDnsQuorum, formatDnsServer, parseDnsServer, type DnsServerAddress } from "./dns-servers";
 
 export const DEFAULT_CNAME_ZONE = "verify.dnsproof.dev";
 
@@ -108,6 +108,14 @@ export interface Config {
     concurrency: number;
     /** Run the delivery worker in this instance. */
     workerEnabled: boolean;
+    /** One account's POSTs in flight at once per instance, so its endpoints cannot hold the whole pool. */
+    concurrencyPerAccount: number;
+    /** One endpoint's POSTs in flight at once per instance. */
+    concurrencyPerEndpoint: number;
+    /** Resolvers webhook host names are looked up with ("ip:port"); empty means the system's (resolv.conf). */
+    dnsServers: string[];
+    /** Deadline of one host-name lookup, at creation and on each attempt (which WEBHOOK_TIMEOUT_MS bounds as a whole). */
+    dnsTimeoutMs: number;
   };
   subscriptions: {
     maxPerConnection: number;
@@ -211,7 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`DNS_MODE must be "recursive" or "authoritative"; got "${mode}"`);
   }
   const servers = list("DNS_SERVERS");
-  const resolvers = servers.map(dnsServer);
+  const resolvers = servers.map((server) => dnsServer(server));
   const quorum = read("DNS_QUORUM") === undefined ? undefined : integer("DNS_QUORUM", 1, 1, 64);
   // Without DNS_SERVERS the system's resolvers are asked: the engine checks the quorum against those when it starts.
   if (resolvers.length > 0) {
@@ -304,6 +312,10 @@ export function loadConfig(env: Env = process.env): Config {
       allowPrivate: boolean("WEBHOOK_ALLOW_PRIVATE", false),
       concurrency: integer("WEBHOOK_CONCURRENCY", 10, 1, 1000),
       workerEnabled: boolean("WEBHOOK_WORKER_ENABLED", true),
+      concurrencyPerAccount: integer("WEBHOOK_CONCURRENCY_PER_ACCOUNT", 5, 1, 1000),
+      concurrencyPerEndpoint: integer("WEBHOOK_CONCURRENCY_PER_ENDPOINT", 2, 1, 1000),
+      dnsServers: list("WEBHOOK_DNS_SERVERS").map((server) => formatDnsServer(dnsServer(server, "WEBHOOK_DNS_SERVERS"))),
+      dnsTimeoutMs: integer("WEBHOOK_DNS_TIMEOUT_MS", 3000, 50, 60_000),
     },
     subscriptions: {
       maxPerConnection: integer("SUBSCRIPTIONS_PER_CONNECTION", 10, 1, 1000),
@@ -448,8 +460,8 @@ export function configWarnings(config: Config): string[] {
 }
 
 /** One DNS_SERVERS entry, read by the parser the engine uses, so that nothing passing here fails there. */
-function dnsServer(server: string): DnsServerAddress {
-  const expected = `DNS_SERVERS entries must be "ipv4", "ipv4:port", "[ipv6]" or "[ipv6]:port" with a port from 1 to 65535`;
+function dnsServer(server: string, key = "DNS_SERVERS"): DnsServerAddress {
+  const expected = `${key} entries must be "ipv4", "ipv4:port", "[ipv6]" or "[ipv6]:port" with a port from 1 to 65535`;
   // "::1:5353" is itself a valid IPv6 address: taken literally it would silently mean port 53.
   if (isIP(server) === 6) throw new ConfigError(`${expected}; write "${server}" as [address]:port or [address]; got "${server}"`);
   try {

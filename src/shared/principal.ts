@@ -37,6 +37,13 @@ export function isReservedAccountId(accountId: string): boolean {
   return accountId === ADMIN_SECRET_ACCOUNT || accountId.startsWith(OIDC_ACCOUNT_PREFIX);
 }
 
+/**
+ * The longest account id (and token "sub", which is stored as the actor's id) kept: every
+ * column holding one is varchar(191), the longest utf8mb4 key MySQL indexes on every row format.
+ * Checked where ids enter, so a longer one is refused rather than failing an insert later.
+ */
+export const MAX_ACCOUNT_ID_LENGTH = 191;
+
 /** Who acts and on behalf of which request: what every audited change needs. */
 export interface ActionContext {
   principal: Principal;

@@ -8,13 +8,52 @@ export interface WebhookTargetPolicy {
   allowPrivate: boolean;
 }
 
-export type Resolve = (hostname: string) => Promise<{ address: string; family: number }[]>;
+/** A host name's addresses; `signal` aborts the lookup when the attempt's deadline passes. */
+export type Resolve = (hostname: string, signal?: AbortSignal) => Promise<{ address: string; family: number }[]>;
 
+/** getaddrinfo: only for direct callers outside the server; the server resolves with webhookDnsResolve. */
 export const systemResolve: Resolve = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
+
+/** Where and how long webhook host names are looked up (WEBHOOK_DNS_SERVERS, WEBHOOK_DNS_TIMEOUT_MS). */
+export interface WebhookDnsOptions {
+  /** "ip:port" resolvers; empty: the system's (resolv.conf). */
+  dnsServers: string[];
+  dnsTimeoutMs: number;
+}
+
+/**
+ * A and AAAA through c-ares, each lookup bounded by `dnsTimeoutMs` and cancelled with the
+ * attempt. Not getaddrinfo: that runs on libuv's small thread pool with the system's
+ * timeouts, so a few names that never answer would hold every other lookup (and file and
+ * crypto work) of the process behind them.
+ */
+export function webhookDnsResolve(options: WebhookDnsOptions): Resolve {
+  return async (hostname, signal) => {
+    const resolver = new dns.promises.Resolver({ timeout: options.dnsTimeoutMs, tries: 1 });
+    if (options.dnsServers.length > 0) resolver.setServers(options.dnsServers);
+    const cancel = () => resolver.cancel();
+    // c-ares' own timeout is per query try; this one bounds the whole lookup whatever it does.
+    const timer = setTimeout(cancel, options.dnsTimeoutMs);
+    signal?.addEventListener("abort", cancel, { once: true });
+    try {
+      const [v4, v6] = await Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)]);
+      const addresses = [
+        ...(v4.status === "fulfilled" ? v4.value.map((address) => ({ address, family: 4 })) : []),
+        ...(v6.status === "fulfilled" ? v6.value.map((address) => ({ address, family: 6 })) : []),
+      ];
+      if (addresses.length === 0 && v4.status === "rejected") throw v4.reason;
+      return addresses;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", cancel);
+    }
+  };
+}
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; message: string };
 
-const MAX_URL_LENGTH = 2048;
+/** The width of webhook_endpoints.url. */
+export const MAX_URL_LENGTH = 2048;
 
 /** The URL's host as an address when it is an IP literal ([v6] loses its brackets), else null. */
 export function ipLiteral(url: URL): string | null {
@@ -30,6 +69,10 @@ export function checkUrlShape(raw: string, policy: WebhookTargetPolicy): UrlChec
     url = new URL(raw);
   } catch {
     return { ok: false, message: "That is not a URL; give an absolute https:// URL." };
+  }
+  // What is stored is the normalised form, and percent-encoding can make it several times longer than what was sent.
+  if (url.href.length > MAX_URL_LENGTH) {
+    return { ok: false, message: `The URL is ${url.href.length} characters long once normalised (characters outside ASCII are percent-encoded); at most ${MAX_URL_LENGTH} are kept.` };
   }
   const schemes = policy.allowPrivate ? ["https:", "http:"] : ["https:"];
   if (!schemes.includes(url.protocol)) return { ok: false, message: "Webhook URLs must start with https://." };
@@ -50,12 +93,14 @@ export async function permittedAddresses(
   hostname: string,
   policy: WebhookTargetPolicy,
   resolve: Resolve,
+  signal?: AbortSignal,
 ): Promise<{ ok: true; addresses: { address: string; family: number }[] } | { ok: false; message: string }> {
   let addresses: { address: string; family: number }[];
   try {
-    addresses = await resolve(hostname);
-  } catch {
-    return { ok: false, message: `${hostname} does not resolve.` };
+    addresses = await resolve(hostname, signal);
+  } catch (error) {
+    const timedOut = ["ETIMEOUT", "ECANCELLED"].includes((error as NodeJS.ErrnoException)?.code ?? "");
+    return { ok: false, message: timedOut ? `${hostname} did not resolve in time.` : `${hostname} does not resolve.` };
   }
   if (addresses.length === 0) return { ok: false, message: `${hostname} does not resolve.` };
   if (!policy.allowPrivate) {

@@ -34,6 +34,10 @@ export interface WebhookReceiver {
   respond: (delivery: ReceivedWebhook, index: number) => number | [number, Record<string, string>];
   /** Holds each answer this long (timeouts). */
   delayMs: number;
+  /** Never answers: each POST is recorded and left hanging until stop() (a receiver that black-holes). */
+  hold: boolean;
+  /** POSTs left hanging by `hold` and still open. */
+  holding(): number;
   received: ReceivedWebhook[];
   /** POSTs in flight at this moment, and the most there ever were for one webhook-id at once. */
   maxConcurrentPerId: number;
@@ -45,6 +49,7 @@ export interface WebhookReceiver {
 
 export async function startWebhookReceiver(options: { port?: number } = {}): Promise<WebhookReceiver> {
   const inFlight = new Map<string, number>();
+  const held = new Set<http.ServerResponse>();
   let server: http.Server;
   const receiver: WebhookReceiver = {
     url: "",
@@ -52,6 +57,8 @@ export async function startWebhookReceiver(options: { port?: number } = {}): Pro
     secrets: [],
     respond: () => 200,
     delayMs: 0,
+    hold: false,
+    holding: () => held.size,
     received: [],
     maxConcurrentPerId: 0,
     async waitFor(predicate, timeoutMs = 15_000) {
@@ -63,6 +70,7 @@ export async function startWebhookReceiver(options: { port?: number } = {}): Pro
       return receiver.received;
     },
     stop: () => new Promise<void>((resolve) => {
+      held.clear();
       server.closeAllConnections();
       server.close(() => resolve());
     }),
@@ -102,6 +110,11 @@ export async function startWebhookReceiver(options: { port?: number } = {}): Pro
       inFlight.set(delivery.id, concurrent);
       receiver.maxConcurrentPerId = Math.max(receiver.maxConcurrentPerId, concurrent);
       const index = receiver.received.push(delivery) - 1;
+      if (receiver.hold) {
+        held.add(res);
+        res.once("close", () => held.delete(res));
+        return;
+      }
       const answer = receiver.respond(delivery, index);
       const [status, extra] = Array.isArray(answer) ? answer : [answer, {}];
       delivery.status = status;
