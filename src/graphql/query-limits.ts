@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import { DocumentNode, GraphQLSchema, parse } from "graphql";
+import { DocumentNode, GraphQLError, GraphQLSchema, parse } from "graphql";
 import { ErrorCode, HTTP_STATUS, httpErrorBody, queryTooComplex, tooManyAliases } from "./errors";
 import { CostedOperation, OperationCost } from "./query-cost";
 
@@ -37,6 +37,17 @@ export function queryLimits(schema: GraphQLSchema, limits: QueryLimits): Request
     if (total > limits.maxComplexity) return refuse(res, queryTooComplex(total, limits.maxComplexity));
     next();
   };
+}
+
+/**
+ * What one operation measured on its own is refused with, or null: the same codes and messages
+ * as a request's. WebSocket subscribes (src/events), which carry one operation each, ask this.
+ */
+export function operationRefusal(measured: OperationCost, limits: QueryLimits): GraphQLError | null {
+  if (measured.kind === "too-many-aliases") return tooManyAliases(measured.aliases, limits.maxAliases);
+  if (measured.kind === "unmeasured") return null;
+  if (measured.cost === null || measured.cost > limits.maxComplexity) return queryTooComplex(measured.cost, limits.maxComplexity);
+  return null;
 }
 
 function measure(operations: OperationCache, operation: OperationRequest): OperationCost {
