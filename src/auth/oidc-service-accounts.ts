@@ -51,7 +51,9 @@ export function oidcServiceAccounts(config: AdminOidcConfig): BearerStrategy {
     const email = typeof payload.email === "string" ? payload.email : null;
     const trustedEmail = trustedEmailOf(payload);
     const isAdmin = config.serviceAccounts.some((entry) => entry === payload.sub || (trustedEmail !== null && comparableEmail(entry) === trustedEmail));
-    return { principal: { accountId: `${OIDC_ACCOUNT_PREFIX}${payload.sub}`, userId: payload.sub, email, trustedEmail, isAdmin, via: "oidc" } };
+    // "exp" is required above: a subscription opened with this token closes then.
+    const expiresAt = new Date((payload.exp as number) * 1000);
+    return { principal: { accountId: `${OIDC_ACCOUNT_PREFIX}${payload.sub}`, userId: payload.sub, email, trustedEmail, isAdmin, via: "oidc", expiresAt } };
   };
 }
 
