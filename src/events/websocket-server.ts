@@ -118,6 +118,10 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { c
       states.set(ws, state);
       idle(ws, state);
       wsServer.emit("connection", ws, req);
+      // graphql-ws writes every socket error to the console; these are the client's doing (a frame past
+      // maxPayload, a broken frame), and ws closes the socket itself with the matching code.
+      ws.removeAllListeners("error");
+      ws.on("error", (err) => logger.debug({ err, clientIp }, "websocket closed on a protocol error"));
     });
   };
   options.httpServer.on("upgrade", onUpgrade);
