@@ -1,10 +1,10 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
-import type { GraphQLError, GraphQLSchema, ValidationRule } from "graphql";
+import type { ExecutionArgs, GraphQLError, GraphQLSchema, ValidationRule } from "graphql";
 import { WebSocket, WebSocketServer } from "ws";
 import { Extra, useServer } from "graphql-ws/use/ws";
-import type { Context as WsContext } from "graphql-ws";
+import type { SubscribePayload, Context as WsContext } from "graphql-ws";
 import type { Logger } from "pino";
 import type { Authenticator } from "../auth/authenticator";
 import type { Authentication, Principal } from "../shared/principal";
@@ -86,94 +86,22 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { c
   const { logger } = options;
   // maxPayload: ws refuses (1009) a larger message before buffering it whole.
   const wsServer = new WebSocketServer({ noServer: true, path: options.path, maxPayload: options.maxPayloadBytes });
-  const byAddress = new ConnectionCounts(options.maxConnectionsPerAddress);
-  const byAccount = new ConnectionCounts(options.maxConnectionsPerAccount);
-  const perAccount = new Map<string, number>();
-  const states = new WeakMap<WebSocket, ConnectionState>();
+  const connections = new Connections(options, wsServer);
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => connections.upgrade(req, socket, head);
+  options.httpServer.on("upgrade", onUpgrade);
   const formatError = createFormatError(logger, { hideSuggestions: options.hideSuggestions });
   const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
-
-  const idle = (socket: WebSocket, state: ConnectionState) => {
-    clearTimeout(state.idleTimer);
-    if (state.active.size > 0 || state.closed) return;
-    state.idleTimer = setTimeout(() => socket.close(CLOSE_IDLE, "No subscription running; connect again when you need one"), options.idleTimeoutMs);
-    state.idleTimer.unref();
-  };
-  const release = (socket: WebSocket, state: ConnectionState, id: string) => {
-    if (!state.active.delete(id) || !state.principal) return;
-    const left = (perAccount.get(state.principal.accountId) ?? 1) - 1;
-    if (left <= 0) perAccount.delete(state.principal.accountId);
-    else perAccount.set(state.principal.accountId, left);
-    idle(socket, state);
-  };
-
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!wsServer.shouldHandle(req)) return refuseUpgrade(socket, 400, "Bad Request");
-    const clientIp = options.clientIpOf(req);
-    if (!byAddress.tryAcquire(clientIp)) return refuseUpgrade(socket, 429, "Too Many Requests");
-    // handleUpgrade can fail without calling back (a socket gone mid-handshake): the place is given back on close either way.
-    socket.once("close", () => byAddress.release(clientIp));
-    wsServer.handleUpgrade(req, socket, head, (ws) => {
-      const state: ConnectionState = { clientIp, principal: null, countedAccount: null, active: new Set(), closed: false };
-      states.set(ws, state);
-      idle(ws, state);
-      wsServer.emit("connection", ws, req);
-      // graphql-ws writes every socket error to the console; these are the client's doing (a frame past
-      // maxPayload, a broken frame), and ws closes the socket itself with the matching code.
-      ws.removeAllListeners("error");
-      ws.on("error", (err) => logger.debug({ err, clientIp }, "websocket closed on a protocol error"));
-    });
-  };
-  options.httpServer.on("upgrade", onUpgrade);
 
   const disposable = useServer<Record<string, unknown>>(
     {
       schema: options.schema,
-      onConnect: async (ctx) => {
-        const state = states.get(ctx.extra.socket);
-        return state ? admit(options, ctx, state, byAccount) : false;
-      },
-      onSubscribe: (ctx, id, payload) => {
-        const state = states.get(ctx.extra.socket);
-        if (!state?.principal) return [unauthenticated()];
-        const checked = checkSubscribe(options.schema, payload, { validationRules: options.validationRules, limits: options.queryLimits });
-        if (!("document" in checked)) return [...checked];
-        const { accountId } = state.principal;
-        if (state.active.size >= options.maxPerConnection) {
-          return [tooManySubscriptions(`At most ${options.maxPerConnection} subscriptions may run on one connection (SUBSCRIPTIONS_PER_CONNECTION).`)];
-        }
-        if ((perAccount.get(accountId) ?? 0) >= options.maxPerAccount) {
-          return [tooManySubscriptions(`At most ${options.maxPerAccount} subscriptions may run for one account (SUBSCRIPTIONS_PER_ACCOUNT).`)];
-        }
-        state.active.add(id);
-        perAccount.set(accountId, (perAccount.get(accountId) ?? 0) + 1);
-        clearTimeout(state.idleTimer);
-        const maxReplay = replayBudget(options.maxReplay, options.queryLimits.maxComplexity, checked.costPerEvent);
-        return {
-          schema: options.schema,
-          document: checked.document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: contextFor(options, state, ctx.extra.socket, maxReplay),
-        };
-      },
+      onConnect: (ctx) => connections.connect(ctx),
+      onSubscribe: (ctx, id, payload) => connections.subscribe(ctx.extra.socket, id, payload),
       // Errors leave as HTTP's do: known codes with their message, suggestions hidden in production, nothing internal.
       onError: (_ctx, _id, _payload, errors) => format(errors),
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
-      onComplete: (ctx, id) => {
-        const state = states.get(ctx.extra.socket);
-        if (state) release(ctx.extra.socket, state, id);
-      },
-      onClose: (ctx) => {
-        const state = states.get(ctx.extra.socket);
-        if (!state) return;
-        state.closed = true;
-        clearTimeout(state.idleTimer);
-        state.cancelExpiry?.();
-        for (const id of [...state.active]) release(ctx.extra.socket, state, id);
-        if (state.countedAccount) byAccount.release(state.countedAccount);
-        state.countedAccount = null;
-      },
+      onComplete: (ctx, id) => connections.complete(ctx.extra.socket, id),
+      onClose: (ctx) => connections.closed(ctx.extra.socket),
     },
     wsServer,
   );
@@ -186,6 +114,104 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { c
       logger.debug("subscription server closed");
     },
   };
+}
+
+/** The open connections of one server: what each holds, and the caps on addresses, accounts and subscriptions. */
+class Connections {
+  private readonly byAddress: ConnectionCounts;
+  private readonly byAccount: ConnectionCounts;
+  /** Subscriptions running per account (SUBSCRIPTIONS_PER_ACCOUNT). */
+  private readonly subscriptionsOf = new ConnectionCounts(Number.MAX_SAFE_INTEGER);
+  private readonly states = new WeakMap<WebSocket, ConnectionState>();
+
+  constructor(
+    private readonly options: SubscriptionServerOptions,
+    private readonly wsServer: WebSocketServer,
+  ) {
+    this.byAddress = new ConnectionCounts(options.maxConnectionsPerAddress);
+    this.byAccount = new ConnectionCounts(options.maxConnectionsPerAccount);
+  }
+
+  /** The HTTP upgrade: an address over its cap gets 429 before a WebSocket exists. */
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const { wsServer, options } = this;
+    if (!wsServer.shouldHandle(req)) return refuseUpgrade(socket, 400, "Bad Request");
+    const clientIp = options.clientIpOf(req);
+    if (!this.byAddress.tryAcquire(clientIp)) return refuseUpgrade(socket, 429, "Too Many Requests");
+    // handleUpgrade can fail without calling back (a socket gone mid-handshake): the place is given back on close either way.
+    socket.once("close", () => this.byAddress.release(clientIp));
+    wsServer.handleUpgrade(req, socket, head, (ws) => {
+      const state: ConnectionState = { clientIp, principal: null, countedAccount: null, active: new Set(), closed: false };
+      this.states.set(ws, state);
+      this.idle(ws, state);
+      wsServer.emit("connection", ws, req);
+      // graphql-ws writes every socket error to the console; these are the client's doing (a frame past
+      // maxPayload, a broken frame), and ws closes the socket itself with the matching code.
+      ws.removeAllListeners("error");
+      ws.on("error", (err) => options.logger.debug({ err, clientIp }, "websocket closed on a protocol error"));
+    });
+  }
+
+  async connect(ctx: Ctx): Promise<boolean> {
+    const state = this.states.get(ctx.extra.socket);
+    return state ? admit(this.options, ctx, state, this.byAccount) : false;
+  }
+
+  subscribe(socket: WebSocket, id: string, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] {
+    const { options } = this;
+    const state = this.states.get(socket);
+    if (!state?.principal) return [unauthenticated()];
+    const checked = checkSubscribe(options.schema, payload, { validationRules: options.validationRules, limits: options.queryLimits });
+    if (!("document" in checked)) return checked;
+    const { accountId } = state.principal;
+    if (state.active.size >= options.maxPerConnection) {
+      return [tooManySubscriptions(`At most ${options.maxPerConnection} subscriptions may run on one connection (SUBSCRIPTIONS_PER_CONNECTION).`)];
+    }
+    if (this.subscriptionsOf.held(accountId) >= options.maxPerAccount) {
+      return [tooManySubscriptions(`At most ${options.maxPerAccount} subscriptions may run for one account (SUBSCRIPTIONS_PER_ACCOUNT).`)];
+    }
+    state.active.add(id);
+    this.subscriptionsOf.tryAcquire(accountId);
+    clearTimeout(state.idleTimer);
+    const maxReplay = replayBudget(options.maxReplay, options.queryLimits.maxComplexity, checked.costPerEvent);
+    return {
+      schema: options.schema,
+      document: checked.document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+      contextValue: contextFor(options, state, socket, maxReplay),
+    };
+  }
+
+  complete(socket: WebSocket, id: string): void {
+    const state = this.states.get(socket);
+    if (state) this.release(socket, state, id);
+  }
+
+  closed(socket: WebSocket): void {
+    const state = this.states.get(socket);
+    if (!state) return;
+    state.closed = true;
+    clearTimeout(state.idleTimer);
+    state.cancelExpiry?.();
+    for (const id of [...state.active]) this.release(socket, state, id);
+    if (state.countedAccount) this.byAccount.release(state.countedAccount);
+    state.countedAccount = null;
+  }
+
+  private release(socket: WebSocket, state: ConnectionState, id: string): void {
+    if (!state.active.delete(id) || !state.principal) return;
+    this.subscriptionsOf.release(state.principal.accountId);
+    this.idle(socket, state);
+  }
+
+  /** A connection without a running subscription is closed after WS_IDLE_TIMEOUT_MS. */
+  private idle(socket: WebSocket, state: ConnectionState): void {
+    clearTimeout(state.idleTimer);
+    if (state.active.size > 0 || state.closed) return;
+    state.idleTimer = setTimeout(() => socket.close(CLOSE_IDLE, "No subscription running; connect again when you need one"), this.options.idleTimeoutMs);
+    state.idleTimer.unref();
+  }
 }
 
 /**
@@ -208,7 +234,8 @@ async function admit(options: SubscriptionServerOptions, ctx: Ctx, state: Connec
   if (authentication.principal?.via === "admin-secret") authentication = { principal: null, problem: "ADMIN_SECRET is not accepted over WebSocket." };
   await options.authFailures.record(state.clientIp, authentication);
   const { principal } = authentication;
-  if (!principal || isExpired(principal)) return false;
+  // A client that left while it was being authenticated has been let go already: it must not take a place now.
+  if (!principal || isExpired(principal) || state.closed) return false;
   if (!byAccount.tryAcquire(principal.accountId)) {
     socket.close(CLOSE_TOO_MANY, `Too many connections for this account (WS_MAX_CONNECTIONS_PER_ACCOUNT=${options.maxConnectionsPerAccount})`);
     return false;
