@@ -181,6 +181,8 @@ export class ApiKeyService {
         // The id clients know the key by, so an audit entry's actor can be looked up with node(id:).
         apiKeyId: apiKey.id,
         scopedDomainId: apiKey.domainId,
+        // Keys do not expire; a revoked one stops authenticating new requests and connections.
+        expiresAt: null,
       },
     };
   }

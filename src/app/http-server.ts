@@ -48,6 +48,8 @@ export interface HttpServer {
   express: express.Express;
   /** The plain HTTP server, for the WebSocket server to share. */
   httpServer: http.Server;
+  /** A request's client address as req.ip gives it (TRUST_PROXY), for requests Express never sees (WebSocket upgrades). */
+  clientIpOf(req: http.IncomingMessage): string;
   /** Starts listening; resolves to the base URL, e.g. http://127.0.0.1:4000 */
   listen(port: number, host: string): Promise<string>;
   /** Starts the mutual-TLS port; resolves to its base URL, e.g. https://127.0.0.1:4443 */
@@ -139,6 +141,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   return {
     express: app,
     httpServer,
+    // Express's own req.ip getter, run on the upgrade request: the same trusted hops, the same answer.
+    clientIpOf: (req) => (Object.create(app.request, { headers: { value: req.headers }, socket: { value: req.socket } }) as Request).ip ?? "unknown",
     listen: (port, host) => listenOn(httpServer, "http", port, host),
     listenTls(port, host) {
       if (!tlsServer) return Promise.reject(new Error("TLS_PORT is not set"));

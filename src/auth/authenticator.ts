@@ -81,7 +81,7 @@ export class Authenticator {
 
     if (this.auth.adminSecret && sameSecret(token, this.auth.adminSecret)) {
       return {
-        principal: { accountId: ADMIN_SECRET_ACCOUNT, userId: null, email: null, trustedEmail: null, isAdmin: true, via: "admin-secret" },
+        principal: { accountId: ADMIN_SECRET_ACCOUNT, userId: null, email: null, trustedEmail: null, isAdmin: true, via: "admin-secret", expiresAt: null },
       };
     }
     for (const strategy of this.strategies) {

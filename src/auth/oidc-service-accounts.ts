@@ -54,7 +54,9 @@ export function oidcServiceAccounts(config: AdminOidcConfig): BearerStrategy {
     const email = claimedEmail(payload);
     const trustedEmail = email === null ? null : trustedEmailOf(payload);
     const isAdmin = config.serviceAccounts.some((entry) => entry === payload.sub || (trustedEmail !== null && comparableEmail(entry) === trustedEmail));
-    return { principal: { accountId, userId: payload.sub, email, trustedEmail, isAdmin, via: "oidc" } };
+    // "exp" is required above: a subscription opened with this token closes then.
+    const expiresAt = new Date((payload.exp as number) * 1000);
+    return { principal: { accountId, userId: payload.sub, email, trustedEmail, isAdmin, via: "oidc", expiresAt } };
   };
 }
 

@@ -13,7 +13,7 @@ const DAY = 86_400_000;
 const TTL = 30 * DAY;
 const schedule = { pendingFirstCheckMs: 60_000, pendingBackoffMs: [300_000, 3_600_000], reverifyIntervalMs: DAY, reverifyGraceMs: 3 * DAY };
 const ZONE = "verify.dnsproof.test";
-const alice: Principal = { accountId: "alice", userId: "alice", email: null, isAdmin: false, via: "jwt" };
+const alice: Principal = { accountId: "alice", userId: "alice", email: null, isAdmin: false, via: "jwt", expiresAt: null };
 
 /** Answers each lookup from `answer`, which may change the store meanwhile, as DNS lookups take their time. */
 class ScriptedVerifier implements DomainVerifier {

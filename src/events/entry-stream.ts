@@ -1,4 +1,6 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { AuditEntry } from "../audit/audit-entry.entity";
+import { replayTooLong } from "../graphql/errors";
 import type { AuditFilter, AuditLog } from "../audit/audit-log";
 import type { Position } from "../shared/pagination";
 import type { EventBus } from "./event-bus";
@@ -17,6 +19,13 @@ export interface EntryStreamOptions {
    */
   lookbackMs: number;
   pageSize?: number;
+  /**
+   * Entries the replay after `after` sends at most; past it the stream ends with REPLAY_TOO_LONG,
+   * and the client subscribes again from the last cursor it got. Unset: no bound.
+   */
+  maxReplay?: number;
+  /** Whether anyone still listens (the WebSocket is OPEN): checked before every entry, so a stream never works for a closed socket. */
+  isOpen?: () => boolean;
 }
 
 const ZERO_ID = "00000000-0000-0000-0000-000000000000";
@@ -56,6 +65,7 @@ interface StreamState {
 async function* streamEntries(options: EntryStreamOptions, state: StreamState): AsyncGenerator<AuditEntry> {
   const { audit, bus, filter, lookbackMs } = options;
   const pageSize = options.pageSize ?? 100;
+  const isOpen = options.isOpen ?? (() => true);
   let dirty = true;
   const unsubscribe = bus.subscribe((accountId) => {
     if (accountId !== filter.accountId) return;
@@ -63,11 +73,7 @@ async function* streamEntries(options: EntryStreamOptions, state: StreamState): 
     state.notify?.();
   });
   try {
-    let position: Position | null = options.after;
-    if (!position) {
-      const newest = await audit.newest(filter);
-      position = newest ? { createdAt: newest.createdAt, id: newest.id } : { createdAt: new Date(0), id: ZERO_ID };
-    }
+    let position: Position = options.after ?? (await newestPosition(options));
     // Ids at or before the position within the window: already the client's, never sent again.
     const known = new Map<string, number>();
     const windowStart = (p: Position): Position => ({ createdAt: new Date(p.createdAt.getTime() - lookbackMs), id: ZERO_ID });
@@ -77,6 +83,8 @@ async function* streamEntries(options: EntryStreamOptions, state: StreamState): 
       if (rows.length < pageSize || compare(rows[rows.length - 1], position) > 0) break;
       cursor = rows[rows.length - 1];
     }
+    // Only a replay's first pass is bounded: what later passes send was written while the client listened.
+    let replayLeft = options.after && options.maxReplay !== undefined ? options.maxReplay : Infinity;
 
     while (!state.closed) {
       if (!dirty) await new Promise<void>((resolve) => (state.notify = resolve));
@@ -87,6 +95,12 @@ async function* streamEntries(options: EntryStreamOptions, state: StreamState): 
         const rows = await audit.listAfter(filter, cursor, pageSize);
         for (const row of rows) {
           if (known.has(row.id)) continue;
+          if (replayLeft <= 0) throw replayTooLong(options.maxReplay!);
+          // Each entry is run and sent before the next: letting I/O in between is what lets a close frame, a
+          // signal or another client's request be seen while a long replay runs (SQLite answers without any I/O).
+          await nextTurn();
+          if (state.closed || !isOpen()) return;
+          replayLeft--;
           known.set(row.id, row.createdAt.getTime());
           if (compare(row, position) > 0) position = { createdAt: row.createdAt, id: row.id };
           yield row;
@@ -94,10 +108,17 @@ async function* streamEntries(options: EntryStreamOptions, state: StreamState): 
         if (rows.length < pageSize) break;
         cursor = rows[rows.length - 1];
       }
+      replayLeft = Infinity;
       const horizon = position.createdAt.getTime() - lookbackMs;
       for (const [id, at] of known) if (at < horizon) known.delete(id);
     }
   } finally {
     unsubscribe();
   }
+}
+
+/** Where a stream without a cursor starts: after the newest entry it could send. */
+async function newestPosition({ audit, filter }: EntryStreamOptions): Promise<Position> {
+  const newest = await audit.newest(filter);
+  return newest ? { createdAt: newest.createdAt, id: newest.id } : { createdAt: new Date(0), id: ZERO_ID };
 }

@@ -49,6 +49,14 @@ export const tooManyAliases = (aliases: number, max: number) =>
   });
 export const tooManySubscriptions = (message: string) => apiError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, message);
 
+/** Ends a subscription whose replay sent `sent` entries and had more: the client subscribes again after the last one. */
+export const replayTooLong = (sent: number) =>
+  apiError(
+    ErrorCode.REPLAY_TOO_LONG,
+    `The replay stopped after ${sent} entries, the most one subscription replays. Subscribe again with after: the cursor of the last entry received, or read the rest with events(after:).`,
+    { sent },
+  );
+
 /** `complexity` null: too many fields to estimate at all. */
 export const queryTooComplex = (complexity: number | null, max: number) =>
   apiError(

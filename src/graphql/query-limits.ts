@@ -42,6 +42,17 @@ export function queryLimits(schema: GraphQLSchema, limits: QueryLimits): Request
   };
 }
 
+/**
+ * What one operation measured on its own is refused with, or null: the same codes and messages
+ * as a request's. WebSocket subscribes (src/events), which carry one operation each, ask this.
+ */
+export function operationRefusal(measured: OperationCost, limits: QueryLimits): GraphQLError | null {
+  if (measured.kind === "too-many-aliases") return tooManyAliases(measured.aliases, limits.maxAliases);
+  if (measured.kind === "unmeasured") return null;
+  if (measured.cost === null || measured.cost > limits.maxComplexity) return queryTooComplex(measured.cost, limits.maxComplexity);
+  return null;
+}
+
 function measure(operations: OperationCache, operation: OperationRequest): OperationCost | { kind: "too-large"; error: GraphQLError } {
   if (typeof operation.query !== "string") return { kind: "unmeasured" };
   const variables = operation.variables;

@@ -158,7 +158,14 @@ describe("settings of issue 12 (events)", () => {
       dnsServers: [],
       dnsTimeoutMs: 3000,
     });
-    expect(config.subscriptions).toEqual({ maxPerConnection: 10, maxPerAccount: 100 });
+    expect(config.subscriptions).toEqual({
+      maxPerConnection: 10,
+      maxPerAccount: 100,
+      maxReplay: 1000,
+      maxConnectionsPerAccount: 50,
+      maxConnectionsPerAddress: 100,
+      idleTimeoutMs: 30_000,
+    });
     expect(config.domains.tokenExpiryWarningMs).toBe(72 * 3_600_000);
   });
 
@@ -187,6 +194,10 @@ describe("settings of issue 12 (events)", () => {
     ["MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT", "0"],
     ["SUBSCRIPTIONS_PER_CONNECTION", "-1"],
     ["SUBSCRIPTIONS_PER_ACCOUNT", "lots"],
+    ["SUBSCRIPTIONS_MAX_REPLAY", "0"],
+    ["WS_MAX_CONNECTIONS_PER_ACCOUNT", "0"],
+    ["WS_MAX_CONNECTIONS_PER_ADDRESS", "many"],
+    ["WS_IDLE_TIMEOUT_MS", "50"],
     ["TOKEN_EXPIRY_WARNING_HOURS", "-3"],
   ])("refuses %s=%j, naming it", (key, value) => {
     expect(() => loadConfig({ ...base, [key]: value })).toThrow(new RegExp(key));

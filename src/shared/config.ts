@@ -121,6 +121,14 @@ export interface Config {
     maxPerConnection: number;
     /** Per account on one instance. */
     maxPerAccount: number;
+    /** Entries one subscribe's replay (after:) sends at most before it ends with REPLAY_TOO_LONG. */
+    maxReplay: number;
+    /** Open WebSocket connections per account on one instance (WS_MAX_CONNECTIONS_PER_ACCOUNT). */
+    maxConnectionsPerAccount: number;
+    /** Open WebSocket connections per client address (TRUST_PROXY applies), authenticated or not. */
+    maxConnectionsPerAddress: number;
+    /** A connection that runs no subscription for this long is closed. */
+    idleTimeoutMs: number;
   };
   /** Express's "trust proxy": which hops may set X-Forwarded-For, so the client IP is right behind a proxy. */
   trustProxy: boolean | number | string;
@@ -320,6 +328,10 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptions: {
       maxPerConnection: integer("SUBSCRIPTIONS_PER_CONNECTION", 10, 1, 1000),
       maxPerAccount: integer("SUBSCRIPTIONS_PER_ACCOUNT", 100, 1, 100_000),
+      maxReplay: integer("SUBSCRIPTIONS_MAX_REPLAY", 1000, 1, 100_000),
+      maxConnectionsPerAccount: integer("WS_MAX_CONNECTIONS_PER_ACCOUNT", 50, 1, 100_000),
+      maxConnectionsPerAddress: integer("WS_MAX_CONNECTIONS_PER_ADDRESS", 100, 1, 100_000),
+      idleTimeoutMs: integer("WS_IDLE_TIMEOUT_MS", 30_000, 100, 3_600_000),
     },
     trustProxy: trustProxy(read("TRUST_PROXY")),
     publicUrl: publicUrl(read("PUBLIC_URL"), integer("PORT", 4000, 0, 65535)),

@@ -18,6 +18,8 @@ export const ErrorCode = {
   INTROSPECTION_DISABLED: "INTROSPECTION_DISABLED",
   // WebSocket connections: SUBSCRIPTIONS_PER_CONNECTION or SUBSCRIPTIONS_PER_ACCOUNT reached.
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
+  // A subscription's replay (after:) reached SUBSCRIPTIONS_MAX_REPLAY entries; the client resumes from the last cursor.
+  REPLAY_TOO_LONG: "REPLAY_TOO_LONG",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -15,8 +15,12 @@ export interface Principal {
   apiKeyId?: string;
   /** The client certificate a mutual-TLS caller presented (its local id). */
   certificateId?: string;
-  /** When the credentials stop being valid (a JWT's exp); long-lived connections (subscriptions) end then. */
-  expiresAt?: Date | null;
+  /**
+   * When the credentials stop being valid (a JWT's or an OIDC token's exp, a client certificate's
+   * notAfter), null for those that do not expire (ADMIN_SECRET, API keys until revoked). Every
+   * authenticator must say: long-lived connections (subscriptions) are closed at this moment.
+   */
+  expiresAt: Date | null;
 }
 
 /** Credentials that stand for an integration rather than a person: they may not mint further credentials. */

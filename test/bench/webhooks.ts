@@ -28,7 +28,7 @@ async function run(db: DatabaseFlavor): Promise<void> {
     receiver.secrets = [created.secret];
     const claimed = (await t.gql(`mutation { claimDomain(input: { name: "bench.example.com" }) { domain { id } } }`, {}, { token })).body.data.claimDomain.domain.id;
     const domainId = localIdOf(claimed, "Domain")!;
-    const principal = { accountId: "bench-webhooks", userId: "bench-webhooks", email: null, isAdmin: false, via: "jwt" as const };
+    const principal = { accountId: "bench-webhooks", userId: "bench-webhooks", email: null, isAdmin: false, via: "jwt" as const, expiresAt: null };
     const write = () => t.app.domains.regenerateToken({ principal, requestId: null }, domainId);
 
     // Throughput: BURST entries committed, then delivered as fast as the worker can.

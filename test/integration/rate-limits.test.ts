@@ -125,7 +125,7 @@ describe.each(DATABASE_FLAVORS)("rate limits on %s", (db) => {
 
 describe("rate-limit identity", () => {
   it("is the account when signed in, the client IP otherwise", () => {
-    const principal = { accountId: "acme", userId: "u", email: null, isAdmin: false, via: "jwt" as const };
+    const principal = { accountId: "acme", userId: "u", email: null, isAdmin: false, via: "jwt" as const, expiresAt: null };
     expect(rateLimitIdentity({ principal, clientIp: "203.0.113.9" })).toBe("account:acme");
     expect(rateLimitIdentity({ principal: null, clientIp: "203.0.113.9" })).toBe("ip:203.0.113.9");
   });

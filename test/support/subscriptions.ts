@@ -16,8 +16,11 @@ export interface Subscriber {
   dispose(): Promise<void>;
 }
 
-/** A real graphql-ws client over ws, for tests: connects to `${url}/graphql` with `authorization` as connectionParams.Authorization. */
-export function connectSubscriber(url: string, authorization: string | null): { subscribe(query: string, variables?: Record<string, unknown>): Subscriber; client: Client; closed: Promise<{ code: number; reason: string }>; connected: Promise<void> } {
+/**
+ * A real graphql-ws client over ws, for tests: connects to `${url}/graphql` with `authorization` as
+ * connectionParams.Authorization, and `headers` on the upgrade request (X-Forwarded-For, say).
+ */
+export function connectSubscriber(url: string, authorization: string | null, options: { headers?: Record<string, string> } = {}): { subscribe(query: string, variables?: Record<string, unknown>): Subscriber; client: Client; closed: Promise<{ code: number; reason: string }>; connected: Promise<void> } {
   let resolveClosed!: (value: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((resolve) => (resolveClosed = resolve));
   let resolveConnected!: () => void;
@@ -30,7 +33,7 @@ export function connectSubscriber(url: string, authorization: string | null): { 
   const subscribers: Subscriber[] = [];
   const client = createClient({
     url: `${url.replace(/^http/, "ws")}/graphql`,
-    webSocketImpl: WebSocket,
+    webSocketImpl: options.headers ? withHeaders(options.headers) : WebSocket,
     connectionParams: authorization ? { Authorization: authorization } : {},
     retryAttempts: 0,
     lazy: false,
@@ -89,6 +92,62 @@ export function connectSubscriber(url: string, authorization: string | null): { 
         },
       );
       return subscriber;
+    },
+  };
+}
+
+/** ws with headers on its upgrade request, as graphql-ws's webSocketImpl (which it constructs with url and protocol only). */
+function withHeaders(headers: Record<string, string>) {
+  return class extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers });
+    }
+  };
+}
+
+export interface RawSocket {
+  ws: WebSocket;
+  /** Every message the server sent, parsed. */
+  messages: any[];
+  /** Resolves when the upgrade succeeded; rejects with the HTTP status when it was refused. */
+  opened: Promise<void>;
+  /** The refused upgrade's HTTP status, once known. */
+  refusedStatus: Promise<number>;
+  closed: Promise<{ code: number; reason: string }>;
+  send(message: unknown): void;
+  /** Waits for a message of `type` (e.g. "connection_ack"). */
+  waitFor(type: string, timeoutMs?: number): Promise<any>;
+}
+
+/** A bare graphql-transport-ws socket, for sending what a well-behaved client never would (huge frames, no subscription). */
+export function openRawSocket(url: string, options: { headers?: Record<string, string> } = {}): RawSocket {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws", { headers: options.headers });
+  const messages: any[] = [];
+  ws.on("message", (data) => messages.push(JSON.parse(String(data))));
+  const refusedStatus = new Promise<number>((resolve) => ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)));
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    refusedStatus.then((status) => reject(new Error(`upgrade refused: ${status}`)));
+  });
+  opened.catch(() => undefined);
+  // A refused upgrade also reports an error; the status above is what tests look at.
+  ws.on("error", () => undefined);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: String(reason) })));
+  return {
+    ws,
+    messages,
+    opened,
+    refusedStatus,
+    closed,
+    send: (message) => ws.send(typeof message === "string" ? message : JSON.stringify(message)),
+    async waitFor(type, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = messages.find((m) => m.type === type);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no ${type} within ${timeoutMs} ms; got ${JSON.stringify(messages).slice(0, 500)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
   };
 }

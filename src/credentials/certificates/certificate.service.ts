@@ -198,6 +198,7 @@ export class CertificateService {
         via: "certificate",
         scopedDomainId: certificate.domainId,
         certificateId: certificate.id,
+        expiresAt: certificate.notAfter,
       },
     };
   }

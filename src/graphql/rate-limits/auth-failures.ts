@@ -14,26 +14,32 @@ import { RateLimitQuota } from "./rate-limit.middleware";
 export function authFailureLimit(store: QuotaStore, logger: Logger) {
   const identity = (clientIp: string) => ({ contextIdentity: `ip:${clientIp}`, fieldIdentity: RateLimitQuota.AUTH_FAILURES });
 
+  /**
+   * Whether `clientIp` has failed too often to have its credentials looked at: null when it may
+   * try, else the refusal to send. HTTP (gate) and WebSocket connections (src/events) ask the same.
+   */
+  const refusal = async (clientIp: string): Promise<{ message: string; retryAfterSeconds: number } | null> => {
+    const who = identity(clientIp);
+    try {
+      if (!(await store.isFull(who))) return null;
+      const retryAfterSeconds = Math.max(1, Math.ceil((await store.retryAfterMs(who)) / 1000));
+      const max = store.quotaOf(RateLimitQuota.AUTH_FAILURES).max;
+      return { message: `Too many failed authentications from this address (at most ${max} a minute). Try again in ${retryAfterSeconds} s.`, retryAfterSeconds };
+    } catch (err) {
+      logger.warn({ err }, "rate-limit store failed; failed authentications are not limited meanwhile");
+      return null;
+    }
+  };
+
   /** Refuses, before Apollo, requests with credentials from an address that has failed too often. */
   const gate: RequestHandler = async (req, res, next) => {
     if (!req.headers.authorization) return next();
-    const who = identity(req.ip ?? "unknown");
-    try {
-      if (!(await store.isFull(who))) return next();
-      const retryAfterSeconds = Math.max(1, Math.ceil((await store.retryAfterMs(who)) / 1000));
-      const max = store.quotaOf(RateLimitQuota.AUTH_FAILURES).max;
-      res
-        .status(HTTP_STATUS.RATE_LIMITED!)
-        .set("retry-after", String(retryAfterSeconds))
-        .json(
-          httpErrorBody(ErrorCode.RATE_LIMITED, `Too many failed authentications from this address (at most ${max} a minute). Try again in ${retryAfterSeconds} s.`, {
-            retryAfterSeconds,
-          }),
-        );
-    } catch (err) {
-      logger.warn({ err }, "rate-limit store failed; failed authentications are not limited meanwhile");
-      next();
-    }
+    const refused = await refusal(req.ip ?? "unknown");
+    if (!refused) return next();
+    res
+      .status(HTTP_STATUS.RATE_LIMITED!)
+      .set("retry-after", String(refused.retryAfterSeconds))
+      .json(httpErrorBody(ErrorCode.RATE_LIMITED, refused.message, { retryAfterSeconds: refused.retryAfterSeconds }));
   };
 
   /** Counts `result` against the address when it is a failure. */
@@ -46,5 +52,5 @@ export function authFailureLimit(store: QuotaStore, logger: Logger) {
     }
   };
 
-  return { gate, record };
+  return { gate, refusal, record };
 }
