@@ -117,6 +117,7 @@ describe("settings of issue 13 (credentials)", () => {
       ca: undefined,
       devDir: "data",
       certTtlMs: 90 * 24 * 3600_000,
+      maxCertificatesPerDomain: 10,
       crlValidityMs: 24 * 3600_000,
       tls: undefined,
       clientCertHeader: undefined,

@@ -122,6 +122,8 @@ export interface CredentialsConfig {
   /** Where development CA and attestation keys are kept between restarts. */
   devDir: string;
   certTtlMs: number;
+  /** Active (unrevoked, unexpired) client certificates one domain may have. */
+  maxCertificatesPerDomain: number;
   crlValidityMs: number;
   /** HTTPS with optional client certificates on a port of its own. */
   tls?: { port: number; certFile: string; keyFile: string };
@@ -355,6 +357,7 @@ function credentials(
     ca: certFile && keyFile ? { certFile, keyFile } : undefined,
     devDir: read("DEV_CREDENTIALS_DIR") ?? "data",
     certTtlMs,
+    maxCertificatesPerDomain: integer("MAX_CERTIFICATES_PER_DOMAIN", 10, 1, 1000),
     crlValidityMs: duration("CRL_VALIDITY_HOURS", 24, HOUR),
     tls: tlsPort !== undefined ? { port: integer("TLS_PORT", 4443, 0, 65535), certFile: tlsCertFile!, keyFile: tlsKeyFile! } : undefined,
     clientCertHeader: header,
