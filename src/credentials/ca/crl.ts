@@ -4,6 +4,7 @@ import { Certificate, CertificateRevocationReason } from "../certificates/certif
 import { X509, loadX509 } from "../x509";
 import type { Clock } from "../../shared/clock";
 import type { Database } from "../../db/database";
+import { nextCrlNumber } from "./crl-number";
 
 /** RFC 5280 reason codes; an owner's revocation carries none ("unspecified" SHOULD NOT be sent). */
 const reasonCodes = (x509: typeof X509): Record<CertificateRevocationReason, X509.X509CrlReason | undefined> => ({
@@ -59,6 +60,8 @@ export class CrlPublisher {
   private async build(stamp: string): Promise<BuiltCrl> {
     const [x509, { AsnConvert }, { CRLNumber, id_ce_cRLNumber }] = await Promise.all([loadX509(), import("@peculiar/asn1-schema"), import("@peculiar/asn1-x509")]);
     const reasons = reasonCodes(x509);
+    // Drawn before thisUpdate is read, so numbers and times increase together.
+    const crlNumber = await nextCrlNumber(this.db, this.clock.now());
     const thisUpdate = new Date(Math.floor(this.clock.now().getTime() / 1000) * 1000);
     // An expired certificate fails validation by its dates alone, so RFC 5280 5.1.2.6 lets its entry go: the CRL stays small.
     const revoked = await this.db.manager.find(Certificate, {
@@ -79,8 +82,8 @@ export class CrlPublisher {
       })),
       extensions: [
         new x509.AuthorityKeyIdentifierExtension(this.ca.keyId),
-        // Increasing across instances as long as their clocks agree, as RFC 5280 5.2.3 wants.
-        new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(thisUpdate.getTime()))),
+        // Unique and increasing across every instance sharing the database, as RFC 5280 5.2.3 wants.
+        new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(crlNumber))),
       ],
     });
     const built = { der: Buffer.from(crl.rawData), stamp, refreshAt: thisUpdate.getTime() + this.validityMs / 2 };
