@@ -61,7 +61,7 @@ export async function createCredentialServices(deps: {
   audit.addListener(certificates.revokeWithDomain);
   const crl = lazy(async () => {
     const authority = await ca();
-    return authority ? new CrlPublisher(db, authority, clock, settings.crlValidityMs) : null;
+    return authority ? new CrlPublisher(db, authority, clock, { validityMs: settings.crlValidityMs, refreshMs: settings.crlRefreshMs }) : null;
   });
 
   const keys = await loadAttestationKeys(settings.attestationKeyFile, settings.devDir, config.env);

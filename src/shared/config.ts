@@ -125,6 +125,8 @@ export interface CredentialsConfig {
   /** Active (unrevoked, unexpired) client certificates one domain may have. */
   maxCertificatesPerDomain: number;
   crlValidityMs: number;
+  /** How often an instance serving /crl asks the database whether to rebuild it. */
+  crlRefreshMs: number;
   /** HTTPS with optional client certificates on a port of its own. */
   tls?: { port: number; certFile: string; keyFile: string };
   /** A header a trusted proxy puts the (URL-encoded PEM) client certificate in; only read from TRUST_PROXY hops. */
@@ -359,6 +361,7 @@ function credentials(
     certTtlMs,
     maxCertificatesPerDomain: integer("MAX_CERTIFICATES_PER_DOMAIN", 10, 1, 1000),
     crlValidityMs: duration("CRL_VALIDITY_HOURS", 24, HOUR),
+    crlRefreshMs: duration("CRL_REFRESH_SECONDS", 5, SECOND),
     tls: tlsPort !== undefined ? { port: integer("TLS_PORT", 4443, 0, 65535), certFile: tlsCertFile!, keyFile: tlsKeyFile! } : undefined,
     clientCertHeader: header,
     attestationKeyFile: read("ATTESTATION_KEY_FILE"),
