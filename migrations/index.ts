@@ -5,6 +5,7 @@ import { AdminSecretKeys1766000000008 } from "./1766000000008-admin-secret-keys"
 import { Certificates1766000000010 } from "./1766000000010-certificates";
 import { Events1766000000020 } from "./1766000000020-events";
 import { TokenIssuedAt1767000000000 } from "./1767000000000-token-issued-at";
+import { CrlNumbers1767100000000 } from "./1767100000000-crl-numbers";
 
 /** Every migration, oldest first. Listed by hand so ts-jest, ts-node and compiled code load the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Certificates1766000000010,
   Events1766000000020,
   TokenIssuedAt1767000000000,
+  CrlNumbers1767100000000,
 ];

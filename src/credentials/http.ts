@@ -4,7 +4,8 @@ import type { Config } from "../shared/config";
 import type { CertificateAuthority } from "./ca/certificate-authority";
 import type { CrlPublisher } from "./ca/crl";
 import type { AttestationService } from "./attestations/attestation.service";
-import { clientCertificateOf } from "./tls/client-certificate";
+import { ClientCertificateHeader, clientCertificateOf } from "./tls/client-certificate";
+import { trustedPeerMatcher } from "./tls/trusted-proxies";
 import { createTlsServer } from "./tls/tls-server";
 
 export interface CredentialsHttp {
@@ -49,9 +50,13 @@ export async function createCredentialsHttp(services: CredentialsHttpSources, se
     res.set("cache-control", "public, max-age=300").type("application/jwk-set+json").send(JSON.stringify(attestations.jwks()));
   });
 
+  const header: ClientCertificateHeader | null =
+    settings.clientCertHeader && settings.clientCertProxies
+      ? { name: settings.clientCertHeader, fromProxy: trustedPeerMatcher(settings.clientCertProxies) }
+      : null;
   return {
     router,
-    clientCertificateOf: (req) => clientCertificateOf(req, settings.clientCertHeader),
+    clientCertificateOf: (req) => clientCertificateOf(req, header),
     // Made at start-up, so unreadable TLS files stop the server before it listens anywhere.
     tlsServer: settings.tls ? createTlsServer(settings.tls, (await ca())?.pem ?? null) : null,
   };

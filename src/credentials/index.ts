@@ -53,11 +53,15 @@ export async function createCredentialServices(deps: {
   // A configured CA is read now, so a key that does not match its certificate stops the start, and
   // the TLS port names the CA in its handshake; only the development CA waits for its first use.
   if (settings.ca || settings.tls) await ca();
-  const certificates = new CertificateService(db, domainStore, audit, clock, ca, { ttlMs: settings.certTtlMs, crlUrl: `${config.publicUrl}/crl` });
+  const certificates = new CertificateService(db, domainStore, audit, clock, ca, {
+    ttlMs: settings.certTtlMs,
+    crlUrl: `${config.publicUrl}/crl`,
+    maxActivePerDomain: settings.maxCertificatesPerDomain,
+  });
   audit.addListener(certificates.revokeWithDomain);
   const crl = lazy(async () => {
     const authority = await ca();
-    return authority ? new CrlPublisher(db, authority, clock, settings.crlValidityMs) : null;
+    return authority ? new CrlPublisher(db, authority, clock, { validityMs: settings.crlValidityMs, refreshMs: settings.crlRefreshMs }) : null;
   });
 
   const keys = await loadAttestationKeys(settings.attestationKeyFile, settings.devDir, config.env);

@@ -19,6 +19,9 @@ registerEnumType(UserErrorCode, {
     WEBHOOK_LIMIT_REACHED: {
       description: "The account already has as many webhook endpoints as it may have (MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT)",
     },
+    CERTIFICATE_LIMIT_REACHED: {
+      description: "The domain already has as many active (unrevoked, unexpired) certificates as it may have (MAX_CERTIFICATES_PER_DOMAIN)",
+    },
   },
 });
 

@@ -27,6 +27,9 @@ describe("settings of issue 5", () => {
 
   it.each([
     ["TRUST_PROXY", "everyone"],
+    ["TRUST_PROXY", "999.0.0.1"],
+    ["TRUST_PROXY", "10.0.0.0/33"],
+    ["TRUST_PROXY", "127.1"],
     ["GRAPHQL_MAX_DEPTH", "1"],
     ["GRAPHQL_MAX_COMPLEXITY", "0"],
     ["GRAPHQL_MAX_BATCH_OPERATIONS", "many"],
@@ -101,6 +104,8 @@ describe("settings of issue 9", () => {
   it("warns about a short JWT_SECRET outside production", () => {
     expect(configWarnings(loadConfig({ JWT_SECRET: "abc" }))).toEqual([expect.stringContaining("JWT_SECRET has 3 characters")]);
     expect(configWarnings(loadConfig(base))).toEqual([]);
+    expect(configWarnings(loadConfig({ ...base, TRUST_PROXY: "1" }))).toEqual([expect.stringContaining("TRUST_PROXY=1 believes X-Forwarded-For from whoever connects")]);
+    expect(configWarnings(loadConfig({ ...base, TRUST_PROXY: "10.0.0.5" }))).toEqual([]);
   });
 });
 
@@ -112,11 +117,17 @@ describe("settings of issue 13 (credentials)", () => {
       ca: undefined,
       devDir: "data",
       certTtlMs: 90 * 24 * 3600_000,
+      maxCertificatesPerDomain: 10,
       crlValidityMs: 24 * 3600_000,
+      crlRefreshMs: 5000,
       tls: undefined,
       clientCertHeader: undefined,
       attestationKeyFile: undefined,
       attestationTtlMs: 3600_000,
+    });
+    expect(loadConfig({ ...base, TRUST_PROXY: "10.0.0.5, fd00::/8", TLS_CLIENT_CERT_HEADER: "X-Client-Cert" }).credentials).toMatchObject({
+      clientCertHeader: "x-client-cert",
+      clientCertProxies: ["10.0.0.5", "fd00::/8"],
     });
     expect(loadConfig({ ...base, PUBLIC_URL: "https://proof.example/" }).publicUrl).toBe("https://proof.example");
     expect(loadConfig({ ...base, TLS_PORT: "8443", TLS_CERT_FILE: "s.pem", TLS_KEY_FILE: "s.key" }).credentials.tls).toEqual({ port: 8443, certFile: "s.pem", keyFile: "s.key" });
@@ -128,11 +139,14 @@ describe("settings of issue 13 (credentials)", () => {
     [{ CERT_TTL_DAYS: "398" }, /CERT_TTL_DAYS must be at most 397/],
     [{ CERT_TTL_DAYS: "0" }, /CERT_TTL_DAYS must be a positive number/],
     [{ CRL_VALIDITY_HOURS: "soon" }, /CRL_VALIDITY_HOURS must be a positive number/],
+    [{ CRL_REFRESH_SECONDS: "0" }, /CRL_REFRESH_SECONDS must be a positive number/],
     [{ ATTESTATION_TTL_MINUTES: "-1" }, /ATTESTATION_TTL_MINUTES must be a positive number/],
     [{ TLS_PORT: "8443" }, /TLS_PORT needs TLS_CERT_FILE and TLS_KEY_FILE/],
     [{ TLS_CERT_FILE: "s.pem", TLS_KEY_FILE: "s.key" }, /need TLS_PORT/],
     [{ TLS_PORT: "99999", TLS_CERT_FILE: "s.pem", TLS_KEY_FILE: "s.key" }, /TLS_PORT must be a whole number/],
     [{ TLS_CLIENT_CERT_HEADER: "x-client-cert" }, /TLS_CLIENT_CERT_HEADER needs TRUST_PROXY/],
+    [{ TLS_CLIENT_CERT_HEADER: "x-client-cert", TRUST_PROXY: "true" }, /TLS_CLIENT_CERT_HEADER needs TRUST_PROXY to name the proxy, not true.*TRUST_PROXY=10\.0\.0\.5/],
+    [{ TLS_CLIENT_CERT_HEADER: "x-client-cert", TRUST_PROXY: "1" }, /TLS_CLIENT_CERT_HEADER needs TRUST_PROXY to name the proxy, not a hop count \(1\)/],
     [{ TLS_CLIENT_CERT_HEADER: "x client", TRUST_PROXY: "loopback" }, /TLS_CLIENT_CERT_HEADER must be a header name/],
     [{ PUBLIC_URL: "ftp://x" }, /PUBLIC_URL must be an http/],
     [{ NODE_ENV: "production", CA_CERT_FILE: "ca.pem", CA_KEY_FILE: "ca.key" }, /PUBLIC_URL must be set in production/],

@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { isIP, isIPv4, isIPv6 } from "node:net";
 import { checkDnsQuorum, formatDnsServer, parseDnsServer, type DnsServerAddress } from "./dns-servers";
 
 export const DEFAULT_CNAME_ZONE = "verify.dnsproof.dev";
@@ -144,11 +144,17 @@ export interface CredentialsConfig {
   /** Where development CA and attestation keys are kept between restarts. */
   devDir: string;
   certTtlMs: number;
+  /** Active (unrevoked, unexpired) client certificates one domain may have. */
+  maxCertificatesPerDomain: number;
   crlValidityMs: number;
+  /** How often an instance serving /crl asks the database whether to rebuild it. */
+  crlRefreshMs: number;
   /** HTTPS with optional client certificates on a port of its own. */
   tls?: { port: number; certFile: string; keyFile: string };
   /** A header a trusted proxy puts the (URL-encoded PEM) client certificate in; only read from TRUST_PROXY hops. */
   clientCertHeader?: string;
+  /** With clientCertHeader: TRUST_PROXY's addresses, subnets or subnet names, the only peers whose header is read. */
+  clientCertProxies?: string[];
   /** PEM file of ES256 keys: the first signs, all are published. */
   attestationKeyFile?: string;
   attestationTtlMs: number;
@@ -344,9 +350,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.auth.jwtSecret && config.auth.jwtSecret.length < 32 && config.env === "production") {
     throw new ConfigError("JWT_SECRET must be at least 32 characters in production");
   }
-  if (config.credentials.clientCertHeader && config.trustProxy === false) {
-    throw new ConfigError("TLS_CLIENT_CERT_HEADER needs TRUST_PROXY: the header is only believed when a trusted proxy set it");
-  }
+  if (config.credentials.clientCertHeader) config.credentials.clientCertProxies = clientCertProxies(config.trustProxy);
   if (config.env === "production" && !read("PUBLIC_URL") && (config.credentials.ca || config.credentials.attestationKeyFile)) {
     throw new ConfigError("PUBLIC_URL must be set in production with CA_CERT_FILE or ATTESTATION_KEY_FILE: certificates and attestations name it");
   }
@@ -388,12 +392,31 @@ function credentials(
     ca: certFile && keyFile ? { certFile, keyFile } : undefined,
     devDir: read("DEV_CREDENTIALS_DIR") ?? "data",
     certTtlMs,
+    maxCertificatesPerDomain: integer("MAX_CERTIFICATES_PER_DOMAIN", 10, 1, 1000),
     crlValidityMs: duration("CRL_VALIDITY_HOURS", 24, HOUR),
+    crlRefreshMs: duration("CRL_REFRESH_SECONDS", 5, SECOND),
     tls: tlsPort !== undefined ? { port: integer("TLS_PORT", 4443, 0, 65535), certFile: tlsCertFile!, keyFile: tlsKeyFile! } : undefined,
     clientCertHeader: header,
     attestationKeyFile: read("ATTESTATION_KEY_FILE"),
     attestationTtlMs: duration("ATTESTATION_TTL_MINUTES", 60, MINUTE),
   };
+}
+
+/**
+ * The header names a client certificate the proxy checked, so only a connection from the proxy
+ * itself may send it: TRUST_PROXY must list it. A hop count or "true" trusts whoever connects
+ * directly, who could then present any certificate's PEM, without its key, as their own.
+ */
+function clientCertProxies(trustProxy: Config["trustProxy"]): string[] {
+  const fix = "set TRUST_PROXY to the proxy's addresses or subnets, e.g. TRUST_PROXY=10.0.0.5 or TRUST_PROXY=10.0.0.0/24";
+  if (trustProxy === false) throw new ConfigError(`TLS_CLIENT_CERT_HEADER needs TRUST_PROXY: the header is only believed when a trusted proxy set it; ${fix}`);
+  if (typeof trustProxy !== "string") {
+    throw new ConfigError(
+      `TLS_CLIENT_CERT_HEADER needs TRUST_PROXY to name the proxy, not ${trustProxy === true ? "true" : `a hop count (${trustProxy})`}: ` +
+        `otherwise a client connecting directly could send any certificate in the header; ${fix}`,
+    );
+  }
+  return trustProxy.split(",").map((entry) => entry.trim());
 }
 
 /** What production refuses that development tolerates: guessable secrets, keys fetched over plain HTTP, tokens for any audience. */
@@ -455,16 +478,30 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   if (/^(true|yes|on)$/i.test(raw)) return true;
   if (/^\d+$/.test(raw)) return Number(raw);
   for (const entry of raw.split(",").map((e) => e.trim())) {
-    if (!/^(loopback|linklocal|uniquelocal)$/.test(entry) && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) {
+    if (!/^(loopback|linklocal|uniquelocal)$/.test(entry) && !isAddressOrSubnet(entry)) {
       throw new ConfigError(`TRUST_PROXY must be true, a hop count, or addresses, subnets, loopback, linklocal or uniquelocal; got "${entry}"`);
     }
   }
   return raw;
 }
 
+/** "192.0.2.7", "192.0.2.0/24", "2001:db8::/32": what Express would otherwise refuse with a bare error at start-up. */
+function isAddressOrSubnet(entry: string): boolean {
+  const match = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(entry);
+  if (!match) return false;
+  const [, address, bits] = match;
+  if (isIPv4(address)) return bits === undefined || Number(bits) <= 32;
+  return isIPv6(address) && (bits === undefined || Number(bits) <= 128);
+}
+
 /** Start-up goes on, but an operator should hear about these. */
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
+  if (config.trustProxy === true || typeof config.trustProxy === "number") {
+    warnings.push(
+      `TRUST_PROXY=${config.trustProxy} believes X-Forwarded-For from whoever connects: a client that reaches this server directly chooses its own address for rate limits; list the proxy's addresses or subnets instead.`,
+    );
+  }
   if (config.auth.jwtSecret && config.auth.jwtSecret.length < 32) {
     warnings.push(`JWT_SECRET has ${config.auth.jwtSecret.length} characters: anyone who guesses it can sign tokens for any account; use at least 32 (production refuses fewer).`);
   }

@@ -58,6 +58,7 @@ export enum UserErrorCode {
   INVALID_CSR = "INVALID_CSR",
   INVALID_URL = "INVALID_URL",
   WEBHOOK_LIMIT_REACHED = "WEBHOOK_LIMIT_REACHED",
+  CERTIFICATE_LIMIT_REACHED = "CERTIFICATE_LIMIT_REACHED",
 }
 
 /** A problem with the input the caller can fix; the GraphQL type UserError (graphql/user-error.ts) shows it. */

@@ -7,9 +7,9 @@ import type { AuditLog } from "../../audit/audit-log";
 import { AuditAction } from "../../audit/audit.types";
 import { DomainStatus, effectiveStatus } from "../../shared/domain-status";
 import type { DomainService } from "../../domains/domain.service";
-import type { ActionContext } from "../../shared/principal";
+import { type ActionContext, isIssuedCredential } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
-import { badUserInput, notConfigured } from "../../shared/errors";
+import { badUserInput, forbidden, notConfigured } from "../../shared/errors";
 import { UserError, UserErrorCode, notFound, userError } from "../../shared/errors";
 
 export interface AttestationSettings {
@@ -25,7 +25,9 @@ const MAX_AUDIENCE_LENGTH = 2048;
 
 /**
  * Signed statements that an account controls a domain, for third parties that check them against
- * /.well-known/jwks.json instead of asking dnsproof. Short-lived by design: they are not revoked.
+ * /.well-known/jwks.json instead of asking dnsproof. Short-lived by design: they are not revoked,
+ * which is why only people (and admins) mint them: one minted by a leaked API key or certificate
+ * would stay valid after that credential was revoked.
  */
 export class AttestationService {
   constructor(
@@ -43,6 +45,9 @@ export class AttestationService {
   }
 
   async issue(ctx: ActionContext, domainId: string, audience: string | null): Promise<IssueAttestationResult> {
+    if (isIssuedCredential(ctx.principal)) {
+      throw forbidden("API keys and client certificates cannot issue attestations; sign in as a person to issue one.");
+    }
     if (!this.keys) throw notConfigured("Attestations are off on this server: no signing key is configured (ATTESTATION_KEY_FILE).");
     if (audience !== null && (audience.trim() === "" || audience.length > MAX_AUDIENCE_LENGTH || /\p{Cc}/u.test(audience))) {
       throw badUserInput(`"audience" must be 1 to ${MAX_AUDIENCE_LENGTH} characters without control characters, or omitted.`, "input.audience");

@@ -1,4 +1,4 @@
-import { EntityManager, IsNull } from "typeorm";
+import { EntityManager, IsNull, MoreThan } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { Certificate, CertificateRevocationReason } from "./certificate.entity";
 import { checkCsr } from "./csr";
@@ -26,6 +26,8 @@ export interface CertificateSettings {
   ttlMs: number;
   /** PUBLIC_URL/crl, named in every certificate. */
   crlUrl: string;
+  /** MAX_CERTIFICATES_PER_DOMAIN */
+  maxActivePerDomain: number;
 }
 
 export type IssueCertificateResult = { ok: true; certificate: Certificate; chainPem: string } | { ok: false; error: UserError };
@@ -81,6 +83,8 @@ export class CertificateService {
       if (effectiveStatus(domain, now) !== DomainStatus.VERIFIED) {
         return { ok: false, error: userError(UserErrorCode.DOMAIN_NOT_VERIFIED, `Verify ${domain.name} before asking for a certificate for it.`, ["input", "domainId"]) };
       }
+      const limit = await this.limitReached(manager, domain, now);
+      if (limit) return { ok: false, error: limit };
       const csr = await checkCsr(csrPem);
       if (!csr.ok) return { ok: false, error: userError(UserErrorCode.INVALID_CSR, csr.message, ["input", "csr"]) };
 
@@ -222,6 +226,21 @@ export class CertificateService {
       message: `Revoked the client certificate for ${certificate.domainName} (serial ${certificate.serialNumber}): ${REASON_WORDS[reason]}.`,
       requestId,
     });
+  }
+
+  /**
+   * Every active certificate lengthens the CRL once revoked, and the CRL is rebuilt whole: the
+   * count holds under the domain's row lock, so concurrent issues cannot pass it together.
+   */
+  private async limitReached(manager: EntityManager, domain: { id: string; name: string }, now: Date): Promise<UserError | null> {
+    const max = this.settings.maxActivePerDomain;
+    const active = await manager.countBy(Certificate, { domainId: domain.id, revokedAt: IsNull(), notAfter: MoreThan(now) });
+    if (active < max) return null;
+    return userError(
+      UserErrorCode.CERTIFICATE_LIMIT_REACHED,
+      `${domain.name} has ${active} of ${max} active certificates; revoke one before issuing another.`,
+      ["input", "domainId"],
+    );
   }
 
   private async requireCa(): Promise<CertificateAuthority> {

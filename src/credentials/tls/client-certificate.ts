@@ -2,21 +2,29 @@ import { TLSSocket } from "node:tls";
 import type { Request } from "express";
 import { loadX509, pemBlocks } from "../x509";
 
+/** Where a TLS-terminating proxy forwards the client certificate, and which peers are that proxy. */
+export interface ClientCertificateHeader {
+  name: string;
+  /** True for the immediate peer's address (the socket's, never X-Forwarded-For) when it is a listed proxy. */
+  fromProxy: (remoteAddress: string | undefined) => boolean;
+}
+
 /**
  * The client certificate of a request, DER: the one presented on our own TLS port, or, behind a
  * TLS-terminating proxy, the one it forwards in `header` (URL-encoded PEM, as nginx's
- * $ssl_client_escaped_cert) when the request comes from a TRUST_PROXY hop. Anyone else could
- * write that header, so from anywhere else it is ignored.
+ * $ssl_client_escaped_cert) when the connection itself comes from a proxy TRUST_PROXY lists.
+ * Anyone else could write that header, so from anywhere else it is ignored, whatever
+ * X-Forwarded-For says about the hops before.
  */
-export async function clientCertificateOf(req: Request, header?: string): Promise<Uint8Array | null> {
+export async function clientCertificateOf(req: Request, header: ClientCertificateHeader | null): Promise<Uint8Array | null> {
   const socket = req.socket;
   if (socket instanceof TLSSocket) {
     const peer = socket.getPeerCertificate(false);
     if (peer && Buffer.isBuffer(peer.raw)) return new Uint8Array(peer.raw);
   }
   if (!header) return null;
-  const value = req.headers[header];
-  if (typeof value !== "string" || value === "" || !fromTrustedProxy(req)) return null;
+  const value = req.headers[header.name];
+  if (typeof value !== "string" || value === "" || !header.fromProxy(socket.remoteAddress)) return null;
   let pem: string;
   try {
     pem = decodeURIComponent(value);
@@ -31,9 +39,4 @@ export async function clientCertificateOf(req: Request, header?: string): Promis
   } catch {
     return null;
   }
-}
-
-function fromTrustedProxy(req: Request): boolean {
-  const trust = req.app.get("trust proxy fn") as ((address: string, hop: number) => boolean) | undefined;
-  return Boolean(trust && req.socket.remoteAddress && trust(req.socket.remoteAddress, 0));
 }
