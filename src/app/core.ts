@@ -131,7 +131,7 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
     adminSecretConfigured: Boolean(config.auth.adminSecret),
     maxActivePerAccount: config.apiKeys.maxPerAccount,
   });
-  const credentials = await createCredentialServices({ config, db, audit, clock, domains, domainStore }).catch(async (error) => {
+  const credentials = await createCredentialServices({ config, db, audit, clock, domains, domainStore, logger }).catch(async (error) => {
     // A CA or key the server refuses: nothing is listening yet, only the database to let go of.
     await dataSource.destroy();
     throw error;
@@ -158,7 +158,13 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
   });
 
   const shutdownSteps = {
-    scheduledChecks: { name: "scheduled checks", close: () => scheduler.stop() },
+    scheduledChecks: {
+      name: "scheduled checks and the CRL refresh",
+      close: async () => {
+        credentials.stop();
+        await scheduler.stop();
+      },
+    },
     deliveriesAndEvents: {
       // POSTs in hand get their outcome recorded while the database is still there.
       name: "webhook deliveries in hand and the event bus",

@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import type { Config } from "../shared/config";
 import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
@@ -32,6 +33,8 @@ export interface CredentialServices {
   ca: () => Promise<CertificateAuthority | null>;
   /** Publishes the CA's revocation list; null without a CA. */
   crl: () => Promise<CrlPublisher | null>;
+  /** Ends the CRL's background refresh, before the database closes. */
+  stop(): void;
 }
 
 /**
@@ -46,8 +49,9 @@ export async function createCredentialServices(deps: {
   clock: Clock;
   domains: DomainService;
   domainStore: DomainStore;
+  logger: Logger;
 }): Promise<CredentialServices> {
-  const { config, db, audit, clock, domains, domainStore } = deps;
+  const { config, db, audit, clock, domains, domainStore, logger } = deps;
   const settings = config.credentials;
   const ca = lazy(() => loadCertificateAuthority(settings, config.env));
   // A configured CA is read now, so a key that does not match its certificate stops the start, and
@@ -59,15 +63,18 @@ export async function createCredentialServices(deps: {
     maxActivePerDomain: settings.maxCertificatesPerDomain,
   });
   audit.addListener(certificates.revokeWithDomain);
+  let publisher: CrlPublisher | null = null;
   const crl = lazy(async () => {
     const authority = await ca();
-    return authority ? new CrlPublisher(db, authority, clock, { validityMs: settings.crlValidityMs, refreshMs: settings.crlRefreshMs }) : null;
+    publisher = authority ? new CrlPublisher(db, authority, clock, { validityMs: settings.crlValidityMs, refreshMs: settings.crlRefreshMs, logger }) : null;
+    return publisher;
   });
 
   const keys = await loadAttestationKeys(settings.attestationKeyFile, settings.devDir, config.env);
   const attestations = new AttestationService(db, audit, domains, clock, keys, { issuer: config.publicUrl, ttlMs: settings.attestationTtlMs });
 
   return {
+    stop: () => publisher?.stop(),
     certificates,
     attestations,
     resolvers: [new CertificateResolver(certificates), new DomainCertificatesResolver(certificates), new AttestationResolver(attestations)],

@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import { IsNull, MoreThan, Not } from "typeorm";
 import type { CertificateAuthority } from "./certificate-authority";
 import { Certificate, CertificateRevocationReason } from "../certificates/certificate.entity";
@@ -26,6 +27,8 @@ export interface CrlSettings {
   validityMs: number;
   /** CRL_REFRESH_SECONDS: how often the database is asked whether the CRL must be rebuilt. */
   refreshMs: number;
+  /** Told when a background rebuild fails. */
+  logger?: Logger;
 }
 
 /** What a publisher has done since it started: for tests and operators. */
@@ -112,9 +115,10 @@ export class CrlPublisher {
     if (this.stopped || !this.db.dataSource.isInitialized) return;
     try {
       await this.refresh();
-    } catch {
+    } catch (err) {
       // The last good CRL stays served; the next tick tries again.
       this.counters.failures++;
+      this.settings.logger?.warn({ err }, "CRL rebuild failed; the last good CRL is still served");
     }
     this.schedule();
   }
