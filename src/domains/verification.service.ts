@@ -1,8 +1,8 @@
 import type { EntityManager } from "typeorm";
 import type { Domain } from "./domain.entity";
 import { DomainStatus, UNPROVEN_STATUSES, effectiveStatus, tokenHasLapsed } from "../shared/domain-status";
-import { CheckSchedule, graceEndOf, stateAfterCheck } from "./lifecycle";
-import { decideOwnership } from "./ownership";
+import type { CheckSchedule } from "./lifecycle";
+import { planCheck } from "./check-plan";
 import * as messages from "./messages";
 import type { DomainStore, Transactions } from "./domain.store";
 import type { Clock } from "../shared/clock";
@@ -87,90 +87,13 @@ export class VerificationService {
         const now = this.clock.now();
         const claims = await this.store.lockClaimsOfName(manager, claim.name);
         const domain = claims.find((d) => d.id === claim.id);
-        if (!domain) return null;
-        if (leased) {
-          if (domain.leaseOwner !== leased.lease) return null;
-          // A new token, or one that ran out during the lookup: the check answers a question nobody asks any more.
-          if (domain.token !== claim.token || effectiveStatus(domain, now) === DomainStatus.EXPIRED) {
-            await this.releaseLease(manager, domain);
-            return null;
-          }
-          domain.leaseOwner = null;
-          domain.leaseExpiresAt = null;
-        } else if (domain.token !== claim.token) {
-          return null;
-        }
-
-        let result = check;
-        const ownership = decideOwnership(check, claims, domain.id, this.settings.cnameZone);
-        if (ownership.kind === "blockedByHolder") {
-          result = { ...check, outcome: "VERIFIED_BY_ANOTHER_ACCOUNT", message: messages.heldByAnotherAccount(domain.name) };
-        } else if (ownership.kind === "revokeHolder") {
-          await this.revokeForNewOwner(manager, ownership.holder, requestId, now);
-        }
-
-        const previousStatus = effectiveStatus(domain, now);
-        const failingSince = domain.failingSince;
-        const next = stateAfterCheck(
-          { status: previousStatus, failingSince, tokenIssuedAt: domain.tokenIssuedAt, tokenExpiresAt: domain.tokenExpiresAt },
-          result.outcome,
-          now,
-          this.settings.schedule,
-          Math.random,
-          // Leased runs are the scheduler's and the admins' batches, never a person's own verifyDomain.
-          leased ? "automatic" : "explicit",
-        );
-        const newStatus = next.status;
-        domain.status = newStatus;
-        domain.verifiedName = newStatus === DomainStatus.VERIFIED ? domain.name : null;
-        if (newStatus === DomainStatus.VERIFIED && previousStatus !== DomainStatus.VERIFIED) domain.verifiedAt = now;
-        domain.failingSince = next.failingSince;
-        domain.nextCheckAt = next.nextCheckAt;
-        domain.lastCheck = result;
-        domain.lastCheckedAt = result.checkedAt;
-        domain.updatedAt = now;
+        if (!domain || !(await this.stillAsked(manager, domain, claim, now, leased))) return null;
+        const plan = planCheck({ domain, claims, check, now, settings: this.settings, mode: leased ? "automatic" : "explicit", actor, requestId });
+        if (plan.revokeHolder) await this.revokeForNewOwner(manager, plan.revokeHolder, requestId, now);
+        Object.assign(domain, plan.changes);
         await this.store.save(manager, domain);
-        const graceEndsAt = graceEndOf(domain, this.settings.schedule);
-        // The grace period starts with this check; its entry comes first, the check's own entry last, as the newest word on the claim.
-        if (graceEndsAt && !failingSince) {
-          await this.audit.record(manager, {
-            accountId: domain.accountId,
-            domain,
-            action: AuditAction.GRACE_PERIOD_STARTED,
-            actor,
-            message: messages.gracePeriodStarted(domain.name, graceEndsAt),
-            previousStatus: DomainStatus.VERIFIED,
-            newStatus: DomainStatus.VERIFIED,
-            requestId,
-            graceEndsAt,
-          });
-        }
-        await this.audit.record(manager, {
-          accountId: domain.accountId,
-          domain,
-          action: auditActionOf(result.outcome),
-          actor,
-          message: graceEndsAt ? messages.checkDuringGracePeriod(result.message, domain.name, graceEndsAt) : result.message,
-          previousStatus,
-          newStatus,
-          check: result,
-          requestId,
-          graceEndsAt,
-        });
-        if (next.revoked) {
-          await this.audit.record(manager, {
-            accountId: domain.accountId,
-            domain,
-            action: AuditAction.DOMAIN_REVOKED,
-            actor,
-            message: messages.revokedAfterGracePeriod(domain.name, failingSince ?? now),
-            previousStatus: DomainStatus.VERIFIED,
-            newStatus: DomainStatus.REVOKED,
-            requestId,
-            reason: AuditReason.GRACE_PERIOD_ENDED,
-          });
-        }
-        return { domain, check: result };
+        for (const entry of plan.entries) await this.audit.record(manager, entry);
+        return { domain, check: plan.result };
       });
     let applied;
     try {
@@ -182,6 +105,24 @@ export class VerificationService {
     }
     if (applied) this.settings.onCheckRecorded?.(applied.check);
     return applied;
+  }
+
+  /**
+   * Whether the check still answers the claim as locked now: a new token, or a lease another
+   * run took over, means the check answered a question nobody asks any more. A leased claim
+   * keeps its lease until here, and gives it up with this check (or now, when the token
+   * changed or ran out meanwhile).
+   */
+  private async stillAsked(manager: EntityManager, domain: Domain, claim: Domain, now: Date, leased?: LeasedCheck): Promise<boolean> {
+    if (!leased) return domain.token === claim.token;
+    if (domain.leaseOwner !== leased.lease) return false;
+    if (domain.token !== claim.token || effectiveStatus(domain, now) === DomainStatus.EXPIRED) {
+      await this.releaseLease(manager, domain);
+      return false;
+    }
+    domain.leaseOwner = null;
+    domain.leaseExpiresAt = null;
+    return true;
   }
 
   /**
@@ -323,11 +264,4 @@ export class VerificationService {
       reason: AuditReason.PROVEN_BY_ANOTHER_ACCOUNT,
     });
   }
-}
-
-/** A check that concluded nothing is not a failure: operators tell a broken resolver from a missing record by this. */
-function auditActionOf(outcome: VerificationCheckData["outcome"]): AuditAction {
-  if (outcome === "VERIFIED") return AuditAction.VERIFICATION_SUCCEEDED;
-  if (outcome === "DNS_ERROR") return AuditAction.VERIFICATION_INCONCLUSIVE;
-  return AuditAction.VERIFICATION_FAILED;
 }
