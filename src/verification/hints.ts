@@ -80,19 +80,41 @@ export interface HintInput {
   now: Date;
 }
 
+/** The claim's expected records, as the hints name them. */
+interface Expected {
+  host: string;
+  cnameZone: string;
+  txt: string;
+  cname: string;
+  accepted: string[];
+  /** What to type in a DNS panel's name field. */
+  nameField: string;
+  /** How to fix a CNAME that is not the expected one. */
+  fixCname: string;
+}
+
 export function deriveHints(input: HintInput): string[] {
   const { request } = input;
-  const host = verificationHost(request.name);
   const cnameZone = normalizeHostName(input.cnameZone);
   const txt = expectedTxtValue(request.token);
   const cname = normalizeHostName(publishableCnameTarget(request.token, cnameZone));
-  const accepted = acceptedCnameTargets(request.token, cnameZone);
-  const nameField = panelName(request.name);
   const useTxtInstead = `delete it and add the TXT record ${txt}`;
-  const fixCname = fitsInDns(cname) ? `point it to ${cname}, or ${useTxtInstead}` : useTxtInstead;
-  const hints: string[] = [];
+  const expected: Expected = {
+    host: verificationHost(request.name),
+    cnameZone,
+    txt,
+    cname,
+    accepted: acceptedCnameTargets(request.token, cnameZone),
+    nameField: panelName(request.name),
+    fixCname: fitsInDns(cname) ? `point it to ${cname}, or ${useTxtInstead}` : useTxtInstead,
+  };
+  return [...txtHints(input, expected), ...cnameHints(input, expected), ...probeHints(input, expected)];
+}
 
-  for (const value of input.atRecordHost.txt) {
+/** TXT values at the record host that are near misses: an old token, the bare token, a copy that lost its case or spaces. */
+function txtHints({ request, atRecordHost }: HintInput, { host, txt }: Expected): string[] {
+  const hints: string[] = [];
+  for (const value of atRecordHost.txt) {
     if (value === txt) continue;
     if (request.previousTokens.some((old) => value === expectedTxtValue(old) || value === old)) {
       hints.push(
@@ -106,13 +128,16 @@ export function deriveHints(input: HintInput): string[] {
       );
     }
   }
+  return hints;
+}
 
-  for (const target of input.atRecordHost.cname) {
+/** CNAMEs at the record host that are not an accepted target: an old token's, one the panel appended the zone to, or another. */
+function cnameHints({ request, atRecordHost }: HintInput, { host, cnameZone, cname, accepted, fixCname }: Expected): string[] {
+  const hints: string[] = [];
+  for (const target of atRecordHost.cname) {
     if (accepted.includes(target)) continue;
     if (request.previousTokens.some((old) => acceptedCnameTargets(old, cnameZone).includes(target))) {
-      hints.push(
-        `The CNAME at ${host} points to a previous token of this claim (the token was regenerated since): ${fixCname}.`,
-      );
+      hints.push(`The CNAME at ${host} points to a previous token of this claim (the token was regenerated since): ${fixCname}.`);
     } else if (target.startsWith(`${cname}.`)) {
       hints.push(
         `The CNAME at ${host} points to ${target}: your DNS panel appended ${target.slice(cname.length + 1)} to the target, so enter it with a trailing dot: ${cname}.`,
@@ -124,9 +149,13 @@ export function deriveHints(input: HintInput): string[] {
       );
     }
   }
+  return hints;
+}
 
-  const probes = input.probes;
-  if (!probes) return hints;
+/** What the probes found elsewhere: the record at the wrong name, or a negative answer resolvers still remember. */
+function probeHints({ request, probes, outcome, now }: HintInput, { host, cnameZone, nameField }: Expected): string[] {
+  if (!probes) return [];
+  const hints: string[] = [];
   const plan = planProbes(request.name);
   const relevant = (values: HostValues | undefined) =>
     [...(values?.txt ?? []), ...(values?.cname ?? [])].filter((value) => carriesVerification(value, request, cnameZone));
@@ -137,22 +166,19 @@ export function deriveHints(input: HintInput): string[] {
       `The record is published at ${plan.zoneTwice} because your DNS panel appends ${appended} to the name you enter: type only ${nameField} in the name field.`,
     );
   }
-
   const atDomain = (probes.hosts[plan.domain]?.txt ?? []).filter((value) => carriesVerification(value, request, cnameZone));
   if (atDomain.length > 0) {
     hints.push(
       `The TXT record ${JSON.stringify(atDomain[0])} is published at ${plan.domain} itself, but it belongs at ${host}: enter ${nameField} in the name field.`,
     );
   }
-
   for (const wrongHost of plan.wrongPrefixes) {
     if (relevant(probes.hosts[wrongHost]).length > 0) {
       hints.push(`The record is published at ${wrongHost}, but it must be at ${host}: enter ${nameField} in the name field.`);
     }
   }
-
-  if (input.outcome === "RECORD_NOT_FOUND" && probes.negativeCaching.length > 0) {
-    hints.push(negativeCachingHint(host, probes.negativeCaching, input.now));
+  if (outcome === "RECORD_NOT_FOUND" && probes.negativeCaching.length > 0) {
+    hints.push(negativeCachingHint(host, probes.negativeCaching, now));
   }
   return hints;
 }

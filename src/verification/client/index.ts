@@ -59,20 +59,7 @@ export const MAX_QUERIES_PER_VERIFICATION = 100;
 export const DEFAULT_MAX_NAMESERVERS = 8;
 
 export function createDomainVerifier(options: DomainVerifierOptions): DomainVerifier {
-  const given = options.servers.length > 0 ? options.servers : dns.getServers();
-  const resolvers = given.map((server) => (typeof server === "string" ? parseDnsServer(server) : server));
-  if (resolvers.length === 0) throw new RangeError("No DNS servers configured and the system has none: set DNS_SERVERS");
-  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
-    throw new RangeError(`DNS timeout must be a positive number of milliseconds, not ${options.timeoutMs}`);
-  }
-  checkDnsQuorum(options.quorum, options.mode, resolvers.length);
-  if (!Number.isInteger(options.authoritativePort) || options.authoritativePort < 1 || options.authoritativePort > 65535) {
-    throw new RangeError(`Not a port: ${options.authoritativePort}`);
-  }
-  const maxNameservers = options.maxNameservers ?? DEFAULT_MAX_NAMESERVERS;
-  if (!Number.isInteger(maxNameservers) || maxNameservers < 1 || 2 * maxNameservers >= MAX_QUERIES_PER_VERIFICATION) {
-    throw new RangeError(`The nameserver cap must be a whole number from 1 to ${MAX_QUERIES_PER_VERIFICATION / 2 - 1}, not ${maxNameservers}`);
-  }
+  const { resolvers, maxNameservers } = checkedOptions(options);
 
   async function verify(request: VerificationRequest): Promise<VerificationCheckData> {
     const deadline = new Deadline(options.timeoutMs);
@@ -80,42 +67,11 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
       const started = performance.now();
       // Recursive mode asks only the configured resolvers, so it needs no budget.
       const budget = options.mode === "authoritative" ? new QueryBudget(MAX_QUERIES_PER_VERIFICATION) : null;
-      // Discovery leaves enough for a TXT and a CNAME query to every nameserver it may find.
-      const discoveryShare = budget?.share(2 * maxNameservers);
-      const configured = resolvers.map((server) => openVantagePoint(server, formatDnsServer(server), deadline, discoveryShare));
-      let points: VantagePointLookup[] = configured;
-      let kind: VantagePointKind = "resolver";
-      const notes: string[] = [];
-      if (options.mode === "authoritative") {
-        const discovery = await discoverNameservers(request.name, configured, options.authoritativePort, {
-          allowPrivate: options.allowPrivateNameservers ?? false,
-          maxNameservers,
-        });
-        if (!discovery.ok) return discoveryFailure(request, discovery.reason, options.clock.now());
-        const share = budget!.share();
-        points = discovery.nameservers.map((ns) => openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, deadline, share));
-        notes.push(...discovery.notes);
-        kind = "nameserver";
-      }
+      const found = await vantagePointsFor(request, resolvers, options, { deadline, budget, maxNameservers });
+      if (!found.ok) return discoveryFailure(request, found.reason, options.clock.now());
+      const { points, kind, notes } = found;
       const quorum = Math.min(options.quorum ?? majorityQuorum(points.length), points.length);
-      const host = verificationHost(request.name);
-      const expected = expectedRecords(request, options.cnameZone);
-
-      // Probes start as soon as VERIFIED is out of reach, so they overlap slow vantage points.
-      let probes: Promise<ProbeObservations> | null = null;
-      const answered: DnsAnswer[] = [];
-      const observations = await Promise.all(
-        points.map(async (point): Promise<VantagePointObservation> => {
-          const [txt, cname] = await Promise.all([point.txt(host), point.cname(host)]);
-          const observation = { server: point.label, txt, cname, durationMs: Math.round(performance.now() - started) };
-          answered.push(classifyVantagePoint(observation, expected).answer);
-          if (!canStillVerify(answered, points.length - answered.length, quorum)) {
-            probes ??= gatherProbes(points, request.name, host, options.mode === "recursive", deadline);
-          }
-          return observation;
-        }),
-      );
-
+      const { observations, probes } = await observe(request, points, quorum, options, { deadline, started });
       if (budget && budget.denied > 0) {
         notes.push(`${budget.denied} more DNS queries were not sent: one verification sends at most ${budget.limit}, so hints may be incomplete.`);
       }
@@ -130,13 +86,7 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
         now: options.clock.now(),
       });
       if (notes.length > 0) check.message = [check.message, ...notes].join(" ");
-      for (const { server, answer, durationMs } of check.servers) {
-        try {
-          options.onLookup?.({ server, answer, durationMs });
-        } catch {
-          // A failing metrics hook must not turn a finished verification into an error.
-        }
-      }
+      reportLookups(check, options.onLookup);
       return check;
     } finally {
       deadline.finish();
@@ -144,4 +94,85 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
   }
 
   return { verify };
+}
+
+/** The options a verifier can run with, refused at start-up rather than at the first claim. */
+function checkedOptions(options: DomainVerifierOptions): { resolvers: DnsServerAddress[]; maxNameservers: number } {
+  const given = options.servers.length > 0 ? options.servers : dns.getServers();
+  const resolvers = given.map((server) => (typeof server === "string" ? parseDnsServer(server) : server));
+  if (resolvers.length === 0) throw new RangeError("No DNS servers configured and the system has none: set DNS_SERVERS");
+  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
+    throw new RangeError(`DNS timeout must be a positive number of milliseconds, not ${options.timeoutMs}`);
+  }
+  checkDnsQuorum(options.quorum, options.mode, resolvers.length);
+  if (!Number.isInteger(options.authoritativePort) || options.authoritativePort < 1 || options.authoritativePort > 65535) {
+    throw new RangeError(`Not a port: ${options.authoritativePort}`);
+  }
+  const maxNameservers = options.maxNameservers ?? DEFAULT_MAX_NAMESERVERS;
+  if (!Number.isInteger(maxNameservers) || maxNameservers < 1 || 2 * maxNameservers >= MAX_QUERIES_PER_VERIFICATION) {
+    throw new RangeError(`The nameserver cap must be a whole number from 1 to ${MAX_QUERIES_PER_VERIFICATION / 2 - 1}, not ${maxNameservers}`);
+  }
+  return { resolvers, maxNameservers };
+}
+
+type VantagePoints = { ok: true; points: VantagePointLookup[]; kind: VantagePointKind; notes: string[] } | { ok: false; reason: string };
+
+/** Who is asked: the configured resolvers, or in authoritative mode the zone's own nameservers, found through them. */
+async function vantagePointsFor(
+  request: VerificationRequest,
+  resolvers: DnsServerAddress[],
+  options: DomainVerifierOptions,
+  run: { deadline: Deadline; budget: QueryBudget | null; maxNameservers: number },
+): Promise<VantagePoints> {
+  // Discovery leaves enough for a TXT and a CNAME query to every nameserver it may find.
+  const discoveryShare = run.budget?.share(2 * run.maxNameservers);
+  const configured = resolvers.map((server) => openVantagePoint(server, formatDnsServer(server), run.deadline, discoveryShare));
+  if (options.mode !== "authoritative") return { ok: true, points: configured, kind: "resolver", notes: [] };
+  const discovery = await discoverNameservers(request.name, configured, options.authoritativePort, {
+    allowPrivate: options.allowPrivateNameservers ?? false,
+    maxNameservers: run.maxNameservers,
+  });
+  if (!discovery.ok) return { ok: false, reason: discovery.reason };
+  const share = run.budget!.share();
+  const points = discovery.nameservers.map((ns) => openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, run.deadline, share));
+  return { ok: true, points, kind: "nameserver", notes: [...discovery.notes] };
+}
+
+/**
+ * Asks every vantage point for the TXT and CNAME record at once. The hint probes start as soon
+ * as VERIFIED is out of reach, so they overlap slow vantage points.
+ */
+async function observe(
+  request: VerificationRequest,
+  points: VantagePointLookup[],
+  quorum: number,
+  options: DomainVerifierOptions,
+  run: { deadline: Deadline; started: number },
+): Promise<{ observations: VantagePointObservation[]; probes: Promise<ProbeObservations> | null }> {
+  const host = verificationHost(request.name);
+  const expected = expectedRecords(request, options.cnameZone);
+  let probes: Promise<ProbeObservations> | null = null;
+  const answered: DnsAnswer[] = [];
+  const observations = await Promise.all(
+    points.map(async (point): Promise<VantagePointObservation> => {
+      const [txt, cname] = await Promise.all([point.txt(host), point.cname(host)]);
+      const observation = { server: point.label, txt, cname, durationMs: Math.round(performance.now() - run.started) };
+      answered.push(classifyVantagePoint(observation, expected).answer);
+      if (!canStillVerify(answered, points.length - answered.length, quorum)) {
+        probes ??= gatherProbes(points, request.name, host, options.mode === "recursive", run.deadline);
+      }
+      return observation;
+    }),
+  );
+  return { observations, probes };
+}
+
+function reportLookups(check: VerificationCheckData, onLookup: DomainVerifierOptions["onLookup"]): void {
+  for (const { server, answer, durationMs } of check.servers) {
+    try {
+      onLookup?.({ server, answer, durationMs });
+    } catch {
+      // A failing metrics hook must not turn a finished verification into an error.
+    }
+  }
 }
