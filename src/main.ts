@@ -3,10 +3,32 @@ import dns from "node:dns";
 import { ConfigError, configWarnings, loadConfig, redactUrl } from "./shared/config";
 import { worstCaseBatchMs } from "./scheduler/scheduler";
 
+type App = Awaited<ReturnType<typeof import("./app").createApp>>;
+type Config = ReturnType<typeof loadConfig>;
+
 async function main(): Promise<void> {
-  let config;
+  const config = configOrExit();
+  // Loaded only once the settings are known to be good, so a refusal comes at once.
+  const { createApp } = await import("./app");
+  const app = await createApp(config);
+  const url = await listenOrExit(app, config);
+  for (const warning of configWarnings(config)) app.logger.warn(warning);
+  announce(app, config, url);
+  if (config.credentials.tls) app.logger.info({ url: `${await app.listenTls()}/graphql` }, "dnsproof is listening with mutual TLS");
+  if (app.devToken) {
+    // Printed plainly (not as JSON) so a person starting the server can copy it.
+    process.stdout.write(
+      `\n  GraphiQL explorer:  ${url}/graphql  (the token below is already filled in)\n` +
+        `  Development token:  ${app.devToken}\n` +
+        `  Use it as:          Authorization: Bearer <token>\n\n`,
+    );
+  }
+  stopOnSignals(app, config);
+}
+
+function configOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`dnsproof: ${error.message}`);
@@ -14,12 +36,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  // Loaded only once the settings are known to be good, so a refusal comes at once.
-  const { createApp } = await import("./app");
-  const app = await createApp(config);
-  let url: string;
+}
+
+async function listenOrExit(app: App, config: Config): Promise<string> {
   try {
-    url = await app.listen();
+    return await app.listen();
   } catch (error) {
     await app.close().catch(() => undefined);
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
@@ -28,8 +49,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  for (const warning of configWarnings(config)) app.logger.warn(warning);
-  // One line that says how this instance is set up, so a log reader never has to guess.
+}
+
+/** One line that says how this instance is set up, so a log reader never has to guess. */
+function announce(app: App, config: Config, url: string): void {
   app.logger.info(
     {
       url: `${url}/graphql`,
@@ -44,16 +67,9 @@ async function main(): Promise<void> {
     },
     "dnsproof is listening",
   );
-  if (config.credentials.tls) app.logger.info({ url: `${await app.listenTls()}/graphql` }, "dnsproof is listening with mutual TLS");
-  if (app.devToken) {
-    // Printed plainly (not as JSON) so a person starting the server can copy it.
-    process.stdout.write(
-      `\n  GraphiQL explorer:  ${url}/graphql  (the token below is already filled in)\n` +
-        `  Development token:  ${app.devToken}\n` +
-        `  Use it as:          Authorization: Bearer <token>\n\n`,
-    );
-  }
+}
 
+function stopOnSignals(app: App, config: Config): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

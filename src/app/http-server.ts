@@ -60,7 +60,7 @@ export interface HttpServer {
 
 /** The Express app on the HTTP port and, with TLS_PORT, on the mutual-TLS port too. */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
-  const { config, logger, metrics, schema, authenticator, authFailures, credentials, ping } = options;
+  const { config, logger, metrics, credentials, ping } = options;
   const httpServer = http.createServer();
   const httpDrain = new HttpDrain(httpServer);
 
@@ -70,57 +70,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.set("etag", false);
   app.set("trust proxy", config.trustProxy);
   app.use(requestId());
-  // Read once per request: the anonymous limit asks before the context does.
-  const certificates = new WeakMap<Request, Promise<Uint8Array | null>>();
-  const clientCertificateOf = (req: Request) => {
-    let certificate = certificates.get(req);
-    if (!certificate) certificates.set(req, (certificate = credentials.clientCertificateOf(req)));
-    return certificate;
-  };
-  const isAnonymous = async (req: Request) => !req.headers.authorization && (await clientCertificateOf(req)) === null;
-  const graphql: RequestHandler[] = [
-    express.json({ limit: config.graphql.maxBodyBytes }),
-    batchLimit(config.graphql.maxBatchOperations),
-    authFailures.gate,
-    anonymousRequestLimit(options.rateLimitStore, logger, isAnonymous),
-    queryLimits(schema, {
-      maxComplexity: config.graphql.maxComplexity,
-      maxAliases: config.graphql.maxAliases,
-      maxTokens: config.graphql.maxTokens,
-      maxSelections: config.graphql.maxSelections,
-    }),
-    expressMiddleware(options.apollo, {
-      context: async ({ req }): Promise<RequestContext> => {
-        const clientIp = req.ip ?? "unknown";
-        const authentication = await authenticator.authenticate(req.headers.authorization, await clientCertificateOf(req));
-        await authFailures.record(clientIp, authentication);
-        const { principal, ...rest } = authentication;
-        return {
-          requestId: req.requestId,
-          principal,
-          authProblem: "problem" in rest ? rest.problem : null,
-          clientIp,
-          log: logger.child({ requestId: req.requestId, clientIp }),
-          loaders: options.requestLoaders(principal),
-        };
-      },
-    }),
-  ];
+  const graphql = graphqlPipeline(options);
   // What nearly every request is, answered before the routers below, which serve GETs only.
   app.post(GRAPHQL_PATH, ...graphql);
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
-  app.get("/readyz", async (_req, res) => {
-    if (httpDrain.isDraining) {
-      res.status(503).json({ status: "shutting down" });
-      return;
-    }
-    // Every mutation needs the rate-limit store too: with REDIS_URL set and Redis away, nothing could be served.
-    const [database, rateLimitStore] = await Promise.all([ping.database(), ping.rateLimitStore()]);
-    const status = !database ? "database unreachable" : !rateLimitStore ? "redis unreachable" : "ready";
-    res.status(status === "ready" ? 200 : 503).json({ status });
-  });
+  app.get("/readyz", readiness(ping, httpDrain));
   app.get("/metrics", metricsAccess(config.metrics), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -149,6 +105,64 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return listenOn(tlsServer, "https", port, host);
     },
     drain: () => Promise.all([httpDrain.drain(), tlsDrain?.drain()]),
+  };
+}
+
+/**
+ * What a GraphQL request passes through, cheapest refusals first: body size, batch size,
+ * failed authentications, anonymous requests, the document's size and cost, then Apollo.
+ */
+function graphqlPipeline(options: HttpServerOptions): RequestHandler[] {
+  const { config, logger, schema, authenticator, authFailures, credentials } = options;
+  // Read once per request: the anonymous limit asks before the context does.
+  const certificates = new WeakMap<Request, Promise<Uint8Array | null>>();
+  const clientCertificateOf = (req: Request) => {
+    let certificate = certificates.get(req);
+    if (!certificate) certificates.set(req, (certificate = credentials.clientCertificateOf(req)));
+    return certificate;
+  };
+  const isAnonymous = async (req: Request) => !req.headers.authorization && (await clientCertificateOf(req)) === null;
+  return [
+    express.json({ limit: config.graphql.maxBodyBytes }),
+    batchLimit(config.graphql.maxBatchOperations),
+    authFailures.gate,
+    anonymousRequestLimit(options.rateLimitStore, logger, isAnonymous),
+    queryLimits(schema, {
+      maxComplexity: config.graphql.maxComplexity,
+      maxAliases: config.graphql.maxAliases,
+      maxTokens: config.graphql.maxTokens,
+      maxSelections: config.graphql.maxSelections,
+    }),
+    expressMiddleware(options.apollo, {
+      context: async ({ req }): Promise<RequestContext> => {
+        const clientIp = req.ip ?? "unknown";
+        const authentication = await authenticator.authenticate(req.headers.authorization, await clientCertificateOf(req));
+        await authFailures.record(clientIp, authentication);
+        const { principal, ...rest } = authentication;
+        return {
+          requestId: req.requestId,
+          principal,
+          authProblem: "problem" in rest ? rest.problem : null,
+          clientIp,
+          log: logger.child({ requestId: req.requestId, clientIp }),
+          loaders: options.requestLoaders(principal),
+        };
+      },
+    }),
+  ];
+}
+
+/** /readyz: 503 while draining, or while the database or (with REDIS_URL) the rate-limit store is away. */
+function readiness(ping: HttpServerOptions["ping"], drain: HttpDrain): RequestHandler {
+  return async (_req, res) => {
+    if (drain.isDraining) {
+      res.status(503).json({ status: "shutting down" });
+      return;
+    }
+    // Every mutation needs the rate-limit store too: with REDIS_URL set and Redis away, nothing could be served.
+    const [database, rateLimitStore] = await Promise.all([ping.database(), ping.rateLimitStore()]);
+    const status = !database ? "database unreachable" : !rateLimitStore ? "redis unreachable" : "ready";
+    res.status(status === "ready" ? 200 : 503).json({ status });
   };
 }
 

@@ -63,28 +63,7 @@ export class DomainService {
           ),
         };
       }
-      const tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
-      const domain = await this.store.insert(manager, {
-        id: uuidv7(),
-        accountId,
-        name,
-        status: DomainStatus.PENDING,
-        token: generateToken(),
-        previousTokens: [],
-        tokenIssuedAt: now,
-        tokenExpiresAt,
-        verifiedName: null,
-        verifiedAt: null,
-        lastCheckedAt: null,
-        lastCheck: null,
-        failingSince: null,
-        nextCheckAt: nextUnprovenCheck(now, tokenExpiresAt, now, this.settings.schedule),
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        tokenExpiryWarnedAt: null,
-        createdAt: now,
-        updatedAt: now,
-      });
+      const domain = await this.store.insert(manager, this.newClaim(accountId, name, now));
       await this.audit.record(manager, {
         accountId,
         domain,
@@ -98,10 +77,36 @@ export class DomainService {
     });
     // Only an account's first claim finds no row to lock: it creates the row in a transaction of
     // its own (two first claims at once must not lock the same gap) and tries again. Every later
-    // claim locks at once, one statement fewer than asking first (issue 11).
+    // claim locks at once, one statement fewer than asking first.
     const result = (await attempt()) ?? (await this.store.ensureAccount(accountId), await attempt());
     if (!result) throw new Error(`account ${accountId} disappeared while claiming ${name}`);
     return result;
+  }
+
+  /** A new PENDING claim with a fresh token, first checked when the schedule says. */
+  private newClaim(accountId: string, name: string, now: Date) {
+    const tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
+    return {
+      id: uuidv7(),
+      accountId,
+      name,
+      status: DomainStatus.PENDING,
+      token: generateToken(),
+      previousTokens: [],
+      tokenIssuedAt: now,
+      tokenExpiresAt,
+      verifiedName: null,
+      verifiedAt: null,
+      lastCheckedAt: null,
+      lastCheck: null,
+      failingSince: null,
+      nextCheckAt: nextUnprovenCheck(now, tokenExpiresAt, now, this.settings.schedule),
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      tokenExpiryWarnedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
   }
 
   async regenerateToken(ctx: ActionContext, domainId: string): Promise<DomainResult> {
