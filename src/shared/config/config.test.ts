@@ -1,10 +1,11 @@
 import fc from "fast-check";
-import { ConfigError, configWarnings, loadConfig } from "./config";
-import { parseDnsServer } from "./dns-servers";
+import { ConfigError, configWarnings, loadConfig, maxNameserversBounds, maxNameserversSetting, sections } from ".";
+import { DEFAULT_MAX_NAMESERVERS, MAX_QUERIES_PER_VERIFICATION } from "../../verification/client";
+import { parseDnsServer } from "../dns-servers";
 
 const base = { JWT_SECRET: "x".repeat(40) };
 
-describe("settings of issue 5", () => {
+describe("query limits, proxies and admin API keys", () => {
   it("defaults to limits that let every legitimate query through", () => {
     const config = loadConfig(base);
     expect(config.graphql).toEqual({ introspection: true, maxDepth: 12, maxComplexity: 250_000, maxAliases: 30, maxTokens: 2_000, maxSelections: 300, maxBatchOperations: 10, maxBodyBytes: 102_400 });
@@ -40,7 +41,7 @@ describe("settings of issue 5", () => {
   });
 });
 
-describe("production settings of issue 8", () => {
+describe("production settings", () => {
   const production = { ...base, NODE_ENV: "production" };
 
   it.each([
@@ -66,7 +67,7 @@ describe("production settings of issue 8", () => {
   });
 });
 
-describe("settings of issue 9", () => {
+describe("binding, URLs and DNS servers", () => {
   it("binds to loopback outside production and to every address in production", () => {
     expect(loadConfig(base).host).toBe("127.0.0.1");
     expect(loadConfig({ ...base, NODE_ENV: "production" }).host).toBe("0.0.0.0");
@@ -109,7 +110,7 @@ describe("settings of issue 9", () => {
   });
 });
 
-describe("settings of issue 13 (credentials)", () => {
+describe("credentials", () => {
   it("defaults to a development CA and key, 90-day certificates, a 24-hour CRL and 60-minute attestations", () => {
     const config = loadConfig(base);
     expect(config.publicUrl).toBe("http://localhost:4000");
@@ -156,8 +157,8 @@ describe("settings of issue 13 (credentials)", () => {
   });
 });
 
-describe("settings of issue 12 (events)", () => {
-  it("defaults to the issue's retry ladder, limits and a closed network policy", () => {
+describe("events: webhooks and subscriptions", () => {
+  it("defaults to the documented retry ladder, limits and a closed network policy", () => {
     const config = loadConfig(base);
     expect(config.webhooks).toEqual({
       maxPerAccount: 10,
@@ -218,7 +219,7 @@ describe("settings of issue 12 (events)", () => {
   });
 });
 
-describe("DNS settings, read by the parser the engine uses (issue 10)", () => {
+describe("DNS settings, read by the parser the engine uses", () => {
   /** What loadConfig threw, so one test can ask both what it is and what it says. */
   const refusal = (env: Record<string, string>): unknown => {
     try {
@@ -307,5 +308,66 @@ describe("DNS settings, read by the parser the engine uses (issue 10)", () => {
     expect(loadConfig({ ...base, DNS_SERVERS: "127.0.0.1", DNS_QUORUM: "3", DNS_MODE: "authoritative" }).dns.quorum).toBe(3);
     expect(loadConfig({ ...base, DNS_QUORUM: "3" }).dns.quorum).toBe(3);
     expect(loadConfig({ ...base, DNS_SERVERS: "127.0.0.1,127.0.0.2", DNS_QUORUM: "2" }).dns.quorum).toBe(2);
+  });
+});
+
+describe("every problem at once", () => {
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).problems;
+    }
+    throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+  };
+
+  it("refuses three bad settings in one failure that names all three", () => {
+    const env = { ...base, PORT: "http", DNS_MODE: "fast", WEBHOOK_TIMEOUT_MS: "5" };
+    const problems = [
+      'PORT must be a whole number from 0 to 65535; got "http"',
+      'DNS_MODE must be "recursive" or "authoritative"; got "fast"',
+      'WEBHOOK_TIMEOUT_MS must be a whole number from 100 to 60000; got "5"',
+    ];
+    expect(problemsOf(env)).toEqual(problems);
+    expect(() => loadConfig(env)).toThrow(new ConfigError(`3 settings need fixing:\n${problems.map((p) => `  - ${p}`).join("\n")}`));
+  });
+
+  it("reports broken combinations beside refused values", () => {
+    expect(problemsOf({ NODE_ENV: "production", PORT: "-1", CA_CERT_FILE: "ca.pem", TLS_PORT: "8443" })).toEqual([
+      'PORT must be a whole number from 0 to 65535; got "-1"',
+      "CA_CERT_FILE and CA_KEY_FILE must be set together",
+      "TLS_PORT needs TLS_CERT_FILE and TLS_KEY_FILE",
+      "JWT_SECRET or JWKS_URL must be set when NODE_ENV=production",
+    ]);
+  });
+
+  it("leaves a combination unjudged when one of its values was refused, rather than judge the default standing in", () => {
+    expect(problemsOf({ ...base, DNS_SERVERS: "127.0.0.1, bad", DNS_QUORUM: "3" })).toEqual([expect.stringMatching(/^DNS_SERVERS entries must be .*got "bad"$/)]);
+    expect(problemsOf({ ...base, NODE_ENV: "production", JWKS_URL: "nope" })).toEqual(['JWKS_URL must be an https:// URL (http:// for a local issuer); got "nope"']);
+  });
+
+  it("keeps a single problem's message as it is, for callers that print or match it", () => {
+    expect(new ConfigError("X must be set").message).toBe("X must be set");
+    expect(new ConfigError("X must be set").problems).toEqual(["X must be set"]);
+  });
+});
+
+describe("the declarations", () => {
+  it("give the DNS engine DNS_MAX_NAMESERVERS's default, with a bound its query budget can always afford", () => {
+    expect(DEFAULT_MAX_NAMESERVERS).toBe(loadConfig(base).dns.maxNameservers);
+    expect(DEFAULT_MAX_NAMESERVERS).toBe(maxNameserversSetting.defaultValue);
+    // A TXT and a CNAME query per nameserver, with room left for discovery and hint probes.
+    expect(2 * maxNameserversBounds.max).toBeLessThan(MAX_QUERIES_PER_VERIFICATION);
+    expect(() => loadConfig({ ...base, DNS_MAX_NAMESERVERS: String(maxNameserversBounds.max + 1) })).toThrow(/DNS_MAX_NAMESERVERS must be a whole number from 1 to 32/);
+  });
+
+  it("declare every variable once, each with a line of documentation", () => {
+    const variables = sections.flatMap((section) => Object.values(section.settings));
+    expect(new Set(variables.map((variable) => variable.env)).size).toBe(variables.length);
+    for (const variable of variables) {
+      expect(variable.doc).not.toMatch(/\n/);
+      expect(variable.doc.length).toBeGreaterThan(5);
+    }
   });
 });
