@@ -11,6 +11,7 @@ import { gatherProbes } from "./probes";
 import { verificationHost } from "../records";
 import { openVantagePoint, type VantagePointLookup } from "./resolver-lookup";
 import { checkDnsQuorum, formatDnsServer, parseDnsServer, type DnsServerAddress } from "../../shared/dns-servers";
+import { maxNameserversSetting } from "../../shared/config";
 import type { DnsAnswer, DomainVerifier, VerificationCheckData, VerificationRequest } from "../types";
 import {
   canStillVerify,
@@ -40,7 +41,7 @@ export interface DomainVerifierOptions {
   authoritativePort: number;
   /** Ask nameservers at private, loopback or reserved addresses in authoritative mode; only for tests and closed networks. */
   allowPrivateNameservers?: boolean;
-  /** How many nameserver addresses authoritative mode asks at most (DNS_MAX_NAMESERVERS); default 8. */
+  /** How many nameserver addresses authoritative mode asks at most (DNS_MAX_NAMESERVERS); default: that variable's declared default. */
   maxNameservers?: number;
   /** Zone of CNAME targets, e.g. verify.dnsproof.dev. */
   cnameZone: string;
@@ -56,7 +57,7 @@ export interface DomainVerifierOptions {
  * claimant's NS records can make us send.
  */
 export const MAX_QUERIES_PER_VERIFICATION = 100;
-export const DEFAULT_MAX_NAMESERVERS = 8;
+export const DEFAULT_MAX_NAMESERVERS = maxNameserversSetting.defaultValue;
 
 export function createDomainVerifier(options: DomainVerifierOptions): DomainVerifier {
   const { resolvers, maxNameservers } = checkedOptions(options);
