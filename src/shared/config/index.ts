@@ -49,7 +49,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config = assemble(slices as Slices<typeof sectionsByName>);
   for (const rule of rules) {
     if (rule.reads.some((key) => problems.wasRefused(key))) continue;
-    problems.messages.push(...rule.check({ config, raw: (key) => readRaw(env, key) }));
+    problems.add(rule.check({ config, raw: (key) => readRaw(env, key) }));
   }
   if (problems.messages.length > 0) throw new ConfigError(problems.messages);
   return config;

@@ -65,6 +65,11 @@ export class Problems {
     this.messages.push(message);
   }
 
+  /** Problems of a combination of settings, which no single variable's refusal covers. */
+  add(messages: string[]): void {
+    this.messages.push(...messages);
+  }
+
   wasRefused(key: string): boolean {
     return this.refused.has(key);
   }
