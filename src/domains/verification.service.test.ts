@@ -252,7 +252,7 @@ describe("VerificationService.applyCheck: the backoff ladder", () => {
 
     const applied = await service.applyCheck(mine, check("RECORD_NOT_FOUND", [], clock.now()), SYSTEM_ACTOR, null);
 
-    // The first slot after now on the ladder from the issue: first check at 1 minute, then 5 minutes later.
+    // The first slot after now on the ladder from the token's issue: first check at 1 minute, then 5 minutes later.
     expect(applied?.domain.nextCheckAt).toEqual(new Date(issued.getTime() + 60_000 + 300_000));
   });
 });

@@ -4,7 +4,7 @@ import { parseDnsServer } from "./dns-servers";
 
 const base = { JWT_SECRET: "x".repeat(40) };
 
-describe("settings of issue 5", () => {
+describe("query limits, proxies and admin API keys", () => {
   it("defaults to limits that let every legitimate query through", () => {
     const config = loadConfig(base);
     expect(config.graphql).toEqual({ introspection: true, maxDepth: 12, maxComplexity: 250_000, maxAliases: 30, maxTokens: 2_000, maxSelections: 300, maxBatchOperations: 10, maxBodyBytes: 102_400 });
@@ -40,7 +40,7 @@ describe("settings of issue 5", () => {
   });
 });
 
-describe("production settings of issue 8", () => {
+describe("production settings: secrets, JWKS and /metrics", () => {
   const production = { ...base, NODE_ENV: "production" };
 
   it.each([
@@ -66,7 +66,7 @@ describe("production settings of issue 8", () => {
   });
 });
 
-describe("settings of issue 9", () => {
+describe("where to listen, the database, DNS, Redis and JWKS URLs, and warnings", () => {
   it("binds to loopback outside production and to every address in production", () => {
     expect(loadConfig(base).host).toBe("127.0.0.1");
     expect(loadConfig({ ...base, NODE_ENV: "production" }).host).toBe("0.0.0.0");
@@ -109,7 +109,7 @@ describe("settings of issue 9", () => {
   });
 });
 
-describe("settings of issue 13 (credentials)", () => {
+describe("credential settings: CA, certificates, CRL and attestations", () => {
   it("defaults to a development CA and key, 90-day certificates, a 24-hour CRL and 60-minute attestations", () => {
     const config = loadConfig(base);
     expect(config.publicUrl).toBe("http://localhost:4000");
@@ -156,8 +156,8 @@ describe("settings of issue 13 (credentials)", () => {
   });
 });
 
-describe("settings of issue 12 (events)", () => {
-  it("defaults to the issue's retry ladder, limits and a closed network policy", () => {
+describe("event settings: webhooks, their worker and subscriptions", () => {
+  it("defaults to the documented retry ladder, limits and a closed network policy", () => {
     const config = loadConfig(base);
     expect(config.webhooks).toEqual({
       maxPerAccount: 10,
@@ -218,7 +218,7 @@ describe("settings of issue 12 (events)", () => {
   });
 });
 
-describe("DNS settings, read by the parser the engine uses (issue 10)", () => {
+describe("DNS settings, read by the parser the engine uses", () => {
   /** What loadConfig threw, so one test can ask both what it is and what it says. */
   const refusal = (env: Record<string, string>): unknown => {
     try {
