@@ -5,7 +5,7 @@
  */
 import { ManualClock } from "../../src/shared/clock";
 import { DATABASE_FLAVORS } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 
 /** The frontends' list query (the read the benchmark measures), and the largest page of domains with each one's latest audit entries. */
