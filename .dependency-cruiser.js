@@ -1,11 +1,14 @@
 /**
  * The layering of src/ (README, "Architecture"), checked by test/integration/layers.test.ts.
  * Leaves know no feature; features import leaves, the audit log and each other without a
- * cycle; only the composition root (app/, cli/, main.ts) wires features together.
+ * cycle; only the composition root (app/, cli/, main.ts) wires features together. Testing
+ * modules are imported by tests alone (tests are not cruised: they may import anything).
  */
 const LEAVES = "^src/(shared|graphql|db|verification|types)/";
 const FEATURES = "^src/(domains|audit|auth|api-keys|scheduler|admin|credentials|events|webhooks)/";
 const ROOT = "^src/(app/|cli/|main\\.ts$)";
+/** Test doubles and fixtures kept beside the code they stand in for: `testing/` folders, and `testing.ts` files. */
+const TESTING = "^src/(testing/|testing\\.ts$|.*/testing(/|\\.ts$))";
 
 module.exports = {
   forbidden: [
@@ -29,6 +32,13 @@ module.exports = {
       severity: "error",
       from: { path: [LEAVES, FEATURES] },
       to: { path: ROOT },
+    },
+    {
+      name: "testing-only-from-tests",
+      comment: "Fakes and scripted doubles are for tests (*.test.ts, test/) and other testing modules; production code that reached one would run on a fake.",
+      severity: "error",
+      from: { path: "^src/", pathNot: [TESTING, "\\.test\\.ts$"] },
+      to: { path: TESTING },
     },
     {
       name: "no-circular",

@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from "typeorm";
 
-/** API keys (issue 5). Schema API only, like the initial migration, so it runs on MySQL/MariaDB and SQLite. */
+/** API keys for integrations, stored as hashes. Schema API only, like the initial migration, so it runs on MySQL/MariaDB and SQLite. */
 export class ApiKeys1764100000000 implements MigrationInterface {
   name = "ApiKeys1764100000000";
 

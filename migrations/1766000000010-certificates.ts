@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from "typeorm";
 
-/** Client certificates (issue 13). Schema API only, so it runs on MySQL/MariaDB and SQLite. */
+/** Client certificates, issued for verified domains. Schema API only, so it runs on MySQL/MariaDB and SQLite. */
 export class Certificates1766000000010 implements MigrationInterface {
   name = "Certificates1766000000010";
 

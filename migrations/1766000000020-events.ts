@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner, Table, TableColumn, TableIndex } from "typeorm";
 
-/** Events (issue 12): audit entry reasons and grace ends, token expiry warnings, webhook endpoints and their deliveries. */
+/** Events (webhooks, subscriptions and the feed): audit entry reasons and grace ends, token expiry warnings, webhook endpoints and their deliveries. */
 export class Events1766000000020 implements MigrationInterface {
   name = "Events1766000000020";
 

@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner, TableColumn } from "typeorm";
 const DAY_MS = 86_400_000;
 
 /**
- * Stores when each claim's token was issued (issue 10). It used to be worked out as
+ * Stores when each claim's token was issued. It used to be worked out as
  * tokenExpiresAt − TOKEN_TTL_DAYS, so changing the setting moved every claim's backoff ladder.
  * Existing rows get exactly that value once more, with the TOKEN_TTL_DAYS this process runs
  * with (30 by default): the best anyone knows about tokens issued before the column existed.

@@ -32,7 +32,7 @@ export class ApiKeyResolver {
   }
 
   @Mutation(() => CreateApiKeyPayload, { description: "Create an API key; its secret is in the payload, and only there" })
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   async createApiKey(
     @Arg("input", () => CreateApiKeyInput, { description: "The key's name and optional domain scope" }) input: CreateApiKeyInput,
     @Ctx() ctx: RequestContext,
@@ -50,7 +50,7 @@ export class ApiKeyResolver {
   }
 
   @Mutation(() => RevokeApiKeyPayload, { description: "Revoke an API key: it stops authenticating at once" })
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   async revokeApiKey(
     @Arg("input", () => ApiKeyInput, { description: "The key to revoke" }) input: ApiKeyInput,
     @Ctx() ctx: RequestContext,

@@ -54,7 +54,7 @@ interface DomainPage {
 export class AuditLog {
   private readonly listeners: AuditListener[] = [];
   private entryReader?: RowReader<AuditEntry>;
-  /** Every change writes an entry: one prepared INSERT instead of TypeORM's insert pipeline (issue 11). */
+  /** Every change writes an entry: one prepared INSERT instead of TypeORM's insert pipeline, which cost more than the INSERT. */
   private entryWriter?: RowWriter<AuditEntry>;
 
   constructor(

@@ -24,7 +24,7 @@ const CLOCK_TOLERANCE_S = 5;
 
 /**
  * JWTs that verified, by their exact text, so that the same token sent again is not checked
- * again (its signature, for HS256, was about 4 % of a claim's CPU; issue 11). An entry counts
+ * again (its signature, for HS256, was about 4 % of a claim's CPU). An entry counts
  * only while the token's "exp" still holds and for a minute at most, which is less than jose
  * keeps a JWKS key it has fetched; a token that fails is never remembered.
  */

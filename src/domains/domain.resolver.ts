@@ -54,7 +54,7 @@ export class DomainResolver {
     return this.service.list(principalOf(ctx), page, status ?? null);
   }
 
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => ClaimDomainPayload, { description: "Claim a name for the caller's account and get the record that proves control" })
   async claimDomain(@Arg("input", () => ClaimDomainInput, { description: "The name to claim" }) input: ClaimDomainInput, @Ctx() ctx: RequestContext): Promise<ClaimDomainPayload> {
     const result = await this.service.claim(actionContext(ctx), input.name);
@@ -73,7 +73,7 @@ export class DomainResolver {
       : { domain: null, verified: false, check: null, userErrors: [result.error] };
   }
 
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => RegenerateTokenPayload, { description: "Issue a fresh token and a fresh expiry window for a domain" })
   async regenerateToken(@Arg("input", () => DomainInput, { description: "The domain whose token to replace" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RegenerateTokenPayload> {
     const localId = localIdOf(input.id, "Domain", "input.id");
@@ -81,7 +81,7 @@ export class DomainResolver {
     return result.ok ? { domain: result.domain, userErrors: [] } : { domain: null, userErrors: [result.error] };
   }
 
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => RemoveDomainPayload, { description: "Delete a claim; its audit entries are kept" })
   async removeDomain(@Arg("input", () => DomainInput, { description: "The domain to remove" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RemoveDomainPayload> {
     const localId = localIdOf(input.id, "Domain", "input.id");

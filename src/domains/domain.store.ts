@@ -53,7 +53,7 @@ export interface DomainStore {
   lockVisible(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null>;
   findInAccount(accountId: string, domainId: string, manager?: EntityManager): Promise<Domain | null>;
   lockInAccount(manager: EntityManager, accountId: string, domainId: string): Promise<Domain | null>;
-  /** The account's claim of `name`, if any, and how many claims the account holds: one statement for both, as every claim asks both (issue 11). */
+  /** The account's claim of `name`, if any, and how many claims the account holds: one statement for both, as every claim asks both. */
   findByNameCounting(manager: EntityManager, accountId: string, name: string): Promise<{ existing: Domain | null; held: number }>;
   findByIds(ids: readonly string[]): Promise<Domain[]>;
   countOfAccount(accountId: string, manager?: EntityManager): Promise<number>;
@@ -86,7 +86,7 @@ export interface DomainStore {
 
 /**
  * Every claim runs these, so they are raw statements over the entities' metadata: TypeORM's
- * query building costs more than each of them takes in the database (issue 11).
+ * query building costs more than each of them takes in the database.
  */
 class ClaimStatements {
   readonly domainReader: RowReader<Domain>;

@@ -6,7 +6,8 @@ import { ManualClock } from "../shared/clock";
 import { SYSTEM_ACTOR } from "../audit/audit.types";
 import { AuditAction } from "../audit/audit.types";
 import { expectedTxtValue } from "../verification/records";
-import type { DomainVerifier, VerificationCheckData, VerificationOutcome, VerificationRequest } from "../verification/types";
+import type { VerificationCheckData, VerificationOutcome, VerificationRequest } from "../verification/types";
+import { ScriptedVerifier } from "../verification/testing/scripted-verifier";
 import type { Principal } from "../shared/principal";
 
 const DAY = 86_400_000;
@@ -15,16 +16,6 @@ const schedule = { pendingFirstCheckMs: 60_000, pendingBackoffMs: [300_000, 3_60
 const ZONE = "verify.dnsproof.test";
 const alice: Principal = { accountId: "alice", userId: "alice", email: null, isAdmin: false, via: "jwt", expiresAt: null };
 
-/** Answers each lookup from `answer`, which may change the store meanwhile, as DNS lookups take their time. */
-class ScriptedVerifier implements DomainVerifier {
-  requests: VerificationRequest[] = [];
-  constructor(private readonly answer: (request: VerificationRequest, call: number) => VerificationCheckData) {}
-  async verify(request: VerificationRequest): Promise<VerificationCheckData> {
-    this.requests.push(request);
-    return this.answer(request, this.requests.length);
-  }
-}
-
 function check(outcome: VerificationOutcome, foundValues: string[], at: Date): VerificationCheckData {
   return { outcome, method: "TXT", checkedAt: at, message: `${outcome} message`, foundValues, hints: [], servers: [] };
 }
@@ -32,7 +23,7 @@ function check(outcome: VerificationOutcome, foundValues: string[], at: Date): V
 function setUp(answer: (request: VerificationRequest, call: number) => VerificationCheckData = (r) => check("VERIFIED", [expectedTxtValue(r.token)], clock.now())) {
   const store = new FakeDomainStore(clock);
   const audit = new FakeAuditLog();
-  const verifier = new ScriptedVerifier(answer);
+  const verifier = new ScriptedVerifier(clock, answer);
   const service = new VerificationService(store, new FakeTransactions(store, audit), audit, verifier, clock, {
     tokenTtlMs: TTL,
     cnameZone: ZONE,
@@ -252,7 +243,7 @@ describe("VerificationService.applyCheck: the backoff ladder", () => {
 
     const applied = await service.applyCheck(mine, check("RECORD_NOT_FOUND", [], clock.now()), SYSTEM_ACTOR, null);
 
-    // The first slot after now on the ladder from the issue: first check at 1 minute, then 5 minutes later.
+    // The first slot after now on the ladder from the token's issue: first check at 1 minute, then 5 minutes later.
     expect(applied?.domain.nextCheckAt).toEqual(new Date(issued.getTime() + 60_000 + 300_000));
   });
 });

@@ -29,7 +29,7 @@ export interface SubscriptionStreams {
  * Per-request batching: never shared between requests, so no caller sees another's cache.
  * Empty here, since this layer knows no feature: each feature adds its own loaders with
  * `declare module "../graphql/context" { interface RequestLoaders { … } }` beside the code
- * that makes them (domains/domain.loaders.ts, audit/audit.loaders.ts), and the composition
+ * that makes them (domains/domain.loaders.ts, audit/audit-log.ts), and the composition
  * root builds them for every request.
  */
 export interface RequestLoaders {}

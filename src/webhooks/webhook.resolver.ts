@@ -42,7 +42,7 @@ export class WebhookEndpointResolver {
   }
 
   @Mutation(() => CreateWebhookEndpointPayload, { description: "Create a webhook endpoint; its signing secret is in the payload, and only there" })
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   async createWebhookEndpoint(
     @Arg("input", () => CreateWebhookEndpointInput, { description: "The URL, and optionally which actions and which domain" })
     input: CreateWebhookEndpointInput,
@@ -61,7 +61,7 @@ export class WebhookEndpointResolver {
   }
 
   @Mutation(() => UpdateWebhookEndpointPayload, { description: "Change an endpoint's URL or actions, or re-enable it" })
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   async updateWebhookEndpoint(
     @Arg("input", () => UpdateWebhookEndpointInput, { description: "The endpoint and what to change" }) input: UpdateWebhookEndpointInput,
     @Ctx() ctx: RequestContext,
@@ -73,7 +73,7 @@ export class WebhookEndpointResolver {
   }
 
   @Mutation(() => DeleteWebhookEndpointPayload, { description: "Delete an endpoint and its deliveries; nothing more is sent to it" })
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   async deleteWebhookEndpoint(
     @Arg("input", () => WebhookEndpointInput, { description: "The endpoint to delete" }) input: WebhookEndpointInput,
     @Ctx() ctx: RequestContext,
@@ -87,7 +87,7 @@ export class WebhookEndpointResolver {
   }
 
   @Mutation(() => RotateWebhookSecretPayload, { description: "Issue a new signing secret; the old one keeps signing beside it for 24 hours" })
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   async rotateWebhookSecret(
     @Arg("input", () => WebhookEndpointInput, { description: "The endpoint whose secret to rotate" }) input: WebhookEndpointInput,
     @Ctx() ctx: RequestContext,
@@ -101,7 +101,7 @@ export class WebhookEndpointResolver {
   }
 
   @Mutation(() => RedeliverWebhookPayload, { description: "Send a delivery again (one more attempt), with the same webhook-id" })
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   async redeliverWebhook(
     @Arg("input", () => RedeliverWebhookInput, { description: "The delivery to send again" }) input: RedeliverWebhookInput,
     @Ctx() ctx: RequestContext,

@@ -68,7 +68,7 @@ export class WebhookService {
 
   /**
    * Calls `listener` after every commit that made deliveries due here (created, re-enabled or
-   * asked for again): the worker wakes for those, not for every audited change (issue 11).
+   * asked for again): the worker wakes for those, not for every audited change, which would poll after each claim.
    */
   onDeliveriesDue(listener: () => void): void {
     this.dueListeners.push(listener);
@@ -81,7 +81,7 @@ export class WebhookService {
   /** The audit listener: one PENDING delivery per enabled endpoint of the account that wants this entry. */
   /**
    * Every audited change asks this inside its transaction, so it is one raw statement read
-   * through the entity's metadata rather than TypeORM's find, which costs more than the query (issue 11).
+   * through the entity's metadata rather than TypeORM's find, which costs more than the query.
    */
   private async enabledEndpointsOf(manager: EntityManager, accountId: string): Promise<WebhookEndpoint[]> {
     const { driver } = this.db.dataSource;

@@ -1,6 +1,6 @@
 /**
  * Prints throughput and latency figures for the API on loopback: reads, writes and
- * verification against real bind9 vantage points. `npm run bench` (needs bind9 and, for
+ * verification against real bind9 vantage points. `npm run bench:api` (needs bind9 and, for
  * the MariaDB rows, the local MariaDB). Figures, not assertions: speed targets live here.
  */
 import "reflect-metadata";

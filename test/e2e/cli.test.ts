@@ -7,7 +7,7 @@ import path from "node:path";
 import { ManualClock } from "../../src/shared/clock";
 import { startBind9, type Bind9Server } from "../support/bind9";
 import { ScratchDatabase, createScratchDatabase } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TEST_JWT_SECRET, TestApp, startTestApp } from "../support/test-app";
 
 const ROOT = path.resolve(__dirname, "../..");

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { ManualClock, systemClock } from "../../src/shared/clock";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 import { PkiWorkspace, createPkiWorkspace } from "../support/pki";
 

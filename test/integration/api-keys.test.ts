@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { ManualClock } from "../../src/shared/clock";
 import { DATABASE_FLAVORS } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 
 const KEY_FIELDS = `id name prefix domainName active createdAt lastUsedAt revokedAt domain { id name }`;

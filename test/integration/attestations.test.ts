@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
 import { systemClock } from "../../src/shared/clock";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 import { PkiWorkspace, createPkiWorkspace } from "../support/pki";
 

@@ -5,7 +5,7 @@ import { systemClock } from "../../src/shared/clock";
 import { loadConfig, ConfigError } from "../../src/shared/config";
 import { createApp } from "../../src/app";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 import { PkiWorkspace, createPkiWorkspace } from "../support/pki";
 import { fetchCrlUntil, listsSerial } from "../support/crl";

@@ -1,7 +1,7 @@
 import { ManualClock } from "../../src/shared/clock";
 import { Domain } from "../../src/domains/domain.entity";
 import { DATABASE_FLAVORS } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 
 const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { created domain { id txtRecord { value } } userErrors { code } } }`;

@@ -1,6 +1,6 @@
 import { ManualClock } from "../../src/shared/clock";
 import { DATABASE_FLAVORS } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 
 const ENTRY = `id action domainName message previousStatus newStatus requestId createdAt actor { type id email } check { outcome method message checkedAt foundValues servers { server answer } }`;

@@ -1,7 +1,7 @@
 import { type Clock, ManualClock } from "../../src/shared/clock";
 import type { DomainVerifier } from "../../src/verification/types";
 import { DATABASE_FLAVORS } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { DOMAIN_FIELDS, TestApp, startTestApp } from "../support/test-app";
 
 const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { created domain { ${DOMAIN_FIELDS} } userErrors { field message code } } }`;

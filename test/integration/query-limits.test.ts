@@ -1,7 +1,7 @@
 import { getIntrospectionQuery } from "graphql";
 import { ManualClock } from "../../src/shared/clock";
 import { DATABASE_FLAVORS } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { DOMAIN_FIELDS, TestApp, startTestApp } from "../support/test-app";
 
 const ENTRY_FIELDS = `id action domainName message previousStatus newStatus requestId createdAt actor { type id email } domain { id name status } check { outcome method message foundValues hints checkedAt servers { server answer values durationMs } }`;

@@ -3,7 +3,7 @@ import pino from "pino";
 import { ManualClock } from "../../src/shared/clock";
 import { rateLimitIdentity } from "../../src/graphql/rate-limits/rate-limit.middleware";
 import { DATABASE_FLAVORS } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 
 const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { domain { id } userErrors { code } } }`;

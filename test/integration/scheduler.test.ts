@@ -8,7 +8,7 @@ import { entities } from "../../src/app/entities";
 import { runMigrations } from "../../src/db/migrate";
 import type { DomainVerifier, VerificationCheckData, VerificationRequest } from "../../src/verification/types";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 
 const SECOND = 1000;

@@ -263,7 +263,7 @@ describe.each(DATABASE_FLAVORS)("webhooks on %s", (db) => {
       expect((await t.gql(CLAIM, { name: `due-${++seq}.${ZONE}` }, { token })).body.data.claimDomain.userErrors).toEqual([]);
       return due - before;
     };
-    // An account without endpoints: its claims make nothing due, so the worker reads nothing (issue 11).
+    // An account without endpoints: its claims make nothing due, so the worker is not woken to poll for nothing.
     expect(await claim(await account())).toBe(0);
     // Endpoints that do not want the entry: nothing due either.
     const picky = await account();

@@ -13,7 +13,7 @@ import path from "node:path";
 import { systemClock } from "../../src/shared/clock";
 import { ConfigError } from "../../src/shared/config";
 import { DATABASE_FLAVORS, ScratchDatabase, createScratchDatabase } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 import { PkiWorkspace, createPkiWorkspace } from "../support/pki";
 

@@ -13,7 +13,7 @@ import { v7 as uuidv7 } from "uuid";
 import { systemClock } from "../../src/shared/clock";
 import { Certificate, CertificateRevocationReason } from "../../src/credentials/certificates/certificate.entity";
 import { DATABASE_FLAVORS } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 import { PkiWorkspace, createPkiWorkspace } from "../support/pki";
 

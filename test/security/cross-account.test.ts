@@ -1,7 +1,7 @@
 import { ManualClock } from "../../src/shared/clock";
 import { toGlobalId } from "../../src/graphql/global-id";
 import { DATABASE_FLAVORS } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 
 const MISSING = "00000000-0000-7000-8000-000000000000";

@@ -5,10 +5,10 @@
  */
 import { ManualClock } from "../../src/shared/clock";
 import { DATABASE_FLAVORS } from "../support/databases";
-import { ScriptedVerifier } from "../support/scripted-verifier";
+import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { TestApp, startTestApp } from "../support/test-app";
 
-/** The frontends' list query (issue 11), and the largest page of domains with each one's latest audit entries. */
+/** The frontends' list query (the read the benchmark measures), and the largest page of domains with each one's latest audit entries. */
 const FRONTEND_QUERIES = [
   `{ domains(first: 50) { totalCount edges { cursor node { id name status verified txtRecord { host value } auditLog(first: 10) { totalCount nodes { id action createdAt actor { type id } } } } } pageInfo { hasNextPage endCursor } } }`,
   `{ domains(first: 100) { totalCount nodes { id name unicodeName status verified lastCheck { outcome message hints servers { server answer values } } auditLog(first: 10) { totalCount edges { cursor node { id action message createdAt actor { type id email } } } pageInfo { hasNextPage endCursor } } } pageInfo { hasNextPage endCursor } } }`,

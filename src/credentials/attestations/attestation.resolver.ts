@@ -11,7 +11,7 @@ import { RateLimited, RateLimitQuota } from "../../graphql/rate-limits";
 export class AttestationResolver {
   constructor(private readonly service: AttestationService) {}
 
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => IssueDomainAttestationPayload, {
     description: "A signed, short-lived statement that the account controls a VERIFIED domain, checkable against /.well-known/jwks.json",
   })

@@ -32,7 +32,7 @@ export class CertificateResolver {
     return this.service.list(principal, page, localIdOf(domainId, "Domain", "domainId") ?? "none");
   }
 
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => IssueCertificatePayload, { description: "Issue a client certificate for a VERIFIED domain, for the key in a CSR" })
   async issueCertificate(
     @Arg("input", () => IssueCertificateInput, { description: "The domain and the CSR" }) input: IssueCertificateInput,
@@ -46,7 +46,7 @@ export class CertificateResolver {
       : { certificate: null, chainPem: null, userErrors: [result.error] };
   }
 
-  @RateLimited(RateLimitQuota.DOMAIN_CHANGES)
+  @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => RevokeCertificatePayload, { description: "Revoke a client certificate: it stops authenticating at once and is listed in the CRL" })
   async revokeCertificate(
     @Arg("input", () => CertificateInput, { description: "The certificate to revoke" }) input: CertificateInput,

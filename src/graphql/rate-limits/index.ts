@@ -19,14 +19,14 @@ export function createRateLimiting(
   logger: Logger,
 ): { middleware: RateLimitMiddleware; plugin: ApolloServerPlugin<RequestContext>; store: QuotaStore } {
   const quotas: Record<RateLimitQuota, Quota> = {
-    [RateLimitQuota.DOMAIN_CHANGES]: { max: settings.mutationsPerMinute, windowMs: MINUTE },
+    [RateLimitQuota.MUTATIONS]: { max: settings.mutationsPerMinute, windowMs: MINUTE },
     [RateLimitQuota.VERIFICATIONS]: { max: settings.verifyPerMinute, windowMs: MINUTE },
     [RateLimitQuota.AUTH_FAILURES]: { max: settings.authFailuresPerMinute, windowMs: MINUTE },
     [RateLimitQuota.ANONYMOUS_REQUESTS]: { max: settings.anonymousPerMinute, windowMs: MINUTE },
   };
   const store = settings.redisUrl ? new RedisQuotaStore(connectRedis(settings.redisUrl, logger), quotas, settings.redisKeyPrefix) : new MemoryQuotaStore(quotas);
   const covers: Record<RateLimitQuota, string> = {
-    [RateLimitQuota.DOMAIN_CHANGES]: "claimDomain, regenerateToken, removeDomain, createApiKey, revokeApiKey, the certificate, attestation and webhook endpoint mutations together",
+    [RateLimitQuota.MUTATIONS]: "claimDomain, regenerateToken, removeDomain, createApiKey, revokeApiKey, the certificate, attestation and webhook endpoint mutations together",
     [RateLimitQuota.VERIFICATIONS]: "verifyDomain",
     [RateLimitQuota.AUTH_FAILURES]: "failed authentications",
     [RateLimitQuota.ANONYMOUS_REQUESTS]: "requests without credentials",

@@ -6,7 +6,13 @@ import type { QuotaStore } from "./quota-store";
 
 /** The quotas fields are counted against; fields naming the same quota share it. */
 export enum RateLimitQuota {
-  DOMAIN_CHANGES = "domainChanges",
+  /**
+   * Per account: every mutation but verifyDomain and the admins' (RATE_LIMIT_MUTATIONS_PER_MINUTE).
+   * The value is part of each count's Redis key, so it keeps the name it had when only domains
+   * counted: old and new instances side by side in a rolling deploy share one count.
+   */
+  MUTATIONS = "domainChanges",
+  /** Per account, or per client IP for anonymous callers: verifyDomain (RATE_LIMIT_VERIFY_PER_MINUTE). */
   VERIFICATIONS = "verifications",
   /** Per client IP: authentications that failed (a wrong secret, a bad token or key). */
   AUTH_FAILURES = "authFailures",
