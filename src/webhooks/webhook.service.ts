@@ -1,7 +1,7 @@
 import { EntityManager, In, IsNull, Not } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { WebhookEndpoint } from "./webhook-endpoint.entity";
-import { MAX_ATTEMPT_LOG, WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
+import { WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
 import { generateWebhookSecret } from "./signature";
 import { Resolve, checkWebhookUrl } from "./webhook-url";
 import type { PostOutcome } from "./http-client";
