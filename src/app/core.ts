@@ -25,6 +25,7 @@ import { EventBus } from "../events/event-bus";
 import { signalCommittedEntries } from "../events/commit-signal";
 import { WebhookService } from "../webhooks/webhook.service";
 import { DeliveryWorker } from "../webhooks/delivery-worker";
+import { DeliveryStore } from "../webhooks/delivery.store";
 import { type Resolve, webhookDnsResolve } from "../webhooks/webhook-url";
 import type { ShutdownStep } from "./shutdown";
 import { shutdownInOrder } from "./shutdown";
@@ -114,7 +115,7 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
     tokenExpiryWarningMs: config.domains.tokenExpiryWarningMs,
     onCheckRecorded: (check) => metrics.verifications.inc({ outcome: check.outcome }),
   });
-  const leases = new DomainLeases(db, clock);
+  const leases = new DomainLeases(domainStore);
   const runner = new CheckRunner(verification, verifier, clock, { concurrency: config.dns.concurrency, logger });
   const leaseMs = leaseDuration(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
   const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics, tokenWarnings: verification });
@@ -140,10 +141,11 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
   // Events: every audit entry creates its webhook deliveries in its own transaction, and its commit wakes whoever listens.
   const events = new EventBus({ redisUrl: config.rateLimits.redisUrl, keyPrefix: config.rateLimits.redisKeyPrefix, logger });
   const webhookResolve = overrides.webhookResolve ?? webhookDnsResolve(config.webhooks);
-  const webhooks = new WebhookService(db, domainStore, audit, clock, { ...config.webhooks, resolve: webhookResolve });
+  const deliveryStore = new DeliveryStore(db, clock);
+  const webhooks = new WebhookService(db, domainStore, audit, clock, { ...config.webhooks, resolve: webhookResolve }, deliveryStore);
   audit.addListener((manager, entry) => webhooks.createDeliveries(manager, entry));
   signalCommittedEntries(db, audit, events);
-  const deliveryWorker = new DeliveryWorker(db, webhooks, clock, {
+  const deliveryWorker = new DeliveryWorker(db, deliveryStore, webhooks, clock, {
     ...config.webhooks,
     resolve: webhookResolve,
     pollMs: 1000,

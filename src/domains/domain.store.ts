@@ -6,6 +6,7 @@ import { toSql } from "../shared/row-rule";
 import type { Clock } from "../shared/clock";
 import { Database, isDuplicateKeyError } from "../db/database";
 import { paginate } from "../db/pagination";
+import { NOT_LEASED, RowCondition, RowLeases, lockSkippingHeld } from "../db/lease";
 import { RowReader, rowReader } from "../db/row-reader";
 import { RowWriter, rowWriter } from "../db/row-writer";
 import { Principal, inScope } from "../shared/principal";
@@ -218,51 +219,36 @@ export class SqlDomainStore implements DomainStore {
     return isDuplicateKeyError(error, "UQ_domains_verified_name");
   }
 
-  /**
-   * On MySQL the read takes row locks and skips rows another instance is leasing at that
-   * moment (FOR UPDATE SKIP LOCKED), then writes the lease into the rows themselves; the
-   * lease column is what outlives the transaction and what lets a crashed instance's claims
-   * go back to work once leaseExpiresAt passes. On SQLite (one process) transactions
-   * already run one at a time.
-   */
-  async leaseBatch(query: LeaseQuery, limit: number, leaseMs: number, lease: string): Promise<Domain[]> {
-    // READ COMMITTED takes no gap locks: claims inserted meanwhile, and other instances leasing, never wait on this read.
-    return this.db.transaction(async (manager) => {
-      const now = this.clock.now();
-      const qb = manager.createQueryBuilder(Domain, "d").where("(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)", { now });
-      if (query.kind === "due") {
-        qb.andWhere("d.nextCheckAt <= :now", { now }).orderBy("d.nextCheckAt", "ASC");
-      } else {
-        qb.andWhere("d.status = :verified", { verified: DomainStatus.VERIFIED })
-          .andWhere("(d.lastCheckedAt IS NULL OR d.lastCheckedAt < :checkedBefore)", { checkedBefore: query.checkedBefore })
-          .orderBy("d.lastCheckedAt", "ASC");
-      }
-      qb.addOrderBy("d.id", "ASC").limit(limit);
-      if (this.db.kind === "mysql") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
-      const rows = await qb.getMany();
-      if (rows.length === 0) return rows;
-      const leaseExpiresAt = new Date(now.getTime() + leaseMs);
-      await manager
-        .createQueryBuilder()
-        .update(Domain)
-        .set({ leaseOwner: lease, leaseExpiresAt })
-        .whereInIds(rows.map((row) => row.id))
-        .execute();
-      for (const row of rows) Object.assign(row, { leaseOwner: lease, leaseExpiresAt });
-      return rows;
-    }, "READ COMMITTED");
+  /** The lease helper over claims; it holds no state but where it works. */
+  private claimLeases?: RowLeases<Domain>;
+  private get leases(): RowLeases<Domain> {
+    return (this.claimLeases ??= new RowLeases(this.db, this.clock, Domain));
   }
 
-  async releaseLease(manager: EntityManager, domainId: string): Promise<void> {
-    await manager.update(Domain, { id: domainId }, { leaseOwner: null, leaseExpiresAt: null });
+  /** The claims `query` wants, leased as db/lease.ts does it for every leased table. */
+  leaseBatch(query: LeaseQuery, limit: number, leaseMs: number, lease: string): Promise<Domain[]> {
+    const wanted: RowCondition =
+      query.kind === "due"
+        ? { sql: (c) => `${c("nextCheckAt")} <= :now` }
+        : {
+            sql: (c) => `${c("status")} = :verified AND (${c("lastCheckedAt")} IS NULL OR ${c("lastCheckedAt")} < :checkedBefore)`,
+            params: { verified: DomainStatus.VERIFIED, checkedBefore: query.checkedBefore },
+          };
+    const order = query.kind === "due" ? "nextCheckAt" : "lastCheckedAt";
+    return this.leases.claim({
+      lease,
+      leaseMs,
+      wanted,
+      picks: [(qb, c) => qb.orderBy(c(order), "ASC").addOrderBy(c("id"), "ASC").limit(limit)],
+    });
+  }
+
+  releaseLease(manager: EntityManager, domainId: string): Promise<void> {
+    return this.leases.clear(manager, domainId);
   }
 
   async unschedule(domainId: string, lease: string): Promise<void> {
-    await this.db.manager.update(
-      Domain,
-      { id: domainId, leaseOwner: lease, status: In([DomainStatus.EXPIRED, DomainStatus.REVOKED]) },
-      { leaseOwner: null, leaseExpiresAt: null, nextCheckAt: null },
-    );
+    await this.leases.release(this.db.manager, domainId, lease, { nextCheckAt: null }, { status: In([DomainStatus.EXPIRED, DomainStatus.REVOKED]) });
   }
 
   lockUnwarnedExpiring(manager: EntityManager, now: Date, horizon: Date, limit: number): Promise<Domain[]> {
@@ -277,8 +263,7 @@ export class SqlDomainStore implements DomainStore {
       .orderBy("d.tokenExpiresAt", "ASC")
       .addOrderBy("d.id", "ASC")
       .limit(limit);
-    if (this.db.kind === "mysql") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
-    return qb.getMany();
+    return lockSkippingHeld(this.db, qb).getMany();
   }
 
   async markWarned(manager: EntityManager, domainId: string, at: Date): Promise<void> {
@@ -292,7 +277,7 @@ export class SqlDomainStore implements DomainStore {
       .select(["d.id", "d.tokenExpiresAt"])
       .where(lapsed.sql, lapsed.params)
       // A scheduler holding the claim expires it itself.
-      .andWhere("(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)", { now });
+      .andWhere(NOT_LEASED.sql((column) => `d.${column}`), { now });
     if (after) {
       qb.andWhere("(d.tokenExpiresAt > :afterAt OR (d.tokenExpiresAt = :afterAt AND d.id > :afterId))", { afterAt: after.at, afterId: after.id });
     }

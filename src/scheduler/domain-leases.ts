@@ -1,9 +1,6 @@
-import os from "node:os";
-import { randomBytes } from "node:crypto";
 import type { Domain } from "../domains/domain.entity";
-import { DomainStore, LeaseQuery, SqlDomainStore } from "../domains/domain.store";
-import type { Clock } from "../shared/clock";
-import type { Database } from "../db/database";
+import type { DomainStore, LeaseQuery } from "../domains/domain.store";
+import { newLease } from "../db/lease";
 
 export type { LeaseQuery };
 
@@ -15,21 +12,14 @@ export interface LeasedBatch {
 
 /**
  * Hands out batches of claims under row leases, so several instances on one database
- * never work on the same claim at once (the protocol is DomainStore.leaseBatch's). Each
- * batch gets a lease name of its own.
+ * never work on the same claim at once (the protocol is db/lease.ts's, the claims' SQL
+ * DomainStore.leaseBatch's). Each batch gets a lease name of its own.
  */
 export class DomainLeases {
-  /** Names this process in leaseOwner; a restarted process never mistakes an old lease for its own. */
-  private readonly instance = `${os.hostname().slice(0, 24)}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  private taken = 0;
-  private readonly store: DomainStore;
-
-  constructor(db: Database, clock: Clock) {
-    this.store = new SqlDomainStore(db, clock);
-  }
+  constructor(private readonly store: DomainStore) {}
 
   async take(query: LeaseQuery, limit: number, leaseMs: number): Promise<LeasedBatch> {
-    const lease = `${this.instance}-${++this.taken}`;
+    const lease = newLease();
     return { lease, domains: await this.store.leaseBatch(query, limit, leaseMs, lease) };
   }
 }

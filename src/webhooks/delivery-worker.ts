@@ -1,17 +1,18 @@
-import os from "node:os";
-import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
-import { WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
+import type { WebhookDelivery } from "./webhook-delivery.entity";
 import type { WebhookService } from "./webhook.service";
 import { webhookBody } from "./payload";
 import { webhookHeaders } from "./signature";
 import { PostOutcome, WebhookClientOptions, postWebhook } from "./http-client";
-import { In, ObjectLiteral, SelectQueryBuilder } from "typeorm";
+import { In } from "typeorm";
 import { AuditEntry } from "../audit/audit-entry.entity";
 import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
 import type { WebhookEndpoint } from "./webhook-endpoint.entity";
-import { DueGroup, InFlight, RoundRobin, ShareLimits, Take, planTakes } from "./fair-share";
+import { InFlight, RoundRobin, ShareLimits, planTakes } from "./fair-share";
+import type { DeliveryStore } from "./delivery.store";
+import { leaseOutlasting } from "../db/lease";
+import { WorkerLoop } from "../db/worker-loop";
 
 export interface DeliveryWorkerOptions extends WebhookClientOptions {
   /** POSTs in flight at once (WEBHOOK_CONCURRENCY). */
@@ -34,21 +35,14 @@ const DUE_GROUPS_READ = 500;
 
 /**
  * Sends due deliveries. Any number of instances run one against the same database: each
- * refill leases deliveries (FOR UPDATE SKIP LOCKED on MySQL, then a lease written into the
- * rows), so no delivery is POSTed by two workers at once; a crashed worker's lease runs
- * out and another takes the delivery again. At least once: a POST whose answer was lost is
- * sent again. Only what can start at once is leased, shared between accounts as
- * fair-share.ts decides, and every attempt that ends makes room for the next.
+ * refill leases deliveries (db/lease.ts), so no delivery is POSTed by two workers at once;
+ * a crashed worker's lease runs out and another takes the delivery again. At least once: a
+ * POST whose answer was lost is sent again. Only what can start at once is leased, shared
+ * between accounts as fair-share.ts decides, and every attempt that ends makes room for the
+ * next. A job on the worker loop: commit signals and finished attempts wake it at once.
  */
 export class DeliveryWorker {
-  /** Names this process in leaseOwner; a restarted process never mistakes an old lease for its own. */
-  private readonly instance = `${os.hostname().slice(0, 24)}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  private leases = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private refilling: Promise<void> | null = null;
-  private again = false;
-  private started = false;
-  private halting = false;
+  private readonly loop: WorkerLoop;
   private readonly inFlight = new InFlight(() => this.wake());
   private readonly turns = new RoundRobin();
   /** Refills run one at a time: each plans against the attempts the previous one started. */
@@ -56,14 +50,26 @@ export class DeliveryWorker {
 
   constructor(
     private readonly db: Database,
+    private readonly deliveries: DeliveryStore,
     private readonly webhooks: WebhookService,
     private readonly clock: Clock,
     private readonly options: DeliveryWorkerOptions,
-  ) {}
+  ) {
+    this.loop = new WorkerLoop(
+      {
+        pass: () => this.refillWhileRoom(),
+        settle: async () => {
+          await this.refillQueue;
+          await this.inFlight.allSettled();
+        },
+      },
+      { intervalMs: options.pollMs, onError: (error) => options.logger.error({ err: error }, "webhook delivery refill failed") },
+    );
+  }
 
-  /** A leased delivery's POST starts at once, so the lease need only outlast one attempt, with room for the database. */
+  /** A leased delivery's POST starts at once, so the lease need only outlast one attempt. */
   get leaseMs(): number {
-    return this.options.timeoutMs + 30_000;
+    return leaseOutlasting(this.options.timeoutMs);
   }
 
   private get limits(): ShareLimits {
@@ -71,50 +77,27 @@ export class DeliveryWorker {
   }
 
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.halting = false;
-    this.wake();
+    this.loop.start();
   }
 
   /** Called on every commit signal and whenever an attempt ends: fill the free places now (or right after the refill in hand). */
   wake(): void {
-    if (!this.started || this.halting) return;
-    if (this.refilling) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.refilling = this.refillWhileRoom()
-      .catch((error) => this.options.logger.error({ err: error }, "webhook delivery refill failed"))
-      .finally(() => {
-        this.refilling = null;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        } else if (this.started && !this.halting) {
-          this.timer = setTimeout(() => this.wake(), this.options.pollMs);
-          this.timer.unref();
-        }
-      });
+    this.loop.wake();
   }
 
   /** Leases nothing more and resolves once the POSTs in hand are recorded. */
-  async stop(): Promise<void> {
-    this.started = false;
-    this.halting = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.refilling;
-    await this.refillQueue;
-    await this.inFlight.allSettled();
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Sends what is due until nothing is, and waits for every attempt; tests call it to drive the worker by hand. */
-  async runOnce(): Promise<number> {
+  runOnce(): Promise<number> {
+    return this.loop.track(this.sendUntilIdle());
+  }
+
+  private async sendUntilIdle(): Promise<number> {
     let sent = 0;
-    while (!this.halting) {
+    while (!this.loop.halting) {
       const started = await this.refill();
       sent += started;
       if (started === 0 && this.inFlight.size === 0) break;
@@ -125,7 +108,7 @@ export class DeliveryWorker {
   }
 
   private async refillWhileRoom(): Promise<void> {
-    while (!this.halting && this.inFlight.size < this.options.concurrency && (await this.refill()) > 0);
+    while (!this.loop.halting && this.inFlight.size < this.options.concurrency && (await this.refill()) > 0);
   }
 
   /** Leases what may start now and starts it; how many started. */
@@ -136,60 +119,15 @@ export class DeliveryWorker {
   }
 
   private async refillOnce(): Promise<number> {
-    if (this.halting || this.inFlight.size >= this.options.concurrency) return 0;
-    const plan = planTakes(await this.dueGroups(), this.inFlight, this.limits, (accountId) => this.turns.lastServed(accountId));
+    if (this.loop.halting || this.inFlight.size >= this.options.concurrency) return 0;
+    const due = await this.deliveries.dueGroups(this.inFlight.full(this.limits), DUE_GROUPS_READ);
+    const plan = planTakes(due, this.inFlight, this.limits, (accountId) => this.turns.lastServed(accountId));
     if (plan.length === 0) return 0;
-    const { lease, deliveries } = await this.take(plan);
+    const { lease, deliveries } = await this.deliveries.lease(plan, this.leaseMs);
     if (deliveries.length === 0) return 0;
     this.turns.served(plan.map((take) => take.accountId));
     await this.launch(lease, deliveries);
     return deliveries.length;
-  }
-
-  private due<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, now: Date): SelectQueryBuilder<T> {
-    return qb
-      .where("d.status = :pending AND d.nextAttemptAt <= :now", { pending: WebhookDeliveryStatus.PENDING, now })
-      .andWhere("(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)", { now });
-  }
-
-  /** Endpoints with due deliveries, oldest first: one plain read, no transaction and no row locks (idle polls are this alone). */
-  private async dueGroups(): Promise<DueGroup[]> {
-    const full = this.inFlight.full(this.limits);
-    const qb = this.due(this.db.manager.createQueryBuilder(WebhookDelivery, "d"), this.clock.now())
-      .select("d.accountId", "accountId")
-      .addSelect("d.endpointId", "endpointId")
-      .addSelect("COUNT(*)", "due")
-      .groupBy("d.accountId")
-      .addGroupBy("d.endpointId")
-      .orderBy("MIN(d.nextAttemptAt)", "ASC")
-      .limit(DUE_GROUPS_READ);
-    if (full.accounts.length) qb.andWhere("d.accountId NOT IN (:...fullAccounts)", { fullAccounts: full.accounts });
-    if (full.endpoints.length) qb.andWhere("d.endpointId NOT IN (:...fullEndpoints)", { fullEndpoints: full.endpoints });
-    const rows: { accountId: string; endpointId: string; due: number | string }[] = await qb.getRawMany();
-    return rows.map((row) => ({ accountId: row.accountId, endpointId: row.endpointId, due: Number(row.due) }));
-  }
-
-  /** Leases the planned deliveries: each endpoint's oldest due ones, skipping what another instance holds. */
-  private async take(plan: Take[]): Promise<{ lease: string; deliveries: WebhookDelivery[] }> {
-    const lease = `${this.instance}-${++this.leases}`;
-    const deliveries = await this.db.transaction(async (manager) => {
-      const now = this.clock.now();
-      const rows: WebhookDelivery[] = [];
-      for (const { endpointId, count } of plan) {
-        const qb = this.due(manager.createQueryBuilder(WebhookDelivery, "d"), now)
-          .andWhere("d.endpointId = :endpointId", { endpointId })
-          .orderBy("d.nextAttemptAt", "ASC")
-          .addOrderBy("d.id", "ASC")
-          .limit(count);
-        if (this.db.kind === "mysql") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
-        rows.push(...(await qb.getMany()));
-      }
-      if (rows.length === 0) return rows;
-      const leaseExpiresAt = new Date(now.getTime() + this.leaseMs);
-      await manager.createQueryBuilder().update(WebhookDelivery).set({ leaseOwner: lease, leaseExpiresAt }).whereInIds(rows.map((r) => r.id)).execute();
-      return rows;
-    }, "READ COMMITTED");
-    return { lease, deliveries };
   }
 
   /** Reads what the POSTs need and starts them, each counted in flight until recorded; waits for none of them. */

@@ -1,10 +1,12 @@
 import { EntityManager, In, IsNull, Not } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { WebhookEndpoint } from "./webhook-endpoint.entity";
-import { MAX_ATTEMPT_LOG, WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
+import { WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
 import { generateWebhookSecret } from "./signature";
 import { Resolve, checkWebhookUrl } from "./webhook-url";
 import type { PostOutcome } from "./http-client";
+import type { DeliveryStore } from "./delivery.store";
+import { EndpointChange, decideAttempt } from "./delivery-policy";
 import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
 import { paginate } from "../db/pagination";
@@ -64,6 +66,7 @@ export class WebhookService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly settings: WebhookSettings,
+    private readonly deliveryStore: DeliveryStore,
   ) {}
 
   /**
@@ -282,85 +285,44 @@ export class WebhookService {
   }
 
   /**
-   * Records one attempt of a leased delivery. A 2xx delivers it; otherwise the next wait
-   * of WEBHOOK_RETRY_SECONDS applies, FAILED after the last. A 410 Gone, or an endpoint
-   * whose attempts have all failed for WEBHOOK_DISABLE_AFTER_HOURS, is disabled. False when
-   * the lease was lost meanwhile (nothing recorded; whoever holds it now records its own).
-   * `leased` is the row as leased: nobody else writes attempts while the lease is held.
+   * Records one attempt of a leased delivery as the delivery policy decides (retry, give up,
+   * disable the endpoint), all in one transaction. False when the lease was lost meanwhile
+   * (nothing recorded; whoever holds it now records its own).
    */
   async recordAttempt(leased: WebhookDelivery, lease: string, outcome: PostOutcome, attemptedAt: Date): Promise<boolean> {
     const now = this.clock.now();
-    const attempts = leased.attempts + 1;
-    const attemptLog = [
-      ...leased.attemptLog,
-      { at: attemptedAt, responseStatus: outcome.status, error: outcome.error, durationMs: outcome.durationMs },
-    ].slice(-MAX_ATTEMPT_LOG);
-    const common = {
-      attempts,
-      attemptLog,
-      lastAttemptAt: attemptedAt,
-      lastResponseStatus: outcome.status,
-      lastError: outcome.error?.slice(0, 500) ?? null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    };
-    if (outcome.error === null) {
-      // The common case takes no locking reads: the lease condition on the row is the guard.
-      return this.db.transaction(async (manager) => {
-        const result = await manager.update(
-          WebhookDelivery,
-          { id: leased.id, leaseOwner: lease },
-          { ...common, status: WebhookDeliveryStatus.DELIVERED, deliveredAt: now, nextAttemptAt: null },
-        );
-        if (!result.affected) return false;
-        await manager.update(WebhookEndpoint, { id: leased.endpointId, failingSince: Not(IsNull()) }, { failingSince: null });
-        return true;
-      });
-    }
     return this.db.transaction(async (manager) => {
-      const wait = this.settings.retryDelaysMs[attempts - 1];
-      const gaveUp = wait === undefined || outcome.status === 410;
-      const result = await manager.update(
-        WebhookDelivery,
-        { id: leased.id, leaseOwner: lease },
-        {
-          ...common,
-          status: gaveUp ? WebhookDeliveryStatus.FAILED : WebhookDeliveryStatus.PENDING,
-          nextAttemptAt: gaveUp ? null : new Date(now.getTime() + wait),
-        },
-      );
-      if (!result.affected) return false;
-      const endpoint = await this.db.forUpdate(manager.createQueryBuilder(WebhookEndpoint, "e").where("e.id = :id", { id: leased.endpointId })).getOne();
-      if (!endpoint) return true;
-      const failingSince = endpoint.failingSince ?? attemptedAt;
-      const failingFor = now.getTime() - failingSince.getTime();
-      if (endpoint.enabled && (outcome.status === 410 || failingFor >= this.settings.disableAfterMs)) {
-        const reason =
-          outcome.status === 410
-            ? "The endpoint answered 410 Gone."
-            : `Every attempt has failed since ${failingSince.toISOString()} (WEBHOOK_DISABLE_AFTER_HOURS).`;
-        endpoint.failingSince = failingSince;
-        await this.park(manager, endpoint, reason);
-        endpoint.updatedAt = now;
-        await manager.save(endpoint);
-        await this.record(
-          manager,
-          endpoint,
-          AuditAction.WEBHOOK_ENDPOINT_DISABLED,
-          SYSTEM_ACTOR,
-          null,
-          `Disabled the webhook endpoint ${endpoint.url}: ${reason} Re-enable it with updateWebhookEndpoint once it answers again.`,
-        );
-      } else if (!endpoint.failingSince) {
-        await manager.update(WebhookEndpoint, { id: endpoint.id }, { failingSince });
-      }
+      // A 2xx takes no locking read: the lease condition on the delivery is its guard. A failure
+      // locks the endpoint before the delivery, in the order disabling it takes them.
+      const endpoint =
+        outcome.error === null
+          ? null
+          : await this.db.forUpdate(manager.createQueryBuilder(WebhookEndpoint, "e").where("e.id = :id", { id: leased.endpointId })).getOne();
+      const decision = decideAttempt({ delivery: leased, endpoint, outcome, attemptedAt, now }, this.settings);
+      if (!(await this.deliveryStore.recordAttempt(manager, leased.id, lease, decision.delivery))) return false;
+      await this.changeEndpoint(manager, leased.endpointId, endpoint, decision.endpoint, now);
+      for (const entry of decision.audit) await this.record(manager, endpoint!, entry.action, SYSTEM_ACTOR, null, entry.message);
       return true;
     });
   }
 
+  /** Writes what an attempt did to its endpoint; `endpoint` is the locked row for every change but "answering". */
+  private async changeEndpoint(manager: EntityManager, endpointId: string, endpoint: WebhookEndpoint | null, change: EndpointChange, now: Date): Promise<void> {
+    if (change.kind === "answering") {
+      await manager.update(WebhookEndpoint, { id: endpointId, failingSince: Not(IsNull()) }, { failingSince: null });
+    } else if (change.kind === "failing") {
+      await manager.update(WebhookEndpoint, { id: endpointId }, { failingSince: change.failingSince });
+    } else if (change.kind === "disabled" && endpoint) {
+      endpoint.failingSince = change.failingSince;
+      await this.park(manager, endpoint, change.reason);
+      endpoint.updatedAt = now;
+      await manager.save(endpoint);
+    }
+  }
+
   /** Leaves a leased delivery of a disabled or deleted endpoint parked, to go out when it is re-enabled. */
   async releaseParked(deliveryId: string, lease: string): Promise<void> {
-    await this.db.manager.update(WebhookDelivery, { id: deliveryId, leaseOwner: lease }, { leaseOwner: null, leaseExpiresAt: null, nextAttemptAt: null });
+    await this.deliveryStore.releaseParked(deliveryId, lease);
   }
 
   async list(principal: Principal, page: PageArgs): Promise<Connection<WebhookEndpoint>> {
@@ -414,7 +376,7 @@ export class WebhookService {
   private async park(manager: EntityManager, endpoint: WebhookEndpoint, reason: string): Promise<void> {
     endpoint.enabled = false;
     endpoint.disabledReason = reason;
-    await manager.update(WebhookDelivery, { endpointId: endpoint.id, status: WebhookDeliveryStatus.PENDING }, { nextAttemptAt: null });
+    await this.deliveryStore.parkPending(manager, endpoint.id);
   }
 
   private async record(manager: EntityManager, endpoint: WebhookEndpoint, action: AuditAction, actor: Actor, requestId: string | null, message: string) {

@@ -3,6 +3,7 @@ import { ManualClock } from "../../src/shared/clock";
 import { SYSTEM_ACTOR } from "../../src/audit/audit.types";
 import { Domain } from "../../src/domains/domain.entity";
 import { DomainLeases } from "../../src/scheduler/domain-leases";
+import { SqlDomainStore } from "../../src/domains/domain.store";
 import { openDataSource } from "../../src/db/data-source";
 import { entities } from "../../src/app/entities";
 import { runMigrations } from "../../src/db/migrate";
@@ -189,7 +190,7 @@ describe.each(DATABASE_FLAVORS)("scheduled checks on %s", (db) => {
   it("leaves claims another instance holds alone until that lease runs out", async () => {
     const c = await claim("leased");
     clock.advance(MINUTE);
-    const otherInstance = new DomainLeases(t.app.db, clock);
+    const otherInstance = new DomainLeases(new SqlDomainStore(t.app.db, clock));
     const held = await otherInstance.take({ kind: "due" }, 10_000, 5 * MINUTE);
     expect(held.domains.map((d) => d.name)).toContain(c.name);
 
@@ -212,7 +213,7 @@ describe.each(DATABASE_FLAVORS)("scheduled checks on %s", (db) => {
   it("starts over on the ladder when the token is regenerated, and does not record a check made with the old token", async () => {
     const c = await claim("regenerated");
     clock.advance(MINUTE);
-    const leases = new DomainLeases(t.app.db, clock);
+    const leases = new DomainLeases(new SqlDomainStore(t.app.db, clock));
     const batch = await leases.take({ kind: "due" }, 10_000, 5 * MINUTE);
     const leased = batch.domains.find((d) => d.name === c.name)!;
     const regenerated = await t.gql(`mutation($id: ID!) { regenerateToken(input: { id: $id }) { domain { status nextCheckAt } } }`, { id: c.id }, { token: c.token });
