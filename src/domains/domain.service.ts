@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { Domain } from "./domain.entity";
-import { DomainStatus, STALE, effectiveStatus } from "../shared/domain-status";
+import { DomainStatus } from "../shared/domain-status";
+import { STALE, effectiveStatus } from "./status-rules";
 import { matches } from "../shared/row-rule";
 import { normalizeDomainName } from "./domain-name";
 import { generateToken } from "./token";

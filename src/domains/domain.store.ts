@@ -1,7 +1,8 @@
 import { EntityManager, In } from "typeorm";
 import { Domain } from "./domain.entity";
 import { Account } from "./account.entity";
-import { DomainStatus, STALE, TOKEN_LAPSED, hasEffectiveStatus } from "../shared/domain-status";
+import { DomainStatus } from "../shared/domain-status";
+import { STALE, TOKEN_LAPSED, hasEffectiveStatus } from "./status-rules";
 import { toSql } from "../shared/row-rule";
 import type { Clock } from "../shared/clock";
 import { Database, isDuplicateKeyError } from "../db/database";

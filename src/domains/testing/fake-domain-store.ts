@@ -1,7 +1,8 @@
 import type { EntityManager } from "typeorm";
 import { Domain } from "../domain.entity";
 import type { DomainListFilter, DomainStore, LapsedPosition, LeaseQuery, Transactions } from "../domain.store";
-import { DomainStatus, STALE, TOKEN_LAPSED, effectiveStatus } from "../../shared/domain-status";
+import { DomainStatus } from "../../shared/domain-status";
+import { STALE, TOKEN_LAPSED, effectiveStatus } from "../status-rules";
 import { matches } from "../../shared/row-rule";
 import type { Clock } from "../../shared/clock";
 import { Principal, inScope } from "../../shared/principal";
