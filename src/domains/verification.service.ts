@@ -4,6 +4,7 @@ import { DomainStatus } from "../shared/domain-status";
 import { UNPROVEN_STATUSES, effectiveStatus, tokenHasLapsed, tokenRanOut } from "./status-rules";
 import type { CheckSchedule } from "./lifecycle";
 import { planCheck } from "./check-plan";
+import { tokenWindow } from "./token";
 import * as messages from "./messages";
 import type { DomainStore, Transactions } from "./domain.store";
 import type { Clock } from "../shared/clock";
@@ -243,8 +244,7 @@ export class VerificationService {
     holder.failingSince = null;
     holder.nextCheckAt = null;
     // A fresh window, so the former owner can prove control again by republishing its record.
-    holder.tokenIssuedAt = now;
-    holder.tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
+    Object.assign(holder, tokenWindow(now, this.settings.tokenTtlMs));
     holder.updatedAt = now;
     await this.store.save(manager, holder);
     await this.audit.record(manager, {

@@ -30,7 +30,6 @@ export class FakeDomainStore implements DomainStore {
   private rows = new Map<string, Domain>();
   /** The rows as the open transaction found them; what a rollback returns to. */
   private committed: Map<string, Domain> | null = null;
-  private readonly accounts = new Set<string>();
   /** Runs once, right after the next lockClaimsOfName: what a concurrent writer does while a check is applied. */
   afterNextLockOfName: (() => void) | null = null;
 
@@ -73,14 +72,6 @@ export class FakeDomainStore implements DomainStore {
   rollback(): void {
     if (this.committed) this.rows = this.committed;
     this.committed = null;
-  }
-
-  async ensureAccount(accountId: string): Promise<void> {
-    this.accounts.add(accountId);
-  }
-
-  async lockAccount(_manager: unknown, accountId: string): Promise<boolean> {
-    return this.accounts.has(accountId);
   }
 
   async findVisible(principal: Principal, domainId: string): Promise<Domain | null> {
