@@ -9,8 +9,10 @@ import type { AuditLog } from "../audit/audit-log";
 import { AuditAction } from "../audit/audit.types";
 import { IsNull } from "typeorm";
 import type { Domain } from "../domains/domain.entity";
-import type { DomainStore } from "../domains/domain.store";
-import { DomainStatus, effectiveStatus } from "../shared/domain-status";
+import { type DomainService, unverifiedDomainError } from "../domains/domain.service";
+import type { Accounts } from "../accounts/accounts";
+import { LimitWording, withinLimit } from "../accounts/limits";
+import { lockVisible } from "../accounts/owned-rows";
 import type { ActionContext } from "../shared/principal";
 import type { Authentication } from "../auth/authenticator";
 import { Principal, isIssuedCredential } from "../shared/principal";
@@ -37,6 +39,15 @@ const MAX_NAME_LENGTH = 100;
 const LAST_USED_RESOLUTION_MS = 60_000;
 const INVALID_KEY: Authentication = { principal: null, problem: "The API key is not valid, or has been revoked." };
 
+/** MAX_API_KEYS_PER_ACCOUNT, as the caller is told it. */
+export const API_KEY_LIMIT: LimitWording = {
+  code: UserErrorCode.API_KEY_LIMIT_REACHED,
+  holder: "Your account has",
+  counted: "active API keys",
+  remedy: "revoke one before creating another",
+  field: null,
+};
+
 /**
  * Creates, lists and revokes API keys, and turns a presented secret into a Principal. Keys are
  * managed with a person's (or an admin's) credentials only: a leaked key cannot mint keys that
@@ -45,7 +56,8 @@ const INVALID_KEY: Authentication = { principal: null, problem: "The API key is 
 export class ApiKeyService {
   constructor(
     private readonly db: Database,
-    private readonly domains: DomainStore,
+    private readonly domains: DomainService,
+    private readonly accounts: Accounts,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly settings: ApiKeySettings,
@@ -61,49 +73,19 @@ export class ApiKeyService {
         error: userError(UserErrorCode.INVALID_NAME, `Name the key in 1 to ${MAX_NAME_LENGTH} characters, without control characters.`, ["input", "name"]),
       };
     }
-    await this.domains.ensureAccount(principal.accountId);
-    return this.db.transaction(async (manager) => {
-      const now = this.clock.now();
-      // The account row is the lock that makes the count below hold for concurrent creations.
-      await this.domains.lockAccount(manager, principal.accountId);
+    // Under the account's lock, so concurrent creations are counted one after another.
+    return this.accounts.locked(principal.accountId, async (manager): Promise<CreateApiKeyResult> => {
       const active = await manager.countBy(ApiKey, { accountId: principal.accountId, revokedAt: IsNull() });
-      if (active >= this.settings.maxActivePerAccount) {
-        return {
-          ok: false,
-          error: userError(
-            UserErrorCode.API_KEY_LIMIT_REACHED,
-            `Your account has ${active} of ${this.settings.maxActivePerAccount} active API keys; revoke one before creating another.`,
-          ),
-        };
-      }
+      const room = withinLimit(API_KEY_LIMIT, active, this.settings.maxActivePerAccount);
+      if (!room.ok) return room;
       let domain: Domain | null = null;
       if (input.domainId) {
-        domain = await this.domains.findInAccount(principal.accountId, input.domainId, manager);
-        if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
-        if (effectiveStatus(domain, now) !== DomainStatus.VERIFIED) {
-          return {
-            ok: false,
-            error: userError(UserErrorCode.DOMAIN_NOT_VERIFIED, `Verify ${domain.name} before scoping a key to it.`, ["input", "domainId"]),
-          };
-        }
+        const found = await this.domains.findVerifiedDomain(principal.accountId, input.domainId, manager);
+        if (!found.ok) return { ok: false, error: unverifiedDomainError(found.domain, "scoping a key to it") };
+        domain = found.domain;
       }
       const { secret, hash, prefix } = generateApiKeySecret();
-      const apiKey = manager.create(ApiKey, {
-        id: uuidv7(),
-        accountId: principal.accountId,
-        name,
-        prefix,
-        secretHash: hash,
-        domainId: domain?.id ?? null,
-        domainName: domain?.name ?? null,
-        createdBy: principal.via === "admin-secret" ? null : principal.userId,
-        createdByEmail: principal.via === "admin-secret" ? null : (principal.trustedEmail ?? null),
-        createdByAdmin: principal.isAdmin,
-        createdByAdminSecret: principal.via === "admin-secret",
-        createdAt: now,
-        lastUsedAt: null,
-        revokedAt: null,
-      });
+      const apiKey = manager.create(ApiKey, { ...this.newKey(principal, name, domain, this.clock.now()), prefix, secretHash: hash });
       await manager.insert(ApiKey, apiKey);
       await this.audit.record(manager, {
         accountId: principal.accountId,
@@ -117,13 +99,30 @@ export class ApiKeyService {
     });
   }
 
+  /** A new key's row, its secret aside; who created it is kept so admin keys lose their power with their creator's. */
+  private newKey(principal: Principal, name: string, domain: Domain | null, now: Date) {
+    const bySecret = principal.via === "admin-secret";
+    return {
+      id: uuidv7(),
+      accountId: principal.accountId,
+      name,
+      domainId: domain?.id ?? null,
+      domainName: domain?.name ?? null,
+      createdBy: bySecret ? null : principal.userId,
+      createdByEmail: bySecret ? null : (principal.trustedEmail ?? null),
+      createdByAdmin: principal.isAdmin,
+      createdByAdminSecret: bySecret,
+      createdAt: now,
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+  }
+
   /** Revoking a revoked key changes nothing and answers the key as it is. */
   async revoke(ctx: ActionContext, apiKeyId: string): Promise<RevokeApiKeyResult> {
     const principal = this.manager(ctx.principal);
     return this.db.transaction(async (manager) => {
-      const apiKey = await this.db
-        .forUpdate(manager.createQueryBuilder(ApiKey, "k").where("k.id = :apiKeyId AND k.accountId = :accountId", { apiKeyId, accountId: principal.accountId }))
-        .getOne();
+      const apiKey = await lockVisible(this.db, manager, ApiKey, principal, apiKeyId, (key) => key.domainId);
       if (!apiKey) return { ok: false, error: notFound("API key") };
       if (apiKey.revokedAt) return { ok: true, apiKey };
       apiKey.revokedAt = this.clock.now();
@@ -163,8 +162,7 @@ export class ApiKeyService {
     if (!apiKey || apiKey.revokedAt) return INVALID_KEY;
     const now = this.clock.now();
     if (apiKey.domainId) {
-      const domain = await this.domains.findInAccount(apiKey.accountId, apiKey.domainId);
-      if (!domain || effectiveStatus(domain, now) !== DomainStatus.VERIFIED) {
+      if (!(await this.domains.findVerifiedDomain(apiKey.accountId, apiKey.domainId)).ok) {
         return { principal: null, problem: `The API key is inactive: ${apiKey.domainName ?? "its domain"} is no longer verified in this account.` };
       }
     }

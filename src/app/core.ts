@@ -14,6 +14,8 @@ import type { DomainVerifier } from "../verification/types";
 import { AuditLog } from "../audit/audit-log";
 import { DomainService } from "../domains/domain.service";
 import { SqlDomainStore } from "../domains/domain.store";
+import { Accounts } from "../accounts/accounts";
+import { SqlAccountStore } from "../accounts/account.store";
 import { VerificationService } from "../domains/verification.service";
 import { DomainLeases } from "../scheduler/domain-leases";
 import { CheckRunner } from "../scheduler/check-runner";
@@ -103,7 +105,8 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
     });
   const audit = new AuditLog(db, clock);
   const domainStore = new SqlDomainStore(db, clock);
-  const domains = new DomainService(domainStore, db, audit, clock, {
+  const accounts = new Accounts(new SqlAccountStore(db, clock), db);
+  const domains = new DomainService(domainStore, db, accounts, audit, clock, {
     maxPerAccount: config.domains.maxPerAccount,
     tokenTtlMs: config.domains.tokenTtlMs,
     schedule: config.domains,
@@ -125,14 +128,14 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
     cleanupAfterMs: config.domains.cleanupAfterMs,
   });
 
-  const apiKeys = new ApiKeyService(db, domainStore, audit, clock, {
+  const apiKeys = new ApiKeyService(db, domains, accounts, audit, clock, {
     allowAdminKeys: config.auth.adminAllowApiKeys,
     adminUserIds: config.auth.adminUserIds,
     adminEmails: config.auth.adminEmails,
     adminSecretConfigured: Boolean(config.auth.adminSecret),
     maxActivePerAccount: config.apiKeys.maxPerAccount,
   });
-  const credentials = await createCredentialServices({ config, db, audit, clock, domains, domainStore, logger }).catch(async (error) => {
+  const credentials = await createCredentialServices({ config, db, audit, clock, domains, logger }).catch(async (error) => {
     // A CA or key the server refuses: nothing is listening yet, only the database to let go of.
     await dataSource.destroy();
     throw error;
@@ -142,7 +145,7 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
   const events = new EventBus({ redisUrl: config.rateLimits.redisUrl, keyPrefix: config.rateLimits.redisKeyPrefix, logger });
   const webhookResolve = overrides.webhookResolve ?? webhookDnsResolve(config.webhooks);
   const deliveryStore = new DeliveryStore(db, clock);
-  const webhooks = new WebhookService(db, domainStore, audit, clock, { ...config.webhooks, resolve: webhookResolve }, deliveryStore);
+  const webhooks = new WebhookService(db, domainStore, accounts, audit, clock, { ...config.webhooks, resolve: webhookResolve }, deliveryStore);
   audit.addListener((manager, entry) => webhooks.createDeliveries(manager, entry));
   signalCommittedEntries(db, audit, events);
   const deliveryWorker = new DeliveryWorker(db, deliveryStore, webhooks, clock, {

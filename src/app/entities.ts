@@ -1,4 +1,4 @@
-import { Account } from "../domains/account.entity";
+import { Account } from "../accounts/account.entity";
 import { Domain } from "../domains/domain.entity";
 import { AuditEntry } from "../audit/audit-entry.entity";
 import { ApiKey } from "../api-keys/api-key.entity";

@@ -4,7 +4,6 @@ import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
 import type { AuditLog } from "../audit/audit-log";
 import type { DomainService } from "../domains/domain.service";
-import type { DomainStore } from "../domains/domain.store";
 import type { NodeFetcher } from "../graphql/node.resolver";
 import { principalOf } from "../graphql/context";
 import { lazy } from "../shared/lazy";
@@ -48,16 +47,15 @@ export async function createCredentialServices(deps: {
   audit: AuditLog;
   clock: Clock;
   domains: DomainService;
-  domainStore: DomainStore;
   logger: Logger;
 }): Promise<CredentialServices> {
-  const { config, db, audit, clock, domains, domainStore, logger } = deps;
+  const { config, db, audit, clock, domains, logger } = deps;
   const settings = config.credentials;
   const ca = lazy(() => loadCertificateAuthority(settings, config.env));
   // A configured CA is read now, so a key that does not match its certificate stops the start, and
   // the TLS port names the CA in its handshake; only the development CA waits for its first use.
   if (settings.ca || settings.tls) await ca();
-  const certificates = new CertificateService(db, domainStore, audit, clock, ca, {
+  const certificates = new CertificateService(db, domains, audit, clock, ca, {
     ttlMs: settings.certTtlMs,
     crlUrl: `${config.publicUrl}/crl`,
     maxActivePerDomain: settings.maxCertificatesPerDomain,

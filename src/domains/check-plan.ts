@@ -1,5 +1,6 @@
 import type { Domain } from "./domain.entity";
-import { DomainStatus, effectiveStatus } from "../shared/domain-status";
+import { DomainStatus } from "../shared/domain-status";
+import { effectiveStatus } from "./status-rules";
 import { CheckSchedule, graceEndOf, stateAfterCheck } from "./lifecycle";
 import { decideOwnership } from "./ownership";
 import * as messages from "./messages";

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Domain } from "./domain.entity";
-import { DomainStatus, effectiveStatus } from "../shared/domain-status";
+import { DomainStatus } from "../shared/domain-status";
+import { effectiveStatus } from "./status-rules";
 import { DomainService } from "./domain.service";
 import { VerificationService } from "./verification.service";
 import { unicodeNameOf } from "./domain-name";

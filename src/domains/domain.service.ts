@@ -1,9 +1,10 @@
 import { v7 as uuidv7 } from "uuid";
 import { Domain } from "./domain.entity";
-import { DomainStatus, STALE, effectiveStatus } from "../shared/domain-status";
+import { DomainStatus } from "../shared/domain-status";
+import { STALE, effectiveStatus } from "./status-rules";
 import { matches } from "../shared/row-rule";
 import { normalizeDomainName } from "./domain-name";
-import { generateToken } from "./token";
+import { freshToken } from "./token";
 import { CheckSchedule, graceEndOf, nextUnprovenCheck, statusAfterRegeneration } from "./lifecycle";
 import * as messages from "./messages";
 import type { DomainListFilter, DomainStore, Transactions } from "./domain.store";
@@ -13,6 +14,9 @@ import { Actor, AuditAction } from "../audit/audit.types";
 import { ActionContext, Principal } from "../shared/principal";
 import { actorOf } from "../audit/actor";
 import { UserError, UserErrorCode, forbidden, notFound, userError } from "../shared/errors";
+import type { EntityManager } from "typeorm";
+import type { Accounts } from "../accounts/accounts";
+import { LimitWording, withinLimit } from "../accounts/limits";
 import { Connection, PageArgs } from "../shared/pagination";
 
 export interface DomainSettings {
@@ -25,6 +29,28 @@ export type ClaimResult = { ok: true; domain: Domain; created: boolean } | { ok:
 export type DomainResult = { ok: true; domain: Domain } | { ok: false; error: UserError };
 
 /**
+ * A domain asked for by what only a VERIFIED domain allows (a scoped key, a certificate, an
+ * attestation). `domain` is null when the account has no such domain; a refusal with a
+ * domain means it is there but not VERIFIED now.
+ */
+export type VerifiedDomainLookup = { ok: true; domain: Domain } | { ok: false; domain: Domain | null };
+
+/** MAX_DOMAINS_PER_ACCOUNT, as the caller is told it. */
+export const DOMAIN_LIMIT: LimitWording = {
+  code: UserErrorCode.DOMAIN_LIMIT_REACHED,
+  holder: "Your account holds",
+  counted: "domains",
+  remedy: "remove one before claiming another",
+  field: ["input", "name"],
+};
+
+/** What a mutation answers when the domain it needs is missing (`domain` null) or not VERIFIED, for `purpose` ("scoping a key to it"). */
+export function unverifiedDomainError(domain: { name: string } | null, purpose: string): UserError {
+  if (!domain) return notFound("domain", ["input", "domainId"]);
+  return userError(UserErrorCode.DOMAIN_NOT_VERIFIED, `Verify ${domain.name} before ${purpose}.`, ["input", "domainId"]);
+}
+
+/**
  * Owns what people do to their claims: claiming, regenerating the token and removing, and
  * reading them back. Every change commits together with its audit entry. What checks and
  * time do to a claim is VerificationService's.
@@ -33,6 +59,7 @@ export class DomainService {
   constructor(
     private readonly store: DomainStore,
     private readonly transactions: Transactions,
+    private readonly accounts: Accounts,
     private readonly audit: AuditRecorder,
     private readonly clock: Clock,
     private readonly settings: DomainSettings,
@@ -46,24 +73,13 @@ export class DomainService {
     }
     const { accountId } = ctx.principal;
     const { name } = normalized;
-    const attempt = () => this.transactions.transaction(async (manager): Promise<ClaimResult | null> => {
-      const now = this.clock.now();
-      // The account row is the lock that serializes one account's claims, so the limit holds under concurrency.
-      if (!(await this.store.lockAccount(manager, accountId))) return null;
-
+    // Under the account's lock, so concurrent claims of one account are counted one after another.
+    return this.accounts.locked(accountId, async (manager): Promise<ClaimResult> => {
       const { existing, held } = await this.store.findByNameCounting(manager, accountId, name);
       if (existing) return { ok: true, domain: existing, created: false };
-      if (held >= this.settings.maxPerAccount) {
-        return {
-          ok: false,
-          error: userError(
-            UserErrorCode.DOMAIN_LIMIT_REACHED,
-            `Your account holds ${held} of ${this.settings.maxPerAccount} domains; remove one before claiming another.`,
-            ["input", "name"],
-          ),
-        };
-      }
-      const domain = await this.store.insert(manager, this.newClaim(accountId, name, now));
+      const room = withinLimit(DOMAIN_LIMIT, held, this.settings.maxPerAccount);
+      if (!room.ok) return room;
+      const domain = await this.store.insert(manager, this.newClaim(accountId, name, this.clock.now()));
       await this.audit.record(manager, {
         accountId,
         domain,
@@ -75,32 +91,23 @@ export class DomainService {
       });
       return { ok: true, domain, created: true };
     });
-    // Only an account's first claim finds no row to lock: it creates the row in a transaction of
-    // its own (two first claims at once must not lock the same gap) and tries again. Every later
-    // claim locks at once, one statement fewer than asking first.
-    const result = (await attempt()) ?? (await this.store.ensureAccount(accountId), await attempt());
-    if (!result) throw new Error(`account ${accountId} disappeared while claiming ${name}`);
-    return result;
   }
 
   /** A new PENDING claim with a fresh token, first checked when the schedule says. */
   private newClaim(accountId: string, name: string, now: Date) {
-    const tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
+    const token = freshToken(now, this.settings.tokenTtlMs);
     return {
       id: uuidv7(),
       accountId,
       name,
       status: DomainStatus.PENDING,
-      token: generateToken(),
-      previousTokens: [],
-      tokenIssuedAt: now,
-      tokenExpiresAt,
+      ...token,
       verifiedName: null,
       verifiedAt: null,
       lastCheckedAt: null,
       lastCheck: null,
       failingSince: null,
-      nextCheckAt: nextUnprovenCheck(now, tokenExpiresAt, now, this.settings.schedule),
+      nextCheckAt: nextUnprovenCheck(now, token.tokenExpiresAt, now, this.settings.schedule),
       leaseOwner: null,
       leaseExpiresAt: null,
       tokenExpiryWarnedAt: null,
@@ -116,10 +123,7 @@ export class DomainService {
       const now = this.clock.now();
       const previousStatus = effectiveStatus(domain, now);
       const newStatus = statusAfterRegeneration(previousStatus);
-      domain.previousTokens = [domain.token, ...domain.previousTokens].slice(0, 5);
-      domain.token = generateToken();
-      domain.tokenIssuedAt = now;
-      domain.tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
+      Object.assign(domain, freshToken(now, this.settings.tokenTtlMs, domain));
       domain.status = newStatus;
       domain.tokenExpiryWarnedAt = null;
       if (newStatus !== DomainStatus.VERIFIED) {
@@ -194,6 +198,21 @@ export class DomainService {
   nextCheckAt(domain: Domain): Date | null {
     const status = effectiveStatus(domain, this.clock.now());
     return status === DomainStatus.EXPIRED || status === DomainStatus.REVOKED ? null : domain.nextCheckAt;
+  }
+
+  /** The account's domain when it is VERIFIED now (a lapsed token reads EXPIRED); `manager` reads in the caller's transaction. */
+  async findVerifiedDomain(accountId: string, domainId: string, manager?: EntityManager): Promise<VerifiedDomainLookup> {
+    return this.verifiedNow(await this.store.findInAccount(accountId, domainId, manager));
+  }
+
+  /** As findVerifiedDomain, the domain locked for the caller's transaction: a removal or revocation running now comes first, or waits for it. */
+  async lockVerifiedDomain(manager: EntityManager, accountId: string, domainId: string): Promise<VerifiedDomainLookup> {
+    return this.verifiedNow(await this.store.lockInAccount(manager, accountId, domainId));
+  }
+
+  private verifiedNow(domain: Domain | null): VerifiedDomainLookup {
+    if (!domain) return { ok: false, domain: null };
+    return { ok: effectiveStatus(domain, this.clock.now()) === DomainStatus.VERIFIED, domain };
   }
 
   /** The caller's domain, or null for a missing id and for another account's id alike. */

@@ -1,7 +1,7 @@
 import { EntityManager, In } from "typeorm";
 import { Domain } from "./domain.entity";
-import { Account } from "./account.entity";
-import { DomainStatus, STALE, TOKEN_LAPSED, hasEffectiveStatus } from "../shared/domain-status";
+import { DomainStatus } from "../shared/domain-status";
+import { STALE, TOKEN_LAPSED, hasEffectiveStatus } from "./status-rules";
 import { toSql } from "../shared/row-rule";
 import type { Clock } from "../shared/clock";
 import { Database, isDuplicateKeyError } from "../db/database";
@@ -10,6 +10,7 @@ import { NOT_LEASED, RowCondition, RowLeases, lockSkippingHeld } from "../db/lea
 import { RowReader, rowReader } from "../db/row-reader";
 import { RowWriter, rowWriter } from "../db/row-writer";
 import { Principal, inScope } from "../shared/principal";
+import { lockInAccount, lockVisible } from "../accounts/owned-rows";
 import type { Connection, PageArgs } from "../shared/pagination";
 
 /** Runs `work` in one transaction; `isolation` applies on MySQL only. What services need of the database besides a store. */
@@ -36,18 +37,10 @@ export interface LapsedPosition {
 }
 
 /**
- * Every query about claims (and the account rows that serialize them). Methods taking a
- * manager run in the caller's transaction; the others run on their own.
+ * Every query about claims. Methods taking a manager run in the caller's transaction; the
+ * others run on their own.
  */
 export interface DomainStore {
-  /** Creates the account row if missing, in a transaction of its own (see SqlDomainStore.ensureAccount). */
-  ensureAccount(accountId: string): Promise<void>;
-  /**
-   * Locks the account row, which serializes one account's claims, keys and endpoints so
-   * per-account limits hold. False when there is no such row yet (nothing is locked then).
-   */
-  lockAccount(manager: EntityManager, accountId: string): Promise<boolean>;
-
   /** The principal's claim, or null for a missing id, another account's id and an id outside an API key's scope alike. */
   findVisible(principal: Principal, domainId: string): Promise<Domain | null>;
   /** As findVisible, locked for the caller's transaction. */
@@ -92,8 +85,6 @@ export interface DomainStore {
 class ClaimStatements {
   readonly domainReader: RowReader<Domain>;
   readonly domainWriter: RowWriter<Domain>;
-  readonly accountExists: string;
-  readonly lockAccount: string;
   readonly domainByNameCounting: string;
   readonly countOfAccount: string;
 
@@ -103,8 +94,6 @@ class ClaimStatements {
     const column = (name: string) => driver.escape(name);
     this.domainReader = rowReader(db.dataSource, Domain);
     this.domainWriter = rowWriter(db.dataSource, Domain);
-    this.accountExists = `SELECT 1 AS found FROM ${table(Account)} WHERE ${column("id")} = ? LIMIT 1`;
-    this.lockAccount = `SELECT ${column("id")} FROM ${table(Account)} WHERE ${column("id")} = ?${db.kind === "mysql" ? " FOR UPDATE" : ""}`;
     // One row always: the count, and the claim's columns (all null when there is none).
     this.domainByNameCounting =
       `SELECT (SELECT COUNT(*) FROM ${table(Domain)} WHERE ${column("accountId")} = ?) AS ${column("held")}, ${this.domainReader.columns} ` +
@@ -126,30 +115,13 @@ export class SqlDomainStore implements DomainStore {
     return (this.statements ??= new ClaimStatements(this.db));
   }
 
-  /**
-   * In a transaction of its own: inside the claim's, INSERT IGNORE on an existing row (a
-   * shared lock) or a locking read of a missing row (a gap lock) makes concurrent claims of
-   * one account deadlock on MySQL.
-   */
-  async ensureAccount(accountId: string): Promise<void> {
-    if ((await this.db.manager.query(this.claimStatements.accountExists, [accountId])).length) return;
-    await this.db.transaction((manager) =>
-      manager.createQueryBuilder().insert().into(Account).values({ id: accountId, createdAt: this.clock.now() }).orIgnore().execute(),
-    );
-  }
-
-  async lockAccount(manager: EntityManager, accountId: string): Promise<boolean> {
-    return (await manager.query(this.claimStatements.lockAccount, [accountId])).length > 0;
-  }
-
   async findVisible(principal: Principal, domainId: string): Promise<Domain | null> {
     if (!inScope(principal, domainId)) return null;
     return this.findInAccount(principal.accountId, domainId);
   }
 
-  async lockVisible(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null> {
-    if (!inScope(principal, domainId)) return null;
-    return this.lockInAccount(manager, principal.accountId, domainId);
+  lockVisible(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null> {
+    return lockVisible(this.db, manager, Domain, principal, domainId, (domain) => domain.id);
   }
 
   findInAccount(accountId: string, domainId: string, manager: EntityManager = this.db.manager): Promise<Domain | null> {
@@ -157,7 +129,7 @@ export class SqlDomainStore implements DomainStore {
   }
 
   lockInAccount(manager: EntityManager, accountId: string, domainId: string): Promise<Domain | null> {
-    return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id = :domainId AND d.accountId = :accountId", { domainId, accountId })).getOne();
+    return lockInAccount(this.db, manager, Domain, accountId, domainId);
   }
 
   async findByNameCounting(manager: EntityManager, accountId: string, name: string): Promise<{ existing: Domain | null; held: number }> {

@@ -1,4 +1,5 @@
-import { DomainStatus, effectiveStatus } from "../shared/domain-status";
+import { DomainStatus } from "../shared/domain-status";
+import { effectiveStatus } from "./status-rules";
 import { graceEnd, nextReverification, nextUnprovenCheck, stateAfterCheck, statusAfterCheck, statusAfterRegeneration } from "./lifecycle";
 
 const now = new Date("2026-11-22T10:00:00Z");

@@ -1,8 +1,10 @@
 import type { EntityManager } from "typeorm";
 import type { Domain } from "./domain.entity";
-import { DomainStatus, UNPROVEN_STATUSES, effectiveStatus, tokenHasLapsed } from "../shared/domain-status";
+import { DomainStatus } from "../shared/domain-status";
+import { UNPROVEN_STATUSES, effectiveStatus, tokenHasLapsed, tokenRanOut } from "./status-rules";
 import type { CheckSchedule } from "./lifecycle";
 import { planCheck } from "./check-plan";
+import { tokenWindow } from "./token";
 import * as messages from "./messages";
 import type { DomainStore, Transactions } from "./domain.store";
 import type { Clock } from "../shared/clock";
@@ -55,7 +57,7 @@ export class VerificationService {
   async verify(ctx: ActionContext, domainId: string): Promise<VerifyResult> {
     const domain = await this.store.findVisible(ctx.principal, domainId);
     if (!domain) return { ok: false, error: notFound() };
-    if (this.tokenRanOut(domain)) return this.refuseExpiredToken(ctx, domain);
+    if (tokenRanOut(domain, this.clock.now())) return this.refuseExpiredToken(ctx, domain);
 
     for (let claim: Domain | null = domain, attempt = 1; claim; attempt++) {
       const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens });
@@ -63,7 +65,7 @@ export class VerificationService {
       if (applied) return { ok: true, ...applied };
       // Removed, or given a new token while DNS was asked: the check answered an old question; ask once more.
       claim = attempt < 2 ? await this.store.findVisible(ctx.principal, domainId) : null;
-      if (claim && this.tokenRanOut(claim)) return this.refuseExpiredToken(ctx, claim);
+      if (claim && tokenRanOut(claim, this.clock.now())) return this.refuseExpiredToken(ctx, claim);
     }
     return { ok: false, error: notFound() };
   }
@@ -177,11 +179,6 @@ export class VerificationService {
     }, "READ COMMITTED");
   }
 
-  /** A claim that was never proven, or lost its proof, whose token ran out: only a new token helps. */
-  private tokenRanOut(domain: Domain): boolean {
-    return domain.status !== DomainStatus.VERIFIED && domain.tokenExpiresAt.getTime() <= this.clock.now().getTime();
-  }
-
   private async refuseExpiredToken(ctx: ActionContext, claim: Domain): Promise<VerifyResult> {
     const result = await this.transactions.transaction(async (manager) => {
       const domain = await this.store.lockVisible(manager, ctx.principal, claim.id);
@@ -247,8 +244,7 @@ export class VerificationService {
     holder.failingSince = null;
     holder.nextCheckAt = null;
     // A fresh window, so the former owner can prove control again by republishing its record.
-    holder.tokenIssuedAt = now;
-    holder.tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlMs);
+    Object.assign(holder, tokenWindow(now, this.settings.tokenTtlMs));
     holder.updatedAt = now;
     await this.store.save(manager, holder);
     await this.audit.record(manager, {

@@ -1,6 +1,10 @@
 import { registerEnumType } from "type-graphql";
-import { RowRule, matches, opposite } from "./row-rule";
 
+/**
+ * The statuses alone, in a leaf, because the audit log records them and may import no
+ * feature; the rules about them (what a reader sees, when a token lapses) are domains'
+ * (src/domains/status-rules.ts).
+ */
 export enum DomainStatus {
   PENDING = "PENDING",
   VERIFIED = "VERIFIED",
@@ -25,38 +29,3 @@ registerEnumType(DomainStatus, {
     },
   },
 });
-
-/** Statuses whose token can still run out: the claim has never been proven. */
-export const UNPROVEN_STATUSES: readonly DomainStatus[] = [DomainStatus.PENDING, DomainStatus.FAILED];
-
-/** An unproven claim whose token has run out by the instant asked about: only a new token helps. */
-export const TOKEN_LAPSED: RowRule<DomainStatus, "tokenExpiresAt"> = [{ statuses: UNPROVEN_STATUSES, compare: { column: "tokenExpiresAt", op: "<=" } }];
-
-/**
- * Old enough for cleanup at a cutoff: EXPIRED since its token ran out, REVOKED since it was
- * last touched. Cleanup expires lapsed claims first, so those count too.
- */
-export const STALE: RowRule<DomainStatus, "tokenExpiresAt" | "updatedAt"> = [
-  { statuses: [DomainStatus.EXPIRED], compare: { column: "tokenExpiresAt", op: "<=" } },
-  { statuses: [DomainStatus.REVOKED], compare: { column: "updatedAt", op: "<=" } },
-];
-
-/** Whether `domain` is unproven and its token has run out by `at`. */
-export function tokenHasLapsed(domain: { status: DomainStatus; tokenExpiresAt: Date }, at: Date): boolean {
-  return matches(TOKEN_LAPSED, domain, at);
-}
-
-/**
- * The status a reader sees. An unproven claim whose token ran out is EXPIRED from that
- * instant, even before a sweep writes it, so no client ever sees a stale PENDING.
- */
-export function effectiveStatus(domain: { status: DomainStatus; tokenExpiresAt: Date }, now: Date): DomainStatus {
-  return tokenHasLapsed(domain, now) ? DomainStatus.EXPIRED : domain.status;
-}
-
-/** The rows `effectiveStatus` reads as `status`, as a rule for queries that filter by it. */
-export function hasEffectiveStatus(status: DomainStatus): RowRule<DomainStatus, "tokenExpiresAt"> {
-  if (status === DomainStatus.EXPIRED) return [{ statuses: [DomainStatus.EXPIRED] }, ...TOKEN_LAPSED];
-  const lapsing = TOKEN_LAPSED.find((clause) => clause.statuses.includes(status));
-  return lapsing?.compare ? [{ statuses: [status], compare: opposite(lapsing.compare) }] : [{ statuses: [status] }];
-}

@@ -20,6 +20,9 @@ import { ActionContext, Principal, canSee, listScope } from "../shared/principal
 import { actorOf } from "../audit/actor";
 import { Connection, PageArgs } from "../shared/pagination";
 import { UserError, UserErrorCode, notFound, userError } from "../shared/errors";
+import type { Accounts } from "../accounts/accounts";
+import { LimitWording, withinLimit } from "../accounts/limits";
+import { lockVisible } from "../accounts/owned-rows";
 
 export interface WebhookSettings {
   maxPerAccount: number;
@@ -29,6 +32,15 @@ export interface WebhookSettings {
   /** How host names of new URLs are resolved (tests swap it). */
   resolve?: Resolve;
 }
+
+/** MAX_WEBHOOK_ENDPOINTS_PER_ACCOUNT, as the caller is told it. */
+export const WEBHOOK_ENDPOINT_LIMIT: LimitWording = {
+  code: UserErrorCode.WEBHOOK_LIMIT_REACHED,
+  holder: "Your account has",
+  counted: "webhook endpoints",
+  remedy: "delete one before creating another",
+  field: ["input", "url"],
+};
 
 /** How long a rotated-out secret keeps signing beside the new one. */
 export const PREVIOUS_SECRET_MS = 24 * 3_600_000;
@@ -63,6 +75,7 @@ export class WebhookService {
   constructor(
     private readonly db: Database,
     private readonly domains: DomainStore,
+    private readonly accounts: Accounts,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly settings: WebhookSettings,
@@ -133,26 +146,17 @@ export class WebhookService {
     // A scoped key's endpoints are its domain's: it cannot listen to what it cannot read.
     const domainId = listScope(principal, input.domainId ?? null);
     if (domainId === "none") return { ok: false, error: notFound("domain", ["input", "domainId"]) };
-    await this.domains.ensureAccount(principal.accountId);
-    return this.db.transaction(async (manager) => {
+    // Under the account's lock, so concurrent creations are counted one after another.
+    return this.accounts.locked(principal.accountId, async (manager): Promise<EndpointWithSecret> => {
       const now = this.clock.now();
-      await this.domains.lockAccount(manager, principal.accountId);
       let domain: Domain | null = null;
       if (domainId) {
         domain = await this.domains.findInAccount(principal.accountId, domainId, manager);
         if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
       }
       const held = await manager.countBy(WebhookEndpoint, { accountId: principal.accountId });
-      if (held >= this.settings.maxPerAccount) {
-        return {
-          ok: false,
-          error: userError(
-            UserErrorCode.WEBHOOK_LIMIT_REACHED,
-            `Your account has ${held} of ${this.settings.maxPerAccount} webhook endpoints; delete one before creating another.`,
-            ["input", "url"],
-          ),
-        };
-      }
+      const room = withinLimit(WEBHOOK_ENDPOINT_LIMIT, held, this.settings.maxPerAccount);
+      if (!room.ok) return room;
       const secret = generateWebhookSecret();
       const endpoint = manager.create(WebhookEndpoint, {
         id: uuidv7(),
@@ -363,13 +367,8 @@ export class WebhookService {
   }
 
 
-  private async lockOwned(manager: EntityManager, principal: Principal, endpointId: string): Promise<WebhookEndpoint | null> {
-    const endpoint = await this.db
-      .forUpdate(
-        manager.createQueryBuilder(WebhookEndpoint, "e").where("e.id = :endpointId AND e.accountId = :accountId", { endpointId, accountId: principal.accountId }),
-      )
-      .getOne();
-    return endpoint && canSee(principal, endpoint) ? endpoint : null;
+  private lockOwned(manager: EntityManager, principal: Principal, endpointId: string): Promise<WebhookEndpoint | null> {
+    return lockVisible(this.db, manager, WebhookEndpoint, principal, endpointId, (endpoint) => endpoint.domainId);
   }
 
   /** Disables the endpoint in `manager`'s transaction and parks its pending deliveries; the caller saves the endpoint. */

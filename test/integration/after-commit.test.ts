@@ -3,7 +3,7 @@ import { openDataSource } from "../../src/db/data-source";
 import { Database } from "../../src/db/database";
 import { runMigrations } from "../../src/db/migrate";
 import { entities } from "../../src/app/entities";
-import { Account } from "../../src/domains/account.entity";
+import { Account } from "../../src/accounts/account.entity";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 
 /** Database.afterCommit: what wakes the webhook worker and the event bus, on both databases' real transactions. */

@@ -3,7 +3,8 @@ import { openDataSource } from "../../src/db/data-source";
 import { entities } from "../../src/app/entities";
 import { runMigrations } from "../../src/db/migrate";
 import { Domain } from "../../src/domains/domain.entity";
-import { DomainStatus, STALE, TOKEN_LAPSED, hasEffectiveStatus } from "../../src/shared/domain-status";
+import { DomainStatus } from "../../src/shared/domain-status";
+import { STALE, TOKEN_LAPSED, hasEffectiveStatus } from "../../src/domains/status-rules";
 import { RowRule, matches, toSql } from "../../src/shared/row-rule";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 

@@ -1,5 +1,5 @@
 import { AuditEntry } from "../../src/audit/audit-entry.entity";
-import { Account } from "../../src/domains/account.entity";
+import { Account } from "../../src/accounts/account.entity";
 import { Domain } from "../../src/domains/domain.entity";
 import { ApiKey } from "../../src/api-keys/api-key.entity";
 import { Certificate } from "../../src/credentials/certificates/certificate.entity";

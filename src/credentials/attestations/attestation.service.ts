@@ -5,12 +5,11 @@ import type { Clock } from "../../shared/clock";
 import type { Database } from "../../db/database";
 import type { AuditLog } from "../../audit/audit-log";
 import { AuditAction } from "../../audit/audit.types";
-import { DomainStatus, effectiveStatus } from "../../shared/domain-status";
-import type { DomainService } from "../../domains/domain.service";
+import { type DomainService, unverifiedDomainError } from "../../domains/domain.service";
 import { type ActionContext, isIssuedCredential } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
 import { badUserInput, forbidden, notConfigured } from "../../shared/errors";
-import { UserError, UserErrorCode, notFound, userError } from "../../shared/errors";
+import type { UserError } from "../../shared/errors";
 
 export interface AttestationSettings {
   /** PUBLIC_URL: the iss claim. */
@@ -52,19 +51,19 @@ export class AttestationService {
     if (audience !== null && (audience.trim() === "" || audience.length > MAX_AUDIENCE_LENGTH || /\p{Cc}/u.test(audience))) {
       throw badUserInput(`"audience" must be 1 to ${MAX_AUDIENCE_LENGTH} characters without control characters, or omitted.`, "input.audience");
     }
-    const domain = await this.domains.findOwned(ctx.principal, domainId);
-    if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
+    // People only, so the caller is never scoped to one domain: the account is all there is to check.
+    const found = await this.domains.findVerifiedDomain(ctx.principal.accountId, domainId);
+    const verifiedAt = found.ok ? found.domain.verifiedAt : null;
+    if (!found.ok || !verifiedAt) return { ok: false, error: unverifiedDomainError(found.domain, "asking for an attestation of it") };
+    const { domain } = found;
     const now = this.clock.now();
-    if (effectiveStatus(domain, now) !== DomainStatus.VERIFIED || !domain.verifiedAt) {
-      return { ok: false, error: userError(UserErrorCode.DOMAIN_NOT_VERIFIED, `Verify ${domain.name} before asking for an attestation of it.`, ["input", "domainId"]) };
-    }
     const method = await this.verificationMethod(ctx.principal.accountId, domain.id);
     const issuedAt = Math.floor(now.getTime() / 1000);
     const expiresAt = new Date((issuedAt + Math.floor(this.settings.ttlMs / 1000)) * 1000);
     const id = uuidv7();
     let jwt = new SignJWT({
       account_id: domain.accountId,
-      verified_at: Math.floor(domain.verifiedAt.getTime() / 1000),
+      verified_at: Math.floor(verifiedAt.getTime() / 1000),
       verification_method: method,
     })
       .setProtectedHeader({ alg: "ES256", kid: this.keys.signing.kid, typ: "JWT" })

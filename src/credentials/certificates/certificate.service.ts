@@ -12,8 +12,9 @@ import { paginate } from "../../db/pagination";
 import type { AuditEntry } from "../../audit/audit-entry.entity";
 import type { AuditLog } from "../../audit/audit-log";
 import { AuditAction } from "../../audit/audit.types";
-import type { DomainStore } from "../../domains/domain.store";
-import { DomainStatus, effectiveStatus } from "../../shared/domain-status";
+import { type DomainService, unverifiedDomainError } from "../../domains/domain.service";
+import { LimitWording, withinLimit } from "../../accounts/limits";
+import { lockVisible } from "../../accounts/owned-rows";
 import type { Authentication } from "../../auth/authenticator";
 import { ActionContext, Principal, canSee, isIssuedCredential, listScope } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
@@ -49,6 +50,15 @@ const REASON_WORDS: Record<CertificateRevocationReason, string> = {
 /** Fingerprints whose signature by our CA was already checked; a certificate never changes, so the answer cannot either. */
 const MAX_VERIFIED_FINGERPRINTS = 10_000;
 
+/** MAX_CERTIFICATES_PER_DOMAIN, as the caller is told it: the domain, not the account, holds the count. */
+export const certificateLimit = (domainName: string): LimitWording => ({
+  code: UserErrorCode.CERTIFICATE_LIMIT_REACHED,
+  holder: `${domainName} has`,
+  counted: "active certificates",
+  remedy: "revoke one before issuing another",
+  field: ["input", "domainId"],
+});
+
 const NOT_OURS: Authentication = { principal: null, problem: "The client certificate was not issued by this server." };
 
 /**
@@ -61,7 +71,7 @@ export class CertificateService {
 
   constructor(
     private readonly db: Database,
-    private readonly domains: DomainStore,
+    private readonly domains: DomainService,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     /** Read or made at its first use; null when issuing is off. */
@@ -77,14 +87,12 @@ export class CertificateService {
     const ca = await this.requireCa();
     return this.db.transaction(async (manager) => {
       // Locked, so a removal or revocation running now either comes first (and we refuse) or waits and revokes what we issue.
-      const domain = await this.domains.lockInAccount(manager, principal.accountId, domainId);
-      if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
+      const found = await this.domains.lockVerifiedDomain(manager, principal.accountId, domainId);
+      if (!found.ok) return { ok: false, error: unverifiedDomainError(found.domain, "asking for a certificate for it") };
+      const { domain } = found;
       const now = this.clock.now();
-      if (effectiveStatus(domain, now) !== DomainStatus.VERIFIED) {
-        return { ok: false, error: userError(UserErrorCode.DOMAIN_NOT_VERIFIED, `Verify ${domain.name} before asking for a certificate for it.`, ["input", "domainId"]) };
-      }
-      const limit = await this.limitReached(manager, domain, now);
-      if (limit) return { ok: false, error: limit };
+      const room = await this.roomFor(manager, domain, now);
+      if (!room.ok) return room;
       const csr = await checkCsr(csrPem);
       if (!csr.ok) return { ok: false, error: userError(UserErrorCode.INVALID_CSR, csr.message, ["input", "csr"]) };
 
@@ -121,10 +129,8 @@ export class CertificateService {
   async revoke(ctx: ActionContext, certificateId: string): Promise<RevokeCertificateResult> {
     const { principal } = ctx;
     return this.db.transaction(async (manager) => {
-      const certificate = await this.db
-        .forUpdate(manager.createQueryBuilder(Certificate, "c").where("c.id = :certificateId AND c.accountId = :accountId", { certificateId, accountId: principal.accountId }))
-        .getOne();
-      if (!certificate || !canSee(principal, certificate)) return { ok: false, error: notFound("certificate") };
+      const certificate = await lockVisible(this.db, manager, Certificate, principal, certificateId, (c) => c.domainId);
+      if (!certificate) return { ok: false, error: notFound("certificate") };
       if (certificate.revokedAt) return { ok: true, certificate };
       await this.markRevoked(manager, certificate, CertificateRevocationReason.REVOKED_BY_OWNER, this.clock.now(), actorOf(principal), ctx.requestId);
       return { ok: true, certificate };
@@ -189,8 +195,7 @@ export class CertificateService {
     if (now < certificate.notBefore.getTime()) return { principal: null, problem: "The client certificate is not valid yet." };
     if (now > certificate.notAfter.getTime()) return { principal: null, problem: "The client certificate has expired; issue a new one." };
     if (certificate.revokedAt) return { principal: null, problem: "The client certificate has been revoked." };
-    const domain = await this.domains.findInAccount(certificate.accountId, certificate.domainId);
-    if (!domain || effectiveStatus(domain, this.clock.now()) !== DomainStatus.VERIFIED) {
+    if (!(await this.domains.findVerifiedDomain(certificate.accountId, certificate.domainId)).ok) {
       return { principal: null, problem: `The client certificate is inactive: ${certificate.domainName} is no longer verified in this account.` };
     }
     return {
@@ -232,15 +237,9 @@ export class CertificateService {
    * Every active certificate lengthens the CRL once revoked, and the CRL is rebuilt whole: the
    * count holds under the domain's row lock, so concurrent issues cannot pass it together.
    */
-  private async limitReached(manager: EntityManager, domain: { id: string; name: string }, now: Date): Promise<UserError | null> {
-    const max = this.settings.maxActivePerDomain;
+  private async roomFor(manager: EntityManager, domain: { id: string; name: string }, now: Date) {
     const active = await manager.countBy(Certificate, { domainId: domain.id, revokedAt: IsNull(), notAfter: MoreThan(now) });
-    if (active < max) return null;
-    return userError(
-      UserErrorCode.CERTIFICATE_LIMIT_REACHED,
-      `${domain.name} has ${active} of ${max} active certificates; revoke one before issuing another.`,
-      ["input", "domainId"],
-    );
+    return withinLimit(certificateLimit(domain.name), active, this.settings.maxActivePerDomain);
   }
 
   private async requireCa(): Promise<CertificateAuthority> {

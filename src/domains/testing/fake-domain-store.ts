@@ -1,7 +1,8 @@
 import type { EntityManager } from "typeorm";
 import { Domain } from "../domain.entity";
 import type { DomainListFilter, DomainStore, LapsedPosition, LeaseQuery, Transactions } from "../domain.store";
-import { DomainStatus, STALE, TOKEN_LAPSED, effectiveStatus } from "../../shared/domain-status";
+import { DomainStatus } from "../../shared/domain-status";
+import { STALE, TOKEN_LAPSED, effectiveStatus } from "../status-rules";
 import { matches } from "../../shared/row-rule";
 import type { Clock } from "../../shared/clock";
 import { Principal, inScope } from "../../shared/principal";
@@ -29,7 +30,6 @@ export class FakeDomainStore implements DomainStore {
   private rows = new Map<string, Domain>();
   /** The rows as the open transaction found them; what a rollback returns to. */
   private committed: Map<string, Domain> | null = null;
-  private readonly accounts = new Set<string>();
   /** Runs once, right after the next lockClaimsOfName: what a concurrent writer does while a check is applied. */
   afterNextLockOfName: (() => void) | null = null;
 
@@ -72,14 +72,6 @@ export class FakeDomainStore implements DomainStore {
   rollback(): void {
     if (this.committed) this.rows = this.committed;
     this.committed = null;
-  }
-
-  async ensureAccount(accountId: string): Promise<void> {
-    this.accounts.add(accountId);
-  }
-
-  async lockAccount(_manager: unknown, accountId: string): Promise<boolean> {
-    return this.accounts.has(accountId);
   }
 
   async findVisible(principal: Principal, domainId: string): Promise<Domain | null> {

@@ -1,5 +1,6 @@
-import { DomainStatus, STALE, TOKEN_LAPSED, effectiveStatus, hasEffectiveStatus } from "./domain-status";
-import { matches, toSql } from "./row-rule";
+import { DomainStatus } from "../shared/domain-status";
+import { STALE, TOKEN_LAPSED, TOKEN_RAN_OUT, UNPROVEN_STATUSES, effectiveStatus, hasEffectiveStatus, tokenHasLapsed, tokenRanOut } from "./status-rules";
+import { matches, toSql } from "../shared/row-rule";
 
 const now = new Date("2026-11-22T10:00:00.000Z");
 const before = new Date(now.getTime() - 1);
@@ -32,6 +33,31 @@ describe("effectiveStatus", () => {
   it("treats a lapsed token as lapsed from the instant it runs out", () => {
     expect(matches(TOKEN_LAPSED, { status: DomainStatus.PENDING, tokenExpiresAt: now }, now)).toBe(true);
     expect(matches(TOKEN_LAPSED, { status: DomainStatus.VERIFIED, tokenExpiresAt: before }, now)).toBe(false);
+  });
+});
+
+describe("tokenRanOut", () => {
+  it.each([
+    [DomainStatus.PENDING, now, true],
+    [DomainStatus.FAILED, before, true],
+    [DomainStatus.EXPIRED, before, true],
+    [DomainStatus.REVOKED, now, true],
+    [DomainStatus.REVOKED, after, false],
+    [DomainStatus.PENDING, after, false],
+    [DomainStatus.VERIFIED, before, false],
+  ])("holds for %s with a token running out at %s: %s", (status, tokenExpiresAt, ranOut) => {
+    expect(tokenRanOut({ status, tokenExpiresAt }, now)).toBe(ranOut);
+  });
+
+  it("is TOKEN_LAPSED for unproven claims, and lapsed claims are exactly the unproven ones whose token ran out", () => {
+    expect(TOKEN_LAPSED).toEqual([{ statuses: [DomainStatus.PENDING, DomainStatus.FAILED], compare: { column: "tokenExpiresAt", op: "<=" } }]);
+    for (const status of ALL) {
+      for (const tokenExpiresAt of [before, now, after]) {
+        const row = { status, tokenExpiresAt };
+        expect(tokenHasLapsed(row, now)).toBe(UNPROVEN_STATUSES.includes(status) && tokenRanOut(row, now));
+        expect(matches(TOKEN_RAN_OUT, row, now)).toBe(tokenRanOut(row, now));
+      }
+    }
   });
 });
 

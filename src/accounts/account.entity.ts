@@ -1,8 +1,9 @@
 import { Column, Entity, PrimaryColumn } from "typeorm";
 
 /**
- * One row per account that has ever claimed. Claims lock it first, so concurrent
- * claims of one account run one after another and the per-account limit holds.
+ * One row per account that has ever claimed a domain, created an API key or a webhook
+ * endpoint. Changes a per-account limit guards lock it first (Accounts.locked), so those of
+ * one account run one after another and the limit holds.
  */
 @Entity("accounts")
 export class Account {
