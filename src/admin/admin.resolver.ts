@@ -1,14 +1,14 @@
-import { Arg, Authorized, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Field, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from "type-graphql";
 import { DomainService } from "../domains/domain.service";
 import { DomainStatus } from "../shared/domain-status";
 import { DomainConnection } from "../domains/domain.types";
 import { Domain } from "../domains/domain.entity";
-import { Connection, checkPageSize, decodeCursor, DEFAULT_LOG_PAGE_SIZE } from "../shared/pagination";
-import { FirstArg } from "../graphql/connection";
+import { Connection, DEFAULT_LOG_PAGE_SIZE } from "../shared/pagination";
+import { ConnectionArgs } from "../graphql/connection";
 import { ADMIN_ROLE } from "../graphql/auth-checker";
-import { RequestContext, principalOf } from "../graphql/context";
+import { CurrentAction } from "../graphql/current-principal";
 import { badUserInput } from "../shared/errors";
-import { MAX_ACCOUNT_ID_LENGTH } from "../shared/principal";
+import { ActionContext, MAX_ACCOUNT_ID_LENGTH } from "../shared/principal";
 import { actorOf } from "../audit/actor";
 import { MAX_REVERIFY_LIMIT, Maintenance, MaintenanceContext } from "./maintenance";
 
@@ -55,8 +55,7 @@ export class AdminResolver {
   @Authorized(ADMIN_ROLE)
   @Query(() => DomainConnection, { description: "Admin only: every account's domains" })
   async adminDomains(
-    @FirstArg(DEFAULT_LOG_PAGE_SIZE) first: number | null,
-    @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
+    @ConnectionArgs(DEFAULT_LOG_PAGE_SIZE) args: ConnectionArgs,
     @Arg("accountId", () => ID, { nullable: true, description: "Only this account's domains" }) accountId: string | null,
     @Arg("name", () => String, { nullable: true, description: "Only names containing this text" }) name: string | null,
     @Arg("status", () => DomainStatus, { nullable: true, description: "Only domains in this status" }) status: DomainStatus | null,
@@ -65,30 +64,29 @@ export class AdminResolver {
     if (accountId && accountId.length > MAX_ACCOUNT_ID_LENGTH) {
       throw badUserInput(`"accountId" is longer than ${MAX_ACCOUNT_ID_LENGTH} characters; no account has such an id.`, "accountId");
     }
-    const page = { first: checkPageSize(first, DEFAULT_LOG_PAGE_SIZE), after: after ? decodeCursor(after) : null };
-    return this.domains.listAll(page, { accountId, nameContains: name, status });
+    return this.domains.listAll(args.toPage(), { accountId, nameContains: name, status });
   }
 
   @Authorized(ADMIN_ROLE)
   @Mutation(() => ReverifyDomainsPayload, { description: "Admin only: re-check verified domains now" })
   async reverifyDomains(
     @Arg("input", () => ReverifyDomainsInput, { nullable: true, description: "Run options" }) input: ReverifyDomainsInput | null,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<ReverifyDomainsPayload> {
     const limit = input?.limit ?? 500;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REVERIFY_LIMIT) {
       throw badUserInput(`"limit" must be from 1 to ${MAX_REVERIFY_LIMIT}; got ${limit}.`, "input.limit");
     }
-    return this.maintenance.reverify(adminContext(ctx), limit);
+    return this.maintenance.reverify(adminContext(action), limit);
   }
 
   @Authorized(ADMIN_ROLE)
   @Mutation(() => CleanupDomainsPayload, { description: "Admin only: expire stale claims and delete old expired and revoked ones" })
-  async cleanupDomains(@Ctx() ctx: RequestContext): Promise<CleanupDomainsPayload> {
-    return this.maintenance.cleanup(adminContext(ctx));
+  async cleanupDomains(@CurrentAction() action: ActionContext): Promise<CleanupDomainsPayload> {
+    return this.maintenance.cleanup(adminContext(action));
   }
 }
 
-function adminContext(ctx: RequestContext): MaintenanceContext {
-  return { actor: actorOf(principalOf(ctx), true), requestId: ctx.requestId };
+function adminContext({ principal, requestId }: ActionContext): MaintenanceContext {
+  return { actor: actorOf(principal, true), requestId };
 }

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { ApiKey } from "./api-key.entity";
 import { ApiKeyService } from "./api-key.service";
 import { ApiKeyConnection, ApiKeyInput, CreateApiKeyInput, CreateApiKeyPayload, RevokeApiKeyPayload } from "./api-key.types";
@@ -6,11 +6,13 @@ import type { Clock } from "../shared/clock";
 import { Domain } from "../domains/domain.entity";
 import { DomainStatus } from "../shared/domain-status";
 import { effectiveStatus } from "../domains/status-rules";
-import { RequestContext, actionContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor, DEFAULT_PAGE_SIZE } from "../shared/pagination";
-import { FirstArg } from "../graphql/connection";
-import { localIdOf, toGlobalId } from "../graphql/global-id";
-import { notFound } from "../shared/errors";
+import type { RequestContext } from "../graphql/context";
+import { Connection, DEFAULT_PAGE_SIZE } from "../shared/pagination";
+import { AFTER_PREVIOUS_PAGE, ConnectionArgs } from "../graphql/connection";
+import { toGlobalId, withLocalId } from "../graphql/global-id";
+import { CurrentAction, CurrentPrincipal } from "../graphql/current-principal";
+import { toPayload } from "../graphql/payload";
+import type { ActionContext, Principal } from "../shared/principal";
 import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in ApiKeyService. */
@@ -23,43 +25,33 @@ export class ApiKeyResolver {
 
   @Query(() => ApiKeyConnection, { description: "The account's API keys, newest first, revoked ones included" })
   async apiKeys(
-    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
-    @Arg("after", () => String, { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" })
-    after: string | null,
-    @Ctx() ctx: RequestContext,
+    @ConnectionArgs(DEFAULT_PAGE_SIZE, AFTER_PREVIOUS_PAGE) page: ConnectionArgs,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<Connection<ApiKey>> {
-    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
-    return this.service.list(principalOf(ctx), page);
+    return this.service.list(principal, page.toPage());
   }
 
   @Mutation(() => CreateApiKeyPayload, { description: "Create an API key; its secret is in the payload, and only there" })
   @RateLimited(RateLimitQuota.MUTATIONS)
   async createApiKey(
     @Arg("input", () => CreateApiKeyInput, { description: "The key's name and optional domain scope" }) input: CreateApiKeyInput,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<CreateApiKeyPayload> {
-    const action = actionContext(ctx);
-    let domainId: string | null = null;
-    if (input.domainId) {
-      domainId = localIdOf(input.domainId, "Domain", "input.domainId");
-      if (!domainId) return { apiKey: null, secret: null, userErrors: [notFound("domain", ["input", "domainId"])] };
-    }
-    const result = await this.service.create(action, { name: input.name, domainId });
-    return result.ok
-      ? { apiKey: result.apiKey, secret: result.secret, userErrors: [] }
-      : { apiKey: null, secret: null, userErrors: [result.error] };
+    // An empty domainId leaves the key unscoped, as an omitted one does.
+    const result = await withLocalId(input.domainId || null, "Domain", ["input", "domainId"], (domainId) =>
+      this.service.create(action, { name: input.name, domainId }),
+    );
+    return toPayload(result, ({ apiKey, secret }) => ({ apiKey, secret }), { apiKey: null, secret: null });
   }
 
   @Mutation(() => RevokeApiKeyPayload, { description: "Revoke an API key: it stops authenticating at once" })
   @RateLimited(RateLimitQuota.MUTATIONS)
   async revokeApiKey(
     @Arg("input", () => ApiKeyInput, { description: "The key to revoke" }) input: ApiKeyInput,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<RevokeApiKeyPayload> {
-    const action = actionContext(ctx);
-    const localId = localIdOf(input.id, "ApiKey", "input.id");
-    const result = localId ? await this.service.revoke(action, localId) : { ok: false as const, error: notFound("API key") };
-    return result.ok ? { apiKey: result.apiKey, userErrors: [] } : { apiKey: null, userErrors: [result.error] };
+    const result = await withLocalId(input.id, "ApiKey", ["input", "id"], (id) => this.service.revoke(action, id));
+    return toPayload(result, ({ apiKey }) => ({ apiKey }), { apiKey: null });
   }
 
   @FieldResolver(() => ID, { description: "Opaque, globally unique; accepted by node(id:) and revokeApiKey" })

@@ -1,14 +1,14 @@
-import { Arg, ClassType, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
+import { Arg, ClassType, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 import { AuditEntry } from "./audit-entry.entity";
 import { Actor, AuditAction } from "./audit.types";
 import { AuditFilter, AuditLog } from "./audit-log";
 import { Principal, listScope } from "../shared/principal";
 import { VerificationCheck } from "../verification/verification-check.type";
-import { RequestContext, principalOf } from "../graphql/context";
-import { connectionTypes } from "../graphql/connection";
-import { Connection, checkPageSize, decodeCursor, DEFAULT_LOG_PAGE_SIZE, DEFAULT_PAGE_SIZE } from "../shared/pagination";
-import { FirstArg } from "../graphql/connection";
+import type { RequestContext } from "../graphql/context";
+import { ConnectionArgs, connectionTypes } from "../graphql/connection";
+import { Connection, DEFAULT_LOG_PAGE_SIZE, DEFAULT_PAGE_SIZE } from "../shared/pagination";
 import { localIdOf, toGlobalId } from "../graphql/global-id";
+import { CurrentPrincipal } from "../graphql/current-principal";
 
 export const { EdgeType: AuditEntryEdge, ConnectionType: AuditEntryConnection } = connectionTypes(
   AuditEntry,
@@ -34,15 +34,14 @@ export class AuditResolver {
 
   @Query(() => AuditEntryConnection, { description: "The caller's account-wide audit log, newest first, removed domains included" })
   async auditLog(
-    @FirstArg(DEFAULT_LOG_PAGE_SIZE) first: number | null,
-    @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
+    @ConnectionArgs(DEFAULT_LOG_PAGE_SIZE) args: ConnectionArgs,
     @Arg("domainId", () => ID, { nullable: true, description: "Only entries about this domain, even if it was removed" })
     domainId: string | null,
     @Arg("action", () => AuditAction, { nullable: true, description: "Only entries of this action" }) action: AuditAction | null,
-    @Ctx() ctx: RequestContext,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<Connection<AuditEntry>> {
-    const page = { first: checkPageSize(first, DEFAULT_LOG_PAGE_SIZE), after: after ? decodeCursor(after) : null };
-    return this.audit.list(auditFilterFor(principalOf(ctx), domainId, action), page);
+    const page = args.toPage();
+    return this.audit.list(auditFilterFor(principal, domainId, action), page);
   }
 
   @FieldResolver(() => ID, { description: "Opaque, globally unique; accepted by node(id:)" })
@@ -72,12 +71,10 @@ export function domainAuditLogResolver(domainType: ClassType<{ id: string }>) {
     @FieldResolver(() => AuditEntryConnection, { description: "This domain's audit entries, newest first" })
     async auditLog(
       @Root() domain: { id: string },
-      @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
-      @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
+      @ConnectionArgs(DEFAULT_PAGE_SIZE) page: ConnectionArgs,
       @Ctx() ctx: RequestContext,
     ): Promise<Connection<AuditEntry>> {
-      const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
-      return ctx.loaders.audit.domainAuditLog(domain.id, page);
+      return ctx.loaders.audit.domainAuditLog(domain.id, page.toPage());
     }
   }
   return DomainAuditLogResolver;

@@ -18,11 +18,13 @@ import {
 } from "./domain.types";
 import { VerificationCheck } from "../verification/verification-check.type";
 import type { Clock } from "../shared/clock";
-import { RequestContext, actionContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor, DEFAULT_PAGE_SIZE } from "../shared/pagination";
-import { FirstArg } from "../graphql/connection";
-import { localIdOf, toGlobalId } from "../graphql/global-id";
-import { notFound } from "../shared/errors";
+import type { RequestContext } from "../graphql/context";
+import { Connection, DEFAULT_PAGE_SIZE } from "../shared/pagination";
+import { AFTER_PREVIOUS_PAGE, ConnectionArgs } from "../graphql/connection";
+import { localIdOf, toGlobalId, withLocalId } from "../graphql/global-id";
+import { CurrentAction, CurrentPrincipal } from "../graphql/current-principal";
+import { toPayload } from "../graphql/payload";
+import type { ActionContext, Principal } from "../shared/principal";
 import { AuditEntry } from "../audit/audit-entry.entity";
 import { Viewer } from "../auth/viewer.type";
 import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
@@ -38,58 +40,50 @@ export class DomainResolver {
   ) {}
 
   @Query(() => Domain, { nullable: true, description: "One of the caller's domains; null for unknown ids and other accounts' ids alike" })
-  async domain(@Arg("id", () => ID, { description: "The domain's id" }) id: string, @Ctx() ctx: RequestContext): Promise<Domain | null> {
+  async domain(@Arg("id", () => ID, { description: "The domain's id" }) id: string, @CurrentPrincipal() principal: Principal): Promise<Domain | null> {
     const localId = localIdOf(id, "Domain");
-    return localId ? this.service.findOwned(principalOf(ctx), localId) : null;
+    return localId ? this.service.findOwned(principal, localId) : null;
   }
 
   @Query(() => DomainConnection, { description: "The caller's domains, newest first" })
   async domains(
-    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
-    @Arg("after", () => String, { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" })
-    after: string | null,
+    @ConnectionArgs(DEFAULT_PAGE_SIZE, AFTER_PREVIOUS_PAGE) page: ConnectionArgs,
     @Arg("status", () => DomainStatus, { nullable: true, description: "Only domains in this status" }) status: DomainStatus | null,
-    @Ctx() ctx: RequestContext,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<Connection<Domain>> {
-    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
-    return this.service.list(principalOf(ctx), page, status ?? null);
+    return this.service.list(principal, page.toPage(), status ?? null);
   }
 
   @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => ClaimDomainPayload, { description: "Claim a name for the caller's account and get the record that proves control" })
-  async claimDomain(@Arg("input", () => ClaimDomainInput, { description: "The name to claim" }) input: ClaimDomainInput, @Ctx() ctx: RequestContext): Promise<ClaimDomainPayload> {
-    const result = await this.service.claim(actionContext(ctx), input.name);
-    return result.ok
-      ? { domain: result.domain, created: result.created, userErrors: [] }
-      : { domain: null, created: false, userErrors: [result.error] };
+  async claimDomain(@Arg("input", () => ClaimDomainInput, { description: "The name to claim" }) input: ClaimDomainInput, @CurrentAction() action: ActionContext): Promise<ClaimDomainPayload> {
+    const result = await this.service.claim(action, input.name);
+    return toPayload(result, ({ domain, created }) => ({ domain, created }), { domain: null, created: false });
   }
 
   @RateLimited(RateLimitQuota.VERIFICATIONS)
   @Mutation(() => VerifyDomainPayload, { description: "Look the domain's record up now and record the result" })
-  async verifyDomain(@Arg("input", () => DomainInput, { description: "The domain to verify" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<VerifyDomainPayload> {
-    const localId = localIdOf(input.id, "Domain", "input.id");
-    const result = localId ? await this.verification.verify(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
-    return result.ok
-      ? { domain: result.domain, verified: result.domain.status === DomainStatus.VERIFIED, check: result.check, userErrors: [] }
-      : { domain: null, verified: false, check: null, userErrors: [result.error] };
+  async verifyDomain(@Arg("input", () => DomainInput, { description: "The domain to verify" }) input: DomainInput, @CurrentAction() action: ActionContext): Promise<VerifyDomainPayload> {
+    const result = await withLocalId(input.id, "Domain", ["input", "id"], (id) => this.verification.verify(action, id));
+    return toPayload(
+      result,
+      ({ domain, check }) => ({ domain, verified: domain.status === DomainStatus.VERIFIED, check }),
+      { domain: null, verified: false, check: null },
+    );
   }
 
   @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => RegenerateTokenPayload, { description: "Issue a fresh token and a fresh expiry window for a domain" })
-  async regenerateToken(@Arg("input", () => DomainInput, { description: "The domain whose token to replace" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RegenerateTokenPayload> {
-    const localId = localIdOf(input.id, "Domain", "input.id");
-    const result = localId ? await this.service.regenerateToken(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
-    return result.ok ? { domain: result.domain, userErrors: [] } : { domain: null, userErrors: [result.error] };
+  async regenerateToken(@Arg("input", () => DomainInput, { description: "The domain whose token to replace" }) input: DomainInput, @CurrentAction() action: ActionContext): Promise<RegenerateTokenPayload> {
+    const result = await withLocalId(input.id, "Domain", ["input", "id"], (id) => this.service.regenerateToken(action, id));
+    return toPayload(result, ({ domain }) => ({ domain }), { domain: null });
   }
 
   @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => RemoveDomainPayload, { description: "Delete a claim; its audit entries are kept" })
-  async removeDomain(@Arg("input", () => DomainInput, { description: "The domain to remove" }) input: DomainInput, @Ctx() ctx: RequestContext): Promise<RemoveDomainPayload> {
-    const localId = localIdOf(input.id, "Domain", "input.id");
-    const result = localId ? await this.service.remove(actionContext(ctx), localId) : { ok: false as const, error: notFound() };
-    return result.ok
-      ? { removedDomainId: toGlobalId("Domain", result.removedId), userErrors: [] }
-      : { removedDomainId: null, userErrors: [result.error] };
+  async removeDomain(@Arg("input", () => DomainInput, { description: "The domain to remove" }) input: DomainInput, @CurrentAction() action: ActionContext): Promise<RemoveDomainPayload> {
+    const result = await withLocalId(input.id, "Domain", ["input", "id"], (id) => this.service.remove(action, id));
+    return toPayload(result, ({ removedId }) => ({ removedDomainId: toGlobalId("Domain", removedId) }), { removedDomainId: null });
   }
 
   @FieldResolver(() => ID, { description: "Opaque, globally unique; accepted by node(id:), domain(id:) and every mutation input" })
@@ -170,8 +164,8 @@ export class ViewerDomainsResolver {
   constructor(private readonly service: DomainService) {}
 
   @FieldResolver(() => Int, { description: "How many claims the account holds" })
-  async domainCount(@Ctx() ctx: RequestContext): Promise<number> {
-    return this.service.countForAccount(principalOf(ctx));
+  async domainCount(@CurrentPrincipal() principal: Principal): Promise<number> {
+    return this.service.countForAccount(principal);
   }
 
   @FieldResolver(() => Int, { description: "How many claims the account may hold" })

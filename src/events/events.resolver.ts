@@ -1,10 +1,11 @@
-import { Arg, Ctx, ID, Int, Query, Resolver, registerEnumType } from "type-graphql";
+import { Arg, ID, Query, Resolver, registerEnumType } from "type-graphql";
 import { AuditAction } from "../audit/audit.types";
 import { AuditLog } from "../audit/audit-log";
 import { AuditEntryConnection, auditFilterFor } from "../audit/audit.resolver";
-import { RequestContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor, DEFAULT_LOG_PAGE_SIZE } from "../shared/pagination";
-import { FirstArg } from "../graphql/connection";
+import { Connection, DEFAULT_LOG_PAGE_SIZE } from "../shared/pagination";
+import { ConnectionArgs } from "../graphql/connection";
+import { CurrentPrincipal } from "../graphql/current-principal";
+import type { Principal } from "../shared/principal";
 import type { AuditEntry } from "../audit/audit-entry.entity";
 
 export enum AuditOrder {
@@ -30,21 +31,16 @@ export class EventsResolver {
     description: "The account-wide audit log with a choice of order; OLDEST_FIRST with after: is the reconciliation feed",
   })
   async events(
-    @FirstArg(DEFAULT_LOG_PAGE_SIZE) first: number | null,
-    @Arg("after", () => String, {
-      nullable: true,
-      description: "Cursor to continue after: an endCursor or edge cursor of events, auditLog or a subscription's entry",
-    })
-    after: string | null,
+    @ConnectionArgs(DEFAULT_LOG_PAGE_SIZE, "Cursor to continue after: an endCursor or edge cursor of events, auditLog or a subscription's entry")
+    args: ConnectionArgs,
     @Arg("domainId", () => ID, { nullable: true, description: "Only entries about this domain, even if it was removed" })
     domainId: string | null,
     @Arg("action", () => AuditAction, { nullable: true, description: "Only entries of this action" }) action: AuditAction | null,
     @Arg("order", () => AuditOrder, { nullable: true, defaultValue: AuditOrder.OLDEST_FIRST, description: "Oldest or newest first" })
     order: AuditOrder,
-    @Ctx() ctx: RequestContext,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<Connection<AuditEntry>> {
-    const principal = principalOf(ctx);
-    const page = { first: checkPageSize(first, DEFAULT_LOG_PAGE_SIZE), after: after ? decodeCursor(after) : null };
+    const page = args.toPage();
     return this.audit.list(auditFilterFor(principal, domainId, action), page, order === AuditOrder.OLDEST_FIRST ? "ASC" : "DESC");
   }
 }

@@ -1,5 +1,5 @@
-import { Arg, ClassType, Field, Int, ObjectType } from "type-graphql";
-import { MAX_PAGE_SIZE, type PageInfo as PageInfoData } from "../shared/pagination";
+import { Args, ArgsType, ClassType, Field, Int, ObjectType } from "type-graphql";
+import { MAX_PAGE_SIZE, type PageArgs, type PageInfo as PageInfoData, checkPageSize, decodeCursor } from "../shared/pagination";
 
 @ObjectType("PageInfo", { description: "Where a page stands in the whole list (Relay cursor connections)", simpleResolvers: true })
 export class PageInfo implements PageInfoData {
@@ -41,15 +41,44 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
   return { EdgeType, ConnectionType };
 }
 
+/** How connections describe `after` unless they say more. */
+export const AFTER = "Cursor to continue after";
+/** How the account's own lists describe `after`. */
+export const AFTER_PREVIOUS_PAGE = "Cursor to continue after (endCursor of the previous page)";
+
+/** The page arguments of a connection field, as the resolver receives them. */
+export interface ConnectionArgs {
+  first: number | null;
+  after: string | null;
+  /** The page asked for: refuses a size outside 1..100 and a cursor this API did not make (BAD_USER_INPUT). */
+  toPage(): PageArgs;
+}
+
 /**
- * The `first` argument of a connection field. Its declared default is the page served for an
- * omitted or null `first`, in the resolver (checkPageSize with the same default) and in the
- * query cost, which reads the default from the schema: the two cannot disagree.
+ * `first` and `after` of a connection field, as `@ConnectionArgs(DEFAULT_PAGE_SIZE) page: ConnectionArgs`
+ * (an @Args of connectionArgsType). The declared default of `first` is the page served for an
+ * omitted or null `first`, in toPage() (checkPageSize with the same default) and in the query
+ * cost, which reads the default from the schema: the two cannot disagree.
  */
-export function FirstArg(defaultSize: number) {
-  return Arg("first", () => Int, {
-    nullable: true,
-    defaultValue: defaultSize,
-    description: `Page size, 1 to ${MAX_PAGE_SIZE}; ${defaultSize} when omitted or null`,
-  });
+export function ConnectionArgs(defaultSize: number, afterDescription = AFTER) {
+  // Made now, as the resolver class is declared: buildSchema works on a copy of the metadata taken before
+  // it calls type thunks, so a class first made inside the thunk would be unknown to it.
+  const type = connectionArgsType(defaultSize, afterDescription);
+  return Args(() => type);
+}
+
+/** The @ArgsType behind ConnectionArgs, one class per field. */
+export function connectionArgsType(defaultSize: number, afterDescription: string): ClassType<ConnectionArgs> {
+  @ArgsType()
+  class ConnectionArgsType implements ConnectionArgs {
+    @Field(() => Int, { nullable: true, defaultValue: defaultSize, description: `Page size, 1 to ${MAX_PAGE_SIZE}; ${defaultSize} when omitted or null` })
+    first!: number | null;
+    @Field(() => String, { nullable: true, description: afterDescription })
+    after!: string | null;
+
+    toPage(): PageArgs {
+      return { first: checkPageSize(this.first, defaultSize), after: this.after ? decodeCursor(this.after) : null };
+    }
+  }
+  return ConnectionArgsType;
 }

@@ -1,4 +1,5 @@
-import { badUserInput } from "../shared/errors";
+import { badUserInput, notFound } from "../shared/errors";
+import type { Refused } from "./payload";
 
 /** Node types that have global ids; the prefix inside the opaque id. */
 export type NodeTypeName = "Domain" | "AuditEntry" | "ApiKey" | "Certificate" | "WebhookEndpoint" | "WebhookDelivery";
@@ -27,6 +28,33 @@ export function fromGlobalId(globalId: string, argument = "id"): { type: NodeTyp
 export function localIdOf(globalId: string, type: NodeTypeName, argument = "id"): string | null {
   const decoded = fromGlobalId(globalId, argument);
   return decoded.type === type ? decoded.localId : null;
+}
+
+/** How a "No such …" user error names a node of each type. */
+const NOUNS: Record<NodeTypeName, string> = {
+  Domain: "domain",
+  AuditEntry: "audit entry",
+  ApiKey: "API key",
+  Certificate: "certificate",
+  WebhookEndpoint: "webhook endpoint",
+  WebhookDelivery: "webhook delivery",
+};
+
+/**
+ * Runs `use` with the local id of a mutation input's global id (at `field`, e.g. ["input", "id"]).
+ * An id of another type names nothing of this one, so it gets the NOT_FOUND user error an unknown
+ * id gets; a string that is no id at all is refused (BAD_USER_INPUT, naming the field). A null id
+ * is an optional input left out, and reaches `use` as null.
+ */
+export async function withLocalId<Id extends string | null, R>(
+  globalId: Id,
+  type: NodeTypeName,
+  field: string[],
+  use: (localId: Id) => Promise<R>,
+): Promise<R | Refused> {
+  if (globalId === null) return use(globalId);
+  const localId = localIdOf(globalId, type, field.join("."));
+  return localId ? use(localId as Id) : { ok: false, error: notFound(NOUNS[type], field) };
 }
 
 function truncate(value: string): string {

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { WebhookEndpoint } from "./webhook-endpoint.entity";
 import { WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
 import { WebhookService } from "./webhook.service";
@@ -18,11 +18,13 @@ import {
 import { AuditEntry } from "../audit/audit-entry.entity";
 import { AuditLog } from "../audit/audit-log";
 import { Domain } from "../domains/domain.entity";
-import { RequestContext, actionContext, principalOf } from "../graphql/context";
-import { Connection, checkPageSize, decodeCursor, DEFAULT_PAGE_SIZE } from "../shared/pagination";
-import { FirstArg } from "../graphql/connection";
-import { localIdOf, toGlobalId } from "../graphql/global-id";
-import { notFound } from "../shared/errors";
+import type { RequestContext } from "../graphql/context";
+import { Connection, DEFAULT_PAGE_SIZE } from "../shared/pagination";
+import { AFTER_PREVIOUS_PAGE, ConnectionArgs } from "../graphql/connection";
+import { toGlobalId, withLocalId } from "../graphql/global-id";
+import { CurrentAction, CurrentPrincipal } from "../graphql/current-principal";
+import { toPayload } from "../graphql/payload";
+import type { ActionContext, Principal } from "../shared/principal";
 import { RateLimited, RateLimitQuota } from "../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in WebhookService. */
@@ -32,13 +34,10 @@ export class WebhookEndpointResolver {
 
   @Query(() => WebhookEndpointConnection, { description: "The account's webhook endpoints, newest first" })
   async webhookEndpoints(
-    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
-    @Arg("after", () => String, { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" })
-    after: string | null,
-    @Ctx() ctx: RequestContext,
+    @ConnectionArgs(DEFAULT_PAGE_SIZE, AFTER_PREVIOUS_PAGE) page: ConnectionArgs,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<Connection<WebhookEndpoint>> {
-    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
-    return this.service.list(principalOf(ctx), page);
+    return this.service.list(principal, page.toPage());
   }
 
   @Mutation(() => CreateWebhookEndpointPayload, { description: "Create a webhook endpoint; its signing secret is in the payload, and only there" })
@@ -46,70 +45,57 @@ export class WebhookEndpointResolver {
   async createWebhookEndpoint(
     @Arg("input", () => CreateWebhookEndpointInput, { description: "The URL, and optionally which actions and which domain" })
     input: CreateWebhookEndpointInput,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<CreateWebhookEndpointPayload> {
-    const action = actionContext(ctx);
-    let domainId: string | null = null;
-    if (input.domainId) {
-      domainId = localIdOf(input.domainId, "Domain", "input.domainId");
-      if (!domainId) return { webhookEndpoint: null, secret: null, userErrors: [notFound("domain", ["input", "domainId"])] };
-    }
-    const result = await this.service.create(action, { url: input.url, actions: input.actions, domainId });
-    return result.ok
-      ? { webhookEndpoint: result.endpoint, secret: result.secret, userErrors: [] }
-      : { webhookEndpoint: null, secret: null, userErrors: [result.error] };
+    // An empty domainId means every domain, as an omitted one does.
+    const result = await withLocalId(input.domainId || null, "Domain", ["input", "domainId"], (domainId) =>
+      this.service.create(action, { url: input.url, actions: input.actions, domainId }),
+    );
+    return toPayload(result, ({ endpoint, secret }) => ({ webhookEndpoint: endpoint, secret }), { webhookEndpoint: null, secret: null });
   }
 
   @Mutation(() => UpdateWebhookEndpointPayload, { description: "Change an endpoint's URL or actions, or re-enable it" })
   @RateLimited(RateLimitQuota.MUTATIONS)
   async updateWebhookEndpoint(
     @Arg("input", () => UpdateWebhookEndpointInput, { description: "The endpoint and what to change" }) input: UpdateWebhookEndpointInput,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<UpdateWebhookEndpointPayload> {
-    const action = actionContext(ctx);
-    const id = localIdOf(input.id, "WebhookEndpoint", "input.id");
-    const result = id ? await this.service.update(action, { ...input, id }) : { ok: false as const, error: notFound("webhook endpoint") };
-    return result.ok ? { webhookEndpoint: result.endpoint, userErrors: [] } : { webhookEndpoint: null, userErrors: [result.error] };
+    const result = await withLocalId(input.id, "WebhookEndpoint", ["input", "id"], (id) => this.service.update(action, { ...input, id }));
+    return toPayload(result, ({ endpoint }) => ({ webhookEndpoint: endpoint }), { webhookEndpoint: null });
   }
 
   @Mutation(() => DeleteWebhookEndpointPayload, { description: "Delete an endpoint and its deliveries; nothing more is sent to it" })
   @RateLimited(RateLimitQuota.MUTATIONS)
   async deleteWebhookEndpoint(
     @Arg("input", () => WebhookEndpointInput, { description: "The endpoint to delete" }) input: WebhookEndpointInput,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<DeleteWebhookEndpointPayload> {
-    const action = actionContext(ctx);
-    const id = localIdOf(input.id, "WebhookEndpoint", "input.id");
-    const result = id ? await this.service.delete(action, id) : { ok: false as const, error: notFound("webhook endpoint") };
-    return result.ok
-      ? { deletedWebhookEndpointId: toGlobalId("WebhookEndpoint", result.deletedId), userErrors: [] }
-      : { deletedWebhookEndpointId: null, userErrors: [result.error] };
+    const result = await withLocalId(input.id, "WebhookEndpoint", ["input", "id"], (id) => this.service.delete(action, id));
+    return toPayload(
+      result,
+      ({ deletedId }) => ({ deletedWebhookEndpointId: toGlobalId("WebhookEndpoint", deletedId) }),
+      { deletedWebhookEndpointId: null },
+    );
   }
 
   @Mutation(() => RotateWebhookSecretPayload, { description: "Issue a new signing secret; the old one keeps signing beside it for 24 hours" })
   @RateLimited(RateLimitQuota.MUTATIONS)
   async rotateWebhookSecret(
     @Arg("input", () => WebhookEndpointInput, { description: "The endpoint whose secret to rotate" }) input: WebhookEndpointInput,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<RotateWebhookSecretPayload> {
-    const action = actionContext(ctx);
-    const id = localIdOf(input.id, "WebhookEndpoint", "input.id");
-    const result = id ? await this.service.rotateSecret(action, id) : { ok: false as const, error: notFound("webhook endpoint") };
-    return result.ok
-      ? { webhookEndpoint: result.endpoint, secret: result.secret, userErrors: [] }
-      : { webhookEndpoint: null, secret: null, userErrors: [result.error] };
+    const result = await withLocalId(input.id, "WebhookEndpoint", ["input", "id"], (id) => this.service.rotateSecret(action, id));
+    return toPayload(result, ({ endpoint, secret }) => ({ webhookEndpoint: endpoint, secret }), { webhookEndpoint: null, secret: null });
   }
 
   @Mutation(() => RedeliverWebhookPayload, { description: "Send a delivery again (one more attempt), with the same webhook-id" })
   @RateLimited(RateLimitQuota.MUTATIONS)
   async redeliverWebhook(
     @Arg("input", () => RedeliverWebhookInput, { description: "The delivery to send again" }) input: RedeliverWebhookInput,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<RedeliverWebhookPayload> {
-    const action = actionContext(ctx);
-    const id = localIdOf(input.deliveryId, "WebhookDelivery", "input.deliveryId");
-    const result = id ? await this.service.redeliver(action, id) : { ok: false as const, error: notFound("webhook delivery", ["input", "deliveryId"]) };
-    return result.ok ? { delivery: result.delivery, userErrors: [] } : { delivery: null, userErrors: [result.error] };
+    const result = await withLocalId(input.deliveryId, "WebhookDelivery", ["input", "deliveryId"], (id) => this.service.redeliver(action, id));
+    return toPayload(result, ({ delivery }) => ({ delivery }), { delivery: null });
   }
 
   @FieldResolver(() => ID, { description: "Opaque, globally unique; accepted by node(id:)" })
@@ -125,13 +111,11 @@ export class WebhookEndpointResolver {
   @FieldResolver(() => WebhookDeliveryConnection, { description: "Deliveries to this endpoint, newest first, with every attempt's outcome" })
   async deliveries(
     @Root() endpoint: WebhookEndpoint,
-    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
-    @Arg("after", () => String, { nullable: true, description: "Cursor to continue after" }) after: string | null,
+    @ConnectionArgs(DEFAULT_PAGE_SIZE) page: ConnectionArgs,
     @Arg("status", () => WebhookDeliveryStatus, { nullable: true, description: "Only deliveries in this state" })
     status: WebhookDeliveryStatus | null,
   ): Promise<Connection<WebhookDelivery>> {
-    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
-    return this.service.deliveries(endpoint, page, status);
+    return this.service.deliveries(endpoint, page.toPage(), status);
   }
 }
 

@@ -1,9 +1,10 @@
-import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import { Arg, Mutation, Resolver } from "type-graphql";
 import { AttestationService } from "./attestation.service";
 import { IssueDomainAttestationInput, IssueDomainAttestationPayload } from "./attestation.types";
-import { RequestContext, actionContext } from "../../graphql/context";
-import { localIdOf } from "../../graphql/global-id";
-import { notFound } from "../../shared/errors";
+import { withLocalId } from "../../graphql/global-id";
+import { CurrentAction } from "../../graphql/current-principal";
+import { toPayload } from "../../graphql/payload";
+import type { ActionContext } from "../../shared/principal";
 import { RateLimited, RateLimitQuota } from "../../graphql/rate-limits";
 
 /** Translates ids and maps results; every rule lives in AttestationService. */
@@ -17,13 +18,11 @@ export class AttestationResolver {
   })
   async issueDomainAttestation(
     @Arg("input", () => IssueDomainAttestationInput, { description: "The domain and the audience" }) input: IssueDomainAttestationInput,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<IssueDomainAttestationPayload> {
-    const action = actionContext(ctx);
-    const domainId = localIdOf(input.domainId, "Domain", "input.domainId");
-    const result = domainId ? await this.service.issue(action, domainId, input.audience ?? null) : { ok: false as const, error: notFound("domain", ["input", "domainId"]) };
-    return result.ok
-      ? { attestation: result.attestation, expiresAt: result.expiresAt, userErrors: [] }
-      : { attestation: null, expiresAt: null, userErrors: [result.error] };
+    const result = await withLocalId(input.domainId, "Domain", ["input", "domainId"], (domainId) =>
+      this.service.issue(action, domainId, input.audience ?? null),
+    );
+    return toPayload(result, ({ attestation, expiresAt }) => ({ attestation, expiresAt }), { attestation: null, expiresAt: null });
   }
 }

@@ -1,17 +1,16 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Certificate } from "./certificate.entity";
 import { CertificateService } from "./certificate.service";
 import { CertificateConnection, CertificateInput, IssueCertificateInput, IssueCertificatePayload, RevokeCertificatePayload } from "./certificate.types";
 import { Domain } from "../../domains/domain.entity";
-import { RequestContext, actionContext, principalOf } from "../../graphql/context";
-import { Connection, checkPageSize, decodeCursor, DEFAULT_PAGE_SIZE } from "../../shared/pagination";
-import { FirstArg } from "../../graphql/connection";
-import { localIdOf, toGlobalId } from "../../graphql/global-id";
-import { notFound } from "../../shared/errors";
-import { listScope } from "../../shared/principal";
+import type { RequestContext } from "../../graphql/context";
+import { Connection, DEFAULT_PAGE_SIZE } from "../../shared/pagination";
+import { AFTER_PREVIOUS_PAGE, ConnectionArgs } from "../../graphql/connection";
+import { localIdOf, toGlobalId, withLocalId } from "../../graphql/global-id";
+import { CurrentAction, CurrentPrincipal } from "../../graphql/current-principal";
+import { toPayload } from "../../graphql/payload";
+import { ActionContext, Principal, listScope } from "../../shared/principal";
 import { RateLimited, RateLimitQuota } from "../../graphql/rate-limits";
-
-const AFTER = { nullable: true, description: "Cursor to continue after (endCursor of the previous page)" } as const;
 
 /** Translates ids and maps results; every rule lives in CertificateService. */
 @Resolver(() => Certificate)
@@ -20,13 +19,11 @@ export class CertificateResolver {
 
   @Query(() => CertificateConnection, { description: "The account's client certificates, newest first" })
   async certificates(
-    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
-    @Arg("after", () => String, AFTER) after: string | null,
+    @ConnectionArgs(DEFAULT_PAGE_SIZE, AFTER_PREVIOUS_PAGE) args: ConnectionArgs,
     @Arg("domainId", () => ID, { nullable: true, description: "Only the certificates of this domain" }) domainId: string | null,
-    @Ctx() ctx: RequestContext,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<Connection<Certificate>> {
-    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
-    const principal = principalOf(ctx);
+    const page = args.toPage();
     if (!domainId) return this.service.list(principal, page, null);
     // Another type's id matches nothing, like an unknown domain's.
     return this.service.list(principal, page, localIdOf(domainId, "Domain", "domainId") ?? "none");
@@ -36,26 +33,20 @@ export class CertificateResolver {
   @Mutation(() => IssueCertificatePayload, { description: "Issue a client certificate for a VERIFIED domain, for the key in a CSR" })
   async issueCertificate(
     @Arg("input", () => IssueCertificateInput, { description: "The domain and the CSR" }) input: IssueCertificateInput,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<IssueCertificatePayload> {
-    const action = actionContext(ctx);
-    const domainId = localIdOf(input.domainId, "Domain", "input.domainId");
-    const result = domainId ? await this.service.issue(action, domainId, input.csr) : { ok: false as const, error: notFound("domain", ["input", "domainId"]) };
-    return result.ok
-      ? { certificate: result.certificate, chainPem: result.chainPem, userErrors: [] }
-      : { certificate: null, chainPem: null, userErrors: [result.error] };
+    const result = await withLocalId(input.domainId, "Domain", ["input", "domainId"], (domainId) => this.service.issue(action, domainId, input.csr));
+    return toPayload(result, ({ certificate, chainPem }) => ({ certificate, chainPem }), { certificate: null, chainPem: null });
   }
 
   @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => RevokeCertificatePayload, { description: "Revoke a client certificate: it stops authenticating at once and is listed in the CRL" })
   async revokeCertificate(
     @Arg("input", () => CertificateInput, { description: "The certificate to revoke" }) input: CertificateInput,
-    @Ctx() ctx: RequestContext,
+    @CurrentAction() action: ActionContext,
   ): Promise<RevokeCertificatePayload> {
-    const action = actionContext(ctx);
-    const localId = localIdOf(input.id, "Certificate", "input.id");
-    const result = localId ? await this.service.revoke(action, localId) : { ok: false as const, error: notFound("certificate") };
-    return result.ok ? { certificate: result.certificate, userErrors: [] } : { certificate: null, userErrors: [result.error] };
+    const result = await withLocalId(input.id, "Certificate", ["input", "id"], (id) => this.service.revoke(action, id));
+    return toPayload(result, ({ certificate }) => ({ certificate }), { certificate: null });
   }
 
   @FieldResolver(() => ID, { description: "Opaque, globally unique; accepted by node(id:) and revokeCertificate" })
@@ -80,12 +71,11 @@ export class DomainCertificatesResolver {
   @FieldResolver(() => CertificateConnection, { description: "Client certificates issued for this domain, newest first" })
   async certificates(
     @Root() domain: Domain,
-    @FirstArg(DEFAULT_PAGE_SIZE) first: number | null,
-    @Arg("after", () => String, AFTER) after: string | null,
+    @ConnectionArgs(DEFAULT_PAGE_SIZE, AFTER_PREVIOUS_PAGE) args: ConnectionArgs,
+    @CurrentPrincipal() principal: Principal,
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<Certificate>> {
-    const page = { first: checkPageSize(first, DEFAULT_PAGE_SIZE), after: after ? decodeCursor(after) : null };
-    const principal = principalOf(ctx);
+    const page = args.toPage();
     if (listScope(principal, domain.id) === "none") return this.service.list(principal, page, domain.id);
     let load = this.loaders.get(ctx);
     if (!load) this.loaders.set(ctx, (load = this.service.createDomainCertificatesLoader(principal.accountId)));
