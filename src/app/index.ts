@@ -108,20 +108,6 @@ async function assemble(core: Core, config: Config, overrides: AppOverrides, ope
   const subscriptions = subscriptionServer(core, { http, schema, authenticator, authFailures, createLoaders: (principal) => requestLoaders(principal, true) });
   for (const worker of parts.flatMap((part) => part.workers ?? [])) if (worker.enabled) worker.start();
 
-  // Shutdown, in order. Requests in flight and the scheduler's batch in hand both still write to
-  // the database; WebSocket clients are told to go at the same time, since their sockets would
-  // hold the HTTP server open.
-  const shutdownSteps: ShutdownStep[] = [
-    {
-      name: `HTTP requests, subscriptions and ${core.shutdownSteps.scheduledChecks.name}`,
-      close: () => Promise.all([http.drain(), subscriptions.close(), core.shutdownSteps.scheduledChecks.close()]),
-    },
-    core.shutdownSteps.deliveriesAndEvents,
-    { name: "GraphQL server", close: () => apollo.stop() },
-    { name: "rate-limit store", close: () => rateLimiting.store.close() },
-    core.shutdownSteps.database,
-  ];
-
   return {
     ...core,
     schema,
@@ -135,8 +121,27 @@ async function assemble(core: Core, config: Config, overrides: AppOverrides, ope
       return http.listen(port, host);
     },
     listenTls: (port = config.credentials.tls?.port, host = config.host) => http.listenTls(port, host),
-    close: shutdownInOrder(shutdownSteps, logger),
+    close: shutdownInOrder(serverShutdown(core, [http.drain, subscriptions.close], apollo, rateLimiting), logger),
   };
+}
+
+/**
+ * Shutdown, in order. Requests in flight and the scheduler's batch in hand both still write to
+ * the database; WebSocket clients are told to go at the same time, since their sockets would
+ * hold the HTTP server open.
+ */
+function serverShutdown(core: Core, listeners: (() => Promise<unknown>)[], apollo: { stop(): Promise<void> }, rateLimiting: RateLimiting): ShutdownStep[] {
+  const { scheduledChecks, deliveriesAndEvents, database } = core.shutdownSteps;
+  return [
+    {
+      name: `HTTP requests, subscriptions and ${scheduledChecks.name}`,
+      close: () => Promise.all([...listeners.map((close) => close()), scheduledChecks.close()]),
+    },
+    deliveriesAndEvents,
+    { name: "GraphQL server", close: () => apollo.stop() },
+    { name: "rate-limit store", close: () => rateLimiting.store.close() },
+    database,
+  ];
 }
 
 /** JWTs (configured or development), the OIDC admin accounts, and the ways in that modules add. */
