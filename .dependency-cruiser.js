@@ -5,7 +5,7 @@
  * modules are imported by tests alone (tests are not cruised: they may import anything).
  */
 const LEAVES = "^src/(shared|graphql|db|verification|types)/";
-const FEATURES = "^src/(domains|audit|auth|api-keys|scheduler|admin|credentials|events|webhooks)/";
+const FEATURES = "^src/(accounts|domains|audit|auth|api-keys|scheduler|admin|credentials|events|webhooks)/";
 const ROOT = "^src/(app/|cli/|main\\.ts$)";
 /** Test doubles and fixtures kept beside the code they stand in for: `testing/` folders, and `testing.ts` files. */
 const TESTING = "^src/(testing/|testing\\.ts$|.*/testing(/|\\.ts$))";

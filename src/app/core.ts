@@ -8,27 +8,13 @@ import { formatDnsServer } from "../shared/dns-servers";
 import { openDataSource } from "../db/data-source";
 import { Database } from "../db/database";
 import { runMigrations } from "../db/migrate";
+import type { BackgroundWorker, FeatureParts } from "../graphql/feature-module";
 import { entities } from "./entities";
 import { createDomainVerifier } from "../verification/client";
 import type { DomainVerifier } from "../verification/types";
 import { AuditLog } from "../audit/audit-log";
-import { DomainService } from "../domains/domain.service";
-import { SqlDomainStore } from "../domains/domain.store";
-import { Accounts } from "../accounts/accounts";
-import { SqlAccountStore } from "../accounts/account.store";
-import { VerificationService } from "../domains/verification.service";
-import { DomainLeases } from "../scheduler/domain-leases";
-import { CheckRunner } from "../scheduler/check-runner";
-import { Scheduler, leaseDuration } from "../scheduler/scheduler";
-import { Maintenance } from "../admin/maintenance";
-import { ApiKeyService } from "../api-keys/api-key.service";
-import { createCredentialServices, CredentialServices } from "../credentials";
-import { EventBus } from "../events/event-bus";
-import { signalCommittedEntries } from "../events/commit-signal";
-import { WebhookService } from "../webhooks/webhook.service";
-import { DeliveryWorker } from "../webhooks/delivery-worker";
-import { DeliveryStore } from "../webhooks/delivery.store";
-import { type Resolve, webhookDnsResolve } from "../webhooks/webhook-url";
+import type { Resolve } from "../webhooks/webhook-url";
+import { modules, type Provided } from "./modules";
 import type { ShutdownStep } from "./shutdown";
 import { shutdownInOrder } from "./shutdown";
 
@@ -43,163 +29,107 @@ export interface CoreOverrides {
   webhookResolve?: Resolve;
 }
 
-/** The database and every service on it, without any server: what the CLI's commands run on. */
-export interface Core {
+/** What every module receives: made before any of them. */
+export interface CoreBase {
   config: Config;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  /** Migrations this start applied (empty when the database was up to date). */
-  migrationsApplied: string[];
   dataSource: DataSource;
   db: Database;
+  /** Every feature records into it; its listeners come from the modules. */
   audit: AuditLog;
-  domains: DomainService;
-  verification: VerificationService;
-  apiKeys: ApiKeyService;
-  credentials: CredentialServices;
-  scheduler: Scheduler;
-  maintenance: Maintenance;
-  webhooks: WebhookService;
-  deliveryWorker: DeliveryWorker;
-  events: EventBus;
-  /** The core's own shutdown steps, for a composition that puts its servers' steps among them. */
-  shutdownSteps: {
-    scheduledChecks: ShutdownStep;
-    deliveriesAndEvents: ShutdownStep;
-    database: ShutdownStep;
-  };
-  /** Stops the scheduler, the delivery worker and the event bus, then closes the database. */
-  close(): Promise<void>;
+  verifier: DomainVerifier;
+  webhookResolve?: Resolve;
 }
 
-/** Opens the database (applying migrations) and builds the services on it; starts nothing. */
+/** The database and every service on it, without any server: what the CLI's commands run on. */
+export type Core = CoreBase &
+  Provided & {
+    /** Migrations this start applied (empty when the database was up to date). */
+    migrationsApplied: string[];
+    /** What each module added, in module order: the server takes resolvers, loaders, routes and workers from here. */
+    parts: FeatureParts<unknown>[];
+    /** The core's own shutdown steps, for a composition that puts its servers' steps among them. */
+    shutdownSteps: {
+      /** Workers that stop while requests drain (scheduled checks, the CRL refresh). */
+      scheduledChecks: ShutdownStep;
+      /** Workers that stop once requests have drained (webhook deliveries, the event bus). */
+      deliveriesAndEvents: ShutdownStep;
+      database: ShutdownStep;
+    };
+    /** Stops every module's workers, then closes the database. */
+    close(): Promise<void>;
+  };
+
+/** Opens the database (applying migrations) and builds every module on it; starts nothing. */
 export async function createCore(config: Config, overrides: CoreOverrides = {}): Promise<Core> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
-  const configuredServers = new Set(config.dns.resolvers.map(formatDnsServer));
-
   const dataSource = await openDataSource(config.databaseUrl, { entities, onQuery: overrides.onQuery });
-  let migrationsApplied: string[];
   try {
-    migrationsApplied = await runMigrations(dataSource);
+    const migrationsApplied = await runMigrations(dataSource);
+    const db = new Database(dataSource);
+    const verifier = overrides.verifier ?? configuredVerifier(config, clock, metrics);
+    const base: CoreBase = { config, clock, logger, metrics, dataSource, db, audit: new AuditLog(db, clock), verifier, webhookResolve: overrides.webhookResolve };
+    const { provided, parts } = await createModules(base);
+    const shutdownSteps = {
+      scheduledChecks: stopWorkers(parts, "requests"),
+      deliveriesAndEvents: stopWorkers(parts, "after-requests"),
+      database: { name: "database", close: async () => dataSource.isInitialized && dataSource.destroy() },
+    };
+    return {
+      ...base,
+      ...provided,
+      migrationsApplied,
+      parts,
+      shutdownSteps,
+      close: shutdownInOrder([shutdownSteps.scheduledChecks, shutdownSteps.deliveriesAndEvents, shutdownSteps.database], logger),
+    };
   } catch (error) {
+    // A failed migration, or a CA or key the server refuses: nothing is listening yet, only the database to let go of.
     await dataSource.destroy();
     throw error;
   }
-  const db = new Database(dataSource);
+}
 
-  const verifier =
-    overrides.verifier ??
-    createDomainVerifier({
-      ...config.dns,
-      servers: config.dns.resolvers,
-      clock,
-      onLookup: ({ server, answer, durationMs }) => {
-        // Labels come from configuration only: nameservers are named by claimants' NS records.
-        const label = config.dns.mode === "authoritative" ? "nameserver" : configuredServers.has(server) ? server : "other";
-        metrics.dnsLookups.inc({ server: label, answer });
-        metrics.dnsLookupDuration.observe({ answer }, durationMs / 1000);
-      },
-    });
-  const audit = new AuditLog(db, clock);
-  const domainStore = new SqlDomainStore(db, clock);
-  const accounts = new Accounts(new SqlAccountStore(db, clock), db);
-  const domains = new DomainService(domainStore, db, accounts, audit, clock, {
-    maxPerAccount: config.domains.maxPerAccount,
-    tokenTtlMs: config.domains.tokenTtlMs,
-    schedule: config.domains,
-  });
-  const verification = new VerificationService(domainStore, db, audit, verifier, clock, {
-    tokenTtlMs: config.domains.tokenTtlMs,
-    cnameZone: config.dns.cnameZone,
-    schedule: config.domains,
-    tokenExpiryWarningMs: config.domains.tokenExpiryWarningMs,
-    onCheckRecorded: (check) => metrics.verifications.inc({ outcome: check.outcome }),
-  });
-  const leases = new DomainLeases(domainStore);
-  const runner = new CheckRunner(verification, verifier, clock, { concurrency: config.dns.concurrency, logger });
-  const leaseMs = leaseDuration(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
-  const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics, tokenWarnings: verification });
-  const maintenance = new Maintenance(domainStore, domains, verification, leases, runner, clock, {
-    batchSize: config.scheduler.batchSize,
-    leaseMs,
-    cleanupAfterMs: config.domains.cleanupAfterMs,
-  });
+/** Each module in turn, given the base and what the modules before it provided; their audit listeners registered. */
+async function createModules(base: CoreBase): Promise<{ provided: Provided; parts: FeatureParts<unknown>[] }> {
+  const bag: Record<string, unknown> = { ...base };
+  const parts: FeatureParts<unknown>[] = [];
+  for (const module of modules) {
+    const part: FeatureParts<object> = await module.create(bag as never);
+    Object.assign(bag, part.provides);
+    for (const listener of part.auditListeners ?? []) base.audit.addListener(listener);
+    parts.push(part);
+  }
+  return { provided: bag as Provided, parts };
+}
 
-  const apiKeys = new ApiKeyService(db, domains, accounts, audit, clock, {
-    allowAdminKeys: config.auth.adminAllowApiKeys,
-    adminUserIds: config.auth.adminUserIds,
-    adminEmails: config.auth.adminEmails,
-    adminSecretConfigured: Boolean(config.auth.adminSecret),
-    maxActivePerAccount: config.apiKeys.maxPerAccount,
-  });
-  const credentials = await createCredentialServices({ config, db, audit, clock, domains, logger }).catch(async (error) => {
-    // A CA or key the server refuses: nothing is listening yet, only the database to let go of.
-    await dataSource.destroy();
-    throw error;
-  });
-
-  // Events: every audit entry creates its webhook deliveries in its own transaction, and its commit wakes whoever listens.
-  const events = new EventBus({ redisUrl: config.rateLimits.redisUrl, keyPrefix: config.rateLimits.redisKeyPrefix, logger });
-  const webhookResolve = overrides.webhookResolve ?? webhookDnsResolve(config.webhooks);
-  const deliveryStore = new DeliveryStore(db, clock);
-  const webhooks = new WebhookService(db, domainStore, accounts, audit, clock, { ...config.webhooks, resolve: webhookResolve }, deliveryStore);
-  audit.addListener((manager, entry) => webhooks.createDeliveries(manager, entry));
-  signalCommittedEntries(db, audit, events);
-  const deliveryWorker = new DeliveryWorker(db, deliveryStore, webhooks, clock, {
-    ...config.webhooks,
-    resolve: webhookResolve,
-    pollMs: 1000,
-    logger,
-    onAttempt: (_delivery, outcome) => metrics.webhookAttempts.inc({ result: outcome.error ? "failed" : "delivered" }),
-  });
-  // This process's own commits wake the worker only when they made deliveries due; another
-  // instance's (through Redis) may have, and that instance's worker may be switched off.
-  webhooks.onDeliveriesDue(() => deliveryWorker.wake());
-  events.subscribe((_accountId, origin) => {
-    if (origin === "remote") deliveryWorker.wake();
-  });
-
-  const shutdownSteps = {
-    scheduledChecks: {
-      name: "scheduled checks and the CRL refresh",
-      close: async () => {
-        credentials.stop();
-        await scheduler.stop();
-      },
-    },
-    deliveriesAndEvents: {
-      // POSTs in hand get their outcome recorded while the database is still there.
-      name: "webhook deliveries in hand and the event bus",
-      close: async () => {
-        await deliveryWorker.stop();
-        await events.close();
-      },
-    },
-    database: { name: "database", close: async () => dataSource.isInitialized && dataSource.destroy() },
-  };
-
+/** One shutdown step for the workers of a phase, a later module's first: it may use an earlier one's. */
+function stopWorkers(parts: FeatureParts<unknown>[], phase: BackgroundWorker["stopsWith"]): ShutdownStep {
+  const workers = parts.flatMap((part) => part.workers ?? []).filter((worker) => worker.stopsWith === phase).reverse();
   return {
-    config,
-    clock,
-    logger,
-    metrics,
-    migrationsApplied,
-    dataSource,
-    db,
-    audit,
-    domains,
-    verification,
-    apiKeys,
-    credentials,
-    scheduler,
-    maintenance,
-    webhooks,
-    deliveryWorker,
-    events,
-    shutdownSteps,
-    close: shutdownInOrder([shutdownSteps.scheduledChecks, shutdownSteps.deliveriesAndEvents, shutdownSteps.database], logger),
+    name: workers.map((worker) => worker.name).join(", "),
+    close: async () => {
+      for (const worker of workers) await worker.stop();
+    },
   };
+}
+
+/** The DNS engine on the configured resolvers, counting every lookup. */
+function configuredVerifier(config: Config, clock: Clock, metrics: Metrics): DomainVerifier {
+  const configuredServers = new Set(config.dns.resolvers.map(formatDnsServer));
+  return createDomainVerifier({
+    ...config.dns,
+    servers: config.dns.resolvers,
+    clock,
+    onLookup: ({ server, answer, durationMs }) => {
+      // Labels come from configuration only: nameservers are named by claimants' NS records.
+      const label = config.dns.mode === "authoritative" ? "nameserver" : configuredServers.has(server) ? server : "other";
+      metrics.dnsLookups.inc({ server: label, answer });
+      metrics.dnsLookupDuration.observe({ answer }, durationMs / 1000);
+    },
+  });
 }

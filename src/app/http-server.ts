@@ -36,6 +36,8 @@ export interface HttpServerOptions {
   /** Where requests without credentials are counted per client IP. */
   rateLimitStore: QuotaStore;
   credentials: CredentialsHttp;
+  /** Features' routes beside the API (the CRL, the CA certificate, the attestation keys). */
+  routes: express.Router[];
   /** Every feature's per-request loaders, fresh for each request. */
   requestLoaders: (principal: Principal | null) => RequestLoaders;
   /** What /readyz asks: every mutation needs both. */
@@ -80,7 +82,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.get("/metrics", metricsAccess(config.metrics), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.use(credentials.router);
+  for (const router of options.routes) app.use(router);
   app.use(
     graphiqlRouter({
       endpoint: GRAPHQL_PATH,

@@ -6,39 +6,22 @@ import type { Config } from "../shared/config";
 import type { Metrics } from "./metrics";
 import type { Principal } from "../shared/principal";
 import type { Database } from "../db/database";
+import type { FeatureParts } from "../graphql/feature-module";
 import { Authenticator } from "../auth/authenticator";
 import { oidcServiceAccounts } from "../auth/oidc-service-accounts";
 import { DEV_SUBJECT, mintToken, resolveJwtSecret } from "../auth/dev-credentials";
-import type { AuditLog } from "../audit/audit-log";
-import { AuditResolver } from "../audit/audit.resolver";
-import type { DomainService } from "../domains/domain.service";
-import type { VerificationService } from "../domains/verification.service";
-import { AuditEntryDomainResolver, DomainResolver, ViewerDomainsResolver } from "../domains/domain.resolver";
-import { createDomainLoader } from "../domains/domain.loaders";
-import { ViewerResolver } from "../auth/viewer.resolver";
-import { AdminResolver } from "../admin/admin.resolver";
-import type { Maintenance } from "../admin/maintenance";
-import type { Scheduler } from "../scheduler/scheduler";
 import { NodeResolver } from "../graphql/node.resolver";
-import type { ApiKeyService } from "../api-keys/api-key.service";
-import { ApiKeyResolver } from "../api-keys/api-key.resolver";
-import { apiKeyStrategy } from "../api-keys/api-key.strategy";
-import { createRateLimiting } from "../graphql/rate-limits";
+import { createRateLimiting, type RateLimiting } from "../graphql/rate-limits";
 import { authFailureLimit } from "../graphql/rate-limits/auth-failures";
 import { depthLimitRule } from "../graphql/depth-limit";
-import { RequestLoaders, principalOf } from "../graphql/context";
+import type { RequestLoaders } from "../graphql/context";
 import type { Credentials } from "../credentials";
 import { createCredentialsHttp } from "../credentials/http";
-import type { EventBus } from "../events/event-bus";
-import { EventsResolver } from "../events/events.resolver";
-import { EventSubscriptionResolver } from "../events/subscription.resolver";
-import type { WebhookService } from "../webhooks/webhook.service";
-import { WebhookDeliveryResolver, WebhookEndpointResolver } from "../webhooks/webhook.resolver";
-import type { DeliveryWorker } from "../webhooks/delivery-worker";
 import { Core, CoreOverrides, createCore } from "./core";
-import { DomainAuditLogResolver, buildApiSchema, resolverContainer } from "./schema";
+import type { Provided } from "./modules";
+import { buildApiSchema, resolverContainer } from "./schema";
 import { startGraphqlServer } from "./graphql-server";
-import { GRAPHQL_PATH, createHttpServer } from "./http-server";
+import { GRAPHQL_PATH, createHttpServer, type HttpServer } from "./http-server";
 import { ShutdownStep, shutdownInOrder } from "./shutdown";
 
 /** What tests swap out; the server always takes the defaults. */
@@ -47,7 +30,10 @@ export interface AppOverrides extends CoreOverrides {
   batching?: boolean;
 }
 
-export interface App {
+/** Every service the modules provide (domains, verification, apiKeys, scheduler, webhooks, deliveryWorker, events…), by name. */
+type Services = Omit<Provided, "credentials">;
+
+export interface App extends Services {
   config: Config;
   /** Migrations this start applied (empty when the database was up to date). */
   migrationsApplied: string[];
@@ -56,19 +42,8 @@ export interface App {
   logger: Logger;
   metrics: Metrics;
   schema: GraphQLSchema;
-  domains: DomainService;
-  verification: VerificationService;
-  apiKeys: ApiKeyService;
   credentials: Credentials;
-  audit: AuditLog;
-  /** Runs while SCHEDULER_ENABLED; tests that leave it off drive it with runOnce(). */
-  scheduler: Scheduler;
-  maintenance: Maintenance;
-  webhooks: WebhookService;
-  /** Runs while WEBHOOK_WORKER_ENABLED; tests that leave it off drive it with runOnce(). */
-  deliveryWorker: DeliveryWorker;
-  /** Wakes subscriptions and the delivery worker when audit entries commit (across instances with REDIS_URL). */
-  events: EventBus;
+  audit: Core["audit"];
   authenticator: Authenticator;
   /** A bearer token for the development account, when a development secret was made. */
   devToken: string | null;
@@ -99,65 +74,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }
 }
 
+/** The servers over the core: authentication, the schema from every module, Apollo, HTTP, subscriptions, workers. */
 async function assemble(core: Core, config: Config, overrides: AppOverrides, opened: ShutdownStep[]): Promise<App> {
   const batching = overrides.batching ?? true;
-  const { logger, clock, metrics, db, audit, domains, verification, apiKeys, maintenance, webhooks, scheduler, deliveryWorker, events } = core;
-
-  const resolvedSecret = resolveJwtSecret(config);
-  const devSecret = resolvedSecret?.development ? resolvedSecret.secret : null;
-  const jwtSecret = resolvedSecret?.secret ?? null;
-  const authenticator = new Authenticator({ ...config.auth, jwtSecret: jwtSecret ?? undefined });
-  if (config.auth.adminOidc) authenticator.use(oidcServiceAccounts(config.auth.adminOidc));
-  const devToken = devSecret ? await mintToken(devSecret, DEV_SUBJECT) : null;
-  authenticator.use(apiKeyStrategy(apiKeys));
-  const credentialsHttp = await createCredentialsHttp(core.credentials, config.credentials);
-  const credentials: Credentials = { ...core.credentials, ...credentialsHttp };
-  authenticator.useCertificates((der) => credentials.certificates.authenticate(der));
+  const { logger, metrics, db, parts } = core;
+  const { authenticator, devToken, jwtSecret } = await authentication(config, parts);
+  const credentials: Credentials = { ...core.credentials, ...(await createCredentialsHttp(core.credentials.ca, config.credentials)) };
   const rateLimiting = createRateLimiting(config.rateLimits, logger);
   opened.push({ name: "rate-limit store", close: () => rateLimiting.store.close() });
   const authFailures = authFailureLimit(rateLimiting.store, logger);
+  const schema = await apiSchema(parts, rateLimiting);
+  /** Every module's per-request loaders, fresh for each request (and each subscription event). */
+  const requestLoaders = (principal: Principal | null, batch: boolean) =>
+    Object.assign({}, ...parts.map((part) => part.loaders?.(principal, batch))) as RequestLoaders;
 
-  const schema = await buildApiSchema(
-    resolverContainer([
-      new DomainResolver(domains, verification, clock, config.dns.cnameZone),
-      new AuditResolver(audit),
-      new ViewerResolver(),
-      new ViewerDomainsResolver(domains),
-      new AuditEntryDomainResolver(),
-      new DomainAuditLogResolver(),
-      new ApiKeyResolver(apiKeys, clock),
-      new NodeResolver({
-        Domain: (localId, ctx) => domains.findOwned(principalOf(ctx), localId),
-        AuditEntry: (localId, ctx) => audit.findOwned(principalOf(ctx), localId),
-        ApiKey: (localId, ctx) => apiKeys.findOwned(principalOf(ctx), localId),
-        ...credentials.nodeFetchers,
-        WebhookEndpoint: (localId, ctx) => webhooks.findOwned(principalOf(ctx), localId),
-        WebhookDelivery: (localId, ctx) => webhooks.findDelivery(principalOf(ctx), localId),
-      }),
-      new AdminResolver(domains, maintenance),
-      ...credentials.resolvers,
-      new EventsResolver(audit),
-      new EventSubscriptionResolver(),
-      new WebhookEndpointResolver(webhooks),
-      new WebhookDeliveryResolver(audit),
-      rateLimiting.middleware,
-    ]),
-  );
-
-  /** Every feature's per-request loaders, fresh for each request (and each subscription event). */
-  const requestLoaders = (principal: Principal | null, batch: boolean): RequestLoaders => ({
-    audit: audit.createLoaders(batch),
-    domainById: createDomainLoader(domains, principal, batch),
-  });
-
-  const apollo = await startGraphqlServer({
-    schema,
-    config,
-    logger,
-    metrics,
-    rateLimitPlugin: rateLimiting.plugin,
-    canMintTokens: jwtSecret !== null,
-  });
+  const apollo = await startGraphqlServer({ schema, config, logger, metrics, rateLimitPlugin: rateLimiting.plugin, canMintTokens: jwtSecret !== null });
   opened.push({ name: "GraphQL server", close: () => apollo.stop() });
   const http = createHttpServer({
     config,
@@ -169,86 +100,103 @@ async function assemble(core: Core, config: Config, overrides: AppOverrides, ope
     authFailures,
     rateLimitStore: rateLimiting.store,
     credentials,
+    routes: await Promise.all(parts.flatMap((part) => (part.routes ? [part.routes()] : []))),
     requestLoaders: (principal) => requestLoaders(principal, batching),
     ping: { database: () => db.ping(), rateLimitStore: () => rateLimiting.store.ping() },
     devToken,
   });
-
-  // Subscriptions (graphql-ws on the API's path) start with listen(): tests that never listen never load ws.
-  let subscriptions: { close(): Promise<void> } | null = null;
-  const startSubscriptions = async () => {
-    const { startSubscriptionServer } = await import("../events/websocket-server");
-    subscriptions = startSubscriptionServer({
-      httpServer: http.httpServer,
-      path: GRAPHQL_PATH,
-      schema,
-      authenticator,
-      authFailures,
-      audit,
-      createLoaders: (principal: Principal) => requestLoaders(principal, true),
-      bus: events,
-      logger,
-      validationRules: [depthLimitRule(config.graphql.maxDepth)],
-      queryLimits: {
-        maxComplexity: config.graphql.maxComplexity,
-        maxAliases: config.graphql.maxAliases,
-        maxTokens: config.graphql.maxTokens,
-        maxSelections: config.graphql.maxSelections,
-      },
-      maxPayloadBytes: config.graphql.maxBodyBytes,
-      hideSuggestions: config.env === "production",
-      clientIpOf: http.clientIpOf,
-      ...config.subscriptions,
-      lookbackMs: SUBSCRIPTION_LOOKBACK_MS,
-    });
-  };
-  if (config.scheduler.enabled) scheduler.start();
-  if (config.webhooks.workerEnabled) deliveryWorker.start();
-
-  /**
-   * Shutdown, in order. A feature that holds a server, a socket or a worker adds its step here,
-   * before the database.
-   */
-  const shutdownSteps: ShutdownStep[] = [
-    // Requests in flight and the scheduler's batch in hand both still write to the database.
-    {
-      // WebSocket clients are told to go at the same time: their sockets would hold the HTTP server open.
-      name: "HTTP requests, subscriptions and scheduled checks",
-      close: () => Promise.all([http.drain(), subscriptions?.close(), core.shutdownSteps.scheduledChecks.close()]),
-    },
-    core.shutdownSteps.deliveriesAndEvents,
-    { name: "GraphQL server", close: () => apollo.stop() },
-    { name: "rate-limit store", close: () => rateLimiting.store.close() },
-    core.shutdownSteps.database,
-  ];
+  const subscriptions = subscriptionServer(core, { http, schema, authenticator, authFailures, createLoaders: (principal) => requestLoaders(principal, true) });
+  for (const worker of parts.flatMap((part) => part.workers ?? [])) if (worker.enabled) worker.start();
 
   return {
-    config,
-    migrationsApplied: core.migrationsApplied,
-    dataSource: core.dataSource,
-    db,
-    logger,
-    metrics,
+    ...core,
     schema,
-    domains,
-    verification,
-    apiKeys,
     credentials,
-    audit,
-    scheduler,
-    maintenance,
-    webhooks,
-    deliveryWorker,
-    events,
     authenticator,
     devToken,
     jwtSecret,
     express: http.express,
     async listen(port = config.port, host = config.host) {
-      if (!subscriptions) await startSubscriptions();
+      await subscriptions.start();
       return http.listen(port, host);
     },
     listenTls: (port = config.credentials.tls?.port, host = config.host) => http.listenTls(port, host),
-    close: shutdownInOrder(shutdownSteps, logger),
+    close: shutdownInOrder(serverShutdown(core, [http.drain, subscriptions.close], apollo, rateLimiting), logger),
+  };
+}
+
+/**
+ * Shutdown, in order. Requests in flight and the scheduler's batch in hand both still write to
+ * the database; WebSocket clients are told to go at the same time, since their sockets would
+ * hold the HTTP server open.
+ */
+function serverShutdown(core: Core, listeners: (() => Promise<unknown>)[], apollo: { stop(): Promise<void> }, rateLimiting: RateLimiting): ShutdownStep[] {
+  const { scheduledChecks, deliveriesAndEvents, database } = core.shutdownSteps;
+  return [
+    {
+      name: `HTTP requests, subscriptions and ${scheduledChecks.name}`,
+      close: () => Promise.all([...listeners.map((close) => close()), scheduledChecks.close()]),
+    },
+    deliveriesAndEvents,
+    { name: "GraphQL server", close: () => apollo.stop() },
+    { name: "rate-limit store", close: () => rateLimiting.store.close() },
+    database,
+  ];
+}
+
+/** JWTs (configured or development), the OIDC admin accounts, and the ways in that modules add. */
+async function authentication(config: Config, parts: FeatureParts<unknown>[]) {
+  const resolvedSecret = resolveJwtSecret(config);
+  const devSecret = resolvedSecret?.development ? resolvedSecret.secret : null;
+  const jwtSecret = resolvedSecret?.secret ?? null;
+  const authenticator = new Authenticator({ ...config.auth, jwtSecret: jwtSecret ?? undefined });
+  if (config.auth.adminOidc) authenticator.use(oidcServiceAccounts(config.auth.adminOidc));
+  for (const part of parts) {
+    for (const strategy of part.bearerStrategies ?? []) authenticator.use(strategy);
+    if (part.certificateStrategy) authenticator.useCertificates(part.certificateStrategy);
+  }
+  const devToken = devSecret ? await mintToken(devSecret, DEV_SUBJECT) : null;
+  return { authenticator, devToken, jwtSecret };
+}
+
+/** The API's schema over one instance of every module's resolvers, Query.node over all their node fetchers, and the rate limits. */
+function apiSchema(parts: FeatureParts<unknown>[], rateLimiting: RateLimiting): Promise<GraphQLSchema> {
+  const nodeFetchers = Object.assign({}, ...parts.map((part) => part.nodeFetchers));
+  return buildApiSchema(resolverContainer([...parts.flatMap((part) => part.resolvers ?? []), new NodeResolver(nodeFetchers), rateLimiting.middleware]));
+}
+
+/** Subscriptions (graphql-ws on the API's path) start with listen(): tests that never listen never load ws. */
+function subscriptionServer(
+  core: Core,
+  server: Pick<Parameters<typeof import("../events/websocket-server").startSubscriptionServer>[0], "schema" | "authenticator" | "authFailures" | "createLoaders"> & { http: HttpServer },
+) {
+  const { config, logger, audit, events } = core;
+  let running: { close(): Promise<void> } | null = null;
+  return {
+    async start() {
+      if (running) return;
+      const { startSubscriptionServer } = await import("../events/websocket-server");
+      running = startSubscriptionServer({
+        ...server,
+        httpServer: server.http.httpServer,
+        path: GRAPHQL_PATH,
+        audit,
+        bus: events,
+        logger,
+        validationRules: [depthLimitRule(config.graphql.maxDepth)],
+        queryLimits: {
+          maxComplexity: config.graphql.maxComplexity,
+          maxAliases: config.graphql.maxAliases,
+          maxTokens: config.graphql.maxTokens,
+          maxSelections: config.graphql.maxSelections,
+        },
+        maxPayloadBytes: config.graphql.maxBodyBytes,
+        hideSuggestions: config.env === "production",
+        clientIpOf: server.http.clientIpOf,
+        ...config.subscriptions,
+        lookbackMs: SUBSCRIPTION_LOOKBACK_MS,
+      });
+    },
+    close: async () => running?.close(),
   };
 }

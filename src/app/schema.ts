@@ -2,36 +2,12 @@ import type { GraphQLSchema } from "graphql";
 import type { ContainerType, NonEmptyArray } from "type-graphql";
 import { buildResolverSchema } from "../graphql/schema";
 import { NodeResolver } from "../graphql/node.resolver";
-import { AuditResolver, domainAuditLogResolver } from "../audit/audit.resolver";
-import { AuditEntryDomainResolver, DomainResolver, ViewerDomainsResolver } from "../domains/domain.resolver";
-import { Domain } from "../domains/domain.entity";
-import { ViewerResolver } from "../auth/viewer.resolver";
-import { AdminResolver } from "../admin/admin.resolver";
-import { ApiKeyResolver } from "../api-keys/api-key.resolver";
-import { credentialResolverClasses } from "../credentials/resolvers";
-import { EventsResolver } from "../events/events.resolver";
-import { EventSubscriptionResolver } from "../events/subscription.resolver";
-import { WebhookDeliveryResolver, WebhookEndpointResolver } from "../webhooks/webhook.resolver";
+import { modules } from "./modules";
 
-/** Made once: the schema and the container must see the same class. */
-export const DomainAuditLogResolver = domainAuditLogResolver(Domain);
-
-/** Every resolver of the API; the running app supplies one instance of each (resolverContainer). */
+/** Every resolver of the API: each module's, and Query.node over them all; the running app supplies one instance of each (resolverContainer). */
 export const apiResolverClasses: NonEmptyArray<Function> = [
-  DomainResolver,
-  AuditResolver,
-  ViewerResolver,
-  ViewerDomainsResolver,
-  AuditEntryDomainResolver,
-  DomainAuditLogResolver,
-  ApiKeyResolver,
   NodeResolver,
-  AdminResolver,
-  ...credentialResolverClasses,
-  EventsResolver,
-  EventSubscriptionResolver,
-  WebhookEndpointResolver,
-  WebhookDeliveryResolver,
+  ...modules.flatMap((module): readonly Function[] => module.resolverClasses ?? []),
 ];
 
 /** For a schema that is printed, never executed: nothing is there to resolve with. */

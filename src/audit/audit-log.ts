@@ -204,3 +204,10 @@ declare module "../graphql/context" {
     audit: ReturnType<AuditLog["createLoaders"]>;
   }
 }
+
+declare module "../graphql/feature-module" {
+  interface FeatureHooks {
+    /** Run with every audit entry, in the transaction that writes it. */
+    auditListeners?: AuditListener[];
+  }
+}

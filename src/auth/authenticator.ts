@@ -175,3 +175,12 @@ function sameSecret(given: string, expected: string): boolean {
   const b = createHash("sha256").update(expected).digest();
   return timingSafeEqual(a, b);
 }
+
+declare module "../graphql/feature-module" {
+  interface FeatureHooks {
+    /** Ways in by bearer token that a feature adds (API keys), tried before JWTs. */
+    bearerStrategies?: BearerStrategy[];
+    /** What a client certificate is worth, from the feature that issues them. */
+    certificateStrategy?: CertificateStrategy;
+  }
+}

@@ -9,8 +9,6 @@ import { trustedPeerMatcher } from "./tls/trusted-proxies";
 import { createTlsServer } from "./tls/tls-server";
 
 export interface CredentialsHttp {
-  /** GET /crl, GET /ca.pem and GET /.well-known/jwks.json */
-  router: express.Router;
   /** The client certificate a request presented (TLS port, or a trusted proxy's header); null without one. */
   clientCertificateOf(req: Request): Promise<Uint8Array | null>;
   /** The HTTPS server for TLS_PORT, not yet listening and without a request handler; null when TLS_PORT is unset. */
@@ -24,8 +22,8 @@ export interface CredentialsHttpSources {
   attestations: Pick<AttestationService, "jwks">;
 }
 
-/** The credentials' HTTP side: what only a server needs, kept apart so the CLI never loads Express. */
-export async function createCredentialsHttp(services: CredentialsHttpSources, settings: Config["credentials"]): Promise<CredentialsHttp> {
+/** GET /crl, GET /ca.pem and GET /.well-known/jwks.json: loaded by a server only, so the CLI never loads Express. */
+export function credentialsRoutes(services: CredentialsHttpSources): express.Router {
   const { ca, crl, attestations } = services;
   const router = express.Router();
   router.get("/crl", async (_req, res, next) => {
@@ -49,13 +47,16 @@ export async function createCredentialsHttp(services: CredentialsHttpSources, se
   router.get("/.well-known/jwks.json", (_req, res) => {
     res.set("cache-control", "public, max-age=300").type("application/jwk-set+json").send(JSON.stringify(attestations.jwks()));
   });
+  return router;
+}
 
+/** Where a request's client certificate comes from: the TLS port, or a listed proxy's header. */
+export async function createCredentialsHttp(ca: CredentialsHttpSources["ca"], settings: Config["credentials"]): Promise<CredentialsHttp> {
   const header: ClientCertificateHeader | null =
     settings.clientCertHeader && settings.clientCertProxies
       ? { name: settings.clientCertHeader, fromProxy: trustedPeerMatcher(settings.clientCertProxies) }
       : null;
   return {
-    router,
     clientCertificateOf: (req) => clientCertificateOf(req, header),
     // Made at start-up, so unreadable TLS files stop the server before it listens anywhere.
     tlsServer: settings.tls ? createTlsServer(settings.tls, (await ca())?.pem ?? null) : null,

@@ -14,10 +14,14 @@ export { RateLimited, RateLimitQuota } from "./rate-limit.middleware";
 const MINUTE = 60_000;
 
 /** The quotas of the contract's README, in Redis when REDIS_URL is set so that every instance shares them. */
-export function createRateLimiting(
-  settings: Config["rateLimits"],
-  logger: Logger,
-): { middleware: RateLimitMiddleware; plugin: ApolloServerPlugin<RequestContext>; store: QuotaStore } {
+/** The rate limits' three faces: the field middleware, the operation-level Apollo plugin, and the shared counters. */
+export interface RateLimiting {
+  middleware: RateLimitMiddleware;
+  plugin: ApolloServerPlugin<RequestContext>;
+  store: QuotaStore;
+}
+
+export function createRateLimiting(settings: Config["rateLimits"], logger: Logger): RateLimiting {
   const quotas: Record<RateLimitQuota, Quota> = {
     [RateLimitQuota.MUTATIONS]: { max: settings.mutationsPerMinute, windowMs: MINUTE },
     [RateLimitQuota.VERIFICATIONS]: { max: settings.verifyPerMinute, windowMs: MINUTE },

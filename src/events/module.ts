@@ -1,0 +1,35 @@
+import type { Logger } from "pino";
+import type { Config } from "../shared/config";
+import type { Database } from "../db/database";
+import { defineModule } from "../graphql/feature-module";
+import type { AuditLog } from "../audit/audit-log";
+import { EventBus } from "./event-bus";
+import { EventsResolver } from "./events.resolver";
+import { EventSubscriptionResolver } from "./subscription.resolver";
+
+export interface EventsDeps {
+  config: Config;
+  db: Database;
+  audit: AuditLog;
+  logger: Logger;
+}
+
+/**
+ * The account's event feed and its live subscription. Every audit entry's commit wakes whoever
+ * listens (across instances through Redis, with REDIS_URL); never before it commits, since a
+ * subscriber woken earlier would read nothing and wait for the next signal.
+ */
+export const eventsModule = defineModule({
+  name: "events",
+  resolverClasses: [EventsResolver, EventSubscriptionResolver],
+  create: ({ config, db, audit, logger }: EventsDeps) => {
+    const events = new EventBus({ redisUrl: config.rateLimits.redisUrl, keyPrefix: config.rateLimits.redisKeyPrefix, logger });
+    return {
+      provides: { events },
+      resolvers: [new EventsResolver(audit), new EventSubscriptionResolver()],
+      // Each account a transaction wrote entries for is signalled once, after its COMMIT; a rollback signals nothing.
+      auditListeners: [async (manager, entry) => db.afterCommit(manager, `entries:${entry.accountId}`, () => events.publish([entry.accountId]))],
+      workers: [{ name: "event bus", enabled: false, start: () => undefined, stop: () => events.close(), stopsWith: "after-requests" }],
+    };
+  },
+});
