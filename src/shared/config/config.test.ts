@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { ConfigError, configWarnings, loadConfig, maxNameserversBounds, maxNameserversSetting, sections } from ".";
-import { DEFAULT_MAX_NAMESERVERS, MAX_QUERIES_PER_VERIFICATION } from "../../verification/client";
+import { DEFAULT_MAX_NAMESERVERS, MAX_QUERIES_PER_VERIFICATION, createDomainVerifier } from "../../verification/client";
 import { parseDnsServer } from "../dns-servers";
+import { systemClock } from "../clock";
 
 const base = { JWT_SECRET: "x".repeat(40) };
 
@@ -360,6 +361,14 @@ describe("the declarations", () => {
     // A TXT and a CNAME query per nameserver, with room left for discovery and hint probes.
     expect(2 * maxNameserversBounds.max).toBeLessThan(MAX_QUERIES_PER_VERIFICATION);
     expect(() => loadConfig({ ...base, DNS_MAX_NAMESERVERS: String(maxNameserversBounds.max + 1) })).toThrow(/DNS_MAX_NAMESERVERS must be a whole number from 1 to 32/);
+  });
+
+  it("hold the DNS engine to the same bounds when it is built directly", () => {
+    const { dns } = loadConfig({ ...base, DNS_SERVERS: "127.0.0.1:53" });
+    const engine = (maxNameservers: number) => () => createDomainVerifier({ ...dns, servers: dns.resolvers, maxNameservers, clock: systemClock });
+    expect(engine(maxNameserversBounds.max)).not.toThrow();
+    expect(engine(maxNameserversBounds.max + 1)).toThrow(/nameserver cap must be a whole number from 1 to 32, not 33/);
+    expect(engine(maxNameserversBounds.min - 1)).toThrow(/from 1 to 32, not 0/);
   });
 
   it("declare every variable once, each with a line of documentation", () => {

@@ -11,7 +11,7 @@ import { gatherProbes } from "./probes";
 import { verificationHost } from "../records";
 import { openVantagePoint, type VantagePointLookup } from "./resolver-lookup";
 import { checkDnsQuorum, formatDnsServer, parseDnsServer, type DnsServerAddress } from "../../shared/dns-servers";
-import { maxNameserversSetting } from "../../shared/config";
+import { maxNameserversBounds, maxNameserversSetting } from "../../shared/config";
 import type { DnsAnswer, DomainVerifier, VerificationCheckData, VerificationRequest } from "../types";
 import {
   canStillVerify,
@@ -110,8 +110,10 @@ function checkedOptions(options: DomainVerifierOptions): { resolvers: DnsServerA
     throw new RangeError(`Not a port: ${options.authoritativePort}`);
   }
   const maxNameservers = options.maxNameservers ?? DEFAULT_MAX_NAMESERVERS;
-  if (!Number.isInteger(maxNameservers) || maxNameservers < 1 || 2 * maxNameservers >= MAX_QUERIES_PER_VERIFICATION) {
-    throw new RangeError(`The nameserver cap must be a whole number from 1 to ${MAX_QUERIES_PER_VERIFICATION / 2 - 1}, not ${maxNameservers}`);
+  // The declared bounds of DNS_MAX_NAMESERVERS, which leave room in the query budget for the answers' own lookups.
+  const { min, max } = maxNameserversBounds;
+  if (!Number.isInteger(maxNameservers) || maxNameservers < min || maxNameservers > max || 2 * maxNameservers >= MAX_QUERIES_PER_VERIFICATION) {
+    throw new RangeError(`The nameserver cap must be a whole number from ${min} to ${max}, not ${maxNameservers}`);
   }
   return { resolvers, maxNameservers };
 }
