@@ -2,17 +2,15 @@ import { isAllowlistedAdmin } from "../auth/admin-allowlist";
 import { v7 as uuidv7 } from "uuid";
 import { ApiKey } from "./api-key.entity";
 import { generateApiKeySecret, hashApiKeySecret, looksLikeApiKeySecret } from "./api-key.secret";
+import type { ApiKeyStore } from "./api-key.store";
 import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
-import { paginate } from "../db/pagination";
-import type { AuditLog } from "../audit/audit-log";
 import { AuditAction } from "../audit/audit.types";
-import { IsNull } from "typeorm";
 import type { Domain } from "../domains/domain.entity";
 import { type DomainService, unverifiedDomainError } from "../domains/domain.service";
+import type { AuditRecorder } from "../domains/verification.service";
 import type { Accounts } from "../accounts/accounts";
 import { LimitWording, withinLimit } from "../accounts/limits";
-import { lockVisible } from "../accounts/owned-rows";
 import type { ActionContext } from "../shared/principal";
 import type { Authentication } from "../auth/authenticator";
 import { Principal, isIssuedCredential } from "../shared/principal";
@@ -55,10 +53,11 @@ export const API_KEY_LIMIT: LimitWording = {
  */
 export class ApiKeyService {
   constructor(
-    private readonly db: Database,
-    private readonly domains: DomainService,
+    private readonly store: ApiKeyStore,
+    private readonly transactions: Pick<Database, "transaction">,
+    private readonly domains: Pick<DomainService, "findVerifiedDomain">,
     private readonly accounts: Accounts,
-    private readonly audit: AuditLog,
+    private readonly audit: AuditRecorder,
     private readonly clock: Clock,
     private readonly settings: ApiKeySettings,
   ) {}
@@ -75,7 +74,7 @@ export class ApiKeyService {
     }
     // Under the account's lock, so concurrent creations are counted one after another.
     return this.accounts.locked(principal.accountId, async (manager): Promise<CreateApiKeyResult> => {
-      const active = await manager.countBy(ApiKey, { accountId: principal.accountId, revokedAt: IsNull() });
+      const active = await this.store.countActive(manager, principal.accountId);
       const room = withinLimit(API_KEY_LIMIT, active, this.settings.maxActivePerAccount);
       if (!room.ok) return room;
       let domain: Domain | null = null;
@@ -85,8 +84,7 @@ export class ApiKeyService {
         domain = found.domain;
       }
       const { secret, hash, prefix } = generateApiKeySecret();
-      const apiKey = manager.create(ApiKey, { ...this.newKey(principal, name, domain, this.clock.now()), prefix, secretHash: hash });
-      await manager.insert(ApiKey, apiKey);
+      const apiKey = await this.store.insert(manager, Object.assign(new ApiKey(), this.newKey(principal, name, domain, this.clock.now()), { prefix, secretHash: hash }));
       await this.audit.record(manager, {
         accountId: principal.accountId,
         domain,
@@ -121,12 +119,12 @@ export class ApiKeyService {
   /** Revoking a revoked key changes nothing and answers the key as it is. */
   async revoke(ctx: ActionContext, apiKeyId: string): Promise<RevokeApiKeyResult> {
     const principal = this.manager(ctx.principal);
-    return this.db.transaction(async (manager) => {
-      const apiKey = await lockVisible(this.db, manager, ApiKey, principal, apiKeyId, (key) => key.domainId);
+    return this.transactions.transaction(async (manager) => {
+      const apiKey = await this.store.lockVisible(manager, principal, apiKeyId);
       if (!apiKey) return { ok: false, error: notFound("API key") };
       if (apiKey.revokedAt) return { ok: true, apiKey };
       apiKey.revokedAt = this.clock.now();
-      await manager.save(apiKey);
+      await this.store.save(manager, apiKey);
       await this.audit.record(manager, {
         accountId: apiKey.accountId,
         domain: apiKey.domainId ? { id: apiKey.domainId, name: apiKey.domainName ?? "" } : null,
@@ -141,14 +139,13 @@ export class ApiKeyService {
 
   async list(principal: Principal, page: PageArgs): Promise<Connection<ApiKey>> {
     const { accountId } = this.manager(principal);
-    const query = () => this.db.manager.createQueryBuilder(ApiKey, "k").where("k.accountId = :accountId", { accountId });
-    return paginate(query, "k", page);
+    return this.store.page(accountId, page);
   }
 
   /** The caller's key, or null for a missing id, another account's id, and for callers that are API keys. */
   async findOwned(principal: Principal, apiKeyId: string): Promise<ApiKey | null> {
     if (isIssuedCredential(principal)) return null;
-    return this.db.manager.findOneBy(ApiKey, { id: apiKeyId, accountId: principal.accountId });
+    return this.store.findInAccount(principal.accountId, apiKeyId);
   }
 
   /**
@@ -158,7 +155,7 @@ export class ApiKeyService {
    */
   async authenticate(secret: string): Promise<Authentication> {
     if (!looksLikeApiKeySecret(secret)) return INVALID_KEY;
-    const apiKey = await this.db.manager.findOneBy(ApiKey, { secretHash: hashApiKeySecret(secret) });
+    const apiKey = await this.store.findBySecretHash(hashApiKeySecret(secret));
     if (!apiKey || apiKey.revokedAt) return INVALID_KEY;
     const now = this.clock.now();
     if (apiKey.domainId) {
@@ -167,7 +164,7 @@ export class ApiKeyService {
       }
     }
     if (!apiKey.lastUsedAt || now.getTime() - apiKey.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
-      await this.db.transaction((manager) => manager.update(ApiKey, { id: apiKey.id }, { lastUsedAt: now }));
+      await this.transactions.transaction((manager) => this.store.markUsed(manager, apiKey.id, now));
     }
     return {
       principal: {

@@ -11,6 +11,7 @@ import { loadCertificateAuthority } from "./ca/certificate-authority";
 import { CrlPublisher } from "./ca/crl";
 import { Certificate } from "./certificates/certificate.entity";
 import { CertificateService } from "./certificates/certificate.service";
+import { SqlCertificateStore } from "./certificates/certificate.store";
 import { CertificateResolver, DomainCertificatesResolver } from "./certificates/certificate.resolver";
 import { loadAttestationKeys } from "./attestations/attestation-keys";
 import { AttestationService } from "./attestations/attestation.service";
@@ -36,6 +37,18 @@ export interface CredentialsDeps {
   domains: DomainService;
 }
 
+/** The certificate service over the database, signing with `ca`, its rules set from the configuration. */
+export function createCertificateService(
+  { config, clock, db, audit, domains }: Pick<CredentialsDeps, "config" | "clock" | "db" | "audit" | "domains">,
+  ca: () => Promise<CertificateAuthority | null>,
+): CertificateService {
+  return new CertificateService(new SqlCertificateStore(db), db, domains, audit, clock, ca, {
+    ttlMs: config.credentials.certTtlMs,
+    crlUrl: `${config.publicUrl}/crl`,
+    maxActivePerDomain: config.credentials.maxCertificatesPerDomain,
+  });
+}
+
 /**
  * What a verified domain unlocks: client certificates (with their CA and CRL) and ownership
  * attestations. Its audit listener revokes a domain's certificates in the same transaction that
@@ -51,11 +64,7 @@ export const credentialsModule = defineModule({
     // A configured CA is read now, so a key that does not match its certificate stops the start, and
     // the TLS port names the CA in its handshake; only the development CA waits for its first use.
     if (settings.ca || settings.tls) await ca();
-    const certificates = new CertificateService(db, domains, audit, clock, ca, {
-      ttlMs: settings.certTtlMs,
-      crlUrl: `${config.publicUrl}/crl`,
-      maxActivePerDomain: settings.maxCertificatesPerDomain,
-    });
+    const certificates = createCertificateService({ config, clock, db, audit, domains }, ca);
     let publisher: CrlPublisher | null = null;
     const crl = lazy(async () => {
       const authority = await ca();

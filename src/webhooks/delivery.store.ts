@@ -1,9 +1,12 @@
-import type { EntityManager } from "typeorm";
+import { EntityManager, IsNull } from "typeorm";
 import { WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
 import type { DueGroup, Take } from "./fair-share";
 import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
+import { paginate } from "../db/pagination";
 import { RowCondition, RowLeases, aliased as c, newLease } from "../db/lease";
+import { lockInAccount } from "../accounts/owned-rows";
+import type { Connection, PageArgs } from "../shared/pagination";
 
 /** A delivery that may be tried now, once nobody leases it. */
 const DUE: RowCondition = {
@@ -25,10 +28,35 @@ export type AttemptColumns = Pick<
   Partial<Pick<WebhookDelivery, "deliveredAt">>;
 
 /**
- * The deliveries' lease SQL: which are due, leasing them as db/lease.ts does for every
- * leased table, and giving a lease up with what became of the attempt.
+ * Every query about deliveries: which are due, leasing them, giving a lease up with what became
+ * of the attempt, and what the service asks of them. Methods taking a manager run in the
+ * caller's transaction; the others run on their own.
  */
-export class DeliveryStore {
+export interface DeliveryStore {
+  /** Endpoints with due deliveries that nobody leases, oldest first, leaving out those at capacity. */
+  dueGroups(full: AtCapacity, limit: number): Promise<DueGroup[]>;
+  /** Leases the planned deliveries under a new lease: each endpoint's oldest due ones that nobody holds. */
+  lease(plan: Take[], leaseMs: number): Promise<{ lease: string; deliveries: WebhookDelivery[] }>;
+  /** Writes an attempt into its delivery and gives the lease up; false when the lease was lost (nothing written). */
+  recordAttempt(manager: EntityManager, deliveryId: string, lease: string, columns: AttemptColumns): Promise<boolean>;
+  /** Gives up a leased delivery of a disabled or deleted endpoint, parked until the endpoint is enabled again. */
+  releaseParked(deliveryId: string, lease: string): Promise<void>;
+  /** Parks every pending delivery of an endpoint being disabled: none is tried until it is enabled again. */
+  parkPending(manager: EntityManager, endpointId: string): Promise<void>;
+  /** Makes the parked pending deliveries of an endpoint being enabled again due at `at`. */
+  resumeParked(manager: EntityManager, endpointId: string, at: Date): Promise<void>;
+  insert(manager: EntityManager, deliveries: WebhookDelivery[]): Promise<void>;
+  /** The account's delivery, locked. */
+  lockInAccount(manager: EntityManager, accountId: string, deliveryId: string): Promise<WebhookDelivery | null>;
+  save(manager: EntityManager, delivery: WebhookDelivery): Promise<void>;
+  deleteOfEndpoint(manager: EntityManager, endpointId: string): Promise<void>;
+  /** The endpoint's deliveries (in one status when given) in (createdAt, id) order, newest first. */
+  page(endpointId: string, status: WebhookDeliveryStatus | null, page: PageArgs): Promise<Connection<WebhookDelivery>>;
+  findInAccount(accountId: string, deliveryId: string): Promise<WebhookDelivery | null>;
+}
+
+/** The deliveries' SQL; leases are taken and given up as db/lease.ts does it for every leased table. */
+export class SqlDeliveryStore implements DeliveryStore {
   private readonly leases: RowLeases<WebhookDelivery>;
 
   constructor(
@@ -82,5 +110,37 @@ export class DeliveryStore {
   /** Parks every pending delivery of an endpoint being disabled: none is tried until it is enabled again. */
   async parkPending(manager: EntityManager, endpointId: string): Promise<void> {
     await manager.update(WebhookDelivery, { endpointId, status: WebhookDeliveryStatus.PENDING }, { nextAttemptAt: null });
+  }
+
+  async resumeParked(manager: EntityManager, endpointId: string, at: Date): Promise<void> {
+    await manager.update(WebhookDelivery, { endpointId, status: WebhookDeliveryStatus.PENDING, nextAttemptAt: IsNull() }, { nextAttemptAt: at });
+  }
+
+  async insert(manager: EntityManager, deliveries: WebhookDelivery[]): Promise<void> {
+    await manager.insert(WebhookDelivery, deliveries.map((delivery) => manager.create(WebhookDelivery, delivery)));
+  }
+
+  lockInAccount(manager: EntityManager, accountId: string, deliveryId: string): Promise<WebhookDelivery | null> {
+    return lockInAccount(this.db, manager, WebhookDelivery, accountId, deliveryId);
+  }
+
+  async save(manager: EntityManager, delivery: WebhookDelivery): Promise<void> {
+    await manager.save(delivery);
+  }
+
+  async deleteOfEndpoint(manager: EntityManager, endpointId: string): Promise<void> {
+    await manager.delete(WebhookDelivery, { endpointId });
+  }
+
+  page(endpointId: string, status: WebhookDeliveryStatus | null, page: PageArgs): Promise<Connection<WebhookDelivery>> {
+    return paginate(() => {
+      const qb = this.db.manager.createQueryBuilder(WebhookDelivery, "d").where("d.endpointId = :endpointId", { endpointId });
+      if (status) qb.andWhere("d.status = :status", { status });
+      return qb;
+    }, "d", page);
+  }
+
+  findInAccount(accountId: string, deliveryId: string): Promise<WebhookDelivery | null> {
+    return this.db.manager.findOneBy(WebhookDelivery, { id: deliveryId, accountId });
   }
 }

@@ -7,7 +7,8 @@ import { principalOf } from "../graphql/context";
 import type { AuditLog } from "../audit/audit-log";
 import type { DomainStore } from "../domains/domain.store";
 import type { Accounts } from "../accounts/accounts";
-import { DeliveryStore } from "./delivery.store";
+import { type DeliveryStore, SqlDeliveryStore } from "./delivery.store";
+import { SqlWebhookEndpointStore } from "./webhook-endpoint.store";
 import type { EventBus } from "../events/event-bus";
 import { WebhookEndpoint } from "./webhook-endpoint.entity";
 import { WebhookDelivery } from "./webhook-delivery.entity";
@@ -31,15 +32,22 @@ export interface WebhooksDeps {
   webhookResolve?: Resolve;
 }
 
+/** The service over the database, with the delivery store the worker shares; `resolve` looks up endpoint host names. */
+export function createWebhookService({ config, clock, db, audit, domainStore, accounts }: WebhooksDeps, resolve: Resolve): { webhooks: WebhookService; deliveryStore: DeliveryStore } {
+  const deliveryStore = new SqlDeliveryStore(db, clock);
+  const webhooks = new WebhookService(new SqlWebhookEndpointStore(db), deliveryStore, db, domainStore, accounts, audit, clock, { ...config.webhooks, resolve });
+  return { webhooks, deliveryStore };
+}
+
 /** Signed POSTs of audit entries to the account's endpoints, retried until they land or fail. */
 export const webhooksModule = defineModule({
   name: "webhooks",
   entities: [WebhookEndpoint, WebhookDelivery],
   resolverClasses: [WebhookEndpointResolver, WebhookDeliveryResolver],
-  create: ({ config, clock, db, audit, logger, metrics, domainStore, accounts, events, webhookResolve }: WebhooksDeps) => {
+  create: (deps: WebhooksDeps) => {
+    const { config, clock, db, audit, logger, metrics, events, webhookResolve } = deps;
     const resolve = webhookResolve ?? webhookDnsResolve(config.webhooks);
-    const deliveryStore = new DeliveryStore(db, clock);
-    const webhooks = new WebhookService(db, domainStore, accounts, audit, clock, { ...config.webhooks, resolve }, deliveryStore);
+    const { webhooks, deliveryStore } = createWebhookService(deps, resolve);
     const deliveryWorker = new DeliveryWorker(db, deliveryStore, webhooks, clock, {
       ...config.webhooks,
       resolve,

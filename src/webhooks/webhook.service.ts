@@ -1,6 +1,7 @@
-import { EntityManager, In, IsNull, Not } from "typeorm";
+import type { EntityManager } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { WebhookEndpoint } from "./webhook-endpoint.entity";
+import type { WebhookEndpointStore } from "./webhook-endpoint.store";
 import { WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity";
 import { generateWebhookSecret } from "./signature";
 import { Resolve, checkWebhookUrl } from "./webhook-url";
@@ -9,20 +10,17 @@ import type { DeliveryStore } from "./delivery.store";
 import { EndpointChange, decideAttempt } from "./delivery-policy";
 import type { Clock } from "../shared/clock";
 import type { Database } from "../db/database";
-import { paginate } from "../db/pagination";
-import { RowReader, rowReader } from "../db/row-reader";
-import type { AuditLog } from "../audit/audit-log";
 import type { AuditEntry } from "../audit/audit-entry.entity";
 import { Actor, AuditAction, SYSTEM_ACTOR } from "../audit/audit.types";
 import type { Domain } from "../domains/domain.entity";
 import type { DomainStore } from "../domains/domain.store";
+import type { AuditRecorder } from "../domains/verification.service";
 import { ActionContext, Principal, canSee, listScope } from "../shared/principal";
 import { actorOf } from "../audit/actor";
 import { Connection, PageArgs } from "../shared/pagination";
 import { UserError, UserErrorCode, notFound, userError } from "../shared/errors";
 import type { Accounts } from "../accounts/accounts";
 import { LimitWording, withinLimit } from "../accounts/limits";
-import { lockVisible } from "../accounts/owned-rows";
 
 export interface WebhookSettings {
   maxPerAccount: number;
@@ -68,18 +66,18 @@ export interface UpdateEndpointInput {
  * transaction (the audit listener), so none is lost between a change and its POST.
  */
 export class WebhookService {
-  private endpointReader?: RowReader<WebhookEndpoint>;
-  private enabledEndpointsSql?: string;
   private readonly dueListeners: Array<() => void> = [];
 
   constructor(
-    private readonly db: Database,
-    private readonly domains: DomainStore,
+    private readonly endpoints: WebhookEndpointStore,
+    private readonly deliveryStore: DeliveryStore,
+    /** Transactions, and the signal after a commit that made deliveries due. */
+    private readonly db: Pick<Database, "transaction" | "afterCommit">,
+    private readonly domains: Pick<DomainStore, "findInAccount">,
     private readonly accounts: Accounts,
-    private readonly audit: AuditLog,
+    private readonly audit: AuditRecorder,
     private readonly clock: Clock,
     private readonly settings: WebhookSettings,
-    private readonly deliveryStore: DeliveryStore,
   ) {}
 
   /**
@@ -95,20 +93,8 @@ export class WebhookService {
   }
 
   /** The audit listener: one PENDING delivery per enabled endpoint of the account that wants this entry. */
-  /**
-   * Every audited change asks this inside its transaction, so it is one raw statement read
-   * through the entity's metadata rather than TypeORM's find, which costs more than the query.
-   */
-  private async enabledEndpointsOf(manager: EntityManager, accountId: string): Promise<WebhookEndpoint[]> {
-    const { driver } = this.db.dataSource;
-    this.endpointReader ??= rowReader(this.db.dataSource, WebhookEndpoint);
-    this.enabledEndpointsSql ??= `SELECT ${this.endpointReader.columns} FROM ${driver.escape(this.db.dataSource.getMetadata(WebhookEndpoint).tablePath)} WHERE ${driver.escape("accountId")} = ? AND ${driver.escape("enabled")} = 1`;
-    const rows: Record<string, unknown>[] = await manager.query(this.enabledEndpointsSql, [accountId]);
-    return rows.map((row) => this.endpointReader!.read(row));
-  }
-
   async createDeliveries(manager: EntityManager, entry: AuditEntry): Promise<void> {
-    const endpoints = await this.enabledEndpointsOf(manager, entry.accountId);
+    const endpoints = await this.endpoints.enabledOfAccount(manager, entry.accountId);
     const wanted = endpoints.filter(
       (e) => (!e.domainId || e.domainId === entry.domainId) && (e.actions.length === 0 || e.actions.includes(entry.action)),
     );
@@ -116,7 +102,7 @@ export class WebhookService {
     const now = this.clock.now();
     const deliveries = wanted.map((endpoint) => {
       const id = uuidv7();
-      return manager.create(WebhookDelivery, {
+      return Object.assign(new WebhookDelivery(), {
         id,
         endpointId: endpoint.id,
         accountId: entry.accountId,
@@ -135,7 +121,7 @@ export class WebhookService {
         createdAt: now,
       });
     });
-    await manager.insert(WebhookDelivery, deliveries);
+    await this.deliveryStore.insert(manager, deliveries);
     this.dueAfterCommit(manager);
   }
 
@@ -154,27 +140,29 @@ export class WebhookService {
         domain = await this.domains.findInAccount(principal.accountId, domainId, manager);
         if (!domain) return { ok: false, error: notFound("domain", ["input", "domainId"]) };
       }
-      const held = await manager.countBy(WebhookEndpoint, { accountId: principal.accountId });
+      const held = await this.endpoints.countOfAccount(manager, principal.accountId);
       const room = withinLimit(WEBHOOK_ENDPOINT_LIMIT, held, this.settings.maxPerAccount);
       if (!room.ok) return room;
       const secret = generateWebhookSecret();
-      const endpoint = manager.create(WebhookEndpoint, {
-        id: uuidv7(),
-        accountId: principal.accountId,
-        url: urlCheck.url.toString(),
-        actions: [...new Set(input.actions ?? [])],
-        domainId: domain?.id ?? null,
-        domainName: domain?.name ?? null,
-        secret,
-        previousSecret: null,
-        previousSecretExpiresAt: null,
-        enabled: true,
-        disabledReason: null,
-        failingSince: null,
-        createdAt: now,
-        updatedAt: now,
-      });
-      await manager.insert(WebhookEndpoint, endpoint);
+      const endpoint = await this.endpoints.insert(
+        manager,
+        Object.assign(new WebhookEndpoint(), {
+          id: uuidv7(),
+          accountId: principal.accountId,
+          url: urlCheck.url.toString(),
+          actions: [...new Set(input.actions ?? [])],
+          domainId: domain?.id ?? null,
+          domainName: domain?.name ?? null,
+          secret,
+          previousSecret: null,
+          previousSecretExpiresAt: null,
+          enabled: true,
+          disabledReason: null,
+          failingSince: null,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
       await this.record(manager, endpoint, AuditAction.WEBHOOK_ENDPOINT_CREATED, actorOf(principal), ctx.requestId, `Created the webhook endpoint ${endpoint.url}.`);
       return { ok: true, endpoint, secret };
     });
@@ -205,11 +193,7 @@ export class WebhookService {
         endpoint.disabledReason = null;
         endpoint.failingSince = null;
         // Deliveries parked while it was disabled go out now.
-        await manager.update(
-          WebhookDelivery,
-          { endpointId: endpoint.id, status: WebhookDeliveryStatus.PENDING, nextAttemptAt: IsNull() },
-          { nextAttemptAt: now },
-        );
+        await this.deliveryStore.resumeParked(manager, endpoint.id, now);
         this.dueAfterCommit(manager);
         changes.push("re-enabled");
       } else if (input.enabled === false && endpoint.enabled) {
@@ -217,7 +201,7 @@ export class WebhookService {
         changes.push("disabled");
       }
       endpoint.updatedAt = now;
-      await manager.save(endpoint);
+      await this.endpoints.save(manager, endpoint);
       await this.record(
         manager,
         endpoint,
@@ -234,8 +218,8 @@ export class WebhookService {
     return this.db.transaction(async (manager) => {
       const endpoint = await this.lockOwned(manager, ctx.principal, endpointId);
       if (!endpoint) return { ok: false, error: notFound("webhook endpoint") };
-      await manager.delete(WebhookDelivery, { endpointId: endpoint.id });
-      await manager.delete(WebhookEndpoint, { id: endpoint.id });
+      await this.deliveryStore.deleteOfEndpoint(manager, endpoint.id);
+      await this.endpoints.delete(manager, endpoint.id);
       await this.record(manager, endpoint, AuditAction.WEBHOOK_ENDPOINT_DELETED, actorOf(ctx.principal), ctx.requestId, `Deleted the webhook endpoint ${endpoint.url}.`);
       return { ok: true, deletedId: endpoint.id };
     });
@@ -251,7 +235,7 @@ export class WebhookService {
       endpoint.previousSecretExpiresAt = new Date(now.getTime() + PREVIOUS_SECRET_MS);
       endpoint.secret = secret;
       endpoint.updatedAt = now;
-      await manager.save(endpoint);
+      await this.endpoints.save(manager, endpoint);
       await this.record(
         manager,
         endpoint,
@@ -267,14 +251,12 @@ export class WebhookService {
   /** Queues a delivery again (DELIVERED or FAILED alike): one more attempt, at once unless the endpoint is disabled. */
   async redeliver(ctx: ActionContext, deliveryId: string): Promise<{ ok: true; delivery: WebhookDelivery } | { ok: false; error: UserError }> {
     return this.db.transaction(async (manager) => {
-      const delivery = await this.db
-        .forUpdate(manager.createQueryBuilder(WebhookDelivery, "d").where("d.id = :deliveryId AND d.accountId = :accountId", { deliveryId, accountId: ctx.principal.accountId }))
-        .getOne();
+      const delivery = await this.deliveryStore.lockInAccount(manager, ctx.principal.accountId, deliveryId);
       const endpoint = delivery ? await this.lockOwned(manager, ctx.principal, delivery.endpointId) : null;
       if (!delivery || !endpoint) return { ok: false, error: notFound("webhook delivery", ["input", "deliveryId"]) };
       delivery.status = WebhookDeliveryStatus.PENDING;
       delivery.nextAttemptAt = endpoint.enabled ? this.clock.now() : null;
-      await manager.save(delivery);
+      await this.deliveryStore.save(manager, delivery);
       if (endpoint.enabled) this.dueAfterCommit(manager);
       await this.record(
         manager,
@@ -298,10 +280,7 @@ export class WebhookService {
     return this.db.transaction(async (manager) => {
       // A 2xx takes no locking read: the lease condition on the delivery is its guard. A failure
       // locks the endpoint before the delivery, in the order disabling it takes them.
-      const endpoint =
-        outcome.error === null
-          ? null
-          : await this.db.forUpdate(manager.createQueryBuilder(WebhookEndpoint, "e").where("e.id = :id", { id: leased.endpointId })).getOne();
+      const endpoint = outcome.error === null ? null : await this.endpoints.lockById(manager, leased.endpointId);
       const decision = decideAttempt({ delivery: leased, endpoint, outcome, attemptedAt, now }, this.settings);
       if (!(await this.deliveryStore.recordAttempt(manager, leased.id, lease, decision.delivery))) return false;
       await this.changeEndpoint(manager, leased.endpointId, endpoint, decision.endpoint, now);
@@ -313,14 +292,14 @@ export class WebhookService {
   /** Writes what an attempt did to its endpoint; `endpoint` is the locked row for every change but "answering". */
   private async changeEndpoint(manager: EntityManager, endpointId: string, endpoint: WebhookEndpoint | null, change: EndpointChange, now: Date): Promise<void> {
     if (change.kind === "answering") {
-      await manager.update(WebhookEndpoint, { id: endpointId, failingSince: Not(IsNull()) }, { failingSince: null });
+      await this.endpoints.markAnswering(manager, endpointId);
     } else if (change.kind === "failing") {
-      await manager.update(WebhookEndpoint, { id: endpointId }, { failingSince: change.failingSince });
+      await this.endpoints.markFailing(manager, endpointId, change.failingSince);
     } else if (change.kind === "disabled" && endpoint) {
       endpoint.failingSince = change.failingSince;
       await this.park(manager, endpoint, change.reason);
       endpoint.updatedAt = now;
-      await manager.save(endpoint);
+      await this.endpoints.save(manager, endpoint);
     }
   }
 
@@ -330,34 +309,26 @@ export class WebhookService {
   }
 
   async list(principal: Principal, page: PageArgs): Promise<Connection<WebhookEndpoint>> {
-    return paginate(() => {
-      const qb = this.db.manager.createQueryBuilder(WebhookEndpoint, "e").where("e.accountId = :accountId", { accountId: principal.accountId });
-      const scope = listScope(principal, null);
-      if (scope) qb.andWhere("e.domainId = :scope", { scope });
-      return qb;
-    }, "e", page);
+    // A scoped caller's endpoints are its domain's.
+    return this.endpoints.page(principal.accountId, principal.scopedDomainId || null, page);
   }
 
   async deliveries(endpoint: WebhookEndpoint, page: PageArgs, status: WebhookDeliveryStatus | null): Promise<Connection<WebhookDelivery>> {
-    return paginate(() => {
-      const qb = this.db.manager.createQueryBuilder(WebhookDelivery, "d").where("d.endpointId = :endpointId", { endpointId: endpoint.id });
-      if (status) qb.andWhere("d.status = :status", { status });
-      return qb;
-    }, "d", page);
+    return this.deliveryStore.page(endpoint.id, status, page);
   }
 
   async findOwned(principal: Principal, endpointId: string): Promise<WebhookEndpoint | null> {
-    const endpoint = await this.db.manager.findOneBy(WebhookEndpoint, { id: endpointId, accountId: principal.accountId });
+    const endpoint = await this.endpoints.findInAccount(principal.accountId, endpointId);
     return endpoint && canSee(principal, endpoint) ? endpoint : null;
   }
 
   async findDelivery(principal: Principal, deliveryId: string): Promise<WebhookDelivery | null> {
-    const delivery = await this.db.manager.findOneBy(WebhookDelivery, { id: deliveryId, accountId: principal.accountId });
+    const delivery = await this.deliveryStore.findInAccount(principal.accountId, deliveryId);
     return delivery && (await this.findOwned(principal, delivery.endpointId)) ? delivery : null;
   }
 
   async endpointsByIds(ids: string[]): Promise<WebhookEndpoint[]> {
-    return ids.length ? this.db.manager.findBy(WebhookEndpoint, { id: In(ids) }) : [];
+    return this.endpoints.findByIds(ids);
   }
 
   /** The secrets an attempt is signed with now: the current one, and the previous one during its 24 hours. */
@@ -368,7 +339,7 @@ export class WebhookService {
 
 
   private lockOwned(manager: EntityManager, principal: Principal, endpointId: string): Promise<WebhookEndpoint | null> {
-    return lockVisible(this.db, manager, WebhookEndpoint, principal, endpointId, (endpoint) => endpoint.domainId);
+    return this.endpoints.lockVisible(manager, principal, endpointId);
   }
 
   /** Disables the endpoint in `manager`'s transaction and parks its pending deliveries; the caller saves the endpoint. */

@@ -1,25 +1,23 @@
-import { EntityManager, IsNull, MoreThan } from "typeorm";
+import type { EntityManager } from "typeorm";
 import { v7 as uuidv7 } from "uuid";
 import { Certificate, CertificateRevocationReason } from "./certificate.entity";
 import { checkCsr } from "./csr";
-import { createDomainCertificatesLoader } from "./certificate.loaders";
+import type { CertificateStore, DomainCertificatesLoader } from "./certificate.store";
 import type { CertificateAuthority } from "../ca/certificate-authority";
 import { issueClientCertificate } from "../ca/issue";
 import { loadX509, sha256Hex } from "../x509";
 import type { Clock } from "../../shared/clock";
 import type { Database } from "../../db/database";
-import { paginate } from "../../db/pagination";
 import type { AuditEntry } from "../../audit/audit-entry.entity";
-import type { AuditLog } from "../../audit/audit-log";
 import { AuditAction } from "../../audit/audit.types";
 import { type DomainService, unverifiedDomainError } from "../../domains/domain.service";
+import type { AuditRecorder } from "../../domains/verification.service";
 import { LimitWording, withinLimit } from "../../accounts/limits";
-import { lockVisible } from "../../accounts/owned-rows";
 import type { Authentication } from "../../auth/authenticator";
 import { ActionContext, Principal, canSee, isIssuedCredential, listScope } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
 import { forbidden, notConfigured } from "../../shared/errors";
-import { Connection, PageArgs } from "../../shared/pagination";
+import { Connection, PageArgs, toConnection } from "../../shared/pagination";
 import { UserError, UserErrorCode, notFound, userError } from "../../shared/errors";
 
 export interface CertificateSettings {
@@ -70,9 +68,10 @@ export class CertificateService {
   private readonly signedFingerprints = new Set<string>();
 
   constructor(
-    private readonly db: Database,
-    private readonly domains: DomainService,
-    private readonly audit: AuditLog,
+    private readonly store: CertificateStore,
+    private readonly transactions: Pick<Database, "transaction">,
+    private readonly domains: Pick<DomainService, "findVerifiedDomain" | "lockVerifiedDomain">,
+    private readonly audit: AuditRecorder,
     private readonly clock: Clock,
     /** Read or made at its first use; null when issuing is off. */
     private readonly ca: () => Promise<CertificateAuthority | null>,
@@ -85,7 +84,7 @@ export class CertificateService {
       throw forbidden("API keys and client certificates cannot issue certificates; sign in as a person to issue one.");
     }
     const ca = await this.requireCa();
-    return this.db.transaction(async (manager) => {
+    return this.transactions.transaction(async (manager) => {
       // Locked, so a removal or revocation running now either comes first (and we refuse) or waits and revokes what we issue.
       const found = await this.domains.lockVerifiedDomain(manager, principal.accountId, domainId);
       if (!found.ok) return { ok: false, error: unverifiedDomainError(found.domain, "asking for a certificate for it") };
@@ -100,19 +99,21 @@ export class CertificateService {
       const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
       const notAfter = new Date(notBefore.getTime() + Math.floor(this.settings.ttlMs / 1000) * 1000);
       const issued = await issueClientCertificate(ca, { publicKey: csr.publicKey, domainName: domain.name, notBefore, notAfter, crlUrl: this.settings.crlUrl });
-      const certificate = manager.create(Certificate, {
-        id: uuidv7(),
-        accountId: domain.accountId,
-        domainId: domain.id,
-        domainName: domain.name,
-        ...issued,
-        notBefore,
-        notAfter,
-        revokedAt: null,
-        revocationReason: null,
-        createdAt: now,
-      });
-      await manager.insert(Certificate, certificate);
+      const certificate = await this.store.insert(
+        manager,
+        Object.assign(new Certificate(), {
+          id: uuidv7(),
+          accountId: domain.accountId,
+          domainId: domain.id,
+          domainName: domain.name,
+          ...issued,
+          notBefore,
+          notAfter,
+          revokedAt: null,
+          revocationReason: null,
+          createdAt: now,
+        }),
+      );
       await this.audit.record(manager, {
         accountId: domain.accountId,
         domain,
@@ -128,8 +129,8 @@ export class CertificateService {
   /** Revoking a revoked certificate changes nothing and answers the certificate as it is. */
   async revoke(ctx: ActionContext, certificateId: string): Promise<RevokeCertificateResult> {
     const { principal } = ctx;
-    return this.db.transaction(async (manager) => {
-      const certificate = await lockVisible(this.db, manager, Certificate, principal, certificateId, (c) => c.domainId);
+    return this.transactions.transaction(async (manager) => {
+      const certificate = await this.store.lockVisible(manager, principal, certificateId);
       if (!certificate) return { ok: false, error: notFound("certificate") };
       if (certificate.revokedAt) return { ok: true, certificate };
       await this.markRevoked(manager, certificate, CertificateRevocationReason.REVOKED_BY_OWNER, this.clock.now(), actorOf(principal), ctx.requestId);
@@ -146,30 +147,26 @@ export class CertificateService {
   readonly revokeWithDomain = async (manager: EntityManager, entry: AuditEntry): Promise<void> => {
     const reason = REVOKING_ACTIONS[entry.action];
     if (!reason || !entry.domainId) return;
-    const live = await manager.find(Certificate, { where: { domainId: entry.domainId, revokedAt: IsNull() }, order: { createdAt: "ASC", id: "ASC" } });
+    const live = await this.store.unrevokedOfDomain(manager, entry.domainId);
     const actor = { type: entry.actorType, id: entry.actorId, email: entry.actorEmail };
     for (const certificate of live) await this.markRevoked(manager, certificate, reason, entry.createdAt, actor, entry.requestId);
   };
 
   async list(principal: Principal, page: PageArgs, domainId: string | null): Promise<Connection<Certificate>> {
     const onlyDomain = listScope(principal, domainId);
-    if (onlyDomain === "none") return paginate(() => this.none(), "c", page);
-    const query = () => {
-      const qb = this.db.manager.createQueryBuilder(Certificate, "c").where("c.accountId = :accountId", { accountId: principal.accountId });
-      if (onlyDomain) qb.andWhere("c.domainId = :onlyDomain", { onlyDomain });
-      return qb;
-    };
-    return paginate(query, "c", page);
+    // A scoped caller asking for another domain's certificates sees none of them.
+    if (onlyDomain === "none") return toConnection([], page, 0);
+    return this.store.page(principal.accountId, onlyDomain, page);
   }
 
   /** Per-request batching of Domain.certificates for `accountId`'s certificates. */
-  createDomainCertificatesLoader(accountId: string) {
-    return createDomainCertificatesLoader(this.db, accountId);
+  createDomainCertificatesLoader(accountId: string): DomainCertificatesLoader {
+    return this.store.domainCertificatesLoader(accountId);
   }
 
   /** The caller's certificate, or null for a missing id and another account's (or scope's) id alike. */
   async findOwned(principal: Principal, certificateId: string): Promise<Certificate | null> {
-    const certificate = await this.db.manager.findOneBy(Certificate, { id: certificateId, accountId: principal.accountId });
+    const certificate = await this.store.findInAccount(principal.accountId, certificateId);
     return certificate && canSee(principal, certificate) ? certificate : null;
   }
 
@@ -181,7 +178,7 @@ export class CertificateService {
    */
   async authenticate(der: Uint8Array): Promise<Authentication> {
     const fingerprint = sha256Hex(der);
-    const certificate = await this.db.manager.findOneBy(Certificate, { fingerprintSha256: fingerprint });
+    const certificate = await this.store.findByFingerprint(fingerprint);
     if (!certificate) return NOT_OURS;
     const ca = await this.ca();
     if (!ca) return NOT_OURS;
@@ -222,7 +219,7 @@ export class CertificateService {
   ): Promise<void> {
     certificate.revokedAt = at;
     certificate.revocationReason = reason;
-    await manager.update(Certificate, { id: certificate.id, revokedAt: IsNull() }, { revokedAt: at, revocationReason: reason });
+    await this.store.markRevoked(manager, certificate.id, at, reason);
     await this.audit.record(manager, {
       accountId: certificate.accountId,
       domain: { id: certificate.domainId, name: certificate.domainName },
@@ -238,7 +235,7 @@ export class CertificateService {
    * count holds under the domain's row lock, so concurrent issues cannot pass it together.
    */
   private async roomFor(manager: EntityManager, domain: { id: string; name: string }, now: Date) {
-    const active = await manager.countBy(Certificate, { domainId: domain.id, revokedAt: IsNull(), notAfter: MoreThan(now) });
+    const active = await this.store.countActive(manager, domain.id, now);
     return withinLimit(certificateLimit(domain.name), active, this.settings.maxActivePerDomain);
   }
 
@@ -246,10 +243,6 @@ export class CertificateService {
     const ca = await this.ca();
     if (!ca) throw notConfigured("Certificate issuing is off on this server: no CA is configured (CA_CERT_FILE and CA_KEY_FILE).");
     return ca;
-  }
-
-  private none() {
-    return this.db.manager.createQueryBuilder(Certificate, "c").where("1 = 0");
   }
 }
 
