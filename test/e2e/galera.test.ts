@@ -90,4 +90,23 @@ describe("instances on three nodes of a Galera cluster", () => {
     expect(results.filter((r) => r.body.data.verifyDomain.verified)).toHaveLength(1);
     expect(await apps[1].app.dataSource.manager.countBy(Domain, { name, status: "VERIFIED" as any })).toBe(1);
   });
+
+  it("due claims are checked once by three schedulers", async () => {
+    const names: string[] = [];
+    for (let a = 0; a < 10; a++) {
+      const token = await apps[0].token(`galera-due-${a}`);
+      for (let d = 0; d < 3; d++) {
+        const name = `due-${a}-${d}.galera.example.com`;
+        names.push(name);
+        expect((await onNode(a + d).gql(CLAIM, { name }, { token })).body.data.claimDomain.created).toBe(true);
+      }
+    }
+    // A new claim is first checked 60 s after it was made.
+    clock.advance(61_000);
+    const before = verifier.requests.length;
+    await Promise.all(apps.map((t) => t.app.scheduler.runOnce()));
+    const checks = new Map<string, number>();
+    for (const request of verifier.requests.slice(before)) checks.set(request.name, (checks.get(request.name) ?? 0) + 1);
+    expect(names.map((name) => checks.get(name) ?? 0)).toEqual(names.map(() => 1));
+  });
 });
