@@ -9,12 +9,14 @@ import { Domain } from "../../src/domains/domain.entity";
 import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifier";
 import { migrations } from "../../migrations";
 import { GaleraCluster, startGalera } from "../support/galera";
+import { startWebhookReceiver } from "../support/webhook-receiver";
 import { TestApp, startTestApp } from "../support/test-app";
 
 const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { created domain { id txtRecord { value } } userErrors { code } } }`;
 const VERIFY = `mutation($id: ID!) { verifyDomain(input: { id: $id }) { verified check { outcome } userErrors { code } } }`;
 const CREATE_KEY = `mutation($name: String!) { createApiKey(input: { name: $name }) { apiKey { id } userErrors { code } } }`;
 const CREATE_ENDPOINT = `mutation($url: String!) { createWebhookEndpoint(input: { url: $url }) { webhookEndpoint { id } userErrors { code } } }`;
+const CREATE_CLAIM_HOOK = `mutation($url: String!) { createWebhookEndpoint(input: { url: $url, actions: [DOMAIN_CLAIMED] }) { secret userErrors { code } } }`;
 const tokenOf = (claim: any) => claim.domain.txtRecord.value.replace("dnsproof-verification=", "");
 
 jest.setTimeout(180_000);
@@ -108,5 +110,31 @@ describe("instances on three nodes of a Galera cluster", () => {
     const checks = new Map<string, number>();
     for (const request of verifier.requests.slice(before)) checks.set(request.name, (checks.get(request.name) ?? 0) + 1);
     expect(names.map((name) => checks.get(name) ?? 0)).toEqual(names.map(() => 1));
+  });
+
+  it("each webhook delivery is POSTed once by three workers", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const accounts = 5;
+      const claims = await Promise.all(
+        Array.from({ length: accounts }, async (_, a) => {
+          const token = await apps[0].token(`galera-deliveries-${a}`);
+          const hook = (await onNode(a).gql(CREATE_CLAIM_HOOK, { url: `${receiver.url}/${a}` }, { token })).body.data.createWebhookEndpoint;
+          expect(hook.userErrors).toEqual([]);
+          receiver.secrets.push(hook.secret);
+          const made = await Promise.all(Array.from({ length: 5 }, (_, d) => onNode(a + d).gql(CLAIM, { name: `hook-${a}-${d}.galera.example.com` }, { token })));
+          return made.filter((r) => r.body.data.claimDomain.created).length;
+        }),
+      );
+      const expected = claims.reduce((sum, n) => sum + n, 0);
+      expect(expected).toBe(25);
+      await receiver.waitFor((received) => received.length >= expected);
+      // Long enough for a second worker's duplicate to arrive, were there one.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(receiver.received.length).toBe(expected);
+      expect(new Set(receiver.received.map((r) => r.id)).size).toBe(expected);
+    } finally {
+      await receiver.stop();
+    }
   });
 });
