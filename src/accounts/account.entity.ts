@@ -12,4 +12,12 @@ export class Account {
 
   @Column({ type: "datetime", precision: 3 })
   createdAt!: Date;
+
+  /**
+   * Bumped by every change that holds the account: on a multi-primary cluster only rows a
+   * transaction writes are certified across nodes, so the write is what makes two nodes' changes
+   * of one account conflict.
+   */
+  @Column({ type: "integer", default: 0 })
+  version!: number;
 }

@@ -34,24 +34,27 @@ export class SqlAccountStore implements AccountStore {
     const { driver } = this.db.dataSource;
     const table = driver.escape(this.db.dataSource.getMetadata(Account).tablePath);
     const id = driver.escape("id");
+    const version = driver.escape("version");
     this.built = {
       exists: `SELECT 1 AS found FROM ${table} WHERE ${id} = ? LIMIT 1`,
-      lock: `SELECT ${id} FROM ${table} WHERE ${id} = ?${this.db.kind === "mysql" ? " FOR UPDATE" : ""}`,
+      lock: `UPDATE ${table} SET ${version} = ${version} + 1 WHERE ${id} = ?`,
     };
     return this.built;
   }
 
   /**
-   * A row lock (FOR UPDATE) on MySQL; on SQLite transactions already run one at a time.
-   *
-   * This method alone decides what holding an account means, so moving to a multi-primary
-   * cluster changes it and nothing else: on Galera a row lock is local to one node and does
-   * not hold back a transaction on another, so there it must become a write that replication
-   * certifies (bumping a version column of the row, say). Of two concurrent transactions of
-   * one account the second then fails at commit (ER_LOCK_DEADLOCK) instead of both passing a limit.
+   * Bumps the row's version. On one MySQL server the UPDATE holds the row lock a FOR UPDATE
+   * would, so one account's changes run one after another; on SQLite transactions already run
+   * one at a time. On a multi-primary cluster (Galera) a row lock is local to one node, but a
+   * written row is certified by every node: of two concurrent transactions of one account on
+   * two nodes the second fails (ER_LOCK_DEADLOCK), and Database.transaction runs it again,
+   * instead of both passing a limit.
    */
   async lock(manager: EntityManager, accountId: string): Promise<boolean> {
-    return (await manager.query(this.statements.lock, [accountId])).length > 0;
+    const runner = manager.queryRunner;
+    if (!runner) throw new Error("an account is locked inside a transaction only");
+    const result = await runner.query(this.statements.lock, [accountId], true);
+    return (result.affected ?? 0) > 0;
   }
 
   /**

@@ -40,26 +40,38 @@ export interface DataSourceSettings {
   onQuery?: (sql: string) => void;
   /** TypeORM reads MariaDB's catalog differently from MySQL's; openDataSource finds out which one it is. */
   mysqlFlavor?: "mysql" | "mariadb";
+  /**
+   * A Galera cluster node (wsrep_on): every session then waits for the node to apply what other
+   * nodes committed before it reads (wsrep_sync_wait=1), so an instance reads its own writes made
+   * through another node, as it does on one server. openDataSource finds out.
+   */
+  galera?: boolean;
 }
 
-/** Builds and connects the data source, asking a MySQL-protocol server whether it is MariaDB first. */
+/** Builds and connects the data source, asking a MySQL-protocol server whether it is MariaDB, and a Galera node, first. */
 export async function openDataSource(databaseUrl: string, settings: DataSourceSettings): Promise<DataSource> {
   const target = parseDatabaseUrl(databaseUrl);
-  const mysqlFlavor = target.kind === "mysql" ? await detectMysqlFlavor(target.url) : undefined;
-  const dataSource = createDataSource(databaseUrl, { ...settings, mysqlFlavor });
+  const server = target.kind === "mysql" ? await detectMysqlServer(target.url) : undefined;
+  const dataSource = createDataSource(databaseUrl, { ...settings, mysqlFlavor: server?.flavor, galera: server?.galera });
   await dataSource.initialize();
   return dataSource;
 }
 
-async function detectMysqlFlavor(url: string): Promise<"mysql" | "mariadb"> {
+async function detectMysqlServer(url: string): Promise<{ flavor: "mysql" | "mariadb"; galera: boolean }> {
   const connection = await mysql.createConnection({ uri: url, connectTimeout: 5000 });
   try {
     const [rows] = await connection.query("SELECT VERSION() AS version");
-    return /mariadb/i.test(String((rows as { version: string }[])[0]?.version)) ? "mariadb" : "mysql";
+    const flavor = /mariadb/i.test(String((rows as { version: string }[])[0]?.version)) ? "mariadb" : "mysql";
+    const [wsrep] = await connection.query("SHOW VARIABLES LIKE 'wsrep_on'");
+    const galera = String((wsrep as { Value?: string }[])[0]?.Value ?? "").toUpperCase() === "ON";
+    return { flavor, galera };
   } finally {
     await connection.end();
   }
 }
+
+/** Causal reads: a read waits until this node has applied every write the cluster committed before it. */
+const GALERA_SESSION = ["SET SESSION wsrep_sync_wait = 1"];
 
 export function createDataSource(databaseUrl: string, options: DataSourceSettings): DataSource {
   const target = parseDatabaseUrl(databaseUrl);
@@ -80,7 +92,7 @@ export function createDataSource(databaseUrl: string, options: DataSourceSetting
       timezone: "Z",
       charset: "utf8mb4_unicode_ci",
       connectTimeout: 5000,
-      driver: mysqlDriverForTypeOrm(),
+      driver: mysqlDriverForTypeOrm(options.galera ? GALERA_SESSION : []),
       // trace: a stack captured per statement for mysql2's own errors, which TypeORM wraps in QueryFailedError anyway.
       extra: { connectionLimit: 20, waitForConnections: true, trace: false },
     } as DataSourceOptions;

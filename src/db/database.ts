@@ -2,6 +2,7 @@ import { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral, QueryRunn
 import { DateUtils } from "typeorm/util/DateUtils";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
 import { DatabaseKind, databaseKind } from "./database-kind";
+import { ConflictPersisted, RetryDependencies, RetryPolicy, TRANSACTION_RETRIES, withRetries } from "./retry-policy";
 
 const CONNECTION_ERROR_CODES = new Set([
   "ECONNREFUSED",
@@ -18,8 +19,16 @@ const CONNECTION_ERROR_CODES = new Set([
   "ER_BAD_DB_ERROR",
   "SQLITE_CANTOPEN",
   "SQLITE_IOERR",
+  // 1047 on a Galera node that left the cluster or has not joined it yet: "WSREP has not yet prepared node".
+  "ER_UNKNOWN_COM_ERROR",
 ]);
-const RETRYABLE_CODES = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT", "SQLITE_BUSY"]);
+/**
+ * A transaction that lost to another and was rolled back, so running it again whole may pass:
+ * a deadlock or a Galera certification failure (1213, SQLSTATE 40001, at any statement or at
+ * COMMIT), a Group Replication rollback during commit (3101), a lock wait timeout (1205).
+ */
+const CONFLICT_CODES = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT", "ER_TRANSACTION_ROLLBACK_DURING_COMMIT"]);
+const CONFLICT_ERRNOS = new Set([1213, 1205, 3101]);
 const DUPLICATE_CODES = new Set(["ER_DUP_ENTRY", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"]);
 
 function codesOf(error: unknown): string[] {
@@ -29,6 +38,24 @@ function codesOf(error: unknown): string[] {
     if (typeof e.code === "string") codes.push(e.code);
   }
   return codes;
+}
+
+function causesOf(error: unknown): any[] {
+  const causes: any[] = [];
+  for (let e: any = error, depth = 0; e && depth < 4; e = e.driverError ?? e.cause ?? e.thrownValue, depth++) causes.push(e);
+  return causes;
+}
+
+export function isWriteConflict(error: unknown): boolean {
+  return causesOf(error).some((e) => CONFLICT_CODES.has(e.code) || CONFLICT_ERRNOS.has(e.errno) || e.sqlState === "40001");
+}
+
+/**
+ * The database could not be reached (as opposed to a query that was wrong), or could not settle
+ * a conflict in every attempt the transaction had: either way, the caller should come back.
+ */
+export function isUnavailable(error: unknown): boolean {
+  return isConnectionError(error) || causesOf(error).some((e) => e instanceof ConflictPersisted);
 }
 
 /** The database could not be reached (as opposed to a query that was wrong). */
@@ -55,7 +82,7 @@ export function isDuplicateKeyError(error: unknown, indexName?: string): boolean
 /**
  * The database as the services use it: transactions that serialize on SQLite
  * (one shared connection, so concurrent transactions would otherwise interleave)
- * and retry deadlocks on MySQL.
+ * and that run again whole on MySQL when they lose a write conflict (isWriteConflict).
  */
 export class Database {
   readonly kind: DatabaseKind;
@@ -63,7 +90,10 @@ export class Database {
   /** What waits for each open transaction's COMMIT, by key so that a signal registered twice is given once. */
   private readonly committed = new WeakMap<QueryRunner, Map<string, () => void>>();
 
-  constructor(readonly dataSource: DataSource) {
+  constructor(
+    readonly dataSource: DataSource,
+    private readonly retries: { policy?: RetryPolicy; dependencies?: RetryDependencies } = {},
+  ) {
     this.kind = databaseKind(dataSource);
     dataSource.subscribers.push({
       afterTransactionCommit: ({ queryRunner }) => {
@@ -102,21 +132,24 @@ export class Database {
     return this.dataSource.manager;
   }
 
-  /** `isolation` applies on MySQL only: SQLite transactions are serializable anyway. */
+  /**
+   * `isolation` applies on MySQL only: SQLite transactions are serializable anyway. `work` may
+   * run several times on MySQL, each time in a fresh transaction, so it must do nothing outside
+   * the database: what it registers with afterCommit runs once, after the attempt that committed.
+   * A conflict that outlasts every attempt rejects with ConflictPersisted.
+   */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
     if (this.kind === "sqlite") {
       const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
       this.sqliteQueue = run.catch(() => undefined);
       return run;
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await (isolation ? this.dataSource.transaction(isolation, work) : this.dataSource.transaction(work));
-      } catch (error) {
-        if (attempt >= 4 || !codesOf(error).some((c) => RETRYABLE_CODES.has(c))) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
-      }
-    }
+    return withRetries(
+      () => (isolation ? this.dataSource.transaction(isolation, work) : this.dataSource.transaction(work)),
+      isWriteConflict,
+      this.retries.policy ?? TRANSACTION_RETRIES,
+      this.retries.dependencies,
+    );
   }
 
   /** A Date as raw SQL on this database compares it: SQLite keeps datetimes as UTC text. */

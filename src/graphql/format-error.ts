@@ -2,7 +2,8 @@ import type { GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { Logger } from "pino";
 import { ErrorCode, INTROSPECTION_DISABLED_MESSAGE, serviceUnavailable } from "./errors";
-import { isConnectionError } from "../db/database";
+import { isUnavailable } from "../db/database";
+import { ConflictPersisted } from "../db/retry-policy";
 
 /** Codes whose messages are written for clients (ours, Apollo's request errors, graphql-js validation). */
 const CLIENT_SAFE_CODES = new Set<string>([
@@ -28,7 +29,7 @@ const RENAMED: Record<string, ErrorCode> = {
 
 /**
  * The last gate before an error reaches a client: known codes pass with their message,
- * a lost database becomes SERVICE_UNAVAILABLE, and everything else becomes an
+ * a lost database or a write conflict no retry settled becomes SERVICE_UNAVAILABLE, and everything else becomes an
  * INTERNAL_SERVER_ERROR that carries no SQL, stack or path (those go to the log).
  */
 /** Longest quoted value a message echoes back; graphql-js quotes a bad variable whole, twice. */
@@ -68,7 +69,13 @@ export function createFormatError(log: Logger, options: { hideSuggestions?: bool
       const message = code === ErrorCode.INTROSPECTION_DISABLED ? INTROSPECTION_DISABLED_MESSAGE : clientMessage(formatted.message);
       return { ...base, message, extensions: { ...extensions, code } };
     }
-    if (isConnectionError(original)) {
+    if (isUnavailable(original)) {
+      if (original instanceof ConflictPersisted) {
+        log.warn({ err: original }, "write conflict outlasted every retry");
+        const { retryAfterSeconds } = original;
+        const message = `Other changes to the same rows kept winning; try again in ${retryAfterSeconds} s.`;
+        return { ...base, message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds } };
+      }
       log.error({ err: original }, "database unreachable");
       return { ...base, message: serviceUnavailable().message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
     }

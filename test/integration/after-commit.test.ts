@@ -46,6 +46,21 @@ describe.each(DATABASE_FLAVORS)("after commit on %s", (flavor) => {
     expect(await readBack).toBe(true);
   });
 
+  it("runs once, after the attempt that committed, when a write conflict made the transaction run again", async () => {
+    const ran: number[] = [];
+    let attempts = 0;
+    const deadlock = Object.assign(new Error("Deadlock found when trying to get lock"), { code: "ER_LOCK_DEADLOCK", errno: 1213 });
+    await db.transaction(async (manager) => {
+      const attempt = ++attempts;
+      await manager.save(account());
+      db.afterCommit(manager, "signal", () => ran.push(attempt));
+      // SQLite runs transactions one at a time and never retries: a conflict there is a real failure.
+      if (attempt === 1 && flavor !== "sqlite") throw deadlock;
+    });
+    expect(ran).toEqual([attempts]);
+    expect(attempts).toBe(flavor === "sqlite" ? 1 : 2);
+  });
+
   it("never runs for a transaction that rolled back", async () => {
     let ran = 0;
     await expect(

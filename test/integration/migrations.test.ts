@@ -1,6 +1,6 @@
 import { openDataSource } from "../../src/db/data-source";
 import { entities } from "../../src/app/entities";
-import { runMigrations } from "../../src/db/migrate";
+import { MigrationLock, runMigrations } from "../../src/db/migrate";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 import { migrations } from "../../migrations";
 
@@ -28,6 +28,43 @@ describe.each(DATABASE_FLAVORS)("migrations on %s", (flavor) => {
       const runner = dataSource.createQueryRunner();
       for (const table of ["accounts", "domains", "audit_entries", "certificates"]) expect(await runner.hasTable(table)).toBe(false);
       await runner.release();
+    } finally {
+      await dataSource.destroy();
+      await database.drop();
+    }
+  });
+});
+
+describe.each(DATABASE_FLAVORS)("the migration lock on %s", (flavor) => {
+  const quick = { leaseMs: 60_000, renewEveryMs: 10_000, pollMs: 20, waitMs: 300 };
+
+  it("lets three instances started together migrate once", async () => {
+    const database = await createScratchDatabase(flavor);
+    const sources = await Promise.all([1, 2, 3].map(() => openDataSource(database.url, { entities })));
+    try {
+      const applied = await Promise.all(sources.map((source) => runMigrations(source)));
+      expect(applied.flat().sort()).toEqual(migrations.map((m) => m.name).sort());
+      const [{ n }] = await sources[0].query("SELECT COUNT(*) AS n FROM dnsproof_migration_lock");
+      expect(Number(n)).toBe(0);
+    } finally {
+      for (const source of sources) await source.destroy();
+      await database.drop();
+    }
+  });
+
+  it("waits while another instance holds the lock, and takes it over once that lock expired", async () => {
+    const database = await createScratchDatabase(flavor);
+    const dataSource = await openDataSource(database.url, { entities });
+    try {
+      const holder = new MigrationLock(dataSource, quick);
+      await holder.acquire();
+      await expect(runMigrations(dataSource, quick)).rejects.toThrow(/waiting for another instance to finish migrating/);
+      // The holder died without releasing: its expiry passes and the next instance proceeds.
+      await dataSource.query("UPDATE dnsproof_migration_lock SET expiresAt = ?", [Date.now() - 1]);
+      expect(await holder.renew()).toBe(true);
+      await dataSource.query("UPDATE dnsproof_migration_lock SET expiresAt = ?", [Date.now() - 1]);
+      expect((await runMigrations(dataSource, quick)).length).toBeGreaterThan(0);
+      expect(await holder.renew()).toBe(false);
     } finally {
       await dataSource.destroy();
       await database.drop();

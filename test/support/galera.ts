@@ -1,0 +1,162 @@
+/**
+ * A private 3-node MariaDB Galera cluster on loopback, for tests that run instances on different
+ * nodes.
+ *
+ *     const cluster = await startGalera();
+ *     const url = await cluster.createDatabase(); // one URL per node, same database
+ *     await cluster.stop();
+ *
+ * Nodes listen on 127.0.0.1 at `basePort + 1..3` (3311-3313 by default); their group (gcomm),
+ * incremental (IST) and snapshot (SST) transfer ports are 4571-4573, 4581-4583 and 4591-4593
+ * unless told otherwise. Both transfer ports are set explicitly: IST defaults to the gcomm port
+ * + 1, the next node's gcomm port, and SST to 4444 for every node. Node 1 starts a new cluster,
+ * then 2 and 3 join one at a time, each after the previous one reports Synced. Needs Debian's
+ * mariadb-server, galera-4, rsync and socat.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const PROVIDER = "/usr/lib/galera/libgalera_smm.so";
+/** The account the tests connect as over TCP, its password the same. */
+const USER = "dnsproof";
+const INSTALL_ADVICE = "install galera-4, rsync and socat (apt-get install -y galera-4 rsync socat)";
+
+export interface GaleraOptions {
+  /** Node N's SQL port is basePort + N. */
+  basePort?: number;
+  /** Node N's gcomm port is groupBasePort + N; IST and SST take the next two decades. */
+  groupBasePort?: number;
+}
+
+export interface GaleraNode {
+  index: number;
+  port: number;
+  dir: string;
+  process?: ChildProcess;
+}
+
+export interface GaleraCluster {
+  nodes: GaleraNode[];
+  /** Creates a database of its own on the cluster; returns its URL on each node, in node order. */
+  createDatabase(): Promise<string[]>;
+  /** One SQL statement through node `index`'s socket, as the cluster's root; the tab-separated rows. */
+  sql(index: number, statement: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startGalera(options: GaleraOptions = {}): Promise<GaleraCluster> {
+  if (!existsSync(PROVIDER)) throw new Error(`No Galera provider at ${PROVIDER}: ${INSTALL_ADVICE}`);
+  const basePort = options.basePort ?? 3310;
+  const group = options.groupBasePort ?? 4570;
+  const root = mkdtempSync(path.join(tmpdir(), "dnsproof-galera-"));
+  const nodes: GaleraNode[] = [1, 2, 3].map((index) => ({ index, port: basePort + index, dir: path.join(root, `node${index}`) }));
+  const cluster: GaleraCluster = {
+    nodes,
+    sql: (index, statement) => runSql(nodes[index - 1], statement),
+    createDatabase: async () => {
+      const name = `dnsproof_galera_${randomBytes(4).toString("hex")}`;
+      runSql(nodes[0], `CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      return nodes.map((node) => `mysql://${USER}:${USER}@127.0.0.1:${node.port}/${name}`);
+    },
+    stop: async () => {
+      await stopNodes(nodes);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (const node of nodes) writeConfig(node, group);
+    // The nodes run as mysql, and so does the rsync daemon that receives a state transfer.
+    chmodSync(root, 0o755);
+    spawnSync("chown", ["-R", "mysql:mysql", root]);
+    install(nodes[0]);
+    for (const node of nodes) {
+      node.process = spawn("/usr/sbin/mariadbd", [`--defaults-file=${path.join(node.dir, "my.cnf")}`, ...(node.index === 1 ? ["--wsrep-new-cluster"] : [])], {
+        stdio: "ignore",
+      });
+      await waitUntilSynced(node);
+      // Root signs in by its Unix socket only; the later nodes receive this account with node 1's data.
+      if (node.index === 1) runSql(node, `CREATE USER IF NOT EXISTS '${USER}'@'%' IDENTIFIED BY '${USER}'; GRANT ALL ON *.* TO '${USER}'@'%'`);
+    }
+  } catch (error) {
+    // The directory stays: the nodes' error.log files explain the failure.
+    await stopNodes(nodes);
+    throw error;
+  }
+  return cluster;
+}
+
+function writeConfig(node: GaleraNode, group: number): void {
+  mkdirSync(path.join(node.dir, "data"), { recursive: true });
+  const n = node.index;
+  const members = [1, 2, 3].map((i) => `127.0.0.1:${group + i}`).join(",");
+  const lines = [
+    "[mysqld]",
+    `datadir=${path.join(node.dir, "data")}`,
+    `socket=${path.join(node.dir, "mysqld.sock")}`,
+    `pid-file=${path.join(node.dir, "mysqld.pid")}`,
+    `log-error=${path.join(node.dir, "error.log")}`,
+    `port=${node.port}`,
+    "bind-address=127.0.0.1",
+    "user=mysql",
+    "binlog_format=ROW",
+    "innodb_autoinc_lock_mode=2",
+    "innodb_buffer_pool_size=64M",
+    "performance_schema=OFF",
+    "wsrep_on=ON",
+    `wsrep_provider=${PROVIDER}`,
+    "wsrep_cluster_name=dnsproof_test",
+    `wsrep_cluster_address=gcomm://${members}`,
+    `wsrep_node_address=127.0.0.1:${group + n}`,
+    `wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:${group + n};ist.recv_addr=127.0.0.1:${group + 10 + n}"`,
+    `wsrep_sst_receive_address=127.0.0.1:${group + 20 + n}`,
+    "wsrep_sst_method=rsync",
+  ];
+  writeFileSync(path.join(node.dir, "my.cnf"), lines.join("\n") + "\n");
+}
+
+function install(node: GaleraNode): void {
+  const result = spawnSync("mariadb-install-db", ["--no-defaults", "--user=mysql", `--datadir=${path.join(node.dir, "data")}`, "--skip-test-db"], {
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`mariadb-install-db failed: ${result.stderr || result.error}`);
+}
+
+function runSql(node: GaleraNode, statement: string): string {
+  const result = spawnSync("mariadb", [`--socket=${path.join(node.dir, "mysqld.sock")}`, "-uroot", "-N", "-B", "-e", statement], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`node ${node.index}: ${result.stderr.trim()}`);
+  return result.stdout;
+}
+
+async function waitUntilSynced(node: GaleraNode, timeoutMs = 40_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (/Synced/.test(runSql(node, "SHOW STATUS LIKE 'wsrep_local_state_comment'"))) return;
+    } catch {
+      // Not accepting connections yet, or still receiving its state transfer.
+    }
+    if (node.process?.exitCode !== null && node.process?.exitCode !== undefined) {
+      throw new Error(`Galera node ${node.index} exited with ${node.process.exitCode}; see ${path.join(node.dir, "error.log")}`);
+    }
+    if (Date.now() > deadline) throw new Error(`Galera node ${node.index} not Synced within ${timeoutMs / 1000} s; see ${path.join(node.dir, "error.log")}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** In reverse, so that node 1 stops last and could bootstrap the cluster again. */
+async function stopNodes(nodes: GaleraNode[]): Promise<void> {
+  for (const node of [...nodes].reverse()) await stopNode(node);
+}
+
+async function stopNode(node: GaleraNode): Promise<void> {
+  const child = node.process;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
