@@ -6,6 +6,7 @@ import { Certificates1766000000010 } from "./1766000000010-certificates";
 import { Events1766000000020 } from "./1766000000020-events";
 import { TokenIssuedAt1767000000000 } from "./1767000000000-token-issued-at";
 import { CrlNumbers1767100000000 } from "./1767100000000-crl-numbers";
+import { AdminListingOrder1768000000000 } from "./1768000000000-admin-listing-order";
 
 /** Every migration, oldest first. Listed by hand so ts-jest, ts-node and compiled code load the same set. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   Events1766000000020,
   TokenIssuedAt1767000000000,
   CrlNumbers1767100000000,
+  AdminListingOrder1768000000000,
 ];
