@@ -7,6 +7,7 @@ import { Events1766000000020 } from "./1766000000020-events";
 import { TokenIssuedAt1767000000000 } from "./1767000000000-token-issued-at";
 import { CrlNumbers1767100000000 } from "./1767100000000-crl-numbers";
 import { AccountVersion1767200000000 } from "./1767200000000-account-version";
+import { AdminListingOrder1768000000000 } from "./1768000000000-admin-listing-order";
 
 /** Every migration, oldest first. Listed by hand so ts-jest, ts-node and compiled code load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   TokenIssuedAt1767000000000,
   CrlNumbers1767100000000,
   AccountVersion1767200000000,
+  AdminListingOrder1768000000000,
 ];

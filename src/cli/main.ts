@@ -7,6 +7,7 @@ import { mintToken, resolveJwtSecret } from "../auth/dev-credentials";
 import { ActorType } from "../audit/audit.types";
 import { MAX_REVERIFY_LIMIT, type MaintenanceContext } from "../admin/maintenance";
 import type { Core } from "../app/core";
+import type { SeedPlan } from "./seed";
 
 const USAGE = `Usage: dnsproof <command> [options]
 
@@ -15,6 +16,13 @@ Commands:
   reverify [--limit N]       re-check up to N verified domains now, least recently checked first (default 500);
                              exits 3 when DNS errors left checks inconclusive (a resolver is broken)
   cleanup                    expire stale claims; delete EXPIRED and REVOKED claims older than CLEANUP_AFTER_DAYS
+  seed [--domains N] [--accounts M] [--audit-per-domain K] [--due-within SECONDS]
+       [--webhooks W] [--deliveries D] [--certificates C] [--revoked R]
+                             a scale fixture on MariaDB: N claims (default 1000) over M accounts (100) in
+                             every status, K audit entries each (10), open claims due over the next SECONDS
+                             (86400), W webhook endpoints per account (1) with D deliveries each (10), C
+                             certificate rows (0) of which R revoked (0); refuses a database holding
+                             anything it did not write
   token --sub ID [--account ID] [--email E]
                              print a bearer JWT signed with the configured secret (valid 30 days)
   dev-dns [--port N] [--zone Z] [--dir D]
@@ -91,6 +99,7 @@ function parseCommandLine(argv: string[]) {
         port: { type: "string" },
         zone: { type: "string" },
         dir: { type: "string" },
+        ...Object.fromEntries(SEED_OPTIONS.map((option) => [option, { type: "string" as const }])),
       },
     });
   } catch (error) {
@@ -98,11 +107,15 @@ function parseCommandLine(argv: string[]) {
   }
 }
 
-type Values = ReturnType<typeof parseCommandLine>["values"];
+/** The sizes `seed` takes, each a whole number. */
+const SEED_OPTIONS = ["domains", "accounts", "audit-per-domain", "due-within", "webhooks", "deliveries", "certificates", "revoked"] as const;
+type SeedOption = (typeof SEED_OPTIONS)[number];
+
+type Values = ReturnType<typeof parseCommandLine>["values"] & Partial<Record<SeedOption, string>>;
 
 async function run(command: string, values: Values, config: Config): Promise<Output> {
   const only = (command: string, allowed: (keyof Values)[]) => {
-    const stray = (["limit", "sub", "account", "email", "port", "zone", "dir"] as const).find((option) => values[option] !== undefined && !allowed.includes(option));
+    const stray = (["limit", "sub", "account", "email", "port", "zone", "dir", ...SEED_OPTIONS] as const).find((option) => values[option] !== undefined && !allowed.includes(option));
     if (stray) throw new UsageError(`"${command}" takes no --${stray}.`);
   };
   switch (command) {
@@ -115,6 +128,9 @@ async function run(command: string, values: Values, config: Config): Promise<Out
     case "cleanup":
       only(command, []);
       return cleanup(config);
+    case "seed":
+      only(command, [...SEED_OPTIONS]);
+      return seedDatabase(config, seedPlan(values));
     case "token":
       only(command, ["sub", "account", "email"]);
       if (!values.sub) throw new UsageError('"token" needs --sub ID.');
@@ -159,6 +175,43 @@ async function migrate(config: Config): Promise<Output> {
   } finally {
     await dataSource.destroy();
   }
+}
+
+function seedPlan(values: Values): SeedPlan {
+  const size = (option: SeedOption, fallback: number) => {
+    const raw = values[option];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${option} must be a whole number, 0 or more; got "${raw}".`);
+    return n;
+  };
+  const plan: SeedPlan = {
+    domains: size("domains", 1000),
+    accounts: size("accounts", 100),
+    auditPerDomain: size("audit-per-domain", 10),
+    dueWithinSeconds: size("due-within", 86_400),
+    webhooksPerAccount: size("webhooks", 1),
+    deliveriesPerEndpoint: size("deliveries", 10),
+    certificates: size("certificates", 0),
+    revoked: size("revoked", 0),
+  };
+  if (plan.accounts < 1) throw new UsageError("--accounts must be 1 or more.");
+  if (plan.revoked > plan.certificates) throw new UsageError(`--revoked (${plan.revoked}) cannot exceed --certificates (${plan.certificates}).`);
+  return plan;
+}
+
+async function seedDatabase(config: Config, plan: SeedPlan): Promise<Output> {
+  const { seed } = await import("./seed");
+  const { entities } = await import("../app/entities");
+  const report = await seed(config.databaseUrl, plan, entities);
+  const total = Object.values(report.rows).reduce((sum, n) => sum + n, 0);
+  const tables = Object.entries(report.rows)
+    .map(([table, n]) => `${n} ${table}`)
+    .join(", ");
+  return {
+    text: `Seeded ${total} rows (${tables}) in ${report.seconds.toFixed(1)} s: ${report.rowsPerSecond} rows/s.`,
+    json: report,
+  };
 }
 
 /** The services without any server; the core starts neither the scheduler nor the webhook worker: a command does its one job and exits, and the servers deliver its events. */

@@ -23,9 +23,9 @@ export function parseDatabaseUrl(url: string): { kind: "mysql"; url: string } | 
 
 /** Counts statements (for the N+1 test and metrics) without logging SQL anywhere a client could see it. */
 class StatementObserver implements TypeOrmLogger {
-  constructor(private readonly onQuery?: (sql: string) => void) {}
-  logQuery(query: string): void {
-    this.onQuery?.(query);
+  constructor(private readonly onQuery?: (sql: string, parameters?: unknown[]) => void) {}
+  logQuery(query: string, parameters?: unknown[]): void {
+    this.onQuery?.(query, parameters);
   }
   logQueryError(): void {}
   logQuerySlow(): void {}
@@ -37,7 +37,8 @@ class StatementObserver implements TypeOrmLogger {
 export interface DataSourceSettings {
   /** The entity classes, from the features that own them (app/entities.ts lists them); the database layer knows none. */
   entities: Function[];
-  onQuery?: (sql: string) => void;
+  /** Sees every statement with its parameters (tests EXPLAIN them). */
+  onQuery?: (sql: string, parameters?: unknown[]) => void;
   /** TypeORM reads MariaDB's catalog differently from MySQL's; openDataSource finds out which one it is. */
   mysqlFlavor?: "mysql" | "mariadb";
   /**

@@ -24,7 +24,8 @@ export function afterCursor<T extends ObjectLiteral>(
 
 /**
  * One page of `query` in (createdAt, id) order, newest first unless told, with the total count
- * of what it matches. `query` is called twice, for the page and for the count, so filters are not shared state.
+ * of what it matches, counted only when a client selects it. `query` is called twice, for the
+ * page and for the count, so filters are not shared state.
  */
 export async function paginate<T extends Position & ObjectLiteral>(
   query: () => SelectQueryBuilder<T>,
@@ -32,13 +33,10 @@ export async function paginate<T extends Position & ObjectLiteral>(
   page: PageArgs,
   order: SortOrder = "DESC",
 ): Promise<Connection<T>> {
-  const [rows, total] = await Promise.all([
-    afterCursor(query(), alias, page.after, order)
-      .orderBy(`${alias}.createdAt`, order)
-      .addOrderBy(`${alias}.id`, order)
-      .take(page.first + 1)
-      .getMany(),
-    query().getCount(),
-  ]);
-  return toConnection(rows, page, total);
+  const rows = await afterCursor(query(), alias, page.after, order)
+    .orderBy(`${alias}.createdAt`, order)
+    .addOrderBy(`${alias}.id`, order)
+    .take(page.first + 1)
+    .getMany();
+  return toConnection(rows, page, () => query().getCount());
 }

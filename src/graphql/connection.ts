@@ -35,7 +35,8 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
     nodes!: T[];
     @Field(() => PageInfo, { description: "Cursors and whether more pages exist" })
     pageInfo!: PageInfo;
-    @Field(() => Int, { description: "How many items match, across all pages" })
+    // Not simple: the count may be a promise, made only when selected, and graphql-jit awaits only resolvers.
+    @Field(() => Int, { description: "How many items match, across all pages", simple: false })
     totalCount!: number;
   }
   return { EdgeType, ConnectionType };

@@ -17,8 +17,12 @@ export interface Connection<T> {
   edges: Edge<T>[];
   nodes: T[];
   pageInfo: PageInfo;
-  totalCount: number;
+  /** A number when it came with the page; a promise when it is counted only once a client selects it. */
+  readonly totalCount: number | Promise<number>;
 }
+
+/** The total of a connection: known already, or a count to run only if a client asks for it. */
+export type TotalCount = number | (() => Promise<number>);
 
 /** The position of an item in a (createdAt DESC, id DESC) ordering. */
 export interface Position {
@@ -81,20 +85,27 @@ export interface PageArgs {
  * built when a client selects them, not before: a page of 50 domains with 10 audit entries
  * each would otherwise encode 550 cursors that most frontends (which read `nodes`) never see.
  */
-export function toConnection<T extends Position>(rows: T[], args: PageArgs, totalCount: number): Connection<T> {
+export function toConnection<T extends Position>(rows: T[], args: PageArgs, totalCount: TotalCount): Connection<T> {
   const hasNextPage = rows.length > args.first;
   return new LazyConnection(hasNextPage ? rows.slice(0, args.first) : rows, totalCount, hasNextPage, args.after !== null);
 }
 
 class LazyConnection<T extends Position> implements Connection<T> {
   private builtEdges: Edge<T>[] | null = null;
+  private counted: Promise<number> | null = null;
 
   constructor(
     readonly nodes: T[],
-    readonly totalCount: number,
+    private readonly total: TotalCount,
     private readonly hasNextPage: boolean,
     private readonly hasPreviousPage: boolean,
   ) {}
+
+  /** Counting every match costs more than the page itself on a large table, so it runs only when selected, and once. */
+  get totalCount(): number | Promise<number> {
+    const { total } = this;
+    return typeof total === "number" ? total : (this.counted ??= total());
+  }
 
   get edges(): Edge<T>[] {
     return (this.builtEdges ??= this.nodes.map((node) => ({ cursor: encodeCursor(node), node })));

@@ -2,6 +2,7 @@
 import { migrations } from "../../migrations";
 import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import fs from "node:fs";
+import mysql from "mysql2/promise";
 import os from "node:os";
 import path from "node:path";
 import { ManualClock } from "../../src/shared/clock";
@@ -173,4 +174,46 @@ describe("npx dnsproof", () => {
     expect(badLimit).toMatchObject({ code: 2, stderr: expect.stringContaining("--limit") });
     // Four processes start at once, each compiling the sources with ts-node: on a loaded 2-core machine that alone takes over 30 s.
   }, 90_000);
+
+  it("seed writes every table of the fixture, again on a seeded database, and refuses one holding anyone else's rows", async () => {
+    const fixture = await createScratchDatabase("mariadb");
+    try {
+      const seedEnv = { ...env, DATABASE_URL: fixture.url };
+      const sizes = ["--domains", "50", "--accounts", "5", "--audit-per-domain", "3", "--webhooks", "2", "--deliveries", "4", "--certificates", "10", "--revoked", "4"];
+      const [first, foreign, badRevoked, stray] = await Promise.all([
+        dnsproof(["seed", ...sizes, "--json"], seedEnv),
+        // This file's own database holds the claims made above, by accounts the seed did not write.
+        dnsproof(["seed", "--domains", "5"], env),
+        dnsproof(["seed", "--certificates", "2", "--revoked", "3"], seedEnv),
+        dnsproof(["seed", "--limit", "3"], seedEnv),
+      ]);
+      expect(first).toMatchObject({ code: 0 });
+      const report = JSON.parse(first.stdout);
+      expect(report.rows).toEqual({ accounts: 5, domains: 50, audit_entries: 150, webhook_endpoints: 10, webhook_deliveries: 40, certificates: 10 });
+      expect(report.rowsPerSecond).toBeGreaterThan(0);
+      expect(foreign).toMatchObject({ code: 1, stderr: expect.stringContaining("did not write") });
+      expect(badRevoked).toMatchObject({ code: 2, stderr: expect.stringContaining("--revoked") });
+      expect(stray).toMatchObject({ code: 2, stderr: expect.stringContaining('"seed" takes no --limit') });
+
+      const again = await dnsproof(["seed", "--domains", "10", "--accounts", "2"], seedEnv);
+      expect(again).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Seeded \d+ rows \(.*10 domains.*\) in [\d.]+ s: \d+ rows\/s\.\n$/) });
+      const statuses = await queryAll(fixture.url, "SELECT status, COUNT(*) AS n FROM domains GROUP BY status ORDER BY status");
+      expect(statuses.map((row) => row.status)).toEqual(["EXPIRED", "FAILED", "PENDING", "REVOKED", "VERIFIED"]);
+      expect(statuses.reduce((sum, row) => sum + Number(row.n), 0)).toBe(60);
+      const [revoked] = await queryAll(fixture.url, "SELECT COUNT(*) AS n FROM certificates WHERE revokedAt IS NOT NULL AND notAfter > NOW()");
+      expect(Number(revoked.n)).toBe(4);
+    } finally {
+      await fixture.drop();
+    }
+  }, 90_000);
 });
+
+async function queryAll(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const connection = await mysql.createConnection(url);
+  try {
+    const [rows] = await connection.query(sql);
+    return rows as Record<string, unknown>[];
+  } finally {
+    await connection.end();
+  }
+}
