@@ -32,8 +32,9 @@ const auditPages = (domains: number) =>
 const DOMAIN_COLUMNS = "`id`, `accountId`, `name`, `status`, `token`, `previousTokens`, `tokenIssuedAt`, `tokenExpiresAt`, `verifiedName`, `verifiedAt`, `lastCheckedAt`, `lastCheck`, `failingSince`, `nextCheckAt`, `leaseOwner`, `leaseExpiresAt`, `tokenExpiryWarnedAt`, `createdAt`, `updatedAt`";
 const ACCOUNT_EXISTS = "SELECT 1 AS found FROM `accounts` WHERE `id` = ? LIMIT 1";
 // TypeORM writes two spaces here; the text is the same as what dnsproof sends.
-const ACCOUNT_INSERT = "INSERT  IGNORE INTO `accounts`(`id`, `createdAt`) VALUES (?, ?)";
-const ACCOUNT_LOCK = "SELECT `id` FROM `accounts` WHERE `id` = ? FOR UPDATE";
+const ACCOUNT_INSERT = "INSERT  IGNORE INTO `accounts`(`id`, `createdAt`, `version`) VALUES (?, ?, DEFAULT) RETURNING `version`";
+// The account row is written, not only locked, so that a cluster certifies it (see AccountStore.lock).
+const ACCOUNT_LOCK = "UPDATE `accounts` SET `version` = `version` + 1 WHERE `id` = ?";
 const DOMAIN_BY_NAME_COUNTING = `SELECT (SELECT COUNT(*) FROM \`domains\` WHERE \`accountId\` = ?) AS \`held\`, ${DOMAIN_COLUMNS} FROM (SELECT 1 AS \`one\`) \`one_row\` LEFT JOIN \`domains\` ON \`accountId\` = ? AND \`name\` = ?`;
 const DOMAIN_INSERT = `INSERT INTO \`domains\` (${DOMAIN_COLUMNS}) VALUES (${Array(19).fill("?").join(", ")})`;
 const AUDIT_INSERT = `INSERT INTO \`audit_entries\` (\`id\`, \`accountId\`, \`domainId\`, \`domainName\`, \`action\`, \`actorType\`, \`actorId\`, \`actorEmail\`, \`message\`, \`previousStatus\`, \`newStatus\`, \`reason\`, \`graceEndsAt\`, \`checkResult\`, \`requestId\`, \`createdAt\`) VALUES (${Array(16).fill("?").join(", ")})`;
@@ -149,7 +150,7 @@ export function startBaselineServer(options: { databaseUrl: string; jwtSecret: s
     const attempt = () =>
       transaction(async (c): Promise<string | null> => {
         const now = new Date();
-        if (!(await query<unknown[]>(c, ACCOUNT_LOCK, [caller.accountId])).length) return null;
+        if (!(await query<{ affectedRows: number }>(c, ACCOUNT_LOCK, [caller.accountId])).affectedRows) return null;
         const [row] = await query<Record<string, any>[]>(c, DOMAIN_BY_NAME_COUNTING, [caller.accountId, caller.accountId, name]);
         if (row.id != null) return claimed(false, row.id, name, row.status);
         const held = Number(row.held);
