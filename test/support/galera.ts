@@ -44,6 +44,17 @@ export interface GaleraCluster {
   createDatabase(): Promise<string[]>;
   /** One SQL statement through node `index`'s socket, as the cluster's root; the tab-separated rows. */
   sql(index: number, statement: string): string;
+  /**
+   * Kills node `index` with SIGKILL, by the PID this support started it with, as a crash or the
+   * OOM killer would: no shutdown, no goodbye to the group. Resolves once the process has exited.
+   */
+  killNode(index: number): Promise<void>;
+  /**
+   * Starts a stopped node again, joining the running cluster (never a new one): it catches up by
+   * IST from a peer's gcache, or by a full SST when the gap is too large. Resolves once it reports
+   * Synced and wsrep_ready=ON, with the Date.now() at which that was first seen.
+   */
+  restartNode(index: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +67,14 @@ export async function startGalera(options: GaleraOptions = {}): Promise<GaleraCl
   const cluster: GaleraCluster = {
     nodes,
     sql: (index, statement) => runSql(nodes[index - 1], statement),
+    killNode: (index) => killNode(nodes[index - 1]),
+    restartNode: async (index) => {
+      const node = nodes[index - 1];
+      if (node.process && node.process.exitCode === null && node.process.signalCode === null) throw new Error(`Galera node ${index} is still running`);
+      startNode(node, false);
+      // Polled often: the tests measure from this moment.
+      return waitUntilSynced(node, 120_000, 50);
+    },
     createDatabase: async () => {
       const name = `dnsproof_galera_${randomBytes(4).toString("hex")}`;
       runSql(nodes[0], `CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
@@ -73,9 +92,7 @@ export async function startGalera(options: GaleraOptions = {}): Promise<GaleraCl
     spawnSync("chown", ["-R", "mysql:mysql", root]);
     install(nodes[0]);
     for (const node of nodes) {
-      node.process = spawn("/usr/sbin/mariadbd", [`--defaults-file=${path.join(node.dir, "my.cnf")}`, ...(node.index === 1 ? ["--wsrep-new-cluster"] : [])], {
-        stdio: "ignore",
-      });
+      startNode(node, node.index === 1);
       await waitUntilSynced(node);
       // Root signs in by its Unix socket only; the later nodes receive this account with node 1's data.
       if (node.index === 1) runSql(node, `CREATE USER IF NOT EXISTS '${USER}'@'%' IDENTIFIED BY '${USER}'; GRANT ALL ON *.* TO '${USER}'@'%'`);
@@ -117,6 +134,12 @@ function writeConfig(node: GaleraNode, group: number): void {
   writeFileSync(path.join(node.dir, "my.cnf"), lines.join("\n") + "\n");
 }
 
+function startNode(node: GaleraNode, newCluster: boolean): void {
+  node.process = spawn("/usr/sbin/mariadbd", [`--defaults-file=${path.join(node.dir, "my.cnf")}`, ...(newCluster ? ["--wsrep-new-cluster"] : [])], {
+    stdio: "ignore",
+  });
+}
+
 function install(node: GaleraNode): void {
   const result = spawnSync("mariadb-install-db", ["--no-defaults", "--user=mysql", `--datadir=${path.join(node.dir, "data")}`, "--skip-test-db"], {
     encoding: "utf8",
@@ -130,11 +153,13 @@ function runSql(node: GaleraNode, statement: string): string {
   return result.stdout;
 }
 
-async function waitUntilSynced(node: GaleraNode, timeoutMs = 40_000): Promise<void> {
+/** Until the node reports Synced and wsrep_ready=ON; resolves with the Date.now() at which it first did. */
+async function waitUntilSynced(node: GaleraNode, timeoutMs = 40_000, pollMs = 250): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      if (/Synced/.test(runSql(node, "SHOW STATUS LIKE 'wsrep_local_state_comment'"))) return;
+      const status = runSql(node, "SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_ready')");
+      if (/wsrep_local_state_comment\tSynced/.test(status) && /wsrep_ready\tON/.test(status)) return Date.now();
     } catch {
       // Not accepting connections yet, or still receiving its state transfer.
     }
@@ -142,8 +167,16 @@ async function waitUntilSynced(node: GaleraNode, timeoutMs = 40_000): Promise<vo
       throw new Error(`Galera node ${node.index} exited with ${node.process.exitCode}; see ${path.join(node.dir, "error.log")}`);
     }
     if (Date.now() > deadline) throw new Error(`Galera node ${node.index} not Synced within ${timeoutMs / 1000} s; see ${path.join(node.dir, "error.log")}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+}
+
+async function killNode(node: GaleraNode): Promise<void> {
+  const child = node.process;
+  if (!child || child.exitCode !== null || child.signalCode !== null) throw new Error(`Galera node ${node.index} is not running`);
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
 }
 
 /** In reverse, so that node 1 stops last and could bootstrap the cluster again. */
