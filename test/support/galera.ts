@@ -105,11 +105,11 @@ export async function startGalera(options: GaleraOptions = {}): Promise<GaleraCl
   return cluster;
 }
 
-function writeConfig(node: GaleraNode, group: number): void {
+function writeConfig(node: GaleraNode, group: number | null): void {
   mkdirSync(path.join(node.dir, "data"), { recursive: true });
   const n = node.index;
-  const members = [1, 2, 3].map((i) => `127.0.0.1:${group + i}`).join(",");
-  const lines = [
+  const members = [1, 2, 3].map((i) => `127.0.0.1:${(group ?? 0) + i}`).join(",");
+  const server = [
     "[mysqld]",
     `datadir=${path.join(node.dir, "data")}`,
     `socket=${path.join(node.dir, "mysqld.sock")}`,
@@ -122,16 +122,69 @@ function writeConfig(node: GaleraNode, group: number): void {
     "innodb_autoinc_lock_mode=2",
     "innodb_buffer_pool_size=64M",
     "performance_schema=OFF",
-    "wsrep_on=ON",
-    `wsrep_provider=${PROVIDER}`,
-    "wsrep_cluster_name=dnsproof_test",
-    `wsrep_cluster_address=gcomm://${members}`,
-    `wsrep_node_address=127.0.0.1:${group + n}`,
-    `wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:${group + n};ist.recv_addr=127.0.0.1:${group + 10 + n}"`,
-    `wsrep_sst_receive_address=127.0.0.1:${group + 20 + n}`,
-    "wsrep_sst_method=rsync",
   ];
-  writeFileSync(path.join(node.dir, "my.cnf"), lines.join("\n") + "\n");
+  const wsrep =
+    group === null
+      ? []
+      : [
+          "wsrep_on=ON",
+          `wsrep_provider=${PROVIDER}`,
+          "wsrep_cluster_name=dnsproof_test",
+          `wsrep_cluster_address=gcomm://${members}`,
+          `wsrep_node_address=127.0.0.1:${group + n}`,
+          `wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:${group + n};ist.recv_addr=127.0.0.1:${group + 10 + n}"`,
+          `wsrep_sst_receive_address=127.0.0.1:${group + 20 + n}`,
+          "wsrep_sst_method=rsync",
+        ];
+  writeFileSync(path.join(node.dir, "my.cnf"), [...server, ...wsrep].join("\n") + "\n");
+}
+
+/** A plain MariaDB server with a Galera node's settings but no wsrep: what the cluster's figures are compared against. */
+export interface SingleServer {
+  /** Creates a database of its own; returns its URL. */
+  createDatabase(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startSingleServer(options: { port?: number } = {}): Promise<SingleServer> {
+  const root = mkdtempSync(path.join(tmpdir(), "dnsproof-single-"));
+  const node: GaleraNode = { index: 1, port: options.port ?? 3319, dir: path.join(root, "node1") };
+  try {
+    writeConfig(node, null);
+    chmodSync(root, 0o755);
+    spawnSync("chown", ["-R", "mysql:mysql", root]);
+    install(node);
+    startNode(node, false);
+    await waitUntilAnswering(node);
+    runSql(node, `CREATE USER IF NOT EXISTS '${USER}'@'%' IDENTIFIED BY '${USER}'; GRANT ALL ON *.* TO '${USER}'@'%'`);
+  } catch (error) {
+    await stopNode(node);
+    throw error;
+  }
+  return {
+    createDatabase: async () => {
+      const name = `dnsproof_single_${randomBytes(4).toString("hex")}`;
+      runSql(node, `CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      return `mysql://${USER}:${USER}@127.0.0.1:${node.port}/${name}`;
+    },
+    stop: async () => {
+      await stopNode(node);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitUntilAnswering(node: GaleraNode, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      runSql(node, "SELECT 1");
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`MariaDB on port ${node.port} not answering within ${timeoutMs / 1000} s: ${error}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 function startNode(node: GaleraNode, newCluster: boolean): void {
