@@ -8,7 +8,8 @@
  * - transactions retried per 1,000 claims of ONE hot account, claims spread over the three instances;
  * - the time from a SIGKILLed node being Synced again to its instance's first acknowledged claim.
  *
- * BENCH_SECONDS (5) per row, BENCH_CONCURRENCY (16) requests in flight, BENCH_KILL_ROUNDS (3).
+ * BENCH_SECONDS (5) per row, BENCH_CONCURRENCY (16) requests in flight, BENCH_ROUNDS (3) interleaved rounds
+ * of the throughput rows (medians printed), BENCH_KILL_ROUNDS (3).
  * Every load is bounded by its duration and every request by a client timeout.
  */
 import "reflect-metadata";
@@ -23,6 +24,8 @@ import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG } from "./operations";
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const KILL_ROUNDS = Number(process.env.BENCH_KILL_ROUNDS ?? 3);
+/** Rounds of one-server-then-Galera rows; the medians are printed, as other loads on the machine come and go. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REQUEST_TIMEOUT_MS = 20_000;
 /** Ports apart from the e2e test's cluster (3311-3313, 4571-4593), so both can run at once. */
 const GALERA_PORTS = { basePort: 3330, groupBasePort: 4630 };
@@ -117,14 +120,14 @@ async function gql(baseUrl: string, query: string, variables: Record<string, unk
   return { ok: accept(body.data) };
 }
 
-/** Keeps CONCURRENCY requests in flight for DURATION_MS, request i going to instance i mod 3. */
-async function load(run: (i: number) => Promise<boolean>): Promise<Figures> {
+/** Keeps CONCURRENCY requests in flight for `durationMs`; the callers send request i to instance i mod 3. */
+async function load(run: (i: number) => Promise<boolean>, durationMs = DURATION_MS): Promise<Figures> {
   const latencies: number[] = [];
   let errors = 0;
   let issued = 0;
   const started = performance.now();
   const worker = async () => {
-    while (performance.now() - started < DURATION_MS) {
+    while (performance.now() - started < durationMs) {
       const t0 = performance.now();
       const ok = await run(issued++).catch(() => false);
       latencies.push(performance.now() - t0);
@@ -140,20 +143,27 @@ async function load(run: (i: number) => Promise<boolean>): Promise<Figures> {
 
 const created = (data: any) => data?.claimDomain?.created === true;
 
-/** Claims of distinct names, each worker's accounts its own, so nothing conflicts but the load itself. */
-async function claims(deployment: Deployment, tag: string): Promise<Figures> {
+/** Claims of distinct names (`tag` keeps rounds apart), one account per request slot, so nothing conflicts but the load itself. */
+async function claims(deployment: Deployment, tag: string, durationMs?: number): Promise<Figures> {
   const tokens = await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => mintToken(TEST_JWT_SECRET, { sub: `bench-${tag}-${w}` })));
-  return load((i) => gql(deployment.instances[i % 3].url, CLAIM_DOMAIN, { name: `c${i}-${tag}.acme.test` }, tokens[i % CONCURRENCY], created).then((r) => r.ok));
+  return load((i) => gql(deployment.instances[i % 3].url, CLAIM_DOMAIN, { name: `c${i}-${tag}.acme.test` }, tokens[i % CONCURRENCY], created).then((r) => r.ok), durationMs);
 }
 
-/** The frontends' page: 20 domains, each with its last ten audit entries, of an account seeded beforehand. */
-async function reads(deployment: Deployment): Promise<Figures> {
-  const token = await mintToken(TEST_JWT_SECRET, { sub: "bench-reader" });
+const READER = "bench-reader";
+
+/** Gives the reading account the page the reads ask for: 20 claims, each with its audit entry. */
+async function seedReader(deployment: Deployment): Promise<void> {
+  const token = await mintToken(TEST_JWT_SECRET, { sub: READER });
   for (let d = 0; d < 20; d++) {
     const claimed = await gql(deployment.instances[d % 3].url, CLAIM_DOMAIN, { name: `r${d}.acme.test` }, token, created);
     if (!claimed.ok) throw new Error(`seeding the read account failed: ${claimed.code}`);
   }
-  return load((i) => gql(deployment.instances[i % 3].url, DOMAINS_WITH_AUDIT_LOG, { first: 20 }, token, (data) => data?.domains?.edges?.length === 20).then((r) => r.ok));
+}
+
+/** The frontends' page: 20 domains, each with its last ten audit entries. */
+async function reads(deployment: Deployment, durationMs?: number): Promise<Figures> {
+  const token = await mintToken(TEST_JWT_SECRET, { sub: READER });
+  return load((i) => gql(deployment.instances[i % 3].url, DOMAINS_WITH_AUDIT_LOG, { first: 20 }, token, (data) => data?.domains?.edges?.length === 20).then((r) => r.ok), durationMs);
 }
 
 async function retriesCounted(deployment: Deployment): Promise<number> {
@@ -207,6 +217,7 @@ async function recoveryAfterKill(cluster: GaleraCluster, deployment: Deployment,
 }
 
 const ratio = (galera: number, single: number) => `${(galera / single).toFixed(2)}x`;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main() {
   let single: SingleServer | undefined;
@@ -219,18 +230,30 @@ async function main() {
     const one = await deploy("one MariaDB server", [singleUrl, singleUrl, singleUrl], INSTANCE_BASE_PORT + 1);
     const three = await deploy("three Galera nodes", await cluster.createDatabase(), INSTANCE_BASE_PORT + 4);
 
-    // Back to back, one set-up after the other for each row.
+    for (const deployment of [one, three]) {
+      await seedReader(deployment);
+      // Warm-up, not counted: the instances' first requests compile and fill caches.
+      await claims(deployment, `warm-${deployment === one ? "one" : "three"}`, 1000);
+      await reads(deployment, 1000);
+    }
+    // Interleaved, one set-up right after the other for each row, so both see the same machine.
+    const measured = { claims: { one: [] as Figures[], three: [] as Figures[] }, reads: { one: [] as Figures[], three: [] as Figures[] } };
+    for (let round = 1; round <= ROUNDS; round++) {
+      measured.claims.one.push(await claims(one, `one-${round}`));
+      measured.claims.three.push(await claims(three, `three-${round}`));
+      measured.reads.one.push(await reads(one));
+      measured.reads.three.push(await reads(three));
+    }
     const rows: Record<string, Record<string, number | string>> = {};
-    const claimFigures = { one: await claims(one, "one"), three: await claims(three, "three") };
-    const readFigures = { one: await reads(one), three: await reads(three) };
-    for (const [key, figures] of [
-      ["claims", claimFigures],
-      ["reads", readFigures],
-    ] as const) {
-      rows[`${key}/s`] = { [one.name]: figures.one.perSecond, [three.name]: figures.three.perSecond, "Galera / one": ratio(figures.three.perSecond, figures.one.perSecond) };
-      rows[`${key} p50 ms`] = { [one.name]: figures.one.p50, [three.name]: figures.three.p50, "Galera / one": ratio(figures.three.p50, figures.one.p50) };
-      rows[`${key} p99 ms`] = { [one.name]: figures.one.p99, [three.name]: figures.three.p99, "Galera / one": ratio(figures.three.p99, figures.one.p99) };
-      rows[`${key} errors`] = { [one.name]: figures.one.errors, [three.name]: figures.three.errors, "Galera / one": "" };
+    for (const key of ["claims", "reads"] as const) {
+      const { one: a, three: b } = measured[key];
+      rows[`${key}/s, each round`] = { [one.name]: a.map((f) => f.perSecond).join(" "), [three.name]: b.map((f) => f.perSecond).join(" "), "Galera / one": "" };
+      for (const field of ["perSecond", "p50", "p99"] as const) {
+        const x = median(a.map((f) => f[field]));
+        const y = median(b.map((f) => f[field]));
+        rows[`${key} ${field === "perSecond" ? "/s" : `${field} ms`} (median)`] = { [one.name]: x, [three.name]: y, "Galera / one": ratio(y, x) };
+      }
+      rows[`${key} errors`] = { [one.name]: a.reduce((n, f) => n + f.errors, 0), [three.name]: b.reduce((n, f) => n + f.errors, 0), "Galera / one": "" };
     }
     console.table(rows);
 
