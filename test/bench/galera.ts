@@ -83,21 +83,21 @@ async function spawnInstance(databaseUrl: string, port: number): Promise<Instanc
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const url = `http://127.0.0.1:${port}`;
   spawned.push({ child, url, exited });
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`dnsproof on port ${port} exited with ${child.exitCode}`);
     const healthy = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
     if (healthy) return { child, url, exited };
-    if (Date.now() > deadline) throw new Error(`dnsproof on port ${port} not answering within 60 s`);
+    if (Date.now() > deadline) throw new Error(`dnsproof on port ${port} not answering within 180 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
 async function deploy(name: string, urls: string[], firstPort: number): Promise<Deployment> {
-  // The first migrates the empty database; the others find it done.
-  const first = await spawnInstance(urls[0], firstPort);
-  const rest = await Promise.all(urls.slice(1).map((url, i) => spawnInstance(url, firstPort + 1 + i)));
-  return { name, instances: [first, ...rest] };
+  // One at a time: the first migrates the empty database, and compiling three at once on a busy machine takes minutes.
+  const instances: Instance[] = [];
+  for (const [i, url] of urls.entries()) instances.push(await spawnInstance(url, firstPort + i));
+  return { name, instances };
 }
 
 async function stopInstances(): Promise<void> {
