@@ -195,6 +195,7 @@ describe("instances on three nodes of a Galera cluster", () => {
       expect(names.filter((name) => !present.has(name))).toEqual([]);
     }
 
+    const restartedAt = Date.now();
     const syncedAt = await cluster.restartNode(KILLED);
     const token = await apps[0].token("galera-kill-after");
     let recovered: ClaimOutcome | undefined;
@@ -205,7 +206,9 @@ describe("instances on three nodes of a Galera cluster", () => {
       else await new Promise((resolve) => setTimeout(resolve, 25));
     }
     expect(recovered).toBeDefined();
-    console.log(`node ${KILLED} Synced again; its instance's first acknowledged claim came ${recovered!.startedAt + recovered!.ms - syncedAt} ms later`);
+    console.log(
+      `node ${KILLED} Synced again ${syncedAt - restartedAt} ms after its restart; its instance's first acknowledged claim came ${recovered!.startedAt + recovered!.ms - syncedAt} ms later`,
+    );
     const read = await victim.gql(`{ domains(first: 10) { nodes { name } } }`, {}, { token });
     expect(read.body.data.domains.nodes.map((d: { name: string }) => d.name)).toContain(recovered!.name);
     expect((await timedFetch(`${victim.url}/readyz`)).status).toBe(200);
