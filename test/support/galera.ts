@@ -15,7 +15,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -50,8 +50,9 @@ export interface GaleraCluster {
    */
   killNode(index: number): Promise<void>;
   /**
-   * Starts a stopped node again, joining the running cluster (never a new one): it catches up by
-   * IST from a peer's gcache, or by a full SST when the gap is too large. Resolves once it reports
+   * Starts a stopped node again, joining the running cluster (never a new one), after recovering
+   * its last position as a crashed node's service would: it catches up by IST from a peer's gcache,
+   * or by a full SST when the gap is too large. Resolves once it reports
    * Synced and wsrep_ready=ON, with the Date.now() at which that was first seen.
    */
   restartNode(index: number): Promise<number>;
@@ -71,7 +72,7 @@ export async function startGalera(options: GaleraOptions = {}): Promise<GaleraCl
     restartNode: async (index) => {
       const node = nodes[index - 1];
       if (node.process && node.process.exitCode === null && node.process.signalCode === null) throw new Error(`Galera node ${index} is still running`);
-      startNode(node, false);
+      startNode(node, false, recoverPosition(node));
       // Polled often: the tests measure from this moment.
       return waitUntilSynced(node, 120_000, 50);
     },
@@ -187,10 +188,24 @@ async function waitUntilAnswering(node: GaleraNode, timeoutMs = 30_000): Promise
   }
 }
 
-function startNode(node: GaleraNode, newCluster: boolean): void {
-  node.process = spawn("/usr/sbin/mariadbd", [`--defaults-file=${path.join(node.dir, "my.cnf")}`, ...(newCluster ? ["--wsrep-new-cluster"] : [])], {
-    stdio: "ignore",
-  });
+function startNode(node: GaleraNode, newCluster: boolean, startPosition?: string): void {
+  const args = [`--defaults-file=${path.join(node.dir, "my.cnf")}`, ...(newCluster ? ["--wsrep-new-cluster"] : [])];
+  if (startPosition) args.push(`--wsrep-start-position=${startPosition}`);
+  node.process = spawn("/usr/sbin/mariadbd", args, { stdio: "ignore" });
+}
+
+/**
+ * A node that crashed leaves seqno -1 in grastate.dat, and started as is it asks for a full SST.
+ * Reading its last committed position from InnoDB first (--wsrep-recover, what the galera_recovery
+ * step of Debian's systemd unit does) lets it catch up by IST from a peer's gcache instead.
+ */
+function recoverPosition(node: GaleraNode): string | undefined {
+  const log = path.join(node.dir, "recover.log");
+  rmSync(log, { force: true });
+  spawnSync("/usr/sbin/mariadbd", [`--defaults-file=${path.join(node.dir, "my.cnf")}`, "--wsrep-recover", `--log-error=${log}`], { timeout: 60_000 });
+  const text = existsSync(log) ? readFileSync(log, "utf8") : "";
+  const position = /WSREP: Recovered position: ([0-9a-f-]{36}:\d+)/.exec(text)?.[1];
+  return position;
 }
 
 function install(node: GaleraNode): void {
