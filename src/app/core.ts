@@ -70,7 +70,7 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
   const dataSource = await openDataSource(config.databaseUrl, { entities, onQuery: overrides.onQuery });
   try {
     const migrationsApplied = await runMigrations(dataSource);
-    const db = new Database(dataSource);
+    const db = new Database(dataSource, { dependencies: { onRetry: () => metrics.transactionRetries.inc() } });
     const verifier = overrides.verifier ?? configuredVerifier(config, clock, metrics);
     const base: CoreBase = { config, clock, logger, metrics, dataSource, db, audit: new AuditLog(db, clock), verifier, webhookResolve: overrides.webhookResolve };
     const { provided, parts } = await createModules(base);

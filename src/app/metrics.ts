@@ -4,6 +4,7 @@ import { dnsLookupMetrics } from "../verification/client/metrics";
 import { verificationMetrics } from "../domains/verification.metrics";
 import { schedulerMetrics } from "../scheduler/scheduler.metrics";
 import { webhookMetrics } from "../webhooks/webhook.metrics";
+import { databaseMetrics } from "../db/database.metrics";
 
 /** Every metric /metrics shows, each defined by the part of the service that counts it. */
 export function createMetrics() {
@@ -15,6 +16,7 @@ export function createMetrics() {
     ...webhookMetrics(registry),
     ...verificationMetrics(registry),
     ...schedulerMetrics(registry),
+    ...databaseMetrics(registry),
   };
 }
 

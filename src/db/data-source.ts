@@ -5,6 +5,7 @@ import { DataSource, DataSourceOptions, Logger as TypeOrmLogger, LoggerOptions }
 import { migrations } from "../../migrations";
 import { ConfigError } from "../shared/config";
 import { mysqlDriverForTypeOrm } from "./mysql-driver";
+import { markGaleraNode } from "./database-kind";
 
 /** Parses DATABASE_URL: `mysql://user:pass@host:3306/db`, `sqlite:///abs/path.sqlite` or `sqlite:relative/path.sqlite`. */
 export function parseDatabaseUrl(url: string): { kind: "mysql"; url: string } | { kind: "sqlite"; file: string } {
@@ -107,5 +108,7 @@ export function createDataSource(databaseUrl: string, options: DataSourceSetting
       timeout: 10_000,
     } as DataSourceOptions;
   }
-  return new DataSource(dataSourceOptions);
+  const dataSource = new DataSource(dataSourceOptions);
+  if (options.galera) markGaleraNode(dataSource);
+  return dataSource;
 }

@@ -1,7 +1,7 @@
 import { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral, QueryRunner } from "typeorm";
 import { DateUtils } from "typeorm/util/DateUtils";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
-import { DatabaseKind, databaseKind } from "./database-kind";
+import { DatabaseKind, databaseKind, isGaleraNode } from "./database-kind";
 import { ConflictPersisted, RetryDependencies, RetryPolicy, TRANSACTION_RETRIES, withRetries } from "./retry-policy";
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -86,15 +86,18 @@ export function isDuplicateKeyError(error: unknown, indexName?: string): boolean
  */
 export class Database {
   readonly kind: DatabaseKind;
+  /** A Galera cluster node, where answering a query does not mean being able to serve one (see ping). */
+  private readonly galera: boolean;
   private sqliteQueue: Promise<unknown> = Promise.resolve();
   /** What waits for each open transaction's COMMIT, by key so that a signal registered twice is given once. */
   private readonly committed = new WeakMap<QueryRunner, Map<string, () => void>>();
 
   constructor(
     readonly dataSource: DataSource,
-    private readonly retries: { policy?: RetryPolicy; dependencies?: RetryDependencies } = {},
+    private readonly retries: { policy?: RetryPolicy; dependencies?: Partial<RetryDependencies> } = {},
   ) {
     this.kind = databaseKind(dataSource);
+    this.galera = isGaleraNode(dataSource);
     dataSource.subscribers.push({
       afterTransactionCommit: ({ queryRunner }) => {
         // A released savepoint fires this too; only the outer COMMIT makes the writes visible.
@@ -162,15 +165,48 @@ export class Database {
     return this.kind === "mysql" ? qb.setLock("pessimistic_write") : qb;
   }
 
-  /** For /readyz: true when a trivial query answers. */
-  async ping(): Promise<boolean> {
+  /**
+   * For /readyz: true when the database answers within `timeoutMs` and, on a Galera node, the node
+   * can serve the application. A node that is joining, or cut off from the cluster's primary
+   * component, still answers `SELECT 1` (a statement without tables is allowed there) while it
+   * refuses every table with 1047, so its own state is what counts.
+   */
+  async ping(timeoutMs = PING_TIMEOUT_MS): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    // A stalled server or a connection attempt that hangs must not hold /readyz (and whoever polls it) with it.
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
     try {
-      await this.dataSource.query("SELECT 1");
-      return true;
+      return await Promise.race([this.answers(), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async answers(): Promise<boolean> {
+    try {
+      if (!this.galera) {
+        await this.dataSource.query("SELECT 1");
+        return true;
+      }
+      return galeraNodeServes(await this.dataSource.query(GALERA_STATE));
     } catch {
       return false;
     }
   }
+}
+
+const PING_TIMEOUT_MS = 2000;
+const GALERA_STATE = "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_local_state_comment')";
+
+/**
+ * Whether a Galera node whose status rows these are serves the application: ready (in the primary
+ * component, with its state applied) and Synced. A Joiner or Joined node is still catching up, and a
+ * Donor may hold every write while it sends a snapshot (rsync SST), as the usual clustercheck
+ * script judges it.
+ */
+export function galeraNodeServes(rows: { Variable_name: string; Value: string }[]): boolean {
+  const status = new Map(rows.map((row) => [row.Variable_name.toLowerCase(), String(row.Value)]));
+  return status.get("wsrep_ready")?.toUpperCase() === "ON" && status.get("wsrep_local_state_comment") === "Synced";
 }
 
 function runSafely(run: () => void): void {

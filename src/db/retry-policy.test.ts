@@ -27,6 +27,13 @@ describe("withRetries", () => {
     expect(pauses).toEqual([5, 10]);
   });
 
+  it("reports each retry, and not the attempt that gives up", async () => {
+    const retried: number[] = [];
+    const { dependencies } = recorder();
+    await withRetries(async () => Promise.reject(conflict), isConflict, policy, { ...dependencies, onRetry: (attempt) => retried.push(attempt) }).catch(() => undefined);
+    expect(retried).toEqual([1, 2, 3]);
+  });
+
   it("passes any other failure through at once", async () => {
     const { pauses, dependencies } = recorder();
     let runs = 0;

@@ -20,12 +20,11 @@ export interface RetryDependencies {
   /** In [0, 1), like Math.random. */
   random: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** Told each time a transaction is about to run again, so how contended the database is can be counted. */
+  onRetry?: (attempt: number) => void;
 }
 
-const realDependencies: RetryDependencies = {
-  random: Math.random,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The pause before attempt `attempt + 1`, "full jitter": anywhere from zero to an exponentially
@@ -57,15 +56,17 @@ export async function withRetries<T>(
   run: () => Promise<T>,
   isConflict: (error: unknown) => boolean,
   policy: RetryPolicy = TRANSACTION_RETRIES,
-  dependencies: RetryDependencies = realDependencies,
+  dependencies: Partial<RetryDependencies> = {},
 ): Promise<T> {
+  const { random = Math.random, sleep = realSleep, onRetry } = dependencies;
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (error) {
       if (!isConflict(error)) throw error;
       if (attempt >= policy.attempts) throw new ConflictPersisted(attempt, Math.max(1, Math.ceil(policy.maxDelayMs / 1000)), error);
-      await dependencies.sleep(backoffMs(policy, attempt, dependencies.random));
+      onRetry?.(attempt);
+      await sleep(backoffMs(policy, attempt, random));
     }
   }
 }

@@ -29,6 +29,10 @@ describe("instances on three nodes of a Galera cluster", () => {
   /** The request `i` goes to node i mod 3's instance. */
   const onNode = (i: number) => apps[i % apps.length];
   const count = async (sql: string, parameters: unknown[]) => Number((await apps[0].app.dataSource.query(sql, parameters))[0].n);
+  const retriesCounted = async () => {
+    const texts = await Promise.all(apps.map(async (t) => (await fetch(`${t.url}/metrics`)).text()));
+    return texts.reduce((sum, text) => sum + Number(/^dnsproof_transaction_retries_total (\S+)$/m.exec(text)?.[1] ?? NaN), 0);
+  };
 
   beforeAll(async () => {
     cluster = await startGalera();
@@ -62,6 +66,8 @@ describe("instances on three nodes of a Galera cluster", () => {
     expect(payloads.filter((p) => p.created)).toHaveLength(5);
     expect(payloads.filter((p) => p.userErrors[0]?.code === "DOMAIN_LIMIT_REACHED")).toHaveLength(25);
     expect(await count("SELECT COUNT(*) AS n FROM domains WHERE accountId = ?", ["galera-claims"])).toBe(5);
+    // Each of them wrote the account row on its own node: certification let one win per round, and /metrics counts the rest.
+    expect(await retriesCounted()).toBeGreaterThan(0);
   });
 
   it("concurrent API keys of one account over three nodes stop at the limit", async () => {
@@ -137,4 +143,109 @@ describe("instances on three nodes of a Galera cluster", () => {
       await receiver.stop();
     }
   });
+
+  it("a node killed with SIGKILL under load costs no acknowledged write, and its instance recovers after the node rejoins", async () => {
+    const KILLED = 2;
+    const victim = apps[KILLED - 1];
+    const database = new URL(victim.database.url).pathname.slice(1);
+    const claimsOn = (node: number) => cluster.sql(node, `SELECT name FROM ${database}.domains WHERE name LIKE 'kill-%'`).trim().split("\n");
+    const outcomes: ClaimOutcome[] = [];
+    let killedAt = Infinity;
+    // Four claimers per instance, each with accounts of its own taking five names apiece (the limit).
+    const claimers = Array.from({ length: 12 }, async (_, w) => {
+      const instance = w % 3;
+      for (let n = 0; Date.now() < killedAt + LOAD_AFTER_KILL_MS; n++) {
+        const token = await apps[0].token(`galera-kill-${w}-${Math.floor(n / 5)}`);
+        outcomes.push(await timedClaim(apps[instance], instance, `kill-${w}-${n}.galera.example.com`, token));
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    killedAt = Date.now();
+    await cluster.killNode(KILLED);
+    const killed = Date.now();
+    const readyWhileDown = await timedFetch(`${victim.url}/readyz`);
+    await Promise.all(claimers);
+
+    const acknowledged = outcomes.filter((o) => o.created);
+    const onVictimAfterKill = outcomes.filter((o) => o.instance === KILLED - 1 && o.startedAt >= killed);
+    const failures = outcomes.filter((o) => !o.created);
+    const survivors = outcomes.filter((o) => o.instance !== KILLED - 1 && o.startedAt + o.ms >= killed);
+    console.log(
+      `survivors' claims spanning or after the kill: ${survivors.length}, the slowest ${Math.max(...survivors.map((o) => o.ms))} ms; ` +
+        `first acknowledged after the kill: ${Math.min(...survivors.filter((o) => o.created && o.startedAt >= killed).map((o) => o.startedAt + o.ms - killed))} ms after it`,
+    );
+    console.log(
+      `SIGKILL of node ${KILLED} under load: ${outcomes.length} claims, ${acknowledged.length} acknowledged, ` +
+        `${failures.length} refused (${[...new Set(failures.map((o) => o.code))].join(", ")}); the dead node's instance answered ` +
+        `${onVictimAfterKill.length} claims in at most ${Math.max(...onVictimAfterKill.map((o) => o.ms))} ms`,
+    );
+    // Whatever failed, failed as a client can act on: never a hang, never an internal error.
+    expect(failures.every((o) => o.code === "SERVICE_UNAVAILABLE")).toBe(true);
+    expect(onVictimAfterKill.length).toBeGreaterThan(0);
+    expect(onVictimAfterKill.every((o) => !o.created && o.code === "SERVICE_UNAVAILABLE")).toBe(true);
+    expect(Math.max(...onVictimAfterKill.map((o) => o.ms))).toBeLessThan(CLIENT_TIMEOUT_MS / 2);
+    expect(readyWhileDown.status).toBe(503);
+    // The two other nodes kept taking writes.
+    for (const instance of [0, 1, 2].filter((i) => i !== KILLED - 1)) {
+      expect(acknowledged.some((o) => o.instance === instance && o.startedAt >= killed)).toBe(true);
+    }
+    const names = acknowledged.map((o) => o.name);
+    for (const node of [1, 2, 3].filter((n) => n !== KILLED)) {
+      const present = new Set(claimsOn(node));
+      expect(names.filter((name) => !present.has(name))).toEqual([]);
+    }
+
+    const restartedAt = Date.now();
+    const syncedAt = await cluster.restartNode(KILLED);
+    const token = await apps[0].token("galera-kill-after");
+    let recovered: ClaimOutcome | undefined;
+    for (let attempt = 0; !recovered && Date.now() - syncedAt < 30_000; attempt++) {
+      const outcome = await timedClaim(victim, KILLED - 1, `kill-after-${attempt}.galera.example.com`, token);
+      expect(outcome.code ?? "SERVICE_UNAVAILABLE").toBe("SERVICE_UNAVAILABLE");
+      if (outcome.created) recovered = outcome;
+      else await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(recovered).toBeDefined();
+    console.log(
+      `node ${KILLED} Synced again ${syncedAt - restartedAt} ms after its restart; its instance's first acknowledged claim came ${recovered!.startedAt + recovered!.ms - syncedAt} ms later`,
+    );
+    const read = await victim.gql(`{ domains(first: 10) { nodes { name } } }`, {}, { token });
+    expect(read.body.data.domains.nodes.map((d: { name: string }) => d.name)).toContain(recovered!.name);
+    expect((await timedFetch(`${victim.url}/readyz`)).status).toBe(200);
+    const onRejoined = new Set(claimsOn(KILLED));
+    expect(names.filter((name) => !onRejoined.has(name))).toEqual([]);
+  });
 });
+
+/** Past this a request counts as hung: every request of the SIGKILL test is bounded by it. */
+const CLIENT_TIMEOUT_MS = 20_000;
+/** Long enough for the survivors to evict the dead node (evs.suspect_timeout, 5 s by default) and take writes again. */
+const LOAD_AFTER_KILL_MS = 10_000;
+
+interface ClaimOutcome {
+  instance: number;
+  name: string;
+  startedAt: number;
+  ms: number;
+  created: boolean;
+  code?: string;
+}
+
+async function timedFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
+}
+
+/** One claim, bounded by the client's timeout (a timeout rejects, failing the test); acknowledged only with created and an id. */
+async function timedClaim(app: TestApp, instance: number, name: string, token: string): Promise<ClaimOutcome> {
+  const startedAt = Date.now();
+  const response = await timedFetch(`${app.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: CLAIM, variables: { name } }),
+  });
+  const body = (await response.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] };
+  const payload = body.data?.claimDomain;
+  const created = Boolean(payload?.created && payload.domain?.id);
+  const code = body.errors?.[0]?.extensions?.code ?? payload?.userErrors?.[0]?.code;
+  return { instance, name, startedAt, ms: Date.now() - startedAt, created, ...(created ? {} : { code }) };
+}
