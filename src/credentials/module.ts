@@ -6,6 +6,7 @@ import { lazy } from "../shared/lazy";
 import { defineModule } from "../graphql/feature-module";
 import { principalOf } from "../graphql/context";
 import type { AuditLog } from "../audit/audit-log";
+import { AuditAction } from "../audit/audit.types";
 import type { DomainService } from "../domains/domain.service";
 import { loadCertificateAuthority } from "./ca/certificate-authority";
 import { CrlPublisher } from "./ca/crl";
@@ -68,7 +69,8 @@ export const credentialsModule = defineModule({
     let publisher: CrlPublisher | null = null;
     const crl = lazy(async () => {
       const authority = await ca();
-      publisher = authority ? new CrlPublisher(db, authority, clock, { validityMs: settings.crlValidityMs, refreshMs: settings.crlRefreshMs, logger }) : null;
+      const crlSettings = { validityMs: settings.crlValidityMs, refreshMs: settings.crlRefreshMs, minRebuildMs: settings.crlMinRebuildMs, logger };
+      publisher = authority ? new CrlPublisher(db, authority, clock, crlSettings) : null;
       return publisher;
     });
     const keys = await loadAttestationKeys(settings.attestationKeyFile, settings.devDir, config.env);
@@ -78,7 +80,13 @@ export const credentialsModule = defineModule({
       provides: { credentials },
       resolvers: [new CertificateResolver(certificates), new DomainCertificatesResolver(certificates), new AttestationResolver(attestations)],
       nodeFetchers: { Certificate: (localId, ctx) => certificates.findOwned(principalOf(ctx), localId) },
-      auditListeners: [certificates.revokeWithDomain],
+      auditListeners: [
+        certificates.revokeWithDomain,
+        // Every revocation, by its owner or with its domain, is audited in its transaction: once it commits, the CRL is stale.
+        async (manager, entry) => {
+          if (entry.action === AuditAction.CERTIFICATE_REVOKED) db.afterCommit(manager, "crl-stale", () => publisher?.markStale());
+        },
+      ],
       certificateStrategy: (der) => certificates.authenticate(der),
       // The CRL refreshes in the background once first served; it stops with the scheduled checks.
       workers: [{ name: "CRL refresh", enabled: false, start: () => undefined, stop: async () => publisher?.stop(), stopsWith: "requests" }],

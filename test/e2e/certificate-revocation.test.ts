@@ -60,7 +60,7 @@ describe.each(DATABASE_FLAVORS)("certificate revocation through bind9 on %s", (d
     t = await startTestApp({
       db,
       overrides: { clock },
-      env: { DNS_SERVERS: dns.server, DNS_TIMEOUT_MS: "1500", DEV_CREDENTIALS_DIR: devDir, REVERIFY_INTERVAL_HOURS: "1", REVERIFY_GRACE_HOURS: "2", MAX_DOMAINS_PER_ACCOUNT: "50", CRL_REFRESH_SECONDS: "0.1" },
+      env: { DNS_SERVERS: dns.server, DNS_TIMEOUT_MS: "1500", DEV_CREDENTIALS_DIR: devDir, REVERIFY_INTERVAL_HOURS: "1", REVERIFY_GRACE_HOURS: "2", MAX_DOMAINS_PER_ACCOUNT: "50", CRL_REFRESH_SECONDS: "0.1", CRL_MIN_REBUILD_SECONDS: "0.2" },
     });
   });
   afterAll(async () => {

@@ -42,7 +42,7 @@ describe.each(DATABASE_FLAVORS)("client certificates on %s", (db) => {
   beforeAll(async () => {
     pki = createPkiWorkspace();
     devDir = fs.mkdtempSync(path.join(os.tmpdir(), "dnsproof-dev-ca-"));
-    t = await startTestApp({ db, overrides: { verifier, onQuery: (sql) => statements.push(sql) }, env: { DEV_CREDENTIALS_DIR: devDir, PUBLIC_URL: "https://dnsproof.test", CRL_REFRESH_SECONDS: "0.1" } });
+    t = await startTestApp({ db, overrides: { verifier, onQuery: (sql) => statements.push(sql) }, env: { DEV_CREDENTIALS_DIR: devDir, PUBLIC_URL: "https://dnsproof.test", CRL_REFRESH_SECONDS: "0.1", CRL_MIN_REBUILD_SECONDS: "0.2" } });
   });
   afterAll(async () => {
     await t?.close();

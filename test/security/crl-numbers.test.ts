@@ -60,7 +60,7 @@ describe.each(DATABASE_FLAVORS)("CRL numbers of two instances on one %s database
     pki = createPkiWorkspace();
     devDir = fs.mkdtempSync(path.join(os.tmpdir(), "dnsproof-crl-numbers-"));
     database = await createScratchDatabase(db);
-    const env = { DEV_CREDENTIALS_DIR: devDir, CRL_REFRESH_SECONDS: "0.2" };
+    const env = { DEV_CREDENTIALS_DIR: devDir, CRL_REFRESH_SECONDS: "0.2", CRL_MIN_REBUILD_SECONDS: "0.5" };
     apps.push(await startTestApp({ db, database, overrides: { clock, verifier }, env }));
     apps.push(await startTestApp({ db, database, overrides: { clock, verifier }, env }));
   });

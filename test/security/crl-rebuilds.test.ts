@@ -2,8 +2,11 @@
  * Replays the review's CRL finding: after one ordinary revokeCertificate, one anonymous GET /crl
  * made the server rebuild the whole CRL while the request waited (22.7 s with 16,000
  * revocations). Requests are now answered from the last good CRL; a background loop rebuilds it,
- * one build at a time, and a revocation appears within CRL_REFRESH_SECONDS plus two builds.
- * A few thousand revocations written straight into the database make a build measurably slow.
+ * one build at a time, at most every CRL_MIN_REBUILD_SECONDS, and a revocation appears within
+ * CRL_MIN_REBUILD_SECONDS plus a build. A few thousand revocations are written straight into the
+ * database. A build of them now takes about as long as answering a burst of requests, so the
+ * proof that no request started or waited for one is the build counter and the bytes served,
+ * not their timings (test/integration/crl-scale.test.ts watches /healthz during a long build).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -19,6 +22,7 @@ import { PkiWorkspace, createPkiWorkspace } from "../support/pki";
 
 const SEEDED_REVOCATIONS = 3000;
 const REFRESH_SECONDS = 4;
+const MIN_REBUILD_SECONDS = 4;
 const DAY = 24 * 3600_000;
 const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { domain { id txtRecord { value } } } }`;
 const VERIFY = `mutation($id: ID!) { verifyDomain(input: { id: $id }) { verified } }`;
@@ -65,7 +69,7 @@ describe.each(DATABASE_FLAVORS)("CRL rebuilds on %s", (db) => {
   beforeAll(async () => {
     pki = createPkiWorkspace();
     devDir = fs.mkdtempSync(path.join(os.tmpdir(), "dnsproof-crl-rebuilds-"));
-    t = await startTestApp({ db, overrides: { verifier }, env: { DEV_CREDENTIALS_DIR: devDir, CRL_REFRESH_SECONDS: String(REFRESH_SECONDS) } });
+    t = await startTestApp({ db, overrides: { verifier }, env: { DEV_CREDENTIALS_DIR: devDir, CRL_REFRESH_SECONDS: String(REFRESH_SECONDS), CRL_MIN_REBUILD_SECONDS: String(MIN_REBUILD_SECONDS) } });
     await seedRevocations(t, SEEDED_REVOCATIONS);
   }, 60_000);
   afterAll(async () => {
@@ -83,41 +87,36 @@ describe.each(DATABASE_FLAVORS)("CRL rebuilds on %s", (db) => {
     const { certificate } = (await t.gql(ISSUE, { domainId: domain.id, csr: await pki.csr(await pki.key("ec")) }, { token })).body.data.issueCertificate;
 
     // The very first CRL is the one request that waits: there is nothing else to serve yet.
+    const firstAt = Date.now();
     const first = await getCrl(t.url);
     expect(first.status).toBe(200);
     const buildMs = first.ms;
-    expect(buildMs).toBeGreaterThan(300);
     const publisher = (await t.app.credentials.crl())!;
     const buildsBefore = publisher.stats?.().builds;
 
-    // One ordinary revocation, then a burst of anonymous requests before the next background check.
+    // One ordinary revocation, then a burst of anonymous requests before the next build may start.
     expect((await t.gql(REVOKE, { id: certificate.id }, { token })).body.data.revokeCertificate.userErrors).toEqual([]);
     const revokedAt = Date.now();
     const burst = await Promise.all(Array.from({ length: 20 }, () => getCrl(t.url)));
     expect(burst.map((r) => r.status)).toEqual(Array(20).fill(200));
-    const slow = burst.filter((r) => r.ms > buildMs / 2).map((r) => Math.round(r.ms));
-    expect({ slow, buildMs: Math.round(buildMs) }).toEqual({ slow: [], buildMs: Math.round(buildMs) });
     // The last good CRL: none of these requests started or waited for a build.
     expect(burst.every((r) => r.der.equals(first.der))).toBe(true);
     expect(publisher.stats().builds).toBe(buildsBefore);
 
-    // The revocation appears within the stated bound: CRL_REFRESH_SECONDS plus two builds (and a margin for a loaded machine).
-    const boundMs = REFRESH_SECONDS * 1000 + 2 * buildMs + 5000;
+    // The revocation appears within the stated bound: CRL_MIN_REBUILD_SECONDS plus a build (and a margin for a loaded machine).
+    const boundMs = MIN_REBUILD_SECONDS * 1000 + buildMs + 5000;
     let latest = burst[0];
-    const polls: number[] = [];
     while (!listed(latest.der, certificate.serialNumber)) {
       if (Date.now() - revokedAt > boundMs) throw new Error(`the revocation was not in /crl after ${boundMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 100));
       latest = await getCrl(t.url);
-      polls.push(latest.ms);
     }
     expect(Date.now() - revokedAt).toBeLessThan(boundMs);
     const text = await pki.crlText(latest.der);
     expect(text).toContain(`Serial Number: ${certificate.serialNumber.toUpperCase()}`);
     expect((text.match(/Serial Number:/g) ?? []).length).toBe(SEEDED_REVOCATIONS + 1);
-    // Polls are answered from memory; only those that arrived while the build's encoding held the event loop waited.
-    polls.sort((a, b) => a - b);
-    expect(polls[Math.floor(polls.length / 2)]).toBeLessThan(buildMs / 2);
+    // Builds are spaced: the one that took the revocation in started CRL_MIN_REBUILD_SECONDS after the first (timers may fire a few ms early).
+    expect(Date.now() - firstAt).toBeGreaterThanOrEqual(MIN_REBUILD_SECONDS * 1000 - 50);
 
     const stats = publisher.stats();
     expect(stats.maxConcurrentBuilds).toBe(1);

@@ -40,7 +40,16 @@ export const credentialsSection = section({
       env: "CRL_REFRESH_SECONDS",
       parser: duration(SECONDS),
       default: "5",
-      doc: "how often an instance serving `/crl` asks the database whether its CRL must be rebuilt (a revocation appears within this plus two builds; requests never wait for a build)",
+      doc:
+        "how often an instance serving `/crl` asks the database whether another instance revoked a certificate (which then appears in its CRL within the larger of this and `CRL_MIN_REBUILD_SECONDS`, plus a build)",
+    }),
+    crlMinRebuildMs: setting({
+      env: "CRL_MIN_REBUILD_SECONDS",
+      parser: duration(SECONDS, { max: 3600 }),
+      default: "10",
+      doc:
+        "the shortest time between two builds of the CRL, whatever the revocations; a revocation on this instance is in `/crl` within this plus a build. " +
+        "Requests are answered from the last CRL while it is valid and never wait for a build",
     }),
     tlsPort: setting({
       env: "TLS_PORT",

@@ -146,6 +146,8 @@ export interface CredentialsConfig {
   crlValidityMs: number;
   /** How often an instance serving /crl asks the database whether to rebuild it. */
   crlRefreshMs: number;
+  /** The shortest time between two CRL builds; a revocation is in /crl within it (plus a build). */
+  crlMinRebuildMs: number;
   /** HTTPS with optional client certificates on a port of its own. */
   tls?: { port: number; certFile: string; keyFile: string };
   /** A header a trusted proxy puts the (URL-encoded PEM) client certificate in; only read from TRUST_PROXY hops. */
