@@ -76,6 +76,19 @@ export interface DomainStore {
   pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "tokenExpiresAt">[]>;
   /** Ids of claims stale at `cutoff`, after `afterId` in id order. */
   pageOfStale(cutoff: Date, afterId: string, limit: number): Promise<Pick<Domain, "id">[]>;
+
+  /**
+   * The claims of `ids` that still exist, locked for the caller's transaction in id order: every
+   * batch takes its rows in that one order, so two batches (or a batch and the claims of a
+   * name, locked in id order too) never wait on each other in a circle.
+   */
+  lockByIds(manager: EntityManager, ids: readonly string[]): Promise<Domain[]>;
+  /** Deletes the claims of `ids` in one statement. */
+  deleteByIds(manager: EntityManager, ids: readonly string[]): Promise<void>;
+  /** Writes EXPIRED, no next check and `at` as the last change into the claims of `ids`, in one statement. */
+  writeExpired(manager: EntityManager, ids: readonly string[], at: Date): Promise<void>;
+  /** Clears the lease on each claim of `ids`: for a caller that locked the rows and checked their lease itself. */
+  releaseLeases(manager: EntityManager, ids: readonly string[]): Promise<void>;
 }
 
 /**
@@ -266,5 +279,29 @@ export class SqlDomainStore implements DomainStore {
       .orderBy("d.id", "ASC")
       .limit(limit)
       .getMany();
+  }
+
+  lockByIds(manager: EntityManager, ids: readonly string[]): Promise<Domain[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id IN (:...ids)", { ids: [...ids] }).orderBy("d.id", "ASC")).getMany();
+  }
+
+  async deleteByIds(manager: EntityManager, ids: readonly string[]): Promise<void> {
+    if (ids.length) await manager.createQueryBuilder().delete().from(Domain).where("id IN (:...ids)", { ids: [...ids] }).execute();
+  }
+
+  async writeExpired(manager: EntityManager, ids: readonly string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await manager
+      .createQueryBuilder()
+      .update(Domain)
+      .set({ status: DomainStatus.EXPIRED, nextCheckAt: null, updatedAt: at })
+      .where("id IN (:...ids)", { ids: [...ids] })
+      .execute();
+  }
+
+  async releaseLeases(manager: EntityManager, ids: readonly string[]): Promise<void> {
+    // The lease columns are db/lease.ts's to write; a leased batch is a scheduler batch, so a statement each costs little.
+    for (const id of ids) await this.leases.clear(manager, id);
   }
 }

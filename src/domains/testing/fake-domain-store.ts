@@ -205,6 +205,26 @@ export class FakeDomainStore implements DomainStore {
       .slice(0, limit);
   }
 
+  /** Ids handed to lockByIds, one list per call: what tests read to see how rows were batched. */
+  readonly lockedBatches: string[][] = [];
+
+  async lockByIds(_manager: EntityManager, ids: readonly string[]): Promise<Domain[]> {
+    this.lockedBatches.push([...ids]);
+    return this.all((d) => ids.includes(d.id)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async deleteByIds(_manager: EntityManager, ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.rows.delete(id);
+  }
+
+  async writeExpired(_manager: EntityManager, ids: readonly string[], at: Date): Promise<void> {
+    for (const id of ids) this.write(id, { status: DomainStatus.EXPIRED, nextCheckAt: null, updatedAt: at });
+  }
+
+  async releaseLeases(_manager: EntityManager, ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.write(id, { leaseOwner: null, leaseExpiresAt: null });
+  }
+
   private first(predicate: (d: Domain) => boolean): Domain | null {
     return this.all(predicate)[0] ?? null;
   }
