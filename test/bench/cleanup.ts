@@ -30,13 +30,16 @@ const COMPARE_N = Number(process.env.COMPARE_N ?? Math.min(5_000, N));
 const CLAIMERS = Number(process.env.CLAIMERS ?? 4);
 const CLAIM_RATE = Number(process.env.CLAIM_RATE ?? 40);
 const BASELINE_SECONDS = Number(process.env.BASELINE_SECONDS ?? 15);
-const MAX_SECONDS = Number(process.env.MAX_SECONDS ?? 1800);
+const MAX_SECONDS = Number(process.env.MAX_SECONDS ?? 3600);
+const PROGRESS_SECONDS = Number(process.env.PROGRESS_SECONDS ?? 60);
 /** Stale claims per account: accounts of a platform that has been running for a while. */
 const PER_ACCOUNT = 50;
 const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { created userErrors { code } } }`;
 const ROOT = path.resolve(__dirname, "../..");
 const ctx: MaintenanceContext = { actor: { type: ActorType.ADMIN, id: "bench-cleanup", email: null }, requestId: "bench-cleanup" };
 
+/** Claim names are unique across every load of the run, so a claim is refused only for a reason worth printing. */
+let claimed = 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -55,7 +58,6 @@ async function claimLoad(t: TestApp, tag: string, accounts: number, clients: num
   const tokenOf = (account: string) => tokens.get(account) ?? tokens.set(account, t.token(account)).get(account)!;
   const times: number[] = [];
   let failed = 0;
-  let seq = 0;
   const started = performance.now();
   const turnMs = (1000 * clients) / CLAIM_RATE;
   const client = async (n: number) => {
@@ -66,9 +68,11 @@ async function claimLoad(t: TestApp, tag: string, accounts: number, clients: num
       const account = staleAccountOf(tag, Math.floor(Math.random() * accounts), accounts);
       const token = await tokenOf(account);
       const begun = performance.now();
-      const result = await t.gql(CLAIM, { name: `load-${++seq}.${tag}.example.com` }, { token });
+      const result = await t.gql(CLAIM, { name: `load-${++claimed}.${tag}.example.com` }, { token });
       times.push(performance.now() - begun);
-      if (!result.body.data?.claimDomain?.created) failed++;
+      if (!result.body.data?.claimDomain?.created) {
+        if (failed++ === 0) console.log(`first refused or failed claim: ${JSON.stringify(result.body.errors ?? result.body.data)}`);
+      }
       await sleep(turn + turnMs - performance.now());
     }
   };
@@ -98,6 +102,15 @@ async function compareBatching(t: TestApp): Promise<void> {
     console.log(`${String(rows).padStart(4)} claim(s) per transaction: ${counts.deleted} deleted in ${seconds.toFixed(1)} s = ${(counts.deleted / seconds).toFixed(0)} rows/s`);
   }
   console.log(`batched / one per transaction: ${(rates[1] / rates[0]).toFixed(1)}x\n`);
+}
+
+/** The server's count of row lock waits and the milliseconds spent in them, since it started. */
+async function rowLockWaits(sql: mysql.Connection): Promise<{ waits: number; ms: number }> {
+  const [rows] = (await sql.query(`SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits', 'Innodb_row_lock_time')`)) as unknown as [
+    { Variable_name: string; Value: string }[],
+  ];
+  const value = (name: string) => Number(rows.find((row) => row.Variable_name === name)?.Value ?? 0);
+  return { waits: value("Innodb_row_lock_waits"), ms: value("Innodb_row_lock_time") };
 }
 
 /** `dnsproof cleanup --json` on the bench's database, as cron would run it: its counts and how long the process took. */
@@ -144,16 +157,34 @@ async function main(): Promise<void> {
     const baseline = await claimLoad(t, tag, accounts, CLAIMERS, () => performance.now() >= baselineEnds);
     console.log(latencies("claims, no cleanup     ", baseline.sorted, baseline.seconds));
 
+    const locksBefore = await rowLockWaits(sql);
     let done = false;
     const deadline = performance.now() + MAX_SECONDS * 1000;
+    const cleanupStarted = performance.now();
+    // Where a long run stands, every PROGRESS_SECONDS: figures survive a run stopped half-way.
+    const progress = setInterval(() => {
+      void sql.query(`SELECT COUNT(*) AS n FROM domains WHERE id LIKE ?`, [`${tag}-%`]).then(([rows]) => {
+        const left = Number((rows as { n: number }[])[0].n);
+        const seconds = (performance.now() - cleanupStarted) / 1000;
+        console.log(`  ${seconds.toFixed(0)} s: ${N - left} of ${N} seeded claims deleted (${((N - left) / seconds).toFixed(0)}/s)`);
+      });
+    }, PROGRESS_SECONDS * 1000);
     const load = claimLoad(t, tag, accounts, CLAIMERS, () => done || performance.now() >= deadline);
-    const { counts, seconds } = await cleanupByCli(t).finally(() => (done = true));
+    const { counts, seconds } = await cleanupByCli(t).finally(() => {
+      done = true;
+      clearInterval(progress);
+    });
     const during = await load;
+    const locksAfter = await rowLockWaits(sql);
     console.log(latencies("claims, during cleanup ", during.sorted, during.seconds));
     if (baseline.failed + during.failed) console.log(`claims refused or failed: ${baseline.failed} without cleanup, ${during.failed} during`);
     console.log(
       `cleanup: expired ${counts.expired}, deleted ${counts.deleted} in ${seconds.toFixed(1)} s (process start-up included) = ` +
         `${(counts.deleted / seconds).toFixed(0)} rows/s deleted (${((counts.deleted + counts.expired) / seconds).toFixed(0)} changes/s)`,
+    );
+    console.log(
+      `InnoDB row lock waits while cleanup ran (the whole server, other databases included): ${locksAfter.waits - locksBefore.waits}, ` +
+        `${locksAfter.ms - locksBefore.ms} ms waited in all`,
     );
     const ratio = (p: number) => (percentile(during.sorted, p) / percentile(baseline.sorted, p)).toFixed(2);
     console.log(`during / without cleanup: p50 ${ratio(50)}x, p99 ${ratio(99)}x, worst ${ratio(100)}x`);
