@@ -94,6 +94,19 @@ describe("Maintenance.cleanup", () => {
     expect(pages.domainStore.lockedBatches.map((batch) => batch.length)).toEqual([4, 2, 4, 2]);
   });
 
+  it("pages lapsed claims of both unproven statuses by (status, expiry, id), each once", async () => {
+    const { maintenance, domainStore, audit, lapsed } = setUp({ batchSize: 2, rowsPerTransaction: 2 });
+    const claims = [5, 3, 3, 1, 2, 4, 2].map((days, i) => {
+      const claim = lapsed(days * DAY);
+      if (i % 2) domainStore.change(claim.id, { status: DomainStatus.FAILED });
+      return claim.id;
+    });
+
+    expect(await maintenance.cleanup(ctx)).toEqual({ expired: 7, deleted: 0 });
+    expect(idsOf(audit.entries, AuditAction.DOMAIN_EXPIRED)).toEqual([...claims].sort());
+    expect(domainStore.lockedBatches.flat().sort()).toEqual([...claims].sort());
+  });
+
   it("leaves alone, and does not count, a claim that changed between its page and its transaction", async () => {
     const { maintenance, domainStore, audit, stale, lapsed, clock } = setUp();
     const [renewed, removed, gone] = [stale(), stale(), stale()];

@@ -105,7 +105,8 @@ export class Maintenance {
       const page = await this.store.pageOfLapsedTokens(now, after, this.pageSize);
       for (const ids of this.transactionsOf(page)) expired += (await this.verification.expireBatch(ids, ctx.actor, ctx.requestId)).length;
       if (page.length < this.pageSize) return expired;
-      after = { at: page[page.length - 1].tokenExpiresAt, id: page[page.length - 1].id };
+      const last = page[page.length - 1];
+      after = { status: last.status, at: last.tokenExpiresAt, id: last.id };
     }
   }
 

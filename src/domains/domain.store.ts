@@ -30,8 +30,9 @@ export type LeaseQuery =
   /** Verified claims not checked since `checkedBefore`, least recently checked first (admin re-verification). */
   | { kind: "verified"; checkedBefore: Date };
 
-/** Where a keyset page of lapsed claims starts: after this token expiry and id. */
+/** Where a keyset page of lapsed claims starts: after this status, token expiry and id. */
 export interface LapsedPosition {
+  status: DomainStatus;
   at: Date;
   id: string;
 }
@@ -72,8 +73,12 @@ export interface DomainStore {
   lockUnwarnedExpiring(manager: EntityManager, now: Date, horizon: Date, limit: number): Promise<Domain[]>;
   markWarned(manager: EntityManager, domainId: string, at: Date): Promise<void>;
 
-  /** Ids (and token expiries) of claims whose token lapsed by `now` and that no run is leasing, after `after` in expiry order. */
-  pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "tokenExpiresAt">[]>;
+  /**
+   * Ids (with status and token expiry) of claims whose token lapsed by `now` and that no run is
+   * leasing, after `after` in (status, expiry, id) order: the order of the index on (status,
+   * tokenExpiresAt), so a page reads its rows and no more, however many claims lapsed.
+   */
+  pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "status" | "tokenExpiresAt">[]>;
   /** Ids of claims stale at `cutoff`, after `afterId` in id order. */
   pageOfStale(cutoff: Date, afterId: string, limit: number): Promise<Pick<Domain, "id">[]>;
 
@@ -255,18 +260,22 @@ export class SqlDomainStore implements DomainStore {
     await manager.update(Domain, { id: domainId }, { tokenExpiryWarnedAt: at });
   }
 
-  pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "tokenExpiresAt">[]> {
+  pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "status" | "tokenExpiresAt">[]> {
     const lapsed = toSql(TOKEN_LAPSED, "d", now, "lapsed");
     const qb = this.db.manager
       .createQueryBuilder(Domain, "d")
-      .select(["d.id", "d.tokenExpiresAt"])
+      .select(["d.id", "d.status", "d.tokenExpiresAt"])
       .where(lapsed.sql, lapsed.params)
       // A scheduler holding the claim expires it itself.
       .andWhere(NOT_LEASED.sql((column) => `d.${column}`), { now });
     if (after) {
-      qb.andWhere("(d.tokenExpiresAt > :afterAt OR (d.tokenExpiresAt = :afterAt AND d.id > :afterId))", { afterAt: after.at, afterId: after.id });
+      qb.andWhere(
+        "(d.status > :afterStatus OR (d.status = :afterStatus AND (d.tokenExpiresAt > :afterAt OR (d.tokenExpiresAt = :afterAt AND d.id > :afterId))))",
+        { afterStatus: after.status, afterAt: after.at, afterId: after.id },
+      );
     }
-    return qb.orderBy("d.tokenExpiresAt", "ASC").addOrderBy("d.id", "ASC").limit(limit).getMany();
+    // Ordered by expiry alone, the two statuses' ranges of the index would be merged by sorting every lapsed claim, for each page.
+    return qb.orderBy("d.status", "ASC").addOrderBy("d.tokenExpiresAt", "ASC").addOrderBy("d.id", "ASC").limit(limit).getMany();
   }
 
   pageOfStale(cutoff: Date, afterId: string, limit: number): Promise<Pick<Domain, "id">[]> {

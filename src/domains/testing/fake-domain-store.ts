@@ -191,11 +191,12 @@ export class FakeDomainStore implements DomainStore {
     this.write(domainId, { tokenExpiryWarnedAt: at });
   }
 
-  async pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "tokenExpiresAt">[]> {
-    const beyond = (d: Domain) =>
-      !after || d.tokenExpiresAt.getTime() > after.at.getTime() || (d.tokenExpiresAt.getTime() === after.at.getTime() && d.id > after.id);
+  async pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "status" | "tokenExpiresAt">[]> {
+    const order = (a: Pick<Domain, "id" | "status" | "tokenExpiresAt">, b: Pick<Domain, "id" | "status" | "tokenExpiresAt">) =>
+      (a.status < b.status ? -1 : a.status > b.status ? 1 : 0) || a.tokenExpiresAt.getTime() - b.tokenExpiresAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const beyond = (d: Domain) => !after || order(d, { id: after.id, status: after.status, tokenExpiresAt: after.at }) > 0;
     return this.all((d) => matches(TOKEN_LAPSED, d, now) && (!d.leaseExpiresAt || d.leaseExpiresAt.getTime() <= now.getTime()) && beyond(d))
-      .sort((a, b) => a.tokenExpiresAt.getTime() - b.tokenExpiresAt.getTime() || (a.id < b.id ? -1 : 1))
+      .sort(order)
       .slice(0, limit);
   }
 
