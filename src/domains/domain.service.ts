@@ -182,10 +182,7 @@ export class DomainService {
     return this.transactions.transaction(async (manager) => {
       const stale = (await this.store.lockByIds(manager, claimIds)).filter((domain) => matches(STALE, domain, cutoff));
       if (stale.length === 0) return 0;
-      await this.store.deleteByIds(
-        manager,
-        stale.map((domain) => domain.id),
-      );
+      await this.store.deleteByIds(manager, stale.map((domain) => domain.id));
       for (const domain of stale) {
         await this.audit.record(manager, {
           accountId: domain.accountId,
