@@ -6,7 +6,7 @@ import type { DomainService } from "../domains/domain.service";
 import type { VerificationService } from "../domains/verification.service";
 import type { DomainLeases } from "../scheduler/domain-leases";
 import type { CheckRunner } from "../scheduler/check-runner";
-import { Maintenance } from "./maintenance";
+import { CLEANUP_ROWS_PER_TRANSACTION, Maintenance } from "./maintenance";
 import { AdminResolver } from "./admin.resolver";
 
 export interface AdminDeps {
@@ -29,6 +29,7 @@ export const adminModule = defineModule({
       batchSize: config.scheduler.batchSize,
       leaseMs,
       cleanupAfterMs: config.domains.cleanupAfterMs,
+      rowsPerTransaction: CLEANUP_ROWS_PER_TRANSACTION,
     });
     return { provides: { maintenance }, resolvers: [new AdminResolver(domains, maintenance)] };
   },

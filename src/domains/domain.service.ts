@@ -167,26 +167,36 @@ export class DomainService {
   }
 
   /**
-   * Deletes an EXPIRED or REVOKED claim that has stayed so since before `cutoff` (cleanup);
-   * its audit entries are kept. False when the claim changed meanwhile.
+   * Deletes the claims of `claimIds` that are EXPIRED or REVOKED and have stayed so since before
+   * `cutoff` (cleanup), in one transaction that writes each one's DOMAIN_REMOVED entry with it;
+   * their earlier entries are kept. A claim that changed meanwhile is left alone. Returns how
+   * many were deleted.
+   *
+   * Only these claims' rows are locked, in id order (see lockByIds); no account row is written,
+   * as a deletion only ever makes room under a per-account limit. READ COMMITTED takes no gap
+   * locks, so a claim inserted meanwhile never waits on the batch. Keep batches to a few
+   * hundred rows: the locks are held until the last entry is written.
    */
-  async deleteStale(claimId: string, cutoff: Date, actor: Actor, requestId: string | null): Promise<boolean> {
+  async deleteStale(claimIds: readonly string[], cutoff: Date, actor: Actor, requestId: string | null): Promise<number> {
+    if (claimIds.length === 0) return 0;
     return this.transactions.transaction(async (manager) => {
-      const domain = await this.store.lockById(manager, claimId);
-      if (!domain || !matches(STALE, domain, cutoff)) return false;
-      await this.store.delete(manager, domain.id);
-      await this.audit.record(manager, {
-        accountId: domain.accountId,
-        domain,
-        action: AuditAction.DOMAIN_REMOVED,
-        actor,
-        message: messages.deletedDuringCleanup(domain.name, domain.status),
-        previousStatus: domain.status,
-        newStatus: null,
-        requestId,
-      });
-      return true;
-    });
+      const stale = (await this.store.lockByIds(manager, claimIds)).filter((domain) => matches(STALE, domain, cutoff));
+      if (stale.length === 0) return 0;
+      await this.store.deleteByIds(manager, stale.map((domain) => domain.id));
+      for (const domain of stale) {
+        await this.audit.record(manager, {
+          accountId: domain.accountId,
+          domain,
+          action: AuditAction.DOMAIN_REMOVED,
+          actor,
+          message: messages.deletedDuringCleanup(domain.name, domain.status),
+          previousStatus: domain.status,
+          newStatus: null,
+          requestId,
+        });
+      }
+      return stale.length;
+    }, "READ COMMITTED");
   }
 
   /** When a failing verified claim will be revoked if its record stays missing; null otherwise. */

@@ -30,8 +30,9 @@ export type LeaseQuery =
   /** Verified claims not checked since `checkedBefore`, least recently checked first (admin re-verification). */
   | { kind: "verified"; checkedBefore: Date };
 
-/** Where a keyset page of lapsed claims starts: after this token expiry and id. */
+/** Where a keyset page of lapsed claims starts: after this status, token expiry and id. */
 export interface LapsedPosition {
+  status: DomainStatus;
   at: Date;
   id: string;
 }
@@ -72,10 +73,27 @@ export interface DomainStore {
   lockUnwarnedExpiring(manager: EntityManager, now: Date, horizon: Date, limit: number): Promise<Domain[]>;
   markWarned(manager: EntityManager, domainId: string, at: Date): Promise<void>;
 
-  /** Ids (and token expiries) of claims whose token lapsed by `now` and that no run is leasing, after `after` in expiry order. */
-  pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "tokenExpiresAt">[]>;
+  /**
+   * Ids (with status and token expiry) of claims whose token lapsed by `now` and that no run is
+   * leasing, after `after` in (status, expiry, id) order: the order of the index on (status,
+   * tokenExpiresAt), so a page reads its rows and no more, however many claims lapsed.
+   */
+  pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "status" | "tokenExpiresAt">[]>;
   /** Ids of claims stale at `cutoff`, after `afterId` in id order. */
   pageOfStale(cutoff: Date, afterId: string, limit: number): Promise<Pick<Domain, "id">[]>;
+
+  /**
+   * The claims of `ids` that still exist, locked for the caller's transaction in id order: every
+   * batch takes its rows in that one order, so two batches (or a batch and the claims of a
+   * name, locked in id order too) never wait on each other in a circle.
+   */
+  lockByIds(manager: EntityManager, ids: readonly string[]): Promise<Domain[]>;
+  /** Deletes the claims of `ids` in one statement. */
+  deleteByIds(manager: EntityManager, ids: readonly string[]): Promise<void>;
+  /** Writes EXPIRED, no next check and `at` as the last change into the claims of `ids`, in one statement. */
+  writeExpired(manager: EntityManager, ids: readonly string[], at: Date): Promise<void>;
+  /** Clears the lease on each claim of `ids`: for a caller that locked the rows and checked their lease itself. */
+  releaseLeases(manager: EntityManager, ids: readonly string[]): Promise<void>;
 }
 
 /**
@@ -242,18 +260,22 @@ export class SqlDomainStore implements DomainStore {
     await manager.update(Domain, { id: domainId }, { tokenExpiryWarnedAt: at });
   }
 
-  pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "tokenExpiresAt">[]> {
+  pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "status" | "tokenExpiresAt">[]> {
     const lapsed = toSql(TOKEN_LAPSED, "d", now, "lapsed");
     const qb = this.db.manager
       .createQueryBuilder(Domain, "d")
-      .select(["d.id", "d.tokenExpiresAt"])
+      .select(["d.id", "d.status", "d.tokenExpiresAt"])
       .where(lapsed.sql, lapsed.params)
       // A scheduler holding the claim expires it itself.
       .andWhere(NOT_LEASED.sql((column) => `d.${column}`), { now });
     if (after) {
-      qb.andWhere("(d.tokenExpiresAt > :afterAt OR (d.tokenExpiresAt = :afterAt AND d.id > :afterId))", { afterAt: after.at, afterId: after.id });
+      qb.andWhere(
+        "(d.status > :afterStatus OR (d.status = :afterStatus AND (d.tokenExpiresAt > :afterAt OR (d.tokenExpiresAt = :afterAt AND d.id > :afterId))))",
+        { afterStatus: after.status, afterAt: after.at, afterId: after.id },
+      );
     }
-    return qb.orderBy("d.tokenExpiresAt", "ASC").addOrderBy("d.id", "ASC").limit(limit).getMany();
+    // Ordered by expiry alone, the two statuses' ranges of the index would be merged by sorting every lapsed claim, for each page.
+    return qb.orderBy("d.status", "ASC").addOrderBy("d.tokenExpiresAt", "ASC").addOrderBy("d.id", "ASC").limit(limit).getMany();
   }
 
   pageOfStale(cutoff: Date, afterId: string, limit: number): Promise<Pick<Domain, "id">[]> {
@@ -266,5 +288,29 @@ export class SqlDomainStore implements DomainStore {
       .orderBy("d.id", "ASC")
       .limit(limit)
       .getMany();
+  }
+
+  lockByIds(manager: EntityManager, ids: readonly string[]): Promise<Domain[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.id IN (:...ids)", { ids: [...ids] }).orderBy("d.id", "ASC")).getMany();
+  }
+
+  async deleteByIds(manager: EntityManager, ids: readonly string[]): Promise<void> {
+    if (ids.length) await manager.createQueryBuilder().delete().from(Domain).where("id IN (:...ids)", { ids: [...ids] }).execute();
+  }
+
+  async writeExpired(manager: EntityManager, ids: readonly string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await manager
+      .createQueryBuilder()
+      .update(Domain)
+      .set({ status: DomainStatus.EXPIRED, nextCheckAt: null, updatedAt: at })
+      .where("id IN (:...ids)", { ids: [...ids] })
+      .execute();
+  }
+
+  async releaseLeases(manager: EntityManager, ids: readonly string[]): Promise<void> {
+    // The lease columns are db/lease.ts's to write; a leased batch is a scheduler batch, so a statement each costs little.
+    for (const id of ids) await this.leases.clear(manager, id);
   }
 }

@@ -128,23 +128,33 @@ export class VerificationService {
   }
 
   /**
-   * Marks an unverified claim whose token ran out EXPIRED (scheduled sweeps and cleanup).
+   * Marks an unverified claim whose token ran out EXPIRED (the scheduler's leased claims).
    * False when there was nothing to do: the claim is gone, was verified or given a new
    * token meanwhile, or its lease was lost.
    */
   async expire(claimId: string, actor: Actor, requestId: string | null, leased?: LeasedCheck): Promise<boolean> {
+    return (await this.expireBatch([claimId], actor, requestId, leased)).length > 0;
+  }
+
+  /**
+   * expire for many claims in one transaction, each with its DOMAIN_EXPIRED entry (cleanup,
+   * and any sweep over many claims). Returns the ids it expired; a claim that is gone, was
+   * verified or given a new token meanwhile is left alone, and with `leased` so is one whose
+   * lease was lost, while every claim the lease still holds gives it up, expired or not.
+   * Locks as DomainService.deleteStale does: only these rows, in id order, without gap locks.
+   */
+  async expireBatch(claimIds: readonly string[], actor: Actor, requestId: string | null, leased?: LeasedCheck): Promise<string[]> {
+    if (claimIds.length === 0) return [];
     return this.transactions.transaction(async (manager) => {
-      const domain = await this.store.lockById(manager, claimId);
-      if (!domain || (leased && domain.leaseOwner !== leased.lease)) return false;
-      const lapsed = tokenHasLapsed(domain, this.clock.now());
-      if (leased) {
-        domain.leaseOwner = null;
-        domain.leaseExpiresAt = null;
-      }
-      if (lapsed) await this.markExpired(manager, domain, actor, requestId);
-      if (lapsed || leased) await this.store.save(manager, domain);
-      return lapsed;
-    });
+      const now = this.clock.now();
+      const held = (await this.store.lockByIds(manager, claimIds)).filter((domain) => !leased || domain.leaseOwner === leased.lease);
+      const lapsed = held.filter((domain) => tokenHasLapsed(domain, now));
+      const ids = lapsed.map((domain) => domain.id);
+      await this.store.writeExpired(manager, ids, now);
+      if (leased) await this.store.releaseLeases(manager, held.map((domain) => domain.id));
+      for (const domain of lapsed) await this.audit.record(manager, expiredEntry(domain, domain.status, actor, requestId));
+      return ids;
+    }, "READ COMMITTED");
   }
 
   /** Releases a leased claim the scheduler has no business with (expired, revoked) and stops it falling due again. */
@@ -220,16 +230,7 @@ export class VerificationService {
     domain.status = DomainStatus.EXPIRED;
     domain.nextCheckAt = null;
     domain.updatedAt = this.clock.now();
-    await this.audit.record(manager, {
-      accountId: domain.accountId,
-      domain,
-      action: AuditAction.DOMAIN_EXPIRED,
-      actor,
-      message: messages.expired(domain.name),
-      previousStatus: storedStatus,
-      newStatus: DomainStatus.EXPIRED,
-      requestId,
-    });
+    await this.audit.record(manager, expiredEntry(domain, storedStatus, actor, requestId));
   }
 
   private async releaseLease(manager: EntityManager, domain: Domain): Promise<void> {
@@ -260,4 +261,18 @@ export class VerificationService {
       reason: AuditReason.PROVEN_BY_ANOTHER_ACCOUNT,
     });
   }
+}
+
+/** DOMAIN_EXPIRED for `domain`, which was `storedStatus` until its token ran out. */
+function expiredEntry(domain: Domain, storedStatus: DomainStatus, actor: Actor, requestId: string | null): AuditRecord {
+  return {
+    accountId: domain.accountId,
+    domain,
+    action: AuditAction.DOMAIN_EXPIRED,
+    actor,
+    message: messages.expired(domain.name),
+    previousStatus: storedStatus,
+    newStatus: DomainStatus.EXPIRED,
+    requestId,
+  };
 }

@@ -191,11 +191,12 @@ export class FakeDomainStore implements DomainStore {
     this.write(domainId, { tokenExpiryWarnedAt: at });
   }
 
-  async pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "tokenExpiresAt">[]> {
-    const beyond = (d: Domain) =>
-      !after || d.tokenExpiresAt.getTime() > after.at.getTime() || (d.tokenExpiresAt.getTime() === after.at.getTime() && d.id > after.id);
+  async pageOfLapsedTokens(now: Date, after: LapsedPosition | null, limit: number): Promise<Pick<Domain, "id" | "status" | "tokenExpiresAt">[]> {
+    const order = (a: Pick<Domain, "id" | "status" | "tokenExpiresAt">, b: Pick<Domain, "id" | "status" | "tokenExpiresAt">) =>
+      (a.status < b.status ? -1 : a.status > b.status ? 1 : 0) || a.tokenExpiresAt.getTime() - b.tokenExpiresAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const beyond = (d: Domain) => !after || order(d, { id: after.id, status: after.status, tokenExpiresAt: after.at }) > 0;
     return this.all((d) => matches(TOKEN_LAPSED, d, now) && (!d.leaseExpiresAt || d.leaseExpiresAt.getTime() <= now.getTime()) && beyond(d))
-      .sort((a, b) => a.tokenExpiresAt.getTime() - b.tokenExpiresAt.getTime() || (a.id < b.id ? -1 : 1))
+      .sort(order)
       .slice(0, limit);
   }
 
@@ -203,6 +204,26 @@ export class FakeDomainStore implements DomainStore {
     return this.all((d) => matches(STALE, d, cutoff) && d.id > afterId)
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .slice(0, limit);
+  }
+
+  /** Ids handed to lockByIds, one list per call: what tests read to see how rows were batched. */
+  readonly lockedBatches: string[][] = [];
+
+  async lockByIds(_manager: EntityManager, ids: readonly string[]): Promise<Domain[]> {
+    this.lockedBatches.push([...ids]);
+    return this.all((d) => ids.includes(d.id)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async deleteByIds(_manager: EntityManager, ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.rows.delete(id);
+  }
+
+  async writeExpired(_manager: EntityManager, ids: readonly string[], at: Date): Promise<void> {
+    for (const id of ids) this.write(id, { status: DomainStatus.EXPIRED, nextCheckAt: null, updatedAt: at });
+  }
+
+  async releaseLeases(_manager: EntityManager, ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.write(id, { leaseOwner: null, leaseExpiresAt: null });
   }
 
   private first(predicate: (d: Domain) => boolean): Domain | null {
