@@ -157,24 +157,32 @@ export class AuditLog {
     };
   }
 
+  /**
+   * Each domain's page is read by its own index range (domainId, createdAt, id), so a page costs
+   * the same however long the log behind it is; a window over the whole log would read all of it.
+   * Without a cursor the totals come in the same statement, counted from the index alone.
+   */
   private async pagesByDomain(domainIds: readonly string[], page: PageArgs): Promise<DomainPage[]> {
     const reader = (this.entryReader ??= rowReader(this.db.dataSource, AuditEntry));
-    const params: unknown[] = [...domainIds];
+    const params: unknown[] = [];
     let cursorCondition = "";
+    const cursorParams: unknown[] = [];
     if (page.after) {
       cursorCondition = " AND (createdAt < ? OR (createdAt = ? AND id < ?))";
       const at = this.db.dateParameter(page.after.createdAt);
-      params.push(at, at, page.after.id);
+      cursorParams.push(at, at, page.after.id);
     }
-    params.push(page.first + 1);
-    // Without a cursor the window sees every entry of the domain, so it counts them too.
-    const total = page.after ? "" : ", COUNT(*) OVER (PARTITION BY domainId) AS total";
+    const members = domainIds.map((domainId, i) => {
+      params.push(domainId, ...cursorParams, page.first + 1);
+      return `SELECT * FROM (SELECT ${reader.columns} FROM audit_entries WHERE domainId = ?${cursorCondition} ORDER BY createdAt DESC, id DESC LIMIT ?) page${i}`;
+    });
+    let totals = "";
+    if (!page.after) {
+      totals = ` JOIN (SELECT domainId AS counted, COUNT(*) AS total FROM audit_entries WHERE domainId IN (${domainIds.map(() => "?").join(", ")}) GROUP BY domainId) totals ON totals.counted = pages.domainId`;
+      params.push(...domainIds);
+    }
     const rows: Record<string, unknown>[] = await this.db.manager.query(
-      `SELECT ${reader.columns}${page.after ? "" : ", total"} FROM (
-         SELECT ${reader.columns}, ROW_NUMBER() OVER (PARTITION BY domainId ORDER BY createdAt DESC, id DESC) AS position${total}
-         FROM audit_entries
-         WHERE domainId IN (${domainIds.map(() => "?").join(", ")})${cursorCondition}
-       ) ranked WHERE position <= ? ORDER BY createdAt DESC, id DESC`,
+      `SELECT pages.*${page.after ? "" : ", totals.total"} FROM (${members.join(" UNION ALL ")}) pages${totals} ORDER BY pages.createdAt DESC, pages.id DESC`,
       params,
     );
     const byDomain = new Map<string, DomainPage>(domainIds.map((id) => [id, { entries: [], total: page.after ? null : 0 }]));

@@ -23,11 +23,10 @@ const DOMAIN_PAGE = "SELECT `d`.`id` AS `d_id`, `d`.`accountId` AS `d_accountId`
 const DOMAIN_COUNT = "SELECT COUNT(1) AS `cnt` FROM `domains` `d` WHERE `d`.`accountId` = ?";
 const AUDIT_COLUMNS = "`id`, `accountId`, `domainId`, `domainName`, `action`, `actorType`, `actorId`, `actorEmail`, `message`, `previousStatus`, `newStatus`, `reason`, `graceEndsAt`, `checkResult`, `requestId`, `createdAt`";
 const auditPages = (domains: number) =>
-  `SELECT ${AUDIT_COLUMNS}, total FROM (
-         SELECT ${AUDIT_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY domainId ORDER BY createdAt DESC, id DESC) AS position, COUNT(*) OVER (PARTITION BY domainId) AS total
-         FROM audit_entries
-         WHERE domainId IN (${Array.from({ length: domains }, () => "?").join(", ")})
-       ) ranked WHERE position <= ? ORDER BY createdAt DESC, id DESC`;
+  `SELECT pages.*, totals.total FROM (${Array.from(
+    { length: domains },
+    (_, i) => `SELECT * FROM (SELECT ${AUDIT_COLUMNS} FROM audit_entries WHERE domainId = ? ORDER BY createdAt DESC, id DESC LIMIT ?) page${i}`,
+  ).join(" UNION ALL ")}) pages JOIN (SELECT domainId AS counted, COUNT(*) AS total FROM audit_entries WHERE domainId IN (${Array.from({ length: domains }, () => "?").join(", ")}) GROUP BY domainId) totals ON totals.counted = pages.domainId ORDER BY pages.createdAt DESC, pages.id DESC`;
 
 const DOMAIN_COLUMNS = "`id`, `accountId`, `name`, `status`, `token`, `previousTokens`, `tokenIssuedAt`, `tokenExpiresAt`, `verifiedName`, `verifiedAt`, `lastCheckedAt`, `lastCheck`, `failingSince`, `nextCheckAt`, `leaseOwner`, `leaseExpiresAt`, `tokenExpiryWarnedAt`, `createdAt`, `updatedAt`";
 const ACCOUNT_EXISTS = "SELECT 1 AS found FROM `accounts` WHERE `id` = ? LIMIT 1";
@@ -102,7 +101,7 @@ export function startBaselineServer(options: { databaseUrl: string; jwtSecret: s
       query<{ cnt: string }[]>(pool, DOMAIN_COUNT, [caller.accountId]),
     ]);
     const page = domains.slice(0, first);
-    const entries = page.length ? await query<Record<string, any>[]>(pool, auditPages(page.length), [...page.map((d) => d.d_id), 11]) : [];
+    const entries = page.length ? await query<Record<string, any>[]>(pool, auditPages(page.length), [...page.flatMap((d) => [d.d_id, 11]), ...page.map((d) => d.d_id)]) : [];
     const byDomain = new Map<string, { total: number; nodes: unknown[] }>(page.map((d) => [d.d_id, { total: 0, nodes: [] }]));
     for (const entry of entries) {
       const log = byDomain.get(entry.domainId)!;
