@@ -174,7 +174,10 @@ export class AuditLog {
     }
     const members = domainIds.map((domainId, i) => {
       params.push(domainId, ...cursorParams, page.first + 1);
-      return `SELECT * FROM (SELECT ${reader.columns} FROM audit_entries WHERE domainId = ?${cursorCondition} ORDER BY createdAt DESC, id DESC LIMIT ?) page${i}`;
+      const member = `SELECT ${reader.columns} FROM audit_entries WHERE domainId = ?${cursorCondition} ORDER BY createdAt DESC, id DESC LIMIT ?`;
+      // MariaDB materializes a derived table per member, which costs more than the window it
+      // replaces; SQLite accepts no parentheses around a member, only a derived table.
+      return this.db.kind === "mysql" ? `(${member})` : `SELECT * FROM (${member}) page${i}`;
     });
     let totals = "";
     if (!page.after) {

@@ -25,7 +25,7 @@ const AUDIT_COLUMNS = "`id`, `accountId`, `domainId`, `domainName`, `action`, `a
 const auditPages = (domains: number) =>
   `SELECT pages.*, totals.total FROM (${Array.from(
     { length: domains },
-    (_, i) => `SELECT * FROM (SELECT ${AUDIT_COLUMNS} FROM audit_entries WHERE domainId = ? ORDER BY createdAt DESC, id DESC LIMIT ?) page${i}`,
+    () => `(SELECT ${AUDIT_COLUMNS} FROM audit_entries WHERE domainId = ? ORDER BY createdAt DESC, id DESC LIMIT ?)`,
   ).join(" UNION ALL ")}) pages JOIN (SELECT domainId AS counted, COUNT(*) AS total FROM audit_entries WHERE domainId IN (${Array.from({ length: domains }, () => "?").join(", ")}) GROUP BY domainId) totals ON totals.counted = pages.domainId ORDER BY pages.createdAt DESC, pages.id DESC`;
 
 const DOMAIN_COLUMNS = "`id`, `accountId`, `name`, `status`, `token`, `previousTokens`, `tokenIssuedAt`, `tokenExpiresAt`, `verifiedName`, `verifiedAt`, `lastCheckedAt`, `lastCheck`, `failingSince`, `nextCheckAt`, `leaseOwner`, `leaseExpiresAt`, `tokenExpiryWarnedAt`, `createdAt`, `updatedAt`";
