@@ -16,6 +16,7 @@ import type { AddressInfo } from "node:net";
 import mysql, { Pool, PoolConnection } from "mysql2";
 import { v7 as uuidv7 } from "uuid";
 import { normalizeDomainName } from "../../src/domains/domain-name";
+import { gramsOf } from "../../src/domains/name-grams";
 import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG } from "./operations";
 
 /** TypeORM writes the page size into the text (first + 1, to know whether there is a next page). */
@@ -161,6 +162,8 @@ export function startBaselineServer(options: { databaseUrl: string; jwtSecret: s
         const tokenExpiresAt = new Date(now.getTime() + TOKEN_TTL_MS);
         const nextCheckAt = new Date(Math.min(now.getTime() + FIRST_CHECK_MS, tokenExpiresAt.getTime()));
         await query(c, DOMAIN_INSERT, [id, caller.accountId, name, "PENDING", randomBytes(32).toString("hex"), "[]", now, tokenExpiresAt, null, null, null, null, null, nextCheckAt, null, null, null, now, now]);
+        const grams = gramsOf(name);
+        await query(c, `INSERT INTO \`domain_name_grams\` (gram, domainId) VALUES ${grams.map(() => "(?, ?)").join(", ")}`, grams.flatMap((gram) => [gram, id]));
         const message = `Claimed ${name}; publish the TXT record at _dnsproof-verify.${name} to verify it.`;
         await query(c, AUDIT_INSERT, [uuidv7(), caller.accountId, id, name, "DOMAIN_CLAIMED", "USER", caller.userId, caller.email, message, null, "PENDING", null, null, null, randomUUID(), now]);
         // Where the entry would be delivered; the benchmark's accounts have no endpoints, so nothing is.
