@@ -201,13 +201,15 @@ function report(fixtures: [Fixture, Fixture], figures: Map<string, Record<string
     const cpuLarge = m(large.label, "cpuMsPerRequest");
     const p99Small = m(small.label, "p99Ms");
     const p99Large = m(large.label, "p99Ms");
+    // A read that got no answer within the run has no cost to show, rather than an infinite one.
+    const shown = (value: number, digits: number) => (Number.isFinite(value) && value > 0 ? value.toFixed(digits) : "-");
     rows[name] = {
-      [`CPU ms/req ${small.label}`]: cpuSmall.toFixed(2),
-      [`CPU ms/req ${large.label}`]: cpuLarge.toFixed(2),
-      "CPU ×": (cpuLarge / cpuSmall).toFixed(2),
-      [`p99 ms ${small.label}`]: p99Small.toFixed(1),
-      [`p99 ms ${large.label}`]: p99Large.toFixed(1),
-      "p99 ×": (p99Large / p99Small).toFixed(2),
+      [`CPU ms/req ${small.label}`]: shown(cpuSmall, 2),
+      [`CPU ms/req ${large.label}`]: shown(cpuLarge, 2),
+      "CPU ×": shown(cpuLarge / cpuSmall, 2),
+      [`p99 ms ${small.label}`]: shown(p99Small, 1),
+      [`p99 ms ${large.label}`]: shown(p99Large, 1),
+      "p99 ×": shown(p99Large / p99Small, 2),
     };
   }
   console.log("");
