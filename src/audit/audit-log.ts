@@ -157,35 +157,25 @@ export class AuditLog {
     };
   }
 
-  /**
-   * Each domain's page is read by its own index range (domainId, createdAt, id), so a page costs
-   * the same however long the log behind it is; a window over the whole log would read all of it.
-   * Without a cursor the totals come in the same statement, counted from the index alone.
-   */
   private async pagesByDomain(domainIds: readonly string[], page: PageArgs): Promise<DomainPage[]> {
+    if (domainIds.length === 1) return [await this.pageOfOneDomain(domainIds[0], page)];
     const reader = (this.entryReader ??= rowReader(this.db.dataSource, AuditEntry));
-    const params: unknown[] = [];
+    const params: unknown[] = [...domainIds];
     let cursorCondition = "";
-    const cursorParams: unknown[] = [];
     if (page.after) {
       cursorCondition = " AND (createdAt < ? OR (createdAt = ? AND id < ?))";
       const at = this.db.dateParameter(page.after.createdAt);
-      cursorParams.push(at, at, page.after.id);
+      params.push(at, at, page.after.id);
     }
-    const members = domainIds.map((domainId, i) => {
-      params.push(domainId, ...cursorParams, page.first + 1);
-      const member = `SELECT ${reader.columns} FROM audit_entries WHERE domainId = ?${cursorCondition} ORDER BY createdAt DESC, id DESC LIMIT ?`;
-      // MariaDB materializes a derived table per member, which costs more than the window it
-      // replaces; SQLite accepts no parentheses around a member, only a derived table.
-      return this.db.kind === "mysql" ? `(${member})` : `SELECT * FROM (${member}) page${i}`;
-    });
-    let totals = "";
-    if (!page.after) {
-      totals = ` JOIN (SELECT domainId AS counted, COUNT(*) AS total FROM audit_entries WHERE domainId IN (${domainIds.map(() => "?").join(", ")}) GROUP BY domainId) totals ON totals.counted = pages.domainId`;
-      params.push(...domainIds);
-    }
+    params.push(page.first + 1);
+    // Without a cursor the window sees every entry of the domain, so it counts them too.
+    const total = page.after ? "" : ", COUNT(*) OVER (PARTITION BY domainId) AS total";
     const rows: Record<string, unknown>[] = await this.db.manager.query(
-      `SELECT pages.*${page.after ? "" : ", totals.total"} FROM (${members.join(" UNION ALL ")}) pages${totals} ORDER BY pages.createdAt DESC, pages.id DESC`,
+      `SELECT ${reader.columns}${page.after ? "" : ", total"} FROM (
+         SELECT ${reader.columns}, ROW_NUMBER() OVER (PARTITION BY domainId ORDER BY createdAt DESC, id DESC) AS position${total}
+         FROM audit_entries
+         WHERE domainId IN (${domainIds.map(() => "?").join(", ")})${cursorCondition}
+       ) ranked WHERE position <= ? ORDER BY createdAt DESC, id DESC`,
       params,
     );
     const byDomain = new Map<string, DomainPage>(domainIds.map((id) => [id, { entries: [], total: page.after ? null : 0 }]));
@@ -195,6 +185,31 @@ export class AuditLog {
       if (domainPage.total !== null) domainPage.total = Number(row.total);
     }
     return domainIds.map((id) => byDomain.get(id)!);
+  }
+
+  /**
+   * One domain's page (domain(id), or a list of one) by its index range alone, so it costs the
+   * same however long the log behind it is; the window the batch uses reads the whole log. Not
+   * a UNION of such ranges for batches: MariaDB 10.11 crashed freeing the temporary table of a
+   * UNION of them joined to their counts, under concurrent load.
+   */
+  private async pageOfOneDomain(domainId: string, page: PageArgs): Promise<DomainPage> {
+    const reader = (this.entryReader ??= rowReader(this.db.dataSource, AuditEntry));
+    // Without a cursor the total comes in the same statement, counted once from the index.
+    const params: unknown[] = page.after ? [domainId] : [domainId, domainId];
+    let cursorCondition = "";
+    if (page.after) {
+      cursorCondition = " AND (createdAt < ? OR (createdAt = ? AND id < ?))";
+      const at = this.db.dateParameter(page.after.createdAt);
+      params.push(at, at, page.after.id);
+    }
+    params.push(page.first + 1);
+    const total = page.after ? "" : ", (SELECT COUNT(*) FROM audit_entries WHERE domainId = ?) AS total";
+    const rows: Record<string, unknown>[] = await this.db.manager.query(
+      `SELECT ${reader.columns}${total} FROM audit_entries WHERE domainId = ?${cursorCondition} ORDER BY createdAt DESC, id DESC LIMIT ?`,
+      params,
+    );
+    return { entries: rows.map((row) => reader.read(row)), total: page.after ? null : Number(rows[0]?.total ?? 0) };
   }
 
   private async countsByDomain(domainIds: readonly string[]): Promise<number[]> {

@@ -22,10 +22,11 @@ import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG } from "./operations";
 const DOMAIN_COUNT = "SELECT COUNT(*) AS `held` FROM `domains` WHERE `accountId` = ?";
 const AUDIT_COLUMNS = "`id`, `accountId`, `domainId`, `domainName`, `action`, `actorType`, `actorId`, `actorEmail`, `message`, `previousStatus`, `newStatus`, `reason`, `graceEndsAt`, `checkResult`, `requestId`, `createdAt`";
 const auditPages = (domains: number) =>
-  `SELECT pages.*, totals.total FROM (${Array.from(
-    { length: domains },
-    () => `(SELECT ${AUDIT_COLUMNS} FROM audit_entries WHERE domainId = ? ORDER BY createdAt DESC, id DESC LIMIT ?)`,
-  ).join(" UNION ALL ")}) pages JOIN (SELECT domainId AS counted, COUNT(*) AS total FROM audit_entries WHERE domainId IN (${Array.from({ length: domains }, () => "?").join(", ")}) GROUP BY domainId) totals ON totals.counted = pages.domainId ORDER BY pages.createdAt DESC, pages.id DESC`;
+  `SELECT ${AUDIT_COLUMNS}, total FROM (
+         SELECT ${AUDIT_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY domainId ORDER BY createdAt DESC, id DESC) AS position, COUNT(*) OVER (PARTITION BY domainId) AS total
+         FROM audit_entries
+         WHERE domainId IN (${Array.from({ length: domains }, () => "?").join(", ")})
+       ) ranked WHERE position <= ? ORDER BY createdAt DESC, id DESC`;
 
 const DOMAIN_COLUMNS = "`id`, `accountId`, `name`, `status`, `token`, `previousTokens`, `tokenIssuedAt`, `tokenExpiresAt`, `verifiedName`, `verifiedAt`, `lastCheckedAt`, `lastCheck`, `failingSince`, `nextCheckAt`, `leaseOwner`, `leaseExpiresAt`, `tokenExpiryWarnedAt`, `createdAt`, `updatedAt`";
 /** The page size goes in as a parameter (first + 1, to know whether there is a next page). */
@@ -102,7 +103,7 @@ export function startBaselineServer(options: { databaseUrl: string; jwtSecret: s
       query<{ held: string }[]>(pool, DOMAIN_COUNT, [caller.accountId]),
     ]);
     const page = domains.slice(0, first);
-    const entries = page.length ? await query<Record<string, any>[]>(pool, auditPages(page.length), [...page.flatMap((d) => [d.id, 11]), ...page.map((d) => d.id)]) : [];
+    const entries = page.length ? await query<Record<string, any>[]>(pool, auditPages(page.length), [...page.map((d) => d.id), 11]) : [];
     const byDomain = new Map<string, { total: number; nodes: unknown[] }>(page.map((d) => [d.id, { total: 0, nodes: [] }]));
     for (const entry of entries) {
       const log = byDomain.get(entry.domainId)!;
