@@ -8,6 +8,7 @@ import { TokenIssuedAt1767000000000 } from "./1767000000000-token-issued-at";
 import { CrlNumbers1767100000000 } from "./1767100000000-crl-numbers";
 import { AccountVersion1767200000000 } from "./1767200000000-account-version";
 import { AdminListingOrder1768000000000 } from "./1768000000000-admin-listing-order";
+import { DomainNameGrams1768100000000 } from "./1768100000000-domain-name-grams";
 
 /** Every migration, oldest first. Listed by hand so ts-jest, ts-node and compiled code load the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   CrlNumbers1767100000000,
   AccountVersion1767200000000,
   AdminListingOrder1768000000000,
+  DomainNameGrams1768100000000,
 ];

@@ -6,6 +6,7 @@ import { DomainStatus } from "../shared/domain-status";
 import { ActorType, AuditAction } from "../audit/audit.types";
 import { WebhookDeliveryStatus } from "../webhooks/webhook-delivery.entity";
 import { CertificateRevocationReason } from "../credentials/certificates/certificate.entity";
+import { gramsOf } from "../domains/name-grams";
 
 /** Every account the seed writes starts with this; an account without it means the database holds someone's data. */
 export const SEED_ACCOUNT_PREFIX = "seed-";
@@ -167,9 +168,10 @@ async function writeAll(pool: mysql.Pool, plan: SeedPlan, now: Date): Promise<Re
   const accounts = Math.max(1, Math.min(plan.accounts, plan.domains || plan.accounts));
   const rows: Record<string, number> = {};
   rows.accounts = await writeAccounts(pool, ids, accounts, now);
-  const [domains, audit] = await writeDomains(pool, ids, plan, accounts, now);
+  const [domains, audit, grams] = await writeDomains(pool, ids, plan, accounts, now);
   rows.domains = domains;
   rows.audit_entries = audit;
+  rows.domain_name_grams = grams;
   const [endpoints, deliveries] = await writeWebhooks(pool, ids, plan, accounts, now);
   rows.webhook_endpoints = endpoints;
   rows.webhook_deliveries = deliveries;
@@ -198,16 +200,18 @@ function domainName(ids: Ids, i: number): string {
   return `d${i}.${ids.run}.seed.test`;
 }
 
-async function writeDomains(pool: mysql.Pool, ids: Ids, plan: SeedPlan, accounts: number, now: Date): Promise<[number, number]> {
+async function writeDomains(pool: mysql.Pool, ids: Ids, plan: SeedPlan, accounts: number, now: Date): Promise<[number, number, number]> {
   const domains = new BulkInsert(pool, "domains", DOMAIN_COLUMNS);
   const audit = new BulkInsert(pool, "audit_entries", AUDIT_COLUMNS);
+  const grams = new BulkInsert(pool, "domain_name_grams", ["gram", "domainId"]);
   for (let i = 0; i < plan.domains; i++) {
     const row = domainRow(ids, i, plan, accounts, now);
     await domains.add(row);
     const createdAt = row[14] as Date;
     for (let k = 0; k < plan.auditPerDomain; k++) await audit.add(auditRow(ids, i, k, plan, accounts, createdAt, now));
+    for (const gram of gramsOf(domainName(ids, i))) await grams.add([gram, ids.domain(i)]);
   }
-  return [await domains.finish(), await audit.finish()];
+  return [await domains.finish(), await audit.finish(), await grams.finish()];
 }
 
 function domainRow(ids: Ids, i: number, plan: SeedPlan, accounts: number, now: Date): unknown[] {

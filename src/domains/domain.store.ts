@@ -11,7 +11,15 @@ import { RowReader, rowReader } from "../db/row-reader";
 import { RowWriter, rowWriter } from "../db/row-writer";
 import { Principal, inScope } from "../shared/principal";
 import { lockInAccount, lockVisible } from "../accounts/owned-rows";
-import type { Connection, PageArgs } from "../shared/pagination";
+import { Connection, PageArgs, toConnection } from "../shared/pagination";
+import { DomainNameGram } from "./name-gram.entity";
+import { GRAM_LENGTH, gramsOf, sampledGrams } from "./name-grams";
+
+/**
+ * Past this many claims holding a search's rarest piece, the text is common: walking the claims
+ * newest first finds a page of matches sooner than sorting every claim that holds the piece.
+ */
+const DENSE_GRAM = 10_000;
 
 /** Runs `work` in one transaction; `isolation` applies on MySQL only. What services need of the database besides a store. */
 export type Transactions = Pick<Database, "transaction">;
@@ -117,6 +125,30 @@ class ClaimStatements {
       `SELECT (SELECT COUNT(*) FROM ${table(Domain)} WHERE ${column("accountId")} = ?) AS ${column("held")}, ${this.domainReader.columns} ` +
       `FROM (SELECT 1 AS ${column("one")}) ${column("one_row")} LEFT JOIN ${table(Domain)} ON ${column("accountId")} = ? AND ${column("name")} = ?`;
     this.countOfAccount = `SELECT COUNT(*) AS ${column("held")} FROM ${table(Domain)} WHERE ${column("accountId")} = ?`;
+    const accountPage = (after: boolean) =>
+      `SELECT ${this.domainReader.columns} FROM ${table(Domain)} WHERE ${column("accountId")} = ?` +
+      (after ? ` AND (${column("createdAt")} < ? OR (${column("createdAt")} = ? AND ${column("id")} < ?))` : "") +
+      ` ORDER BY ${column("createdAt")} DESC, ${column("id")} DESC LIMIT ?`;
+    this.accountPage = accountPage(false);
+    this.accountPageAfter = accountPage(true);
+    this.gramsTable = table(DomainNameGram);
+    this.deleteGrams = `DELETE FROM ${this.gramsTable} WHERE ${column("domainId")} = ?`;
+  }
+
+  /** An account's claims newest first, the frontends' list: from the start, and after a cursor. */
+  readonly accountPage: string;
+  readonly accountPageAfter: string;
+  readonly gramsTable: string;
+  readonly deleteGrams: string;
+
+  insertGrams(count: number): string {
+    return `INSERT INTO ${this.gramsTable} (gram, domainId) VALUES ${Array(count).fill("(?, ?)").join(", ")}`;
+  }
+
+  /** One row: how many claims hold each piece, counted no further than DENSE_GRAM + 1 so a common one costs no more than a rare one. */
+  countGrams(count: number): string {
+    const counted = (i: number) => `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM ${this.gramsTable} WHERE gram = ? LIMIT ${DENSE_GRAM + 1}) counted${i}) AS n${i}`;
+    return `SELECT ${Array.from({ length: count }, (_, i) => counted(i)).join(", ")}`;
   }
 }
 
@@ -165,14 +197,16 @@ export class SqlDomainStore implements DomainStore {
     return Number(row.held);
   }
 
-  page(page: PageArgs, filter: DomainListFilter, onlyId: string | null): Promise<Connection<Domain>> {
+  async page(page: PageArgs, filter: DomainListFilter, onlyId: string | null): Promise<Connection<Domain>> {
+    if (filter.accountId && !filter.status && !filter.nameContains && !onlyId) return this.accountPage(filter.accountId, page);
+    const text = filter.nameContains?.toLowerCase() ?? "";
+    const gram = text.length >= GRAM_LENGTH ? await this.rarestGram(text) : null;
     const query = () => {
       const qb = this.db.manager.createQueryBuilder(Domain, "d");
       if (filter.accountId) qb.andWhere("d.accountId = :accountId", { accountId: filter.accountId });
       if (onlyId) qb.andWhere("d.id = :onlyId", { onlyId });
-      if (filter.nameContains) {
-        qb.andWhere("d.name LIKE :pattern ESCAPE '!'", { pattern: `%${filter.nameContains.toLowerCase().replace(/[!%_]/g, "!$&")}%` });
-      }
+      if (text) qb.andWhere("d.name LIKE :pattern ESCAPE '!'", { pattern: `%${text.replace(/[!%_]/g, "!$&")}%` });
+      if (gram) qb.innerJoin(DomainNameGram, "g", "g.domainId = d.id AND g.gram = :gram", { gram });
       if (filter.status) {
         // The status readers see, so a lapsed PENDING claim is listed under EXPIRED before any sweep.
         const { sql, params } = toSql(hasEffectiveStatus(filter.status), "d", this.clock.now(), "effective");
@@ -181,6 +215,28 @@ export class SqlDomainStore implements DomainStore {
       return qb;
     };
     return paginate(query, "d", page);
+  }
+
+  /**
+   * What every frontend asks first, as prepared text read without TypeORM's query building and
+   * hydration, which cost more than the statement itself; the count runs only when selected.
+   */
+  private async accountPage(accountId: string, page: PageArgs): Promise<Connection<Domain>> {
+    const { accountPage, accountPageAfter, domainReader } = this.claimStatements;
+    const at = page.after && this.db.dateParameter(page.after.createdAt);
+    const rows: Record<string, unknown>[] = page.after
+      ? await this.db.manager.query(accountPageAfter, [accountId, at, at, page.after.id, page.first + 1])
+      : await this.db.manager.query(accountPage, [accountId, page.first + 1]);
+    return toConnection(rows.map((row) => domainReader.read(row)), page, () => this.countOfAccount(accountId));
+  }
+
+  /** The piece of `text` the fewest claims hold, or null when even that one is common. */
+  private async rarestGram(text: string): Promise<string | null> {
+    const grams = sampledGrams(text);
+    const [row] = await this.db.manager.query(this.claimStatements.countGrams(grams.length), grams);
+    const counts = grams.map((_, i) => Number(row[`n${i}`]));
+    const fewest = counts.indexOf(Math.min(...counts));
+    return counts[fewest] > DENSE_GRAM ? null : grams[fewest];
   }
 
   lockById(manager: EntityManager, domainId: string): Promise<Domain | null> {
@@ -194,6 +250,8 @@ export class SqlDomainStore implements DomainStore {
   async insert(manager: EntityManager, domain: Domain): Promise<Domain> {
     const row = manager.create(Domain, domain);
     await this.claimStatements.domainWriter.insert(manager, row);
+    const grams = gramsOf(row.name);
+    if (grams.length) await manager.query(this.claimStatements.insertGrams(grams.length), grams.flatMap((gram) => [gram, row.id]));
     return row;
   }
 
@@ -202,6 +260,7 @@ export class SqlDomainStore implements DomainStore {
   }
 
   async delete(manager: EntityManager, domainId: string): Promise<void> {
+    await manager.query(this.claimStatements.deleteGrams, [domainId]);
     await manager.delete(Domain, { id: domainId });
   }
 
@@ -296,7 +355,9 @@ export class SqlDomainStore implements DomainStore {
   }
 
   async deleteByIds(manager: EntityManager, ids: readonly string[]): Promise<void> {
-    if (ids.length) await manager.createQueryBuilder().delete().from(Domain).where("id IN (:...ids)", { ids: [...ids] }).execute();
+    if (ids.length === 0) return;
+    await manager.createQueryBuilder().delete().from(DomainNameGram).where("domainId IN (:...ids)", { ids: [...ids] }).execute();
+    await manager.createQueryBuilder().delete().from(Domain).where("id IN (:...ids)", { ids: [...ids] }).execute();
   }
 
   async writeExpired(manager: EntityManager, ids: readonly string[], at: Date): Promise<void> {

@@ -8,6 +8,7 @@ import type { AuditLog } from "../audit/audit-log";
 import { domainAuditLogResolver } from "../audit/audit.resolver";
 import type { Accounts } from "../accounts/accounts";
 import { Domain } from "./domain.entity";
+import { DomainNameGram } from "./name-gram.entity";
 import { SqlDomainStore } from "./domain.store";
 import { DomainService } from "./domain.service";
 import { VerificationService } from "./verification.service";
@@ -31,7 +32,7 @@ export const DomainAuditLogResolver = domainAuditLogResolver(Domain);
 /** Claims, their lifecycle and their checks: the core of the service. */
 export const domainsModule = defineModule({
   name: "domains",
-  entities: [Domain],
+  entities: [Domain, DomainNameGram],
   resolverClasses: [DomainResolver, ViewerDomainsResolver, AuditEntryDomainResolver, DomainAuditLogResolver],
   create: ({ config, clock, db, audit, verifier, metrics, accounts }: DomainsDeps) => {
     const domainStore = new SqlDomainStore(db, clock);

@@ -16,11 +16,10 @@ import type { AddressInfo } from "node:net";
 import mysql, { Pool, PoolConnection } from "mysql2";
 import { v7 as uuidv7 } from "uuid";
 import { normalizeDomainName } from "../../src/domains/domain-name";
+import { gramsOf } from "../../src/domains/name-grams";
 import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG } from "./operations";
 
-/** TypeORM writes the page size into the text (first + 1, to know whether there is a next page). */
-const DOMAIN_PAGE = "SELECT `d`.`id` AS `d_id`, `d`.`accountId` AS `d_accountId`, `d`.`name` AS `d_name`, `d`.`status` AS `d_status`, `d`.`token` AS `d_token`, `d`.`previousTokens` AS `d_previousTokens`, `d`.`tokenIssuedAt` AS `d_tokenIssuedAt`, `d`.`tokenExpiresAt` AS `d_tokenExpiresAt`, `d`.`verifiedName` AS `d_verifiedName`, `d`.`verifiedAt` AS `d_verifiedAt`, `d`.`lastCheckedAt` AS `d_lastCheckedAt`, `d`.`lastCheck` AS `d_lastCheck`, `d`.`failingSince` AS `d_failingSince`, `d`.`nextCheckAt` AS `d_nextCheckAt`, `d`.`leaseOwner` AS `d_leaseOwner`, `d`.`leaseExpiresAt` AS `d_leaseExpiresAt`, `d`.`tokenExpiryWarnedAt` AS `d_tokenExpiryWarnedAt`, `d`.`createdAt` AS `d_createdAt`, `d`.`updatedAt` AS `d_updatedAt` FROM `domains` `d` WHERE `d`.`accountId` = ? ORDER BY `d`.`createdAt` DESC, `d`.`id` DESC LIMIT ";
-const DOMAIN_COUNT = "SELECT COUNT(1) AS `cnt` FROM `domains` `d` WHERE `d`.`accountId` = ?";
+const DOMAIN_COUNT = "SELECT COUNT(*) AS `held` FROM `domains` WHERE `accountId` = ?";
 const AUDIT_COLUMNS = "`id`, `accountId`, `domainId`, `domainName`, `action`, `actorType`, `actorId`, `actorEmail`, `message`, `previousStatus`, `newStatus`, `reason`, `graceEndsAt`, `checkResult`, `requestId`, `createdAt`";
 const auditPages = (domains: number) =>
   `SELECT ${AUDIT_COLUMNS}, total FROM (
@@ -30,6 +29,8 @@ const auditPages = (domains: number) =>
        ) ranked WHERE position <= ? ORDER BY createdAt DESC, id DESC`;
 
 const DOMAIN_COLUMNS = "`id`, `accountId`, `name`, `status`, `token`, `previousTokens`, `tokenIssuedAt`, `tokenExpiresAt`, `verifiedName`, `verifiedAt`, `lastCheckedAt`, `lastCheck`, `failingSince`, `nextCheckAt`, `leaseOwner`, `leaseExpiresAt`, `tokenExpiryWarnedAt`, `createdAt`, `updatedAt`";
+/** The page size goes in as a parameter (first + 1, to know whether there is a next page). */
+const DOMAIN_PAGE = `SELECT ${DOMAIN_COLUMNS} FROM \`domains\` WHERE \`accountId\` = ? ORDER BY \`createdAt\` DESC, \`id\` DESC LIMIT ?`;
 const ACCOUNT_EXISTS = "SELECT 1 AS found FROM `accounts` WHERE `id` = ? LIMIT 1";
 // TypeORM writes two spaces here; the text is the same as what dnsproof sends.
 const ACCOUNT_INSERT = "INSERT  IGNORE INTO `accounts`(`id`, `createdAt`, `version`) VALUES (?, ?, DEFAULT) RETURNING `version`";
@@ -98,12 +99,12 @@ export function startBaselineServer(options: { databaseUrl: string; jwtSecret: s
 
   const domainsWithAuditLog = async (caller: Caller, first: number): Promise<string> => {
     const [domains, counted] = await Promise.all([
-      query<Record<string, any>[]>(pool, DOMAIN_PAGE + String(first + 1), [caller.accountId]),
-      query<{ cnt: string }[]>(pool, DOMAIN_COUNT, [caller.accountId]),
+      query<Record<string, any>[]>(pool, DOMAIN_PAGE, [caller.accountId, first + 1]),
+      query<{ held: string }[]>(pool, DOMAIN_COUNT, [caller.accountId]),
     ]);
     const page = domains.slice(0, first);
-    const entries = page.length ? await query<Record<string, any>[]>(pool, auditPages(page.length), [...page.map((d) => d.d_id), 11]) : [];
-    const byDomain = new Map<string, { total: number; nodes: unknown[] }>(page.map((d) => [d.d_id, { total: 0, nodes: [] }]));
+    const entries = page.length ? await query<Record<string, any>[]>(pool, auditPages(page.length), [...page.map((d) => d.id), 11]) : [];
+    const byDomain = new Map<string, { total: number; nodes: unknown[] }>(page.map((d) => [d.id, { total: 0, nodes: [] }]));
     for (const entry of entries) {
       const log = byDomain.get(entry.domainId)!;
       log.total = Number(entry.total);
@@ -118,16 +119,16 @@ export function startBaselineServer(options: { databaseUrl: string; jwtSecret: s
     }
     const now = Date.now();
     const edges = page.map((d) => {
-      const status = (d.d_status === "PENDING" || d.d_status === "FAILED") && d.d_tokenExpiresAt.getTime() <= now ? "EXPIRED" : d.d_status;
-      const log = byDomain.get(d.d_id)!;
+      const status = (d.status === "PENDING" || d.status === "FAILED") && d.tokenExpiresAt.getTime() <= now ? "EXPIRED" : d.status;
+      const log = byDomain.get(d.id)!;
       return {
-        cursor: cursorOf(d.d_createdAt, d.d_id),
+        cursor: cursorOf(d.createdAt, d.id),
         node: {
-          id: globalId("Domain", d.d_id),
-          name: d.d_name,
+          id: globalId("Domain", d.id),
+          name: d.name,
           status,
           verified: status === "VERIFIED",
-          txtRecord: { host: `_dnsproof-verify.${d.d_name}`, value: `dnsproof-verification=${d.d_token}` },
+          txtRecord: { host: `_dnsproof-verify.${d.name}`, value: `dnsproof-verification=${d.token}` },
           auditLog: { totalCount: log.total, nodes: log.nodes },
         },
       };
@@ -135,7 +136,7 @@ export function startBaselineServer(options: { databaseUrl: string; jwtSecret: s
     return JSON.stringify({
       data: {
         domains: {
-          totalCount: Number(counted[0].cnt),
+          totalCount: Number(counted[0].held),
           edges,
           pageInfo: { hasNextPage: domains.length > first, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
         },
@@ -162,6 +163,8 @@ export function startBaselineServer(options: { databaseUrl: string; jwtSecret: s
         const tokenExpiresAt = new Date(now.getTime() + TOKEN_TTL_MS);
         const nextCheckAt = new Date(Math.min(now.getTime() + FIRST_CHECK_MS, tokenExpiresAt.getTime()));
         await query(c, DOMAIN_INSERT, [id, caller.accountId, name, "PENDING", randomBytes(32).toString("hex"), "[]", now, tokenExpiresAt, null, null, null, null, null, nextCheckAt, null, null, null, now, now]);
+        const grams = gramsOf(name);
+        await query(c, `INSERT INTO \`domain_name_grams\` (gram, domainId) VALUES ${grams.map(() => "(?, ?)").join(", ")}`, grams.flatMap((gram) => [gram, id]));
         const message = `Claimed ${name}; publish the TXT record at _dnsproof-verify.${name} to verify it.`;
         await query(c, AUDIT_INSERT, [uuidv7(), caller.accountId, id, name, "DOMAIN_CLAIMED", "USER", caller.userId, caller.email, message, null, "PENDING", null, null, null, randomUUID(), now]);
         // Where the entry would be delivered; the benchmark's accounts have no endpoints, so nothing is.

@@ -11,20 +11,16 @@
  * start to /healthz on a migrated database; RSS idle, after load and after 10 s and 30 s of rest.
  */
 import "reflect-metadata";
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
-import ts from "typescript";
 import pino from "pino";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/shared/config";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { createScratchDatabase } from "../support/databases";
 import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG, REGENERATE_TOKEN } from "./operations";
+import { JWT_SECRET, LoadFigures, Server, build, luaString, median, post, rssMb, sleep, start, stop, wrk as wrkFor } from "./processes";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -34,138 +30,14 @@ const DOMAINS = 100;
 const ENTRIES_PER_DOMAIN = 10;
 const SPREAD_ACCOUNTS = 64;
 const STARTS = 5;
-const JWT_SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
-const ROOT = path.resolve(__dirname, "../..");
-const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
+
+/** wrk with this run's connections, for SECONDS unless told. */
+const wrk = (server: Server, lua: string, seconds = SECONDS) => wrkFor(server, lua, seconds, CONNECTIONS);
 
 type Target = "dnsproof" | "baseline";
 const TARGETS: Target[] = ["dnsproof", "baseline"];
 
-interface Server {
-  target: Target;
-  url: string;
-  child: ChildProcess;
-  startMs: number;
-  /** CPU the process spent until /healthz answered: what start-up costs, whatever else the machine runs. */
-  startCpuMs: number;
-}
 
-/** dnsproof as `npm start` runs it (built and bundled, from V8's code cache), and the baseline compiled beside it. */
-function build(): Record<Target, string[]> {
-  execFileSync("npm", ["run", "-s", "build"], { cwd: ROOT, stdio: "inherit" });
-  const out = path.join(ROOT, "dist/test/bench");
-  fs.mkdirSync(out, { recursive: true });
-  for (const file of ["baseline-server.ts", "operations.ts"]) {
-    const source = fs.readFileSync(path.join(__dirname, file), "utf8");
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    });
-    fs.writeFileSync(path.join(out, file.replace(/\.ts$/, ".js")), outputText);
-  }
-  return { dnsproof: [path.join(ROOT, "src/cli/start.js")], baseline: [path.join(out, "baseline-server.js")] };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function start(target: Target, entry: string[], databaseUrl: string): Promise<Server> {
-  const port = await freePort();
-  const env = {
-    PATH: process.env.PATH,
-    NODE_ENV: "production",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET,
-    // Nothing here may look anything up off this machine.
-    SCHEDULER_ENABLED: "false",
-    DNS_SERVERS: "127.0.0.1:9",
-    MAX_DOMAINS_PER_ACCOUNT: "1000000",
-    RATE_LIMIT_MUTATIONS_PER_MINUTE: "100000000",
-  };
-  const started = performance.now();
-  const child = spawn(process.execPath, entry, { env, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${target} exited at start: ${stderr}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = http.get(`${url}/healthz`, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
-      req.on("error", () => resolve(false));
-    });
-    if (ok) break;
-    if (performance.now() - started > 30_000) throw new Error(`${target} did not answer /healthz within 30 s: ${stderr}`);
-    await sleep(2);
-  }
-  return { target, url, child, startMs: performance.now() - started, startCpuMs: cpuMs(child.pid!) };
-}
-
-async function stop(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.child.once("exit", resolve));
-  server.child.kill("SIGTERM");
-  await Promise.race([exited, sleep(10_000)]);
-  if (server.child.exitCode === null) server.child.kill("SIGKILL");
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function cpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
-
-function rssMb(pid: number): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
-  return Math.round(Number(line.split(/\s+/)[1]) / 1024);
-}
-
-async function post(url: string, query: string, variables: Record<string, unknown>, token: string): Promise<string> {
-  const response = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const text = await response.text();
-  if (response.status !== 200 || text.includes('"errors"')) throw new Error(`${url}: ${response.status} ${text.slice(0, 300)}`);
-  return text;
-}
-
-interface LoadFigures {
-  requests: number;
-  perSecond: number;
-  cpuMsPerRequest: number;
-  p99Ms: number;
-}
-
-/** wrk keeps CONNECTIONS requests in flight for SECONDS; the target's CPU time is read from /proc around it. */
-function wrk(server: Server, lua: string, seconds = SECONDS): LoadFigures {
-  const script = path.join(os.tmpdir(), `dnsproof-bench-${process.pid}.lua`);
-  fs.writeFileSync(script, lua);
-  const cpuBefore = cpuMs(server.child.pid!);
-  const output = execFileSync("wrk", ["-t2", `-c${CONNECTIONS}`, `-d${seconds}s`, "--timeout", "10s", "--latency", "-s", script, `${server.url}/graphql`], {
-    timeout: (seconds + 30) * 1000,
-  }).toString();
-  const cpu = cpuMs(server.child.pid!) - cpuBefore;
-  const requests = Number(/(\d+) requests in/.exec(output)![1]);
-  const failed = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
-  if (failed || /Socket errors/.test(output)) throw new Error(`${server.target}: ${failed} failed responses\n${output}`);
-  const p99 = /99%\s+([\d.]+)(us|ms|s)\b/.exec(output)!;
-  const p99Ms = Number(p99[1]) * (p99[2] === "us" ? 0.001 : p99[2] === "s" ? 1000 : 1);
-  return { requests, perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)![1]), cpuMsPerRequest: cpu / requests, p99Ms };
-}
-
-const luaString = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 
 function readScript(token: string, first: number): string {
   return `wrk.method = "POST"
@@ -230,11 +102,6 @@ async function fixedRate(server: Server, body: string, token: string, rate: numb
   return { p50Ms: at(0.5), p99Ms: at(0.99), sent: total };
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** SQL statements per read, counted in-process by dnsproof's own statement observer; batching off for the control. */
 async function statementsPerRead(databaseUrl: string, token: string, batching: boolean): Promise<Record<number, number>> {

@@ -189,7 +189,12 @@ describe("npx dnsproof", () => {
       ]);
       expect(first).toMatchObject({ code: 0 });
       const report = JSON.parse(first.stdout);
-      expect(report.rows).toEqual({ accounts: 5, domains: 50, audit_entries: 150, webhook_endpoints: 10, webhook_deliveries: 40, certificates: 10 });
+      expect(report.rows).toEqual({ accounts: 5, domains: 50, audit_entries: 150, webhook_endpoints: 10, webhook_deliveries: 40, certificates: 10, domain_name_grams: expect.any(Number) });
+      // Every seeded name is searchable: its pieces are there, as a claim through the API writes them.
+      const [gramless] = await queryAll(fixture.url, "SELECT COUNT(*) AS n FROM domains d WHERE NOT EXISTS (SELECT 1 FROM domain_name_grams g WHERE g.domainId = d.id)");
+      expect(Number(gramless.n)).toBe(0);
+      const [grams] = await queryAll(fixture.url, "SELECT COUNT(*) AS n FROM domain_name_grams");
+      expect(Number(grams.n)).toBe(report.rows.domain_name_grams);
       expect(report.rowsPerSecond).toBeGreaterThan(0);
       expect(foreign).toMatchObject({ code: 1, stderr: expect.stringContaining("did not write") });
       expect(badRevoked).toMatchObject({ code: 2, stderr: expect.stringContaining("--revoked") });

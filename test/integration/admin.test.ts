@@ -4,6 +4,7 @@ import { ScriptedVerifier } from "../../src/verification/testing/scripted-verifi
 import { TestApp, startTestApp } from "../support/test-app";
 
 const HOUR = 3_600_000;
+const fromGlobalId = (id: string) => Buffer.from(id, "base64url").toString("utf8").split(":").slice(1).join(":");
 const DAY = 24 * HOUR;
 
 const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { domain { id txtRecord { value } } } }`;
@@ -60,8 +61,17 @@ describe.each(DATABASE_FLAVORS)("admin operations on %s", (db) => {
       expect(await list(`name: "FILTER-"`)).toEqual({ totalCount: 2, nodes: [{ name: b.name }, { name: a.name }] });
       expect(await list(`name: "filter-", status: VERIFIED`)).toEqual({ totalCount: 1, nodes: [{ name: b.name }] });
       expect(await list(`name: "filter_"`)).toEqual({ totalCount: 0, nodes: [] });
+      // Found through the name's three-letter pieces, anywhere in the name; shorter texts by a scan.
+      expect(await list(`name: "r-tw"`)).toEqual({ totalCount: 1, nodes: [{ name: b.name }] });
+      expect(await list(`name: "ne.example.c"`)).toEqual({ totalCount: 1, nodes: [{ name: a.name }] });
+      expect(await list(`name: "o."`)).toEqual({ totalCount: 1, nodes: [{ name: b.name }] });
+      expect(await list(`name: "example.org"`)).toEqual({ totalCount: 0, nodes: [] });
+      const pieces = () => t.app.dataSource.query("SELECT COUNT(*) AS n FROM domain_name_grams WHERE domainId IN (?, ?)", [fromGlobalId(a.id), fromGlobalId(b.id)]);
+      expect(Number((await pieces())[0].n)).toBeGreaterThan(0);
       // Out of the way of the re-verification test's ordering.
       for (const c of [a, b]) await t.gql(`mutation($id: ID!) { removeDomain(input: { id: $id }) { removedDomainId } }`, { id: c.id }, { token: c.token });
+      expect(await list(`name: "filter-"`)).toEqual({ totalCount: 0, nodes: [] });
+      expect(Number((await pieces())[0].n)).toBe(0);
     });
 
     it("refuses a limit outside 1..10000", async () => {

@@ -75,6 +75,11 @@ describe("cleanupDomains in batches on MariaDB", () => {
       await released;
     });
 
+    // The seed writes claims without their name pieces; give the stale ones some, which cleanup must delete with them.
+    await sql.query(`INSERT INTO domain_name_grams (gram, domainId) SELECT 'zzz', id FROM domains WHERE id LIKE ? AND status IN ('EXPIRED', 'REVOKED')`, [`${TAG}-%`]);
+    const piecesBefore = await count(`SELECT COUNT(*) AS n FROM domain_name_grams WHERE domainId LIKE ?`, [`${TAG}-%`]);
+    expect(piecesBefore).toBeGreaterThan(0);
+
     const admin = await t.token("ops-admin");
     const cleanup = t.gql(`mutation { cleanupDomains { expired deleted } }`, {}, { token: admin, headers: { "x-request-id": "cleanup-batches" } });
     const accountId = await pausedIn;
@@ -90,6 +95,7 @@ describe("cleanupDomains in batches on MariaDB", () => {
 
     const ours = `${TAG}-%`;
     expect(await count(`SELECT COUNT(*) AS n FROM domains WHERE id LIKE ? AND status <> 'EXPIRED'`, [ours])).toBe(0);
+    expect(await count(`SELECT COUNT(*) AS n FROM domain_name_grams g WHERE g.domainId LIKE ? AND NOT EXISTS (SELECT 1 FROM domains d WHERE d.id = g.domainId)`, [ours])).toBe(0);
     expect(await count(`SELECT COUNT(*) AS n FROM domains WHERE id LIKE ?`, [ours])).toBe(LAPSED_RECENTLY);
     // Seeded last, the recently lapsed claims are the highest ids: every other claim is gone.
     expect(await count(`SELECT COUNT(*) AS n FROM domains WHERE id LIKE ? AND id < ?`, [ours, staleClaimId(TAG, STALE + LAPSED_LONG_AGO)])).toBe(0);
