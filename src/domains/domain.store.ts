@@ -12,6 +12,7 @@ import { RowWriter, rowWriter } from "../db/row-writer";
 import { Principal, inScope } from "../shared/principal";
 import { lockInAccount, lockVisible } from "../accounts/owned-rows";
 import type { Connection, PageArgs } from "../shared/pagination";
+import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 
 /** Runs `work` in one transaction; `isolation` applies on MySQL only. What services need of the database besides a store. */
 export type Transactions = Pick<Database, "transaction">;
@@ -57,8 +58,12 @@ export interface DomainStore {
   lockById(manager: EntityManager, domainId: string): Promise<Domain | null>;
   /** Every claim of `name`, locked in id order, so two accounts verifying one name are decided one after the other. */
   lockClaimsOfName(manager: EntityManager, name: string): Promise<Domain[]>;
+  /** As lockClaimsOfName for many names in one statement: every claim of any of them, locked, in id order. */
+  lockClaimsOfNames(manager: EntityManager, names: readonly string[]): Promise<Domain[]>;
   insert(manager: EntityManager, domain: Domain): Promise<Domain>;
   save(manager: EntityManager, domain: Domain): Promise<void>;
+  /** Writes every column of a claim the caller read and locked in its transaction: one UPDATE by id, no read first. */
+  update(manager: EntityManager, domain: Domain): Promise<void>;
   delete(manager: EntityManager, domainId: string): Promise<void>;
   /** True when `error` is a write that lost the unique index on verifiedName to a concurrent verification. */
   isVerifiedNameConflict(error: unknown): boolean;
@@ -66,6 +71,8 @@ export interface DomainStore {
   /** Claims `lease` holds for `leaseMs` from now, taken so that no other run holds any of them. */
   leaseBatch(query: LeaseQuery, limit: number, leaseMs: number, lease: string): Promise<Domain[]>;
   releaseLease(manager: EntityManager, domainId: string): Promise<void>;
+  /** Clears `lease` from those of `ids` it still holds, changing nothing else; how many. */
+  giveBackLeases(lease: string, ids: readonly string[]): Promise<number>;
   /** Releases a leased EXPIRED or REVOKED claim and stops it falling due again; a claim in another state is left alone. */
   unschedule(domainId: string, lease: string): Promise<void>;
   /** Unproven claims whose token runs out in (now, horizon] and that were not warned about, locked, skipping rows locked elsewhere. */
@@ -87,6 +94,11 @@ class ClaimStatements {
   readonly domainWriter: RowWriter<Domain>;
   readonly domainByNameCounting: string;
   readonly countOfAccount: string;
+  readonly updateById: string;
+  readonly updatedColumns: ColumnMetadata[];
+  /** `SELECT ... WHERE name IN (` to be closed with the placeholders and lockedByName's tail. */
+  readonly claimsOfNames: string;
+  readonly claimsOfNamesTail: string;
 
   constructor(db: Database) {
     const { driver } = db.dataSource;
@@ -99,6 +111,11 @@ class ClaimStatements {
       `SELECT (SELECT COUNT(*) FROM ${table(Domain)} WHERE ${column("accountId")} = ?) AS ${column("held")}, ${this.domainReader.columns} ` +
       `FROM (SELECT 1 AS ${column("one")}) ${column("one_row")} LEFT JOIN ${table(Domain)} ON ${column("accountId")} = ? AND ${column("name")} = ?`;
     this.countOfAccount = `SELECT COUNT(*) AS ${column("held")} FROM ${table(Domain)} WHERE ${column("accountId")} = ?`;
+    const metadata = db.dataSource.getMetadata(Domain);
+    this.updatedColumns = metadata.columns.filter((c) => !c.isPrimary);
+    this.updateById = `UPDATE ${table(Domain)} SET ${this.updatedColumns.map((c) => `${column(c.databaseName)} = ?`).join(", ")} WHERE ${column("id")} = ?`;
+    this.claimsOfNames = `SELECT ${this.domainReader.columns} FROM ${table(Domain)} WHERE ${column("name")} IN (`;
+    this.claimsOfNamesTail = `) ORDER BY ${column("id")}${db.kind === "mysql" ? " FOR UPDATE" : ""}`;
   }
 }
 
@@ -173,6 +190,13 @@ export class SqlDomainStore implements DomainStore {
     return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.name = :name", { name }).orderBy("d.id")).getMany();
   }
 
+  async lockClaimsOfNames(manager: EntityManager, names: readonly string[]): Promise<Domain[]> {
+    if (names.length === 0) return [];
+    const { claimsOfNames, claimsOfNamesTail, domainReader } = this.claimStatements;
+    const rows: Record<string, unknown>[] = await manager.query(`${claimsOfNames}${names.map(() => "?").join(", ")}${claimsOfNamesTail}`, [...names]);
+    return rows.map((row) => domainReader.read(row));
+  }
+
   async insert(manager: EntityManager, domain: Domain): Promise<Domain> {
     const row = manager.create(Domain, domain);
     await this.claimStatements.domainWriter.insert(manager, row);
@@ -181,6 +205,14 @@ export class SqlDomainStore implements DomainStore {
 
   async save(manager: EntityManager, domain: Domain): Promise<void> {
     await manager.save(domain);
+  }
+
+  async update(manager: EntityManager, domain: Domain): Promise<void> {
+    const { updateById, updatedColumns } = this.claimStatements;
+    const { driver } = this.db.dataSource;
+    // preparePersistentValue applies the column's transformer, then the driver's own conversion (dates, JSON), as save() would.
+    const values = updatedColumns.map((column) => driver.preparePersistentValue(column.getEntityValue(domain), column) ?? null);
+    await manager.query(updateById, [...values, domain.id]);
   }
 
   async delete(manager: EntityManager, domainId: string): Promise<void> {
@@ -217,6 +249,10 @@ export class SqlDomainStore implements DomainStore {
 
   releaseLease(manager: EntityManager, domainId: string): Promise<void> {
     return this.leases.clear(manager, domainId);
+  }
+
+  giveBackLeases(lease: string, ids: readonly string[]): Promise<number> {
+    return this.leases.giveUp(lease, ids);
   }
 
   async unschedule(domainId: string, lease: string): Promise<void> {
