@@ -8,6 +8,7 @@
  *
  *   SWEEP_N=2000 SWEEP_SERVER=ts-node npm run bench:sweep   # the short variant, without a build
  *   SWEEP_CPU_PROF=/tmp/prof npm run bench:sweep   # writes the server's .cpuprofile there
+ *   SWEEP_KEEP_LOG=1 npm run bench:sweep           # keeps the server's log and says where
  */
 import "reflect-metadata";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -160,7 +161,8 @@ async function startServer(databaseUrl: string, bind: Bind9Server): Promise<AppP
     const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
     await exited;
     clearTimeout(killer);
-    rmSync(logDir, { recursive: true, force: true });
+    if (process.env.SWEEP_KEEP_LOG) console.log(`server log kept: ${logFile}`);
+    else rmSync(logDir, { recursive: true, force: true });
   };
   const deadline = performance.now() + 60_000;
   while (performance.now() < deadline) {
