@@ -62,8 +62,8 @@ export interface DomainStore {
   lockClaimsOfNames(manager: EntityManager, names: readonly string[]): Promise<Domain[]>;
   insert(manager: EntityManager, domain: Domain): Promise<Domain>;
   save(manager: EntityManager, domain: Domain): Promise<void>;
-  /** Writes every column of a claim the caller read and locked in its transaction: one UPDATE by id, no read first. */
-  update(manager: EntityManager, domain: Domain): Promise<void>;
+  /** Writes every column of claims the caller read and locked in its transaction: one UPDATE for all of them, no read first. */
+  updateAll(manager: EntityManager, domains: readonly Domain[]): Promise<void>;
   delete(manager: EntityManager, domainId: string): Promise<void>;
   /** True when `error` is a write that lost the unique index on verifiedName to a concurrent verification. */
   isVerifiedNameConflict(error: unknown): boolean;
@@ -94,8 +94,9 @@ class ClaimStatements {
   readonly domainWriter: RowWriter<Domain>;
   readonly domainByNameCounting: string;
   readonly countOfAccount: string;
-  readonly updateById: string;
   readonly updatedColumns: ColumnMetadata[];
+  readonly table: string;
+  readonly id: string;
   /** `SELECT ... WHERE name IN (` to be closed with the placeholders and lockedByName's tail. */
   readonly claimsOfNames: string;
   readonly claimsOfNamesTail: string;
@@ -113,7 +114,8 @@ class ClaimStatements {
     this.countOfAccount = `SELECT COUNT(*) AS ${column("held")} FROM ${table(Domain)} WHERE ${column("accountId")} = ?`;
     const metadata = db.dataSource.getMetadata(Domain);
     this.updatedColumns = metadata.columns.filter((c) => !c.isPrimary);
-    this.updateById = `UPDATE ${table(Domain)} SET ${this.updatedColumns.map((c) => `${column(c.databaseName)} = ?`).join(", ")} WHERE ${column("id")} = ?`;
+    this.table = table(Domain);
+    this.id = column("id");
     this.claimsOfNames = `SELECT ${this.domainReader.columns} FROM ${table(Domain)} WHERE ${column("name")} IN (`;
     this.claimsOfNamesTail = `) ORDER BY ${column("id")}${db.kind === "mysql" ? " FOR UPDATE" : ""}`;
   }
@@ -207,12 +209,27 @@ export class SqlDomainStore implements DomainStore {
     await manager.save(domain);
   }
 
-  async update(manager: EntityManager, domain: Domain): Promise<void> {
-    const { updateById, updatedColumns } = this.claimStatements;
+  async updateAll(manager: EntityManager, domains: readonly Domain[]): Promise<void> {
+    if (domains.length === 0) return;
+    const { updatedColumns, table, id } = this.claimStatements;
     const { driver } = this.db.dataSource;
     // preparePersistentValue applies the column's transformer, then the driver's own conversion (dates, JSON), as save() would.
-    const values = updatedColumns.map((column) => driver.preparePersistentValue(column.getEntityValue(domain), column) ?? null);
-    await manager.query(updateById, [...values, domain.id]);
+    const value = (domain: Domain, column: ColumnMetadata) => driver.preparePersistentValue(column.getEntityValue(domain), column) ?? null;
+    if (domains.length === 1) {
+      const [domain] = domains;
+      const sets = updatedColumns.map((c) => `${driver.escape(c.databaseName)} = ?`).join(", ");
+      await manager.query(`UPDATE ${table} SET ${sets} WHERE ${id} = ?`, [...updatedColumns.map((c) => value(domain, c)), domain.id]);
+      return;
+    }
+    // One statement for a group of checks: each column picks its row's value by id.
+    const params: unknown[] = [];
+    const whens = domains.map(() => "WHEN ? THEN ?").join(" ");
+    const sets = updatedColumns.map((c) => {
+      for (const domain of domains) params.push(domain.id, value(domain, c));
+      return `${driver.escape(c.databaseName)} = CASE ${id} ${whens} END`;
+    });
+    params.push(...domains.map((domain) => domain.id));
+    await manager.query(`UPDATE ${table} SET ${sets.join(", ")} WHERE ${id} IN (${domains.map(() => "?").join(", ")})`, params);
   }
 
   async delete(manager: EntityManager, domainId: string): Promise<void> {

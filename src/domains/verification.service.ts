@@ -100,7 +100,9 @@ export class VerificationService {
     const attempt = () =>
       this.transactions.transaction(async (manager) => {
         const claims = await this.store.lockClaimsOfName(manager, claim.name);
-        return this.applyLocked(manager, claims, { claim, check, leased }, actor, requestId, this.clock.now());
+        const applied = await this.applyLocked(manager, claims, { claim, check, leased }, actor, requestId, this.clock.now());
+        if (applied) await this.store.updateAll(manager, [applied.domain]);
+        return applied;
       });
     let applied;
     try {
@@ -132,6 +134,7 @@ export class VerificationService {
         const now = this.clock.now();
         const results: (AppliedCheck | null)[] = [];
         for (const item of checks) results.push(await this.applyLocked(manager, ofName.get(item.claim.name)!, item, actor, requestId, now));
+        await this.store.updateAll(manager, results.flatMap((result) => (result ? [result.domain] : [])));
         return results;
       });
     } catch (error) {
@@ -144,7 +147,11 @@ export class VerificationService {
     return applied;
   }
 
-  /** One check over the locked claims of its name, written in `manager`'s transaction; null when it no longer applies. */
+  /**
+   * One check over the locked claims of its name, in `manager`'s transaction: its audit entries
+   * are written, the claim's row is left to the caller (updateAll, once for a whole group);
+   * null when the check no longer applies.
+   */
   private async applyLocked(
     manager: EntityManager,
     claims: Domain[],
@@ -158,7 +165,6 @@ export class VerificationService {
     const plan = planCheck({ domain, claims, check, now, settings: this.settings, mode: leased ? "automatic" : "explicit", actor, requestId });
     if (plan.revokeHolder) await this.revokeForNewOwner(manager, plan.revokeHolder, requestId, now);
     Object.assign(domain, plan.changes);
-    await this.store.update(manager, domain);
     for (const entry of plan.entries) await this.audit.record(manager, entry);
     return { domain, check: plan.result };
   }

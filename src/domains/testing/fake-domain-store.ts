@@ -147,9 +147,8 @@ export class FakeDomainStore implements DomainStore {
     this.rows.set(domain.id, copy(domain));
   }
 
-  async update(manager: EntityManager, domain: Domain): Promise<void> {
-    if (!this.rows.has(domain.id)) return;
-    await this.save(manager, domain);
+  async updateAll(manager: EntityManager, domains: readonly Domain[]): Promise<void> {
+    for (const domain of domains) if (this.rows.has(domain.id)) await this.save(manager, domain);
   }
 
   async delete(_manager: EntityManager, domainId: string): Promise<void> {
