@@ -9,6 +9,7 @@
  *   SWEEP_N=2000 SWEEP_SERVER=ts-node npm run bench:sweep   # the short variant, without a build
  *   SWEEP_CPU_PROF=/tmp/prof npm run bench:sweep   # writes the server's .cpuprofile there
  *   SWEEP_KEEP_LOG=1 npm run bench:sweep           # keeps the server's log and says where
+ *   SWEEP_SERVER_ROOT=/tmp/main npm run bench:sweep  # runs the server of another checkout (with node_modules), e.g. main's
  */
 import "reflect-metadata";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -39,7 +40,8 @@ const SWEEP_LIMIT_MS = Number(process.env.SWEEP_TIMEOUT_SECONDS ?? Math.max(120,
 /** "bundle" builds and runs what `npm start` runs (RSS as in production); "ts-node" runs the sources as they are, quicker to start. */
 const SERVER = process.env.SWEEP_SERVER ?? "bundle";
 const ZONE = "sweep.test";
-const ROOT = path.resolve(__dirname, "../..");
+/** Whose server runs: this checkout's by default, or another's (a copy of main, for a before/after in one sitting). */
+const ROOT = path.resolve(process.env.SWEEP_SERVER_ROOT ?? path.resolve(__dirname, "../.."));
 
 const nameOf = (i: number) => `d${i}.${ZONE}`;
 const tokenOf = (i: number) => createHash("sha256").update(nameOf(i)).digest("hex");
@@ -47,7 +49,7 @@ const isPending = (i: number) => PENDING_EVERY > 0 && i % PENDING_EVERY === 0;
 
 async function main(): Promise<void> {
   const started = performance.now();
-  console.log(`sweep benchmark: N=${N} (one in ${PENDING_EVERY} PENDING without a record), DNS_CONCURRENCY=${CONCURRENCY}, server from ${SERVER}, loopback only\n`);
+  console.log(`sweep benchmark: N=${N} (one in ${PENDING_EVERY} PENDING without a record), DNS_CONCURRENCY=${CONCURRENCY}, server from ${SERVER} in ${ROOT}, loopback only\n`);
   if (SERVER === "bundle") execFileSync("npm", ["run", "-s", "build"], { cwd: ROOT, stdio: "inherit" });
   const records: string[] = [];
   for (let i = 0; i < N; i++) if (!isPending(i)) records.push(`${verificationHost(`d${i}`)} TXT "${expectedTxtValue(tokenOf(i))}"`);
