@@ -147,6 +147,19 @@ export class RowLeases<T extends Leasable> {
     return result.affected ?? 0;
   }
 
+  /** Gives up `lease` on those of `ids` it still holds, writing nothing else; how many rows that was. */
+  async giveUp(lease: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.db.manager
+      .createQueryBuilder()
+      .update(this.entity)
+      .set(columns<T>(GIVEN_UP))
+      .where(`${bare("id")} IN (:...ids)`, { ids: [...ids] })
+      .andWhere(`${bare("leaseOwner")} = :lease`, { lease })
+      .execute();
+    return result.affected ?? 0;
+  }
+
   /**
    * Gives up `lease` on row `id`, writing `changes` with it, in `manager`'s transaction, while
    * the row still carries the lease and matches `also`. False when the lease was lost

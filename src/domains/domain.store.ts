@@ -12,6 +12,7 @@ import { RowWriter, rowWriter } from "../db/row-writer";
 import { Principal, inScope } from "../shared/principal";
 import { lockInAccount, lockVisible } from "../accounts/owned-rows";
 import { Connection, PageArgs, toConnection } from "../shared/pagination";
+import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { DomainNameGram } from "./name-gram.entity";
 import { GRAM_LENGTH, gramsOf, sampledGrams } from "./name-grams";
 
@@ -66,8 +67,12 @@ export interface DomainStore {
   lockById(manager: EntityManager, domainId: string): Promise<Domain | null>;
   /** Every claim of `name`, locked in id order, so two accounts verifying one name are decided one after the other. */
   lockClaimsOfName(manager: EntityManager, name: string): Promise<Domain[]>;
+  /** As lockClaimsOfName for many names in one statement: every claim of any of them, locked, in id order. */
+  lockClaimsOfNames(manager: EntityManager, names: readonly string[]): Promise<Domain[]>;
   insert(manager: EntityManager, domain: Domain): Promise<Domain>;
   save(manager: EntityManager, domain: Domain): Promise<void>;
+  /** Writes every column of claims the caller read and locked in its transaction: one UPDATE for all of them, no read first. */
+  updateAll(manager: EntityManager, domains: readonly Domain[]): Promise<void>;
   delete(manager: EntityManager, domainId: string): Promise<void>;
   /** True when `error` is a write that lost the unique index on verifiedName to a concurrent verification. */
   isVerifiedNameConflict(error: unknown): boolean;
@@ -75,6 +80,8 @@ export interface DomainStore {
   /** Claims `lease` holds for `leaseMs` from now, taken so that no other run holds any of them. */
   leaseBatch(query: LeaseQuery, limit: number, leaseMs: number, lease: string): Promise<Domain[]>;
   releaseLease(manager: EntityManager, domainId: string): Promise<void>;
+  /** Clears `lease` from those of `ids` it still holds, changing nothing else; how many. */
+  giveBackLeases(lease: string, ids: readonly string[]): Promise<number>;
   /** Releases a leased EXPIRED or REVOKED claim and stops it falling due again; a claim in another state is left alone. */
   unschedule(domainId: string, lease: string): Promise<void>;
   /** Unproven claims whose token runs out in (now, horizon] and that were not warned about, locked, skipping rows locked elsewhere. */
@@ -113,6 +120,12 @@ class ClaimStatements {
   readonly domainWriter: RowWriter<Domain>;
   readonly domainByNameCounting: string;
   readonly countOfAccount: string;
+  readonly updatedColumns: ColumnMetadata[];
+  readonly table: string;
+  readonly id: string;
+  /** `SELECT ... WHERE name IN (` to be closed with the placeholders and lockedByName's tail. */
+  readonly claimsOfNames: string;
+  readonly claimsOfNamesTail: string;
 
   constructor(db: Database) {
     const { driver } = db.dataSource;
@@ -133,6 +146,12 @@ class ClaimStatements {
     this.accountPageAfter = accountPage(true);
     this.gramsTable = table(DomainNameGram);
     this.deleteGrams = `DELETE FROM ${this.gramsTable} WHERE ${column("domainId")} = ?`;
+    const metadata = db.dataSource.getMetadata(Domain);
+    this.updatedColumns = metadata.columns.filter((c) => !c.isPrimary);
+    this.table = table(Domain);
+    this.id = column("id");
+    this.claimsOfNames = `SELECT ${this.domainReader.columns} FROM ${table(Domain)} WHERE ${column("name")} IN (`;
+    this.claimsOfNamesTail = `) ORDER BY ${column("id")}${db.kind === "mysql" ? " FOR UPDATE" : ""}`;
   }
 
   /** An account's claims newest first, the frontends' list: from the start, and after a cursor. */
@@ -247,6 +266,13 @@ export class SqlDomainStore implements DomainStore {
     return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.name = :name", { name }).orderBy("d.id")).getMany();
   }
 
+  async lockClaimsOfNames(manager: EntityManager, names: readonly string[]): Promise<Domain[]> {
+    if (names.length === 0) return [];
+    const { claimsOfNames, claimsOfNamesTail, domainReader } = this.claimStatements;
+    const rows: Record<string, unknown>[] = await manager.query(`${claimsOfNames}${names.map(() => "?").join(", ")}${claimsOfNamesTail}`, [...names]);
+    return rows.map((row) => domainReader.read(row));
+  }
+
   async insert(manager: EntityManager, domain: Domain): Promise<Domain> {
     const row = manager.create(Domain, domain);
     await this.claimStatements.domainWriter.insert(manager, row);
@@ -257,6 +283,29 @@ export class SqlDomainStore implements DomainStore {
 
   async save(manager: EntityManager, domain: Domain): Promise<void> {
     await manager.save(domain);
+  }
+
+  async updateAll(manager: EntityManager, domains: readonly Domain[]): Promise<void> {
+    if (domains.length === 0) return;
+    const { updatedColumns, table, id } = this.claimStatements;
+    const { driver } = this.db.dataSource;
+    // preparePersistentValue applies the column's transformer, then the driver's own conversion (dates, JSON), as save() would.
+    const value = (domain: Domain, column: ColumnMetadata) => driver.preparePersistentValue(column.getEntityValue(domain), column) ?? null;
+    if (domains.length === 1) {
+      const [domain] = domains;
+      const sets = updatedColumns.map((c) => `${driver.escape(c.databaseName)} = ?`).join(", ");
+      await manager.query(`UPDATE ${table} SET ${sets} WHERE ${id} = ?`, [...updatedColumns.map((c) => value(domain, c)), domain.id]);
+      return;
+    }
+    // One statement for a group of checks: each column picks its row's value by id.
+    const params: unknown[] = [];
+    const whens = domains.map(() => "WHEN ? THEN ?").join(" ");
+    const sets = updatedColumns.map((c) => {
+      for (const domain of domains) params.push(domain.id, value(domain, c));
+      return `${driver.escape(c.databaseName)} = CASE ${id} ${whens} END`;
+    });
+    params.push(...domains.map((domain) => domain.id));
+    await manager.query(`UPDATE ${table} SET ${sets.join(", ")} WHERE ${id} IN (${domains.map(() => "?").join(", ")})`, params);
   }
 
   async delete(manager: EntityManager, domainId: string): Promise<void> {
@@ -294,6 +343,10 @@ export class SqlDomainStore implements DomainStore {
 
   releaseLease(manager: EntityManager, domainId: string): Promise<void> {
     return this.leases.clear(manager, domainId);
+  }
+
+  giveBackLeases(lease: string, ids: readonly string[]): Promise<number> {
+    return this.leases.giveUp(lease, ids);
   }
 
   async unschedule(domainId: string, lease: string): Promise<void> {

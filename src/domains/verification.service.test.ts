@@ -247,3 +247,82 @@ describe("VerificationService.applyCheck: the backoff ladder", () => {
     expect(applied?.domain.nextCheckAt).toEqual(new Date(issued.getTime() + 60_000 + 300_000));
   });
 });
+
+describe("VerificationService.applyLeasedChecks", () => {
+  const held = (fields: Partial<Domain> = {}) => claim({ leaseOwner: "this-run", leaseExpiresAt: new Date(clock.now().getTime() + 60_000), ...fields });
+
+  it("records every check of a group in one transaction, each claim with its own entries, in the order given", async () => {
+    const { store, audit, service } = setUp();
+    const a = held({ name: "a.example.com" });
+    const b = held({ name: "b.example.com", status: DomainStatus.VERIFIED, verifiedName: "b.example.com", verifiedAt: clock.now() });
+    const lost = held({ name: "c.example.com", leaseOwner: "another-run" });
+    for (const d of [a, b, lost]) store.put(d);
+    const lock = jest.spyOn(store, "lockClaimsOfNames");
+
+    const applied = await service.applyLeasedChecks(
+      [
+        { claim: a, check: check("VERIFIED", [expectedTxtValue(a.token)], clock.now()), leased: { lease: "this-run" } },
+        { claim: lost, check: check("VERIFIED", [expectedTxtValue(lost.token)], clock.now()), leased: { lease: "this-run" } },
+        { claim: b, check: check("RECORD_NOT_FOUND", [], clock.now()), leased: { lease: "this-run" } },
+      ],
+      SYSTEM_ACTOR,
+      null,
+    );
+
+    expect(lock).toHaveBeenCalledTimes(1);
+    expect(applied.map((r) => r && [r.domain.id, r.domain.status, r.check.outcome])).toEqual([
+      [a.id, DomainStatus.VERIFIED, "VERIFIED"],
+      null,
+      [b.id, DomainStatus.VERIFIED, "RECORD_NOT_FOUND"],
+    ]);
+    expect(store.get(a.id)).toMatchObject({ status: DomainStatus.VERIFIED, verifiedName: "a.example.com", leaseOwner: null, leaseExpiresAt: null });
+    expect(store.get(b.id)).toMatchObject({ status: DomainStatus.VERIFIED, failingSince: clock.now(), leaseOwner: null });
+    expect(store.get(lost.id)).toMatchObject({ status: DomainStatus.PENDING, leaseOwner: "another-run", lastCheckedAt: null });
+    expect(audit.entries.map((e) => [e.domain?.id, e.action])).toEqual([
+      [a.id, AuditAction.VERIFICATION_SUCCEEDED],
+      [b.id, AuditAction.GRACE_PERIOD_STARTED],
+      [b.id, AuditAction.VERIFICATION_FAILED],
+    ]);
+  });
+
+  it("decides two claims of one name one after the other: the second sees the first verified", async () => {
+    const { store, service } = setUp();
+    const mine = held();
+    const rival = held({ accountId: "bob" });
+    store.put(mine);
+    store.put(rival);
+    const both = [expectedTxtValue(mine.token), expectedTxtValue(rival.token)];
+
+    const [first, second] = await service.applyLeasedChecks(
+      [mine, rival].map((d) => ({ claim: d, check: check("VERIFIED", both, clock.now()), leased: { lease: "this-run" } })),
+      SYSTEM_ACTOR,
+      null,
+    );
+
+    expect(first?.check.outcome).toBe("VERIFIED");
+    expect(second?.check.outcome).toBe("VERIFIED_BY_ANOTHER_ACCOUNT");
+    expect(store.get(rival.id)).toMatchObject({ verifiedName: null, leaseOwner: null });
+  });
+
+  it("applies each check on its own when a concurrent verification wins the verified-name index, and rolls nothing of the group in twice", async () => {
+    const { store, audit, service } = setUp();
+    const other = held({ name: "other.example.com" });
+    const mine = held();
+    const rival = claim({ accountId: "bob" });
+    for (const d of [other, mine, rival]) store.put(d);
+    store.afterNextLockOfName = () => store.change(rival.id, { status: DomainStatus.VERIFIED, verifiedName: "example.com" });
+
+    const applied = await service.applyLeasedChecks(
+      [
+        { claim: other, check: check("RECORD_NOT_FOUND", [], clock.now()), leased: { lease: "this-run" } },
+        { claim: mine, check: check("VERIFIED", [expectedTxtValue(mine.token), expectedTxtValue(rival.token)], clock.now()), leased: { lease: "this-run" } },
+      ],
+      SYSTEM_ACTOR,
+      null,
+    );
+
+    expect(applied.map((r) => r?.check.outcome)).toEqual(["RECORD_NOT_FOUND", "VERIFIED_BY_ANOTHER_ACCOUNT"]);
+    expect(audit.entries.map((e) => e.domain?.id)).toEqual([other.id, mine.id]);
+    expect(store.get(rival.id)).toMatchObject({ status: DomainStatus.VERIFIED });
+  });
+});

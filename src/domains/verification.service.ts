@@ -33,10 +33,23 @@ export interface AuditRecorder {
 
 export type VerifyResult = { ok: true; domain: Domain; check: VerificationCheckData } | { ok: false; error: UserError };
 
+/** A check as recorded, with the claim as it now stands. */
+export interface AppliedCheck {
+  domain: Domain;
+  check: VerificationCheckData;
+}
+
 /** Options of scheduled and admin runs, which hold the claims they check under a lease. */
 export interface LeasedCheck {
   /** The lease the run took; a claim whose lease was lost or whose token changed meanwhile is left alone. */
   lease: string;
+}
+
+/** A leased claim and what DNS answered for it, waiting to be recorded. */
+export interface LeasedCheckResult {
+  claim: Domain;
+  check: VerificationCheckData;
+  leased: LeasedCheck;
 }
 
 /**
@@ -83,19 +96,13 @@ export class VerificationService {
     actor: Actor,
     requestId: string | null,
     leased?: LeasedCheck,
-  ): Promise<{ domain: Domain; check: VerificationCheckData } | null> {
+  ): Promise<AppliedCheck | null> {
     const attempt = () =>
       this.transactions.transaction(async (manager) => {
-        const now = this.clock.now();
         const claims = await this.store.lockClaimsOfName(manager, claim.name);
-        const domain = claims.find((d) => d.id === claim.id);
-        if (!domain || !(await this.stillAsked(manager, domain, claim, now, leased))) return null;
-        const plan = planCheck({ domain, claims, check, now, settings: this.settings, mode: leased ? "automatic" : "explicit", actor, requestId });
-        if (plan.revokeHolder) await this.revokeForNewOwner(manager, plan.revokeHolder, requestId, now);
-        Object.assign(domain, plan.changes);
-        await this.store.save(manager, domain);
-        for (const entry of plan.entries) await this.audit.record(manager, entry);
-        return { domain, check: plan.result };
+        const applied = await this.applyLocked(manager, claims, { claim, check, leased }, actor, requestId, this.clock.now());
+        if (applied) await this.store.updateAll(manager, [applied.domain]);
+        return applied;
       });
     let applied;
     try {
@@ -107,6 +114,59 @@ export class VerificationService {
     }
     if (applied) this.settings.onCheckRecorded?.(applied.check);
     return applied;
+  }
+
+  /**
+   * Records many leased checks (a scheduled or admin run's) in one transaction: one statement
+   * locks every claim of their names, then each check is decided and written as applyCheck
+   * would, each claim's row with its own audit entries, so the transaction holds every change
+   * with its entries. Answers in the order given, null where applyCheck would. When the unique
+   * index on verifiedName turns the group down (a concurrent verification of one of the names),
+   * each check is applied on its own instead, as applyCheck retries.
+   */
+  async applyLeasedChecks(checks: readonly LeasedCheckResult[], actor: Actor, requestId: string | null): Promise<(AppliedCheck | null)[]> {
+    if (checks.length === 0) return [];
+    let applied: (AppliedCheck | null)[];
+    try {
+      applied = await this.transactions.transaction(async (manager) => {
+        const ofName = new Map<string, Domain[]>(checks.map((c) => [c.claim.name, []]));
+        for (const locked of await this.store.lockClaimsOfNames(manager, [...ofName.keys()])) ofName.get(locked.name)?.push(locked);
+        const now = this.clock.now();
+        const results: (AppliedCheck | null)[] = [];
+        for (const item of checks) results.push(await this.applyLocked(manager, ofName.get(item.claim.name)!, item, actor, requestId, now));
+        await this.store.updateAll(manager, results.flatMap((result) => (result ? [result.domain] : [])));
+        return results;
+      });
+    } catch (error) {
+      if (!this.store.isVerifiedNameConflict(error)) throw error;
+      const one = [];
+      for (const item of checks) one.push(await this.applyCheck(item.claim, item.check, actor, requestId, item.leased));
+      return one;
+    }
+    for (const result of applied) if (result) this.settings.onCheckRecorded?.(result.check);
+    return applied;
+  }
+
+  /**
+   * One check over the locked claims of its name, in `manager`'s transaction: its audit entries
+   * are written, the claim's row is left to the caller (updateAll, once for a whole group);
+   * null when the check no longer applies.
+   */
+  private async applyLocked(
+    manager: EntityManager,
+    claims: Domain[],
+    { claim, check, leased }: { claim: Domain; check: VerificationCheckData; leased?: LeasedCheck },
+    actor: Actor,
+    requestId: string | null,
+    now: Date,
+  ): Promise<AppliedCheck | null> {
+    const domain = claims.find((d) => d.id === claim.id);
+    if (!domain || !(await this.stillAsked(manager, domain, claim, now, leased))) return null;
+    const plan = planCheck({ domain, claims, check, now, settings: this.settings, mode: leased ? "automatic" : "explicit", actor, requestId });
+    if (plan.revokeHolder) await this.revokeForNewOwner(manager, plan.revokeHolder, requestId, now);
+    Object.assign(domain, plan.changes);
+    for (const entry of plan.entries) await this.audit.record(manager, entry);
+    return { domain, check: plan.result };
   }
 
   /**

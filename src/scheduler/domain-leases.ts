@@ -22,4 +22,9 @@ export class DomainLeases {
     const lease = newLease();
     return { lease, domains: await this.store.leaseBatch(query, limit, leaseMs, lease) };
   }
+
+  /** Releases the claims of `ids` that `lease` still holds, unchanged otherwise: a stopping run's claims it will not check. */
+  giveBack(lease: string, ids: readonly string[]): Promise<number> {
+    return this.store.giveBackLeases(lease, ids);
+  }
 }

@@ -7,7 +7,7 @@ import type { VerificationService } from "../domains/verification.service";
 import type { DomainStore } from "../domains/domain.store";
 import { DomainLeases } from "./domain-leases";
 import { CheckRunner } from "./check-runner";
-import { Scheduler, leaseDuration } from "./scheduler";
+import { Scheduler, sweepLeaseDuration } from "./scheduler";
 import type { SchedulerMetrics } from "./scheduler.metrics";
 
 export interface SchedulerDeps {
@@ -25,8 +25,8 @@ export const schedulerModule = defineModule({
   name: "scheduler",
   create: ({ config, clock, logger, metrics, verifier, verification, domainStore }: SchedulerDeps) => {
     const leases = new DomainLeases(domainStore);
-    const runner = new CheckRunner(verification, verifier, clock, { concurrency: config.dns.concurrency, logger });
-    const leaseMs = leaseDuration(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
+    const runner = new CheckRunner(verification, verifier, clock, { concurrency: config.dns.concurrency, logger }, (lease, ids) => leases.giveBack(lease, ids));
+    const leaseMs = sweepLeaseDuration(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
     const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics, tokenWarnings: verification });
     return {
       provides: { scheduler, leases, runner, leaseMs },

@@ -26,6 +26,14 @@ export function leaseDuration(batchSize: number, concurrency: number, dnsTimeout
   return leaseOutlasting(worstCaseBatchMs(batchSize, concurrency, dnsTimeoutMs), 2);
 }
 
+/** Batches a sweep holds at once: the one being checked and the next, leased ahead so lookups never wait for a lease. */
+export const BATCHES_IN_HAND = 2;
+
+/** How long the scheduler leases a batch for: a claim leased ahead waits behind up to a batch of others before its own turn. */
+export function sweepLeaseDuration(batchSize: number, concurrency: number, dnsTimeoutMs: number): number {
+  return leaseDuration(BATCHES_IN_HAND * batchSize, concurrency, dnsTimeoutMs);
+}
+
 /**
  * The in-server scheduler: every interval it drains the claims that are due (first checks,
  * backoff checks, re-verifications, expiries) batch by batch, then sleeps. Any number of
@@ -70,20 +78,28 @@ export class Scheduler {
 
   private async drain(): Promise<LeasedResult[]> {
     const { metrics, batchSize, leaseMs } = this.options;
-    const results: LeasedResult[] = [];
     const { tokenWarnings } = this.options;
     if (tokenWarnings) while (!this.loop.halting && (await tokenWarnings.warnExpiringTokens(batchSize)) === batchSize);
-    while (!this.loop.halting) {
-      const leaseTimer = metrics.schedulerLeaseDuration.startTimer();
-      const batch = await this.leases.take({ kind: "due" }, batchSize, leaseMs);
-      leaseTimer();
-      if (batch.domains.length === 0) break;
-      metrics.schedulerLeased.inc(batch.domains.length);
-      const batchTimer = metrics.schedulerBatchDuration.startTimer();
-      results.push(...(await this.runner.run(batch, SYSTEM_ACTOR, null, (result) => metrics.schedulerResults.inc({ result }))));
-      batchTimer();
-      if (batch.domains.length < batchSize) break;
-    }
+    const started = new WeakMap<object, () => void>();
+    const results = await this.runner.sweep(
+      async () => {
+        if (this.loop.halting) return null;
+        const leaseTimer = metrics.schedulerLeaseDuration.startTimer();
+        const batch = await this.leases.take({ kind: "due" }, batchSize, leaseMs);
+        leaseTimer();
+        metrics.schedulerLeased.inc(batch.domains.length);
+        return batch;
+      },
+      {
+        actor: SYSTEM_ACTOR,
+        requestId: null,
+        batchSize,
+        halting: () => this.loop.halting,
+        onResult: (result) => metrics.schedulerResults.inc({ result }),
+        onBatchStarted: (batch) => started.set(batch, metrics.schedulerBatchDuration.startTimer()),
+        onBatchDone: (batch) => started.get(batch)?.(),
+      },
+    );
     metrics.schedulerRuns.inc({ result: "ok" });
     return results;
   }

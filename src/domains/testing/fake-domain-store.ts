@@ -129,6 +129,12 @@ export class FakeDomainStore implements DomainStore {
     return claims;
   }
 
+  async lockClaimsOfNames(manager: EntityManager, names: readonly string[]): Promise<Domain[]> {
+    const claims: Domain[] = [];
+    for (const name of new Set(names)) claims.push(...(await this.lockClaimsOfName(manager, name)));
+    return claims.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
   async insert(_manager: EntityManager, domain: Domain): Promise<Domain> {
     const row = Object.assign(new Domain(), domain);
     await this.save(FAKE_MANAGER, row);
@@ -139,6 +145,10 @@ export class FakeDomainStore implements DomainStore {
     const taken = domain.verifiedName && this.first((d) => d.id !== domain.id && d.verifiedName === domain.verifiedName);
     if (taken) throw new VerifiedNameConflict(domain.name);
     this.rows.set(domain.id, copy(domain));
+  }
+
+  async updateAll(manager: EntityManager, domains: readonly Domain[]): Promise<void> {
+    for (const domain of domains) if (this.rows.has(domain.id)) await this.save(manager, domain);
   }
 
   async delete(_manager: EntityManager, domainId: string): Promise<void> {
@@ -170,6 +180,12 @@ export class FakeDomainStore implements DomainStore {
 
   async releaseLease(_manager: EntityManager, domainId: string): Promise<void> {
     this.write(domainId, { leaseOwner: null, leaseExpiresAt: null });
+  }
+
+  async giveBackLeases(lease: string, ids: readonly string[]): Promise<number> {
+    const held = ids.filter((id) => this.rows.get(id)?.leaseOwner === lease);
+    for (const id of held) this.write(id, { leaseOwner: null, leaseExpiresAt: null });
+    return held.length;
   }
 
   async unschedule(domainId: string, lease: string): Promise<void> {
