@@ -29,6 +29,8 @@ export interface VerificationSettings {
 /** Writes audit entries in the caller's transaction (AuditLog, or a fake in unit tests). */
 export interface AuditRecorder {
   record(manager: EntityManager, record: AuditRecord): Promise<unknown>;
+  /** The records as entries in their order, written together (a batch's entries). */
+  recordMany(manager: EntityManager, records: readonly AuditRecord[]): Promise<unknown>;
 }
 
 export type VerifyResult = { ok: true; domain: Domain; check: VerificationCheckData } | { ok: false; error: UserError };

@@ -98,7 +98,7 @@ describe("WebhookService.update, delete and rotateSecret", () => {
   it("disables an endpoint, parking its pending deliveries, and sends them when it is enabled again", async () => {
     const fake = createFakeWebhookService();
     const endpoint = await created(fake);
-    await fake.service.createDeliveries({} as never, entry(AuditAction.DOMAIN_CLAIMED));
+    await fake.service.createDeliveries({} as never, [entry(AuditAction.DOMAIN_CLAIMED)]);
     const [delivery] = fake.deliveries.table.all();
     await fake.service.update(ctx(), { id: endpoint.id, enabled: false });
     expect(fake.endpoints.table.get(endpoint.id)).toMatchObject({ enabled: false, disabledReason: "Disabled by the account." });
@@ -119,7 +119,7 @@ describe("WebhookService.update, delete and rotateSecret", () => {
   it("deletes an endpoint with its deliveries, audited", async () => {
     const fake = createFakeWebhookService();
     const endpoint = await created(fake);
-    await fake.service.createDeliveries({} as never, entry(AuditAction.DOMAIN_CLAIMED));
+    await fake.service.createDeliveries({} as never, [entry(AuditAction.DOMAIN_CLAIMED)]);
     expect(await fake.service.delete(ctx(), endpoint.id)).toEqual({ ok: true, deletedId: endpoint.id });
     expect(fake.endpoints.table.all()).toEqual([]);
     expect(fake.deliveries.table.all()).toEqual([]);
@@ -171,7 +171,7 @@ describe("WebhookService.createDeliveries", () => {
 
     const wanted = async (action: AuditAction, domainId: string | null) => {
       fake.deliveries.table.delete(() => true);
-      await fake.service.createDeliveries({} as never, entry(action, domainId));
+      await fake.service.createDeliveries({} as never, [entry(action, domainId)]);
       return fake.deliveries.table.all().map((d) => d.endpointId).sort();
     };
     expect(await wanted(AuditAction.DOMAIN_CLAIMED, "other")).toEqual([all.id]);
@@ -183,7 +183,7 @@ describe("WebhookService.createDeliveries", () => {
   it("writes deliveries that are due now, with a message id of their own", async () => {
     const fake = createFakeWebhookService();
     const endpoint = await created(fake);
-    await fake.service.createDeliveries({} as never, entry(AuditAction.DOMAIN_CLAIMED));
+    await fake.service.createDeliveries({} as never, [entry(AuditAction.DOMAIN_CLAIMED)]);
     const [delivery] = fake.deliveries.table.all();
     expect(delivery).toMatchObject({
       endpointId: endpoint.id,
@@ -201,7 +201,7 @@ describe("WebhookService.createDeliveries", () => {
     const fake = createFakeWebhookService();
     await created(fake, { actions: [AuditAction.DOMAIN_REMOVED] });
     const wakes = fake.wakes.count;
-    await fake.service.createDeliveries({} as never, entry(AuditAction.DOMAIN_CLAIMED));
+    await fake.service.createDeliveries({} as never, [entry(AuditAction.DOMAIN_CLAIMED)]);
     expect(fake.deliveries.table.all()).toEqual([]);
     expect(fake.wakes.count).toBe(wakes);
   });
@@ -210,7 +210,7 @@ describe("WebhookService.createDeliveries", () => {
 describe("WebhookService.redeliver", () => {
   async function failedDelivery(fake: Fake) {
     const endpoint = await created(fake);
-    await fake.service.createDeliveries({} as never, entry(AuditAction.DOMAIN_CLAIMED));
+    await fake.service.createDeliveries({} as never, [entry(AuditAction.DOMAIN_CLAIMED)]);
     const [delivery] = fake.deliveries.table.all();
     fake.deliveries.table.change(delivery.id, { status: WebhookDeliveryStatus.FAILED, nextAttemptAt: null, attempts: 3 });
     return { endpoint, delivery };
@@ -259,7 +259,7 @@ describe("WebhookService.redeliver", () => {
 describe("WebhookService.recordAttempt", () => {
   async function leased(fake: Fake) {
     const endpoint = await created(fake);
-    await fake.service.createDeliveries({} as never, entry(AuditAction.DOMAIN_CLAIMED));
+    await fake.service.createDeliveries({} as never, [entry(AuditAction.DOMAIN_CLAIMED)]);
     const { lease, deliveries } = await fake.deliveries.lease([{ accountId: "alice", endpointId: endpoint.id, count: 1 }], 60_000);
     return { endpoint, lease, delivery: deliveries[0] };
   }
@@ -287,7 +287,7 @@ describe("WebhookService.recordAttempt", () => {
   it("disables the endpoint on a 410 Gone, parks its deliveries, and audits it as the system", async () => {
     const fake = createFakeWebhookService();
     const { endpoint, delivery, lease } = await leased(fake);
-    await fake.service.createDeliveries({} as never, entry(AuditAction.DOMAIN_CLAIMED));
+    await fake.service.createDeliveries({} as never, [entry(AuditAction.DOMAIN_CLAIMED)]);
     expect(await fake.service.recordAttempt(delivery, lease, { status: 410, error: "HTTP 410", durationMs: 5 }, fake.clock.now())).toBe(true);
     expect(fake.endpoints.table.get(endpoint.id)).toMatchObject({ enabled: false, disabledReason: expect.any(String) });
     expect(fake.deliveries.table.all((d) => d.status === WebhookDeliveryStatus.PENDING).map((d) => d.nextAttemptAt)).toEqual([null]);

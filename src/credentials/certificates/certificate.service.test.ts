@@ -183,7 +183,7 @@ describe("CertificateService.revokeWithDomain", () => {
     const other = await issued(fake, fake.putDomain({ accountId: "alice", name: "other.example.com" }).id);
     fake.audit.entries.length = 0;
     fake.clock.advance(1000);
-    await fake.service.revokeWithDomain({} as never, entry(action, fake.domain.id, fake));
+    await fake.service.revokeWithDomain({} as never, [entry(action, fake.domain.id, fake)]);
     for (const id of [older.id, newer.id]) expect(fake.store.table.get(id)).toMatchObject({ revokedAt: fake.clock.now(), revocationReason: reason });
     expect(fake.store.table.get(other.id)?.revokedAt).toBeNull();
     expect(fake.audit.entries).toEqual(
@@ -204,12 +204,12 @@ describe("CertificateService.revokeWithDomain", () => {
     await fake.service.revoke(ctx(), revoked.id);
     const live = await issued(fake, fake.domain.id);
     fake.audit.entries.length = 0;
-    await fake.service.revokeWithDomain({} as never, entry(AuditAction.VERIFICATION_SUCCEEDED, fake.domain.id, fake));
-    await fake.service.revokeWithDomain({} as never, entry(AuditAction.DOMAIN_REMOVED, null, fake));
-    await fake.service.revokeWithDomain({} as never, entry(AuditAction.CERTIFICATE_REVOKED, fake.domain.id, fake));
+    await fake.service.revokeWithDomain({} as never, [entry(AuditAction.VERIFICATION_SUCCEEDED, fake.domain.id, fake)]);
+    await fake.service.revokeWithDomain({} as never, [entry(AuditAction.DOMAIN_REMOVED, null, fake)]);
+    await fake.service.revokeWithDomain({} as never, [entry(AuditAction.CERTIFICATE_REVOKED, fake.domain.id, fake)]);
     expect(fake.store.table.get(live.id)?.revokedAt).toBeNull();
     expect(fake.audit.entries).toEqual([]);
-    await fake.service.revokeWithDomain({} as never, entry(AuditAction.DOMAIN_REMOVED, fake.domain.id, fake));
+    await fake.service.revokeWithDomain({} as never, [entry(AuditAction.DOMAIN_REMOVED, fake.domain.id, fake)]);
     expect(fake.audit.entries.map((e) => e.message)).toEqual([expect.stringContaining(live.serialNumber)]);
   });
 });
