@@ -207,6 +207,65 @@ describe("WebhookService.createDeliveries", () => {
   });
 });
 
+describe("WebhookService.createDeliveries for a batch of entries", () => {
+  it("reads the endpoints of every account once, writes every delivery in one insert, each entry matched as on its own", async () => {
+    const setUp = async () => {
+      const fake = createFakeWebhookService({ settings: { maxPerAccount: 10 } });
+      const domain = fake.putDomain({ accountId: "alice", name: "mine.example.com" });
+      const endpoints = {
+        all: await created(fake),
+        removals: await created(fake, { actions: [AuditAction.DOMAIN_REMOVED] }),
+        ofDomain: await created(fake, { domainId: domain.id }),
+        bobs: await created(fake, {}, bob),
+      };
+      return { fake, domain, endpoints };
+    };
+    const batchOf = (domainId: string) => [
+      entry(AuditAction.DOMAIN_CLAIMED, "other"),
+      entry(AuditAction.DOMAIN_CLAIMED, null, "bob"),
+      entry(AuditAction.DOMAIN_REMOVED, domainId),
+      entry(AuditAction.DOMAIN_CLAIMED, null, "carol"),
+      entry(AuditAction.VERIFICATION_SUCCEEDED, domainId),
+    ];
+    const delivered = (fake: Fake) => fake.deliveries.table.all().map((d) => `${d.entryId}→${d.endpointId}`).sort();
+
+    const one = await setUp();
+    const alone = batchOf(one.domain.id);
+    for (const e of alone) await one.fake.service.createDeliveries({} as never, [e]);
+
+    const many = await setUp();
+    const batch = batchOf(many.domain.id);
+    const reads = jest.spyOn(many.fake.endpoints, "enabledOfAccounts");
+    const inserts = jest.spyOn(many.fake.deliveries, "insert");
+    const wakes = many.fake.wakes.count;
+    await many.fake.service.createDeliveries({} as never, batch);
+
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(reads.mock.calls[0][1]).toEqual(["alice", "bob", "carol"]);
+    expect(inserts).toHaveBeenCalledTimes(1);
+    expect(many.fake.wakes.count).toBe(wakes + 1);
+    // The same pairs as entry by entry, endpoint for endpoint.
+    const rename = (text: string, from: { fake: Fake; entries: AuditEntry[]; endpoints: Record<string, WebhookEndpoint> }) => {
+      let named = text;
+      from.entries.forEach((e, i) => (named = named.replace(e.id, `entry${i}`)));
+      for (const [name, endpoint] of Object.entries(from.endpoints)) named = named.replace(endpoint.id, name);
+      return named;
+    };
+    const inBatch = delivered(many.fake).map((pair) => rename(pair, { ...many, entries: batch }));
+    expect(inBatch.sort()).toEqual(delivered(one.fake).map((pair) => rename(pair, { ...one, entries: alone })).sort());
+    expect(inBatch.sort()).toEqual(
+      ["entry0→all", "entry1→bobs", "entry2→all", "entry2→removals", "entry2→ofDomain", "entry4→all", "entry4→ofDomain"].sort(),
+    );
+  });
+
+  it("reads nothing for an empty batch", async () => {
+    const fake = createFakeWebhookService();
+    const reads = jest.spyOn(fake.endpoints, "enabledOfAccounts");
+    await fake.service.createDeliveries({} as never, []);
+    expect(reads).not.toHaveBeenCalled();
+  });
+});
+
 describe("WebhookService.redeliver", () => {
   async function failedDelivery(fake: Fake) {
     const endpoint = await created(fake);
