@@ -38,11 +38,16 @@ export interface AuditFilter {
 }
 
 /**
- * Runs inside the writer's transaction, after the entry is inserted: whatever it writes
- * through `manager` commits or rolls back with the change and its entry. Features that
- * react to state changes (events, credentials) hook in here instead of into each writer.
+ * Runs inside the writer's transaction, after the entries are inserted, with every entry one
+ * write recorded (one for a single change, many for a batch), in their order: whatever it
+ * writes through `manager` commits or rolls back with the changes and their entries. Features
+ * that react to state changes (events, credentials) hook in here instead of into each writer,
+ * and do their work once per batch rather than once per entry.
  */
-export type AuditListener = (manager: EntityManager, entry: AuditEntry) => Promise<void>;
+export type AuditListener = (manager: EntityManager, entries: readonly AuditEntry[]) => Promise<void>;
+
+/** Entries per INSERT of a batch: keeps a statement well under max_allowed_packet, checks with their evidence included. */
+export const ENTRIES_PER_INSERT = 500;
 
 /** One domain's page of entries; `total` counts all of them, null when the page started after a cursor. */
 interface DomainPage {
@@ -62,33 +67,28 @@ export class AuditLog {
     private readonly clock: Clock,
   ) {}
 
-  /** Adds a listener called for every entry recorded from now on, in the entry's transaction. */
+  /** Adds a listener called with the entries of every write from now on, in their transaction. */
   addListener(listener: AuditListener): void {
     this.listeners.push(listener);
   }
 
   async record(manager: EntityManager, record: AuditRecord): Promise<AuditEntry> {
-    const entry = manager.create(AuditEntry, {
-      id: uuidv7(),
-      accountId: record.accountId,
-      domainId: record.domain?.id ?? null,
-      domainName: record.domain?.name ?? "",
-      action: record.action,
-      actorType: record.actor.type,
-      actorId: record.actor.id,
-      actorEmail: record.actor.email,
-      message: record.message,
-      previousStatus: record.previousStatus ?? null,
-      newStatus: record.newStatus ?? null,
-      check: record.check ?? null,
-      requestId: record.requestId ?? null,
-      reason: record.reason ?? null,
-      graceEndsAt: record.graceEndsAt ?? null,
-      createdAt: this.clock.now(),
-    });
-    await (this.entryWriter ??= rowWriter(this.db.dataSource, AuditEntry)).insert(manager, entry);
-    for (const listener of this.listeners) await listener(manager, entry);
-    return entry;
+    return (await this.recordMany(manager, [record]))[0];
+  }
+
+  /**
+   * Writes the records as entries in their order (multi-row INSERTs), then gives the listeners
+   * the whole batch: a batch of changes pays for each listener's queries once, not per entry.
+   * The entries share one time and take their ids in order, so (createdAt, id) keeps the order given.
+   */
+  async recordMany(manager: EntityManager, records: readonly AuditRecord[]): Promise<AuditEntry[]> {
+    if (records.length === 0) return [];
+    const createdAt = this.clock.now();
+    const entries = records.map((record) => entryOf(manager, record, createdAt));
+    const writer = (this.entryWriter ??= rowWriter(this.db.dataSource, AuditEntry));
+    for (let i = 0; i < entries.length; i += ENTRIES_PER_INSERT) await writer.insertMany(manager, entries.slice(i, i + ENTRIES_PER_INSERT));
+    for (const listener of this.listeners) await listener(manager, entries);
+    return entries;
   }
 
   /** An entry the caller may see (its account's, its key's domain's), or null. */
@@ -225,6 +225,27 @@ export class AuditLog {
   }
 }
 
+function entryOf(manager: EntityManager, record: AuditRecord, createdAt: Date): AuditEntry {
+  return manager.create(AuditEntry, {
+    id: uuidv7(),
+    accountId: record.accountId,
+    domainId: record.domain?.id ?? null,
+    domainName: record.domain?.name ?? "",
+    action: record.action,
+    actorType: record.actor.type,
+    actorId: record.actor.id,
+    actorEmail: record.actor.email,
+    message: record.message,
+    previousStatus: record.previousStatus ?? null,
+    newStatus: record.newStatus ?? null,
+    check: record.check ?? null,
+    requestId: record.requestId ?? null,
+    reason: record.reason ?? null,
+    graceEndsAt: record.graceEndsAt ?? null,
+    createdAt,
+  });
+}
+
 declare module "../graphql/context" {
   interface RequestLoaders {
     audit: ReturnType<AuditLog["createLoaders"]>;
@@ -233,7 +254,7 @@ declare module "../graphql/context" {
 
 declare module "../graphql/feature-module" {
   interface FeatureHooks {
-    /** Run with every audit entry, in the transaction that writes it. */
+    /** Run with every batch of audit entries, in the transaction that writes them. */
     auditListeners?: AuditListener[];
   }
 }

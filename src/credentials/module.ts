@@ -83,8 +83,8 @@ export const credentialsModule = defineModule({
       auditListeners: [
         certificates.revokeWithDomain,
         // Every revocation, by its owner or with its domain, is audited in its transaction: once it commits, the CRL is stale.
-        async (manager, entry) => {
-          if (entry.action === AuditAction.CERTIFICATE_REVOKED) db.afterCommit(manager, "crl-stale", () => publisher?.markStale());
+        async (manager, entries) => {
+          if (entries.some((entry) => entry.action === AuditAction.CERTIFICATE_REVOKED)) db.afterCommit(manager, "crl-stale", () => publisher?.markStale());
         },
       ],
       certificateStrategy: (der) => certificates.authenticate(der),

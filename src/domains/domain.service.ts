@@ -183,8 +183,9 @@ export class DomainService {
       const stale = (await this.store.lockByIds(manager, claimIds)).filter((domain) => matches(STALE, domain, cutoff));
       if (stale.length === 0) return 0;
       await this.store.deleteByIds(manager, stale.map((domain) => domain.id));
-      for (const domain of stale) {
-        await this.audit.record(manager, {
+      await this.audit.recordMany(
+        manager,
+        stale.map((domain) => ({
           accountId: domain.accountId,
           domain,
           action: AuditAction.DOMAIN_REMOVED,
@@ -193,8 +194,8 @@ export class DomainService {
           previousStatus: domain.status,
           newStatus: null,
           requestId,
-        });
-      }
+        })),
+      );
       return stale.length;
     }, "READ COMMITTED");
   }

@@ -29,6 +29,8 @@ export interface VerificationSettings {
 /** Writes audit entries in the caller's transaction (AuditLog, or a fake in unit tests). */
 export interface AuditRecorder {
   record(manager: EntityManager, record: AuditRecord): Promise<unknown>;
+  /** The records as entries in their order, written together (a batch's entries). */
+  recordMany(manager: EntityManager, records: readonly AuditRecord[]): Promise<unknown>;
 }
 
 export type VerifyResult = { ok: true; domain: Domain; check: VerificationCheckData } | { ok: false; error: UserError };
@@ -100,7 +102,9 @@ export class VerificationService {
     const attempt = () =>
       this.transactions.transaction(async (manager) => {
         const claims = await this.store.lockClaimsOfName(manager, claim.name);
-        const applied = await this.applyLocked(manager, claims, { claim, check, leased }, actor, requestId, this.clock.now());
+        const entries: AuditRecord[] = [];
+        const applied = await this.applyLocked(manager, claims, { claim, check, leased }, actor, requestId, this.clock.now(), entries);
+        await this.audit.recordMany(manager, entries);
         if (applied) await this.store.updateAll(manager, [applied.domain]);
         return applied;
       });
@@ -133,7 +137,10 @@ export class VerificationService {
         for (const locked of await this.store.lockClaimsOfNames(manager, [...ofName.keys()])) ofName.get(locked.name)?.push(locked);
         const now = this.clock.now();
         const results: (AppliedCheck | null)[] = [];
-        for (const item of checks) results.push(await this.applyLocked(manager, ofName.get(item.claim.name)!, item, actor, requestId, now));
+        const entries: AuditRecord[] = [];
+        for (const item of checks) results.push(await this.applyLocked(manager, ofName.get(item.claim.name)!, item, actor, requestId, now, entries));
+        // The group's entries in the order its checks were decided: written together, the listeners run once for all of them.
+        await this.audit.recordMany(manager, entries);
         await this.store.updateAll(manager, results.flatMap((result) => (result ? [result.domain] : [])));
         return results;
       });
@@ -149,8 +156,8 @@ export class VerificationService {
 
   /**
    * One check over the locked claims of its name, in `manager`'s transaction: its audit entries
-   * are written, the claim's row is left to the caller (updateAll, once for a whole group);
-   * null when the check no longer applies.
+   * are added to `entries` in order and the claim's row is left to the caller (recordMany and
+   * updateAll, once for a whole group); null when the check no longer applies.
    */
   private async applyLocked(
     manager: EntityManager,
@@ -159,13 +166,14 @@ export class VerificationService {
     actor: Actor,
     requestId: string | null,
     now: Date,
+    entries: AuditRecord[],
   ): Promise<AppliedCheck | null> {
     const domain = claims.find((d) => d.id === claim.id);
     if (!domain || !(await this.stillAsked(manager, domain, claim, now, leased))) return null;
     const plan = planCheck({ domain, claims, check, now, settings: this.settings, mode: leased ? "automatic" : "explicit", actor, requestId });
-    if (plan.revokeHolder) await this.revokeForNewOwner(manager, plan.revokeHolder, requestId, now);
+    if (plan.revokeHolder) entries.push(await this.revokeForNewOwner(manager, plan.revokeHolder, requestId, now));
     Object.assign(domain, plan.changes);
-    for (const entry of plan.entries) await this.audit.record(manager, entry);
+    entries.push(...plan.entries);
     return { domain, check: plan.result };
   }
 
@@ -212,7 +220,7 @@ export class VerificationService {
       const ids = lapsed.map((domain) => domain.id);
       await this.store.writeExpired(manager, ids, now);
       if (leased) await this.store.releaseLeases(manager, held.map((domain) => domain.id));
-      for (const domain of lapsed) await this.audit.record(manager, expiredEntry(domain, domain.status, actor, requestId));
+      await this.audit.recordMany(manager, lapsed.map((domain) => expiredEntry(domain, domain.status, actor, requestId)));
       return ids;
     }, "READ COMMITTED");
   }
@@ -233,9 +241,10 @@ export class VerificationService {
       const now = this.clock.now();
       const horizon = new Date(now.getTime() + this.settings.tokenExpiryWarningMs);
       const claims = await this.store.lockUnwarnedExpiring(manager, now, horizon, limit);
-      for (const domain of claims) {
-        await this.store.markWarned(manager, domain.id, now);
-        await this.audit.record(manager, {
+      for (const domain of claims) await this.store.markWarned(manager, domain.id, now);
+      await this.audit.recordMany(
+        manager,
+        claims.map((domain) => ({
           accountId: domain.accountId,
           domain,
           action: AuditAction.TOKEN_EXPIRING_SOON,
@@ -243,8 +252,8 @@ export class VerificationService {
           message: messages.tokenExpiringSoon(domain.name, domain.tokenExpiresAt),
           previousStatus: domain.status,
           newStatus: domain.status,
-        });
-      }
+        })),
+      );
       return claims.length;
     }, "READ COMMITTED");
   }
@@ -299,7 +308,8 @@ export class VerificationService {
     await this.store.releaseLease(manager, domain.id);
   }
 
-  private async revokeForNewOwner(manager: EntityManager, holder: Domain, requestId: string | null, now: Date): Promise<void> {
+  /** Revokes the holder's claim (its row saved now) and answers its DOMAIN_REVOKED entry, which the caller records. */
+  private async revokeForNewOwner(manager: EntityManager, holder: Domain, requestId: string | null, now: Date): Promise<AuditRecord> {
     holder.status = DomainStatus.REVOKED;
     holder.verifiedName = null;
     holder.failingSince = null;
@@ -308,7 +318,7 @@ export class VerificationService {
     Object.assign(holder, tokenWindow(now, this.settings.tokenTtlMs));
     holder.updatedAt = now;
     await this.store.save(manager, holder);
-    await this.audit.record(manager, {
+    return {
       accountId: holder.accountId,
       domain: holder,
       action: AuditAction.DOMAIN_REVOKED,
@@ -319,7 +329,7 @@ export class VerificationService {
       newStatus: DomainStatus.REVOKED,
       requestId,
       reason: AuditReason.PROVEN_BY_ANOTHER_ACCOUNT,
-    });
+    };
   }
 }
 

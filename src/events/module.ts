@@ -28,7 +28,13 @@ export const eventsModule = defineModule({
       provides: { events },
       resolvers: [new EventsResolver(audit), new EventSubscriptionResolver()],
       // Each account a transaction wrote entries for is signalled once, after its COMMIT; a rollback signals nothing.
-      auditListeners: [async (manager, entry) => db.afterCommit(manager, `entries:${entry.accountId}`, () => events.publish([entry.accountId]))],
+      auditListeners: [
+        async (manager, entries) => {
+          for (const accountId of new Set(entries.map((entry) => entry.accountId))) {
+            db.afterCommit(manager, `entries:${accountId}`, () => events.publish([accountId]));
+          }
+        },
+      ],
       workers: [{ name: "event bus", enabled: false, start: () => undefined, stop: () => events.close(), stopsWith: "after-requests" }],
     };
   },

@@ -14,6 +14,9 @@ const DUE: RowCondition = {
   params: { pending: WebhookDeliveryStatus.PENDING },
 };
 
+/** Deliveries per INSERT, so a large batch of entries does not make one statement of unbounded size. */
+const DELIVERIES_PER_INSERT = 500;
+
 /** Accounts and endpoints whose POSTs in flight are at their cap: no delivery of theirs may start now. */
 export interface AtCapacity {
   accounts: string[];
@@ -116,8 +119,11 @@ export class SqlDeliveryStore implements DeliveryStore {
     await manager.update(WebhookDelivery, { endpointId, status: WebhookDeliveryStatus.PENDING, nextAttemptAt: IsNull() }, { nextAttemptAt: at });
   }
 
+  /** One multi-row INSERT per DELIVERIES_PER_INSERT rows: a batch of entries writes its deliveries together. */
   async insert(manager: EntityManager, deliveries: WebhookDelivery[]): Promise<void> {
-    await manager.insert(WebhookDelivery, deliveries.map((delivery) => manager.create(WebhookDelivery, delivery)));
+    for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_INSERT) {
+      await manager.insert(WebhookDelivery, deliveries.slice(i, i + DELIVERIES_PER_INSERT).map((delivery) => manager.create(WebhookDelivery, delivery)));
+    }
   }
 
   lockInAccount(manager: EntityManager, accountId: string, deliveryId: string): Promise<WebhookDelivery | null> {

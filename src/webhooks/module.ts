@@ -69,7 +69,7 @@ export const webhooksModule = defineModule({
         WebhookDelivery: (localId, ctx) => webhooks.findDelivery(principalOf(ctx), localId),
       },
       // Every audit entry makes its deliveries in its own transaction.
-      auditListeners: [(manager, entry) => webhooks.createDeliveries(manager, entry)],
+      auditListeners: [(manager, entries) => webhooks.createDeliveries(manager, entries)],
       // POSTs in hand get their outcome recorded while the database is still there.
       workers: [{ name: "webhook deliveries", enabled: config.webhooks.workerEnabled, start: () => deliveryWorker.start(), stop: () => deliveryWorker.stop(), stopsWith: "after-requests" }],
     };

@@ -9,8 +9,8 @@ import type { Connection, PageArgs } from "../shared/pagination";
 
 /** Every query about webhook endpoints. Methods taking a manager run in the caller's transaction; the others run on their own. */
 export interface WebhookEndpointStore {
-  /** The account's enabled endpoints: what every audited change asks, inside its transaction. */
-  enabledOfAccount(manager: EntityManager, accountId: string): Promise<WebhookEndpoint[]>;
+  /** The accounts' enabled endpoints: what every batch of audit entries asks, inside its transaction. */
+  enabledOfAccounts(manager: EntityManager, accountIds: readonly string[]): Promise<WebhookEndpoint[]>;
   countOfAccount(manager: EntityManager, accountId: string): Promise<number>;
   insert(manager: EntityManager, endpoint: WebhookEndpoint): Promise<WebhookEndpoint>;
   /** The principal's endpoint, locked; null for a missing id, another account's and one outside the principal's scope alike. */
@@ -29,20 +29,29 @@ export interface WebhookEndpointStore {
 
 export class SqlWebhookEndpointStore implements WebhookEndpointStore {
   private endpointReader?: RowReader<WebhookEndpoint>;
-  private enabledEndpointsSql?: string;
+  private enabledEndpointsSql?: { ofOne: string; ofMany: string };
 
   constructor(private readonly db: Database) {}
 
   /**
    * Every audited change asks this inside its transaction, so it is one raw statement read
    * through the entity's metadata rather than TypeORM's find, which costs more than the query.
+   * A batch's entries ask once for all their accounts; a single change sends `accountId = ?`.
    */
-  async enabledOfAccount(manager: EntityManager, accountId: string): Promise<WebhookEndpoint[]> {
+  async enabledOfAccounts(manager: EntityManager, accountIds: readonly string[]): Promise<WebhookEndpoint[]> {
+    if (accountIds.length === 0) return [];
     const { driver } = this.db.dataSource;
-    this.endpointReader ??= rowReader(this.db.dataSource, WebhookEndpoint);
-    this.enabledEndpointsSql ??= `SELECT ${this.endpointReader.columns} FROM ${driver.escape(this.db.dataSource.getMetadata(WebhookEndpoint).tablePath)} WHERE ${driver.escape("accountId")} = ? AND ${driver.escape("enabled")} = 1`;
-    const rows: Record<string, unknown>[] = await manager.query(this.enabledEndpointsSql, [accountId]);
-    return rows.map((row) => this.endpointReader!.read(row));
+    const reader = (this.endpointReader ??= rowReader(this.db.dataSource, WebhookEndpoint));
+    const table = driver.escape(this.db.dataSource.getMetadata(WebhookEndpoint).tablePath);
+    const sql = (this.enabledEndpointsSql ??= {
+      ofOne: `SELECT ${reader.columns} FROM ${table} WHERE ${driver.escape("accountId")} = ? AND ${driver.escape("enabled")} = 1`,
+      ofMany: `SELECT ${reader.columns} FROM ${table} WHERE ${driver.escape("enabled")} = 1 AND ${driver.escape("accountId")} IN `,
+    });
+    const rows: Record<string, unknown>[] = await manager.query(
+      accountIds.length === 1 ? sql.ofOne : `${sql.ofMany}(${accountIds.map(() => "?").join(", ")})`,
+      [...accountIds],
+    );
+    return rows.map((row) => reader.read(row));
   }
 
   countOfAccount(manager: EntityManager, accountId: string): Promise<number> {

@@ -92,35 +92,22 @@ export class WebhookService {
     this.db.afterCommit(manager, "webhook-deliveries-due", () => this.dueListeners.forEach((listener) => listener()));
   }
 
-  /** The audit listener: one PENDING delivery per enabled endpoint of the account that wants this entry. */
-  async createDeliveries(manager: EntityManager, entry: AuditEntry): Promise<void> {
-    const endpoints = await this.endpoints.enabledOfAccount(manager, entry.accountId);
-    const wanted = endpoints.filter(
-      (e) => (!e.domainId || e.domainId === entry.domainId) && (e.actions.length === 0 || e.actions.includes(entry.action)),
-    );
-    if (wanted.length === 0) return;
+  /**
+   * The audit listener: for each entry, one PENDING delivery per enabled endpoint of its account
+   * that wants it. A batch of entries reads the endpoints of all its accounts in one statement
+   * and writes all their deliveries together.
+   */
+  async createDeliveries(manager: EntityManager, entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const endpoints = await this.endpoints.enabledOfAccounts(manager, [...new Set(entries.map((entry) => entry.accountId))]);
+    if (endpoints.length === 0) return;
+    const ofAccount = new Map<string, WebhookEndpoint[]>();
+    for (const endpoint of endpoints) ofAccount.set(endpoint.accountId, [...(ofAccount.get(endpoint.accountId) ?? []), endpoint]);
     const now = this.clock.now();
-    const deliveries = wanted.map((endpoint) => {
-      const id = uuidv7();
-      return Object.assign(new WebhookDelivery(), {
-        id,
-        endpointId: endpoint.id,
-        accountId: entry.accountId,
-        entryId: entry.id,
-        messageId: `msg_${id.replace(/-/g, "")}`,
-        status: WebhookDeliveryStatus.PENDING,
-        attempts: 0,
-        nextAttemptAt: now,
-        lastAttemptAt: null,
-        lastResponseStatus: null,
-        lastError: null,
-        deliveredAt: null,
-        attemptLog: [],
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        createdAt: now,
-      });
-    });
+    const deliveries = entries.flatMap((entry) =>
+      (ofAccount.get(entry.accountId) ?? []).filter((endpoint) => wants(endpoint, entry)).map((endpoint) => newDelivery(endpoint, entry, now)),
+    );
+    if (deliveries.length === 0) return;
     await this.deliveryStore.insert(manager, deliveries);
     this.dueAfterCommit(manager);
   }
@@ -360,4 +347,31 @@ export class WebhookService {
     });
   }
 
+}
+
+/** Whether the endpoint receives the entry: its domain's (or any, without one) and one of its actions (or any, without any). */
+function wants(endpoint: WebhookEndpoint, entry: AuditEntry): boolean {
+  return (!endpoint.domainId || endpoint.domainId === entry.domainId) && (endpoint.actions.length === 0 || endpoint.actions.includes(entry.action));
+}
+
+function newDelivery(endpoint: WebhookEndpoint, entry: AuditEntry, now: Date): WebhookDelivery {
+  const id = uuidv7();
+  return Object.assign(new WebhookDelivery(), {
+    id,
+    endpointId: endpoint.id,
+    accountId: entry.accountId,
+    entryId: entry.id,
+    messageId: `msg_${id.replace(/-/g, "")}`,
+    status: WebhookDeliveryStatus.PENDING,
+    attempts: 0,
+    nextAttemptAt: now,
+    lastAttemptAt: null,
+    lastResponseStatus: null,
+    lastError: null,
+    deliveredAt: null,
+    attemptLog: [],
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    createdAt: now,
+  });
 }

@@ -69,8 +69,9 @@ describe("cleanupDomains in batches on MariaDB", () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let removalsSeen = 0;
-    t.app.audit.addListener(async (_manager, entry) => {
-      if (entry.action !== AuditAction.DOMAIN_REMOVED || removalsSeen++ > 0) return;
+    t.app.audit.addListener(async (_manager, entries) => {
+      const entry = entries.find((e) => e.action === AuditAction.DOMAIN_REMOVED);
+      if (!entry || removalsSeen++ > 0) return;
       paused(entry.accountId);
       await released;
     });

@@ -183,7 +183,7 @@ describe("CertificateService.revokeWithDomain", () => {
     const other = await issued(fake, fake.putDomain({ accountId: "alice", name: "other.example.com" }).id);
     fake.audit.entries.length = 0;
     fake.clock.advance(1000);
-    await fake.service.revokeWithDomain({} as never, entry(action, fake.domain.id, fake));
+    await fake.service.revokeWithDomain({} as never, [entry(action, fake.domain.id, fake)]);
     for (const id of [older.id, newer.id]) expect(fake.store.table.get(id)).toMatchObject({ revokedAt: fake.clock.now(), revocationReason: reason });
     expect(fake.store.table.get(other.id)?.revokedAt).toBeNull();
     expect(fake.audit.entries).toEqual(
@@ -204,13 +204,55 @@ describe("CertificateService.revokeWithDomain", () => {
     await fake.service.revoke(ctx(), revoked.id);
     const live = await issued(fake, fake.domain.id);
     fake.audit.entries.length = 0;
-    await fake.service.revokeWithDomain({} as never, entry(AuditAction.VERIFICATION_SUCCEEDED, fake.domain.id, fake));
-    await fake.service.revokeWithDomain({} as never, entry(AuditAction.DOMAIN_REMOVED, null, fake));
-    await fake.service.revokeWithDomain({} as never, entry(AuditAction.CERTIFICATE_REVOKED, fake.domain.id, fake));
+    await fake.service.revokeWithDomain({} as never, [entry(AuditAction.VERIFICATION_SUCCEEDED, fake.domain.id, fake)]);
+    await fake.service.revokeWithDomain({} as never, [entry(AuditAction.DOMAIN_REMOVED, null, fake)]);
+    await fake.service.revokeWithDomain({} as never, [entry(AuditAction.CERTIFICATE_REVOKED, fake.domain.id, fake)]);
     expect(fake.store.table.get(live.id)?.revokedAt).toBeNull();
     expect(fake.audit.entries).toEqual([]);
-    await fake.service.revokeWithDomain({} as never, entry(AuditAction.DOMAIN_REMOVED, fake.domain.id, fake));
+    await fake.service.revokeWithDomain({} as never, [entry(AuditAction.DOMAIN_REMOVED, fake.domain.id, fake)]);
     expect(fake.audit.entries.map((e) => e.message)).toEqual([expect.stringContaining(live.serialNumber)]);
+  });
+});
+
+describe("CertificateService.revokeWithDomain for a batch of entries", () => {
+  function entry(action: AuditAction, domainId: string | null, fake: Fake, actorId: string | null = null): AuditEntry {
+    return { action, domainId, accountId: "alice", actorType: ActorType.SYSTEM, actorId, actorEmail: null, createdAt: fake.clock.now(), requestId: "req-9" } as AuditEntry;
+  }
+
+  it("reads every domain's certificates once and records their revocations together, each domain's oldest first, under its first revoking entry", async () => {
+    const fake = setUp();
+    const second = fake.putDomain({ accountId: "alice", name: "second.example.com" });
+    const kept = fake.putDomain({ accountId: "alice", name: "kept.example.com" });
+    const firstOlder = await issued(fake, fake.domain.id);
+    const secondOlder = await issued(fake, second.id);
+    fake.clock.advance(1000);
+    const firstNewer = await issued(fake, fake.domain.id);
+    const secondNewer = await issued(fake, second.id);
+    const untouched = await issued(fake, kept.id);
+    fake.audit.entries.length = 0;
+    fake.clock.advance(1000);
+    const reads = jest.spyOn(fake.store, "unrevokedOfDomains");
+    const recorded = jest.spyOn(fake.audit, "recordMany");
+
+    await fake.service.revokeWithDomain({} as never, [
+      entry(AuditAction.DOMAIN_REMOVED, fake.domain.id, fake, "first-entry"),
+      entry(AuditAction.VERIFICATION_SUCCEEDED, kept.id, fake),
+      entry(AuditAction.DOMAIN_EXPIRED, second.id, fake),
+      entry(AuditAction.DOMAIN_REVOKED, fake.domain.id, fake, "later-entry"),
+    ]);
+
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(reads.mock.calls[0][1]).toEqual([fake.domain.id, second.id]);
+    expect(recorded).toHaveBeenCalledTimes(1);
+    for (const id of [firstOlder.id, firstNewer.id]) expect(fake.store.table.get(id)).toMatchObject({ revocationReason: CertificateRevocationReason.DOMAIN_REMOVED });
+    for (const id of [secondOlder.id, secondNewer.id]) expect(fake.store.table.get(id)).toMatchObject({ revocationReason: CertificateRevocationReason.DOMAIN_NOT_VERIFIED });
+    expect(fake.store.table.get(untouched.id)?.revokedAt).toBeNull();
+    expect(fake.audit.entries.map((e) => [e.action, e.domain?.id, e.actor.id, e.message])).toEqual([
+      [AuditAction.CERTIFICATE_REVOKED, fake.domain.id, "first-entry", expect.stringContaining(`${firstOlder.serialNumber}): its domain was removed.`)],
+      [AuditAction.CERTIFICATE_REVOKED, fake.domain.id, "first-entry", expect.stringContaining(`${firstNewer.serialNumber}): its domain was removed.`)],
+      [AuditAction.CERTIFICATE_REVOKED, second.id, null, expect.stringContaining(`${secondOlder.serialNumber}): its domain is no longer verified.`)],
+      [AuditAction.CERTIFICATE_REVOKED, second.id, null, expect.stringContaining(`${secondNewer.serialNumber}): its domain is no longer verified.`)],
+    ]);
   });
 });
 

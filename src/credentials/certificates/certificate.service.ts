@@ -57,6 +57,15 @@ export const certificateLimit = (domainName: string): LimitWording => ({
   field: ["input", "domainId"],
 });
 
+/** A certificate to revoke, with what its CERTIFICATE_REVOKED entry says. */
+interface Revocation {
+  certificate: Certificate;
+  reason: CertificateRevocationReason;
+  at: Date;
+  actor: { type: AuditEntry["actorType"]; id: string | null; email: string | null };
+  requestId: string | null;
+}
+
 const NOT_OURS: Authentication = { principal: null, problem: "The client certificate was not issued by this server." };
 
 /**
@@ -133,7 +142,8 @@ export class CertificateService {
       const certificate = await this.store.lockVisible(manager, principal, certificateId);
       if (!certificate) return { ok: false, error: notFound("certificate") };
       if (certificate.revokedAt) return { ok: true, certificate };
-      await this.markRevoked(manager, certificate, CertificateRevocationReason.REVOKED_BY_OWNER, this.clock.now(), actorOf(principal), ctx.requestId);
+      const revocation = { certificate, reason: CertificateRevocationReason.REVOKED_BY_OWNER, at: this.clock.now(), actor: actorOf(principal), requestId: ctx.requestId };
+      await this.markRevoked(manager, [revocation]);
       return { ok: true, certificate };
     });
   }
@@ -142,14 +152,28 @@ export class CertificateService {
    * The audit listener behind "revocation follows the domain": it runs inside the transaction
    * that removes, revokes or expires a domain (a transfer records the loser's DOMAIN_REVOKED),
    * so the certificates are revoked, and audited, in the same commit, whichever code path it was.
-   * Its own CERTIFICATE_REVOKED entries are not revoking actions, so it never recurses.
+   * A batch of entries reads the certificates of all their domains at once and revokes them with
+   * their CERTIFICATE_REVOKED entries together, each domain's in the order its certificates were
+   * issued, under the first entry that revoked the domain. Those entries are not revoking
+   * actions, so recording them never recurses.
    */
-  readonly revokeWithDomain = async (manager: EntityManager, entry: AuditEntry): Promise<void> => {
-    const reason = REVOKING_ACTIONS[entry.action];
-    if (!reason || !entry.domainId) return;
-    const live = await this.store.unrevokedOfDomain(manager, entry.domainId);
-    const actor = { type: entry.actorType, id: entry.actorId, email: entry.actorEmail };
-    for (const certificate of live) await this.markRevoked(manager, certificate, reason, entry.createdAt, actor, entry.requestId);
+  readonly revokeWithDomain = async (manager: EntityManager, entries: readonly AuditEntry[]): Promise<void> => {
+    const revoking = entries.filter((entry) => REVOKING_ACTIONS[entry.action] && entry.domainId);
+    if (revoking.length === 0) return;
+    const live = new Map<string, Certificate[]>();
+    for (const certificate of await this.store.unrevokedOfDomains(manager, [...new Set(revoking.map((entry) => entry.domainId!))])) {
+      live.set(certificate.domainId, [...(live.get(certificate.domainId) ?? []), certificate]);
+    }
+    const revocations: Revocation[] = [];
+    for (const entry of revoking) {
+      const certificates = live.get(entry.domainId!) ?? [];
+      live.delete(entry.domainId!);
+      const actor = { type: entry.actorType, id: entry.actorId, email: entry.actorEmail };
+      for (const certificate of certificates) {
+        revocations.push({ certificate, reason: REVOKING_ACTIONS[entry.action]!, at: entry.createdAt, actor, requestId: entry.requestId });
+      }
+    }
+    await this.markRevoked(manager, revocations);
   };
 
   async list(principal: Principal, page: PageArgs, domainId: string | null): Promise<Connection<Certificate>> {
@@ -209,25 +233,33 @@ export class CertificateService {
     };
   }
 
-  private async markRevoked(
-    manager: EntityManager,
-    certificate: Certificate,
-    reason: CertificateRevocationReason,
-    at: Date,
-    actor: { type: AuditEntry["actorType"]; id: string | null; email: string | null },
-    requestId: string | null,
-  ): Promise<void> {
-    certificate.revokedAt = at;
-    certificate.revocationReason = reason;
-    await this.store.markRevoked(manager, certificate.id, at, reason);
-    await this.audit.record(manager, {
-      accountId: certificate.accountId,
-      domain: { id: certificate.domainId, name: certificate.domainName },
-      action: AuditAction.CERTIFICATE_REVOKED,
-      actor,
-      message: `Revoked the client certificate for ${certificate.domainName} (serial ${certificate.serialNumber}): ${REASON_WORDS[reason]}.`,
-      requestId,
-    });
+  /** Revokes the certificates (one statement per time and reason) and writes their CERTIFICATE_REVOKED entries, in the order given. */
+  private async markRevoked(manager: EntityManager, revocations: readonly Revocation[]): Promise<void> {
+    if (revocations.length === 0) return;
+    const groups = new Map<string, Revocation[]>();
+    for (const revocation of revocations) {
+      const key = `${revocation.at.getTime()} ${revocation.reason}`;
+      groups.set(key, [...(groups.get(key) ?? []), revocation]);
+    }
+    for (const group of groups.values()) {
+      const { at, reason } = group[0];
+      await this.store.markRevoked(manager, group.map(({ certificate }) => certificate.id), at, reason);
+    }
+    await this.audit.recordMany(
+      manager,
+      revocations.map(({ certificate, reason, at, actor, requestId }) => {
+        certificate.revokedAt = at;
+        certificate.revocationReason = reason;
+        return {
+          accountId: certificate.accountId,
+          domain: { id: certificate.domainId, name: certificate.domainName },
+          action: AuditAction.CERTIFICATE_REVOKED,
+          actor,
+          message: `Revoked the client certificate for ${certificate.domainName} (serial ${certificate.serialNumber}): ${REASON_WORDS[reason]}.`,
+          requestId,
+        };
+      }),
+    );
   }
 
   /**

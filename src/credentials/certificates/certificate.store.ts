@@ -1,4 +1,4 @@
-import { EntityManager, IsNull, MoreThan } from "typeorm";
+import { EntityManager, In, IsNull, MoreThan } from "typeorm";
 import { Certificate, CertificateRevocationReason } from "./certificate.entity";
 import { createDomainCertificatesLoader } from "./certificate.loaders";
 import type { Database } from "../../db/database";
@@ -17,10 +17,10 @@ export interface CertificateStore {
   insert(manager: EntityManager, certificate: Certificate): Promise<Certificate>;
   /** The principal's certificate, locked; null for a missing id, another account's and one outside the principal's scope alike. */
   lockVisible(manager: EntityManager, principal: Principal, certificateId: string): Promise<Certificate | null>;
-  /** The domain's certificates not revoked, oldest first. */
-  unrevokedOfDomain(manager: EntityManager, domainId: string): Promise<Certificate[]>;
-  /** Revokes the certificate unless it is revoked already (then nothing changes). */
-  markRevoked(manager: EntityManager, certificateId: string, at: Date, reason: CertificateRevocationReason): Promise<void>;
+  /** The domains' certificates not revoked, oldest first. */
+  unrevokedOfDomains(manager: EntityManager, domainIds: readonly string[]): Promise<Certificate[]>;
+  /** Revokes the certificates, in one statement; one revoked already is left as it is. */
+  markRevoked(manager: EntityManager, certificateIds: readonly string[], at: Date, reason: CertificateRevocationReason): Promise<void>;
   /** The account's certificates (of one domain when `domainId` is given) in (createdAt, id) order, newest first. */
   page(accountId: string, domainId: string | null, page: PageArgs): Promise<Connection<Certificate>>;
   findInAccount(accountId: string, certificateId: string): Promise<Certificate | null>;
@@ -45,12 +45,14 @@ export class SqlCertificateStore implements CertificateStore {
     return lockVisible(this.db, manager, Certificate, principal, certificateId, (c) => c.domainId);
   }
 
-  unrevokedOfDomain(manager: EntityManager, domainId: string): Promise<Certificate[]> {
-    return manager.find(Certificate, { where: { domainId, revokedAt: IsNull() }, order: { createdAt: "ASC", id: "ASC" } });
+  async unrevokedOfDomains(manager: EntityManager, domainIds: readonly string[]): Promise<Certificate[]> {
+    if (domainIds.length === 0) return [];
+    return manager.find(Certificate, { where: { domainId: In([...domainIds]), revokedAt: IsNull() }, order: { createdAt: "ASC", id: "ASC" } });
   }
 
-  async markRevoked(manager: EntityManager, certificateId: string, at: Date, reason: CertificateRevocationReason): Promise<void> {
-    await manager.update(Certificate, { id: certificateId, revokedAt: IsNull() }, { revokedAt: at, revocationReason: reason });
+  async markRevoked(manager: EntityManager, certificateIds: readonly string[], at: Date, reason: CertificateRevocationReason): Promise<void> {
+    if (certificateIds.length === 0) return;
+    await manager.update(Certificate, { id: In([...certificateIds]), revokedAt: IsNull() }, { revokedAt: at, revocationReason: reason });
   }
 
   page(accountId: string, domainId: string | null, page: PageArgs): Promise<Connection<Certificate>> {

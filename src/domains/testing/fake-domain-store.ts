@@ -258,6 +258,10 @@ export class FakeAuditLog implements AuditRecorder {
   async record(_manager: EntityManager, record: AuditRecord): Promise<void> {
     this.entries.push({ ...record, domain: record.domain && { id: record.domain.id, name: record.domain.name } });
   }
+
+  async recordMany(manager: EntityManager, records: readonly AuditRecord[]): Promise<void> {
+    for (const record of records) await this.record(manager, record);
+  }
 }
 
 /** Transactions one at a time that roll the store and the audit log back when their work throws. */

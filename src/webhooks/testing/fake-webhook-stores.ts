@@ -14,8 +14,8 @@ import type { Connection, PageArgs } from "../../shared/pagination";
 export class FakeWebhookEndpointStore implements WebhookEndpointStore {
   readonly table = new FakeTable<WebhookEndpoint>((e) => Object.assign(new WebhookEndpoint(), e, { actions: [...e.actions] }));
 
-  async enabledOfAccount(_manager: EntityManager, accountId: string): Promise<WebhookEndpoint[]> {
-    return this.table.all((e) => e.accountId === accountId && e.enabled);
+  async enabledOfAccounts(_manager: EntityManager, accountIds: readonly string[]): Promise<WebhookEndpoint[]> {
+    return this.table.all((e) => accountIds.includes(e.accountId) && e.enabled);
   }
 
   async countOfAccount(_manager: EntityManager, accountId: string): Promise<number> {

@@ -23,14 +23,14 @@ export class FakeCertificateStore implements CertificateStore {
     return certificate && canSee(principal, certificate) ? certificate : null;
   }
 
-  async unrevokedOfDomain(_manager: EntityManager, domainId: string): Promise<Certificate[]> {
+  async unrevokedOfDomains(_manager: EntityManager, domainIds: readonly string[]): Promise<Certificate[]> {
     return this.table
-      .all((c) => c.domainId === domainId && !c.revokedAt)
+      .all((c) => domainIds.includes(c.domainId) && !c.revokedAt)
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
   }
 
-  async markRevoked(_manager: EntityManager, certificateId: string, at: Date, reason: CertificateRevocationReason): Promise<void> {
-    this.table.update((c) => c.id === certificateId && !c.revokedAt, { revokedAt: at, revocationReason: reason });
+  async markRevoked(_manager: EntityManager, certificateIds: readonly string[], at: Date, reason: CertificateRevocationReason): Promise<void> {
+    this.table.update((c) => certificateIds.includes(c.id) && !c.revokedAt, { revokedAt: at, revocationReason: reason });
   }
 
   async page(accountId: string, domainId: string | null, page: PageArgs): Promise<Connection<Certificate>> {
