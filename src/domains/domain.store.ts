@@ -21,6 +21,8 @@ import { GRAM_LENGTH, gramsOf, sampledGrams } from "./name-grams";
  * newest first finds a page of matches sooner than sorting every claim that holds the piece.
  */
 const DENSE_GRAM = 10_000;
+/** A piece this rare makes a page cheap enough: counting the others could cost more than it saves. */
+const FEW_ENOUGH = 100;
 
 /** Runs `work` in one transaction; `isolation` applies on MySQL only. What services need of the database besides a store. */
 export type Transactions = Pick<Database, "transaction">;
@@ -164,10 +166,9 @@ class ClaimStatements {
     return `INSERT INTO ${this.gramsTable} (gram, domainId) VALUES ${Array(count).fill("(?, ?)").join(", ")}`;
   }
 
-  /** One row: how many claims hold each piece, counted no further than DENSE_GRAM + 1 so a common one costs no more than a rare one. */
-  countGrams(count: number): string {
-    const counted = (i: number) => `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM ${this.gramsTable} WHERE gram = ? LIMIT ${DENSE_GRAM + 1}) counted${i}) AS n${i}`;
-    return `SELECT ${Array.from({ length: count }, (_, i) => counted(i)).join(", ")}`;
+  /** How many claims hold one piece, counted no further than the LIMIT: a common piece costs no more than the bound. */
+  get countGram(): string {
+    return `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ${this.gramsTable} WHERE gram = ? LIMIT ?) counted`;
   }
 }
 
@@ -251,11 +252,16 @@ export class SqlDomainStore implements DomainStore {
 
   /** The piece of `text` the fewest claims hold, or null when even that one is common. */
   private async rarestGram(text: string): Promise<string | null> {
-    const grams = sampledGrams(text);
-    const [row] = await this.db.manager.query(this.claimStatements.countGrams(grams.length), grams);
-    const counts = grams.map((_, i) => Number(row[`n${i}`]));
-    const fewest = counts.indexOf(Math.min(...counts));
-    return counts[fewest] > DENSE_GRAM ? null : grams[fewest];
+    let rarest: { gram: string; count: number } | null = null;
+    for (const gram of sampledGrams(text)) {
+      // Counted no further than the rarest so far: a piece only matters if it is rarer still.
+      const bound: number = rarest ? rarest.count : DENSE_GRAM + 1;
+      const [row]: { n: number | string }[] = await this.db.manager.query(this.claimStatements.countGram, [gram, bound]);
+      const count: number = Number(row.n);
+      if (!rarest || count < rarest.count) rarest = { gram, count };
+      if (rarest.count <= FEW_ENOUGH) break;
+    }
+    return rarest && rarest.count <= DENSE_GRAM ? rarest.gram : null;
   }
 
   lockById(manager: EntityManager, domainId: string): Promise<Domain | null> {
