@@ -160,14 +160,9 @@ export class AuditLog {
   private async pagesByDomain(domainIds: readonly string[], page: PageArgs): Promise<DomainPage[]> {
     if (domainIds.length === 1) return [await this.pageOfOneDomain(domainIds[0], page)];
     const reader = (this.entryReader ??= rowReader(this.db.dataSource, AuditEntry));
-    const params: unknown[] = [...domainIds];
-    let cursorCondition = "";
-    if (page.after) {
-      cursorCondition = " AND (createdAt < ? OR (createdAt = ? AND id < ?))";
-      const at = this.db.dateParameter(page.after.createdAt);
-      params.push(at, at, page.after.id);
-    }
-    params.push(page.first + 1);
+    const after = this.afterCursor(page);
+    const params: unknown[] = [...domainIds, ...after.params, page.first + 1];
+    const cursorCondition = after.sql;
     // Without a cursor the window sees every entry of the domain, so it counts them too.
     const total = page.after ? "" : ", COUNT(*) OVER (PARTITION BY domainId) AS total";
     const rows: Record<string, unknown>[] = await this.db.manager.query(
@@ -196,20 +191,22 @@ export class AuditLog {
   private async pageOfOneDomain(domainId: string, page: PageArgs): Promise<DomainPage> {
     const reader = (this.entryReader ??= rowReader(this.db.dataSource, AuditEntry));
     // Without a cursor the total comes in the same statement, counted once from the index.
-    const params: unknown[] = page.after ? [domainId] : [domainId, domainId];
-    let cursorCondition = "";
-    if (page.after) {
-      cursorCondition = " AND (createdAt < ? OR (createdAt = ? AND id < ?))";
-      const at = this.db.dateParameter(page.after.createdAt);
-      params.push(at, at, page.after.id);
-    }
-    params.push(page.first + 1);
+    const after = this.afterCursor(page);
+    const params: unknown[] = [...(page.after ? [domainId] : [domainId, domainId]), ...after.params, page.first + 1];
+    const cursorCondition = after.sql;
     const total = page.after ? "" : ", (SELECT COUNT(*) FROM audit_entries WHERE domainId = ?) AS total";
     const rows: Record<string, unknown>[] = await this.db.manager.query(
       `SELECT ${reader.columns}${total} FROM audit_entries WHERE domainId = ?${cursorCondition} ORDER BY createdAt DESC, id DESC LIMIT ?`,
       params,
     );
     return { entries: rows.map((row) => reader.read(row)), total: page.after ? null : Number(rows[0]?.total ?? 0) };
+  }
+
+  /** The entries strictly older than the page's cursor, in (createdAt, id) order; nothing without one. */
+  private afterCursor(page: PageArgs): { sql: string; params: unknown[] } {
+    if (!page.after) return { sql: "", params: [] };
+    const at = this.db.dateParameter(page.after.createdAt);
+    return { sql: " AND (createdAt < ? OR (createdAt = ? AND id < ?))", params: [at, at, page.after.id] };
   }
 
   private async countsByDomain(domainIds: readonly string[]): Promise<number[]> {

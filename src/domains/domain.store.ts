@@ -148,6 +148,7 @@ class ClaimStatements {
     this.accountPageAfter = accountPage(true);
     this.gramsTable = table(DomainNameGram);
     this.deleteGrams = `DELETE FROM ${this.gramsTable} WHERE ${column("domainId")} = ?`;
+    this.countGram = `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ${this.gramsTable} WHERE gram = ? LIMIT ?) counted`;
     const metadata = db.dataSource.getMetadata(Domain);
     this.updatedColumns = metadata.columns.filter((c) => !c.isPrimary);
     this.table = table(Domain);
@@ -161,15 +162,13 @@ class ClaimStatements {
   readonly accountPageAfter: string;
   readonly gramsTable: string;
   readonly deleteGrams: string;
+  /** How many claims hold one piece, counted no further than the LIMIT: a common piece costs no more than the bound. */
+  readonly countGram: string;
 
   insertGrams(count: number): string {
     return `INSERT INTO ${this.gramsTable} (gram, domainId) VALUES ${Array(count).fill("(?, ?)").join(", ")}`;
   }
 
-  /** How many claims hold one piece, counted no further than the LIMIT: a common piece costs no more than the bound. */
-  get countGram(): string {
-    return `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ${this.gramsTable} WHERE gram = ? LIMIT ?) counted`;
-  }
 }
 
 export class SqlDomainStore implements DomainStore {

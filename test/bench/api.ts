@@ -4,43 +4,18 @@
  * the MariaDB rows, the local MariaDB). Figures, not assertions: speed targets live here.
  */
 import "reflect-metadata";
-import { performance } from "node:perf_hooks";
 import { startBind9 } from "../support/bind9";
 import { DatabaseFlavor } from "../support/databases";
 import { TestApp, startTestApp } from "../support/test-app";
+import { LoadFigures, closedLoop } from "./closed-loop";
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 
-interface Figures {
-  requests: number;
-  perSecond: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  errors: number;
-}
+type Figures = LoadFigures;
 
 /** Keeps CONCURRENCY requests in flight for DURATION_MS and reports what came back. */
-async function load(run: (i: number) => Promise<boolean>, durationMs = DURATION_MS, concurrency = CONCURRENCY): Promise<Figures> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let issued = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (performance.now() - started < durationMs) {
-      const t0 = performance.now();
-      const ok = await run(issued++).catch(() => false);
-      latencies.push(performance.now() - t0);
-      if (!ok) errors++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(2));
-  return { requests: latencies.length, perSecond: Math.round(latencies.length / elapsed), p50: at(0.5), p95: at(0.95), p99: at(0.99), errors };
-}
+const load = (run: (i: number) => Promise<boolean>, durationMs = DURATION_MS, concurrency = CONCURRENCY) => closedLoop(run, durationMs, concurrency);
 
 async function bench(db: DatabaseFlavor, dnsServers: string): Promise<Record<string, Figures>> {
   const t: TestApp = await startTestApp({

@@ -13,13 +13,13 @@
  * Every load is bounded by its duration and every request by a client timeout.
  */
 import "reflect-metadata";
-import { performance } from "node:perf_hooks";
 import { startGalera, startSingleServer, GaleraCluster, SingleServer } from "../support/galera";
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { TEST_JWT_SECRET } from "../support/test-app";
 import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG } from "./operations";
+import { LoadFigures, closedLoop } from "./closed-loop";
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -50,13 +50,7 @@ const INSTANCE_ENV = {
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: "10000000",
 };
 
-interface Figures {
-  requests: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
+type Figures = LoadFigures;
 
 interface Instance {
   child: ChildProcess;
@@ -121,25 +115,7 @@ async function gql(baseUrl: string, query: string, variables: Record<string, unk
 }
 
 /** Keeps CONCURRENCY requests in flight for `durationMs`; the callers send request i to instance i mod 3. */
-async function load(run: (i: number) => Promise<boolean>, durationMs = DURATION_MS): Promise<Figures> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let issued = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (performance.now() - started < durationMs) {
-      const t0 = performance.now();
-      const ok = await run(issued++).catch(() => false);
-      latencies.push(performance.now() - t0);
-      if (!ok) errors++;
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1));
-  return { requests: latencies.length, perSecond: Math.round(latencies.length / elapsed), p50: at(0.5), p99: at(0.99), errors };
-}
+const load = (run: (i: number) => Promise<boolean>, durationMs = DURATION_MS) => closedLoop(run, durationMs, CONCURRENCY);
 
 const created = (data: any) => data?.claimDomain?.created === true;
 
