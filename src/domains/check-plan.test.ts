@@ -44,6 +44,7 @@ const check = (outcome: VerificationOutcome, values: string[] = []): Verificatio
   foundValues: values,
   hints: [],
   servers: [],
+  dnssec: "UNVALIDATED",
 });
 const plan = (domain: Domain, result: VerificationCheckData, others: Domain[] = [], mode: "automatic" | "explicit" = "automatic") =>
   planCheck({ domain, claims: [domain, ...others], check: result, now: NOW, settings, mode, actor: SYSTEM_ACTOR, requestId: null, random: () => 0.5 });

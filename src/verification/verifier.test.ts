@@ -160,7 +160,7 @@ describe("decideVerification", () => {
   it("verifies through one resolver and names the record", () => {
     const check = decide([hasTxt("127.0.0.1:53")]);
     expect(check).toMatchObject({ outcome: "VERIFIED", method: "TXT", checkedAt: NOW, foundValues: [TXT], hints: [] });
-    expect(check.servers).toEqual([{ server: "127.0.0.1:53", answer: "FOUND", values: [TXT], durationMs: 12 }]);
+    expect(check.servers).toEqual([{ server: "127.0.0.1:53", answer: "FOUND", values: [TXT], durationMs: 12, dnssec: "UNVALIDATED", extendedErrors: [] }]);
     expect(check.message).toBe(`Verified: ${HOST} has the TXT record ${TXT}.`);
   });
 

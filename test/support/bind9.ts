@@ -18,7 +18,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { RecordType, decodeMessage, encodeQuery } from "../../src/verification/client/wire";
+import * as dnsPacket from "dns-packet";
 
 export interface Bind9Zone {
   /** The zone apex, e.g. "acme.test". */
@@ -224,8 +224,8 @@ async function askIdentity(port: number): Promise<Buffer[]> {
 
 function udpQuery(port: number, name: string, timeoutMs: number): Promise<Buffer | null> {
   const id = randomBytes(2).readUInt16BE(0);
-  const query = encodeQuery({ id, name, type: RecordType.TXT, recursionDesired: false });
-  query.writeUInt16BE(3, query.length - 2); // version.bind only exists in the CHAOS class
+  // version.bind only exists in the CHAOS class.
+  const query = dnsPacket.encode({ type: "query", id, flags: 0, questions: [{ name, type: "TXT", class: "CH" }] });
   const socket = dgram.createSocket("udp4");
   return new Promise((resolve) => {
     const done = (reply: Buffer | null) => {
@@ -237,7 +237,7 @@ function udpQuery(port: number, name: string, timeoutMs: number): Promise<Buffer
     socket.on("error", () => done(null));
     socket.on("message", (bytes) => {
       try {
-        if (decodeMessage(bytes).id === id) done(bytes);
+        if (dnsPacket.decode(bytes).id === id) done(bytes);
       } catch {
         // not a DNS reply; keep waiting
       }
@@ -273,7 +273,7 @@ function runNsupdate(nsupdate: string, port: number, zone: string, lines: string
  * A port free for both UDP and TCP on 127.0.0.1, from a range per Jest worker, so workers
  * starting servers at the same moment do not pick the same one.
  */
-async function freeLoopbackPort(): Promise<number> {
+export async function freeLoopbackPort(): Promise<number> {
   const worker = Number(process.env.JEST_WORKER_ID ?? 1);
   const base = 20_000 + ((worker - 1) % 24) * 500;
   for (let attempt = 0; attempt < 50; attempt++) {

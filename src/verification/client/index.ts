@@ -12,7 +12,8 @@ import { verificationHost } from "../records";
 import { openVantagePoint, type VantagePointLookup } from "./resolver-lookup";
 import { checkDnsQuorum, formatDnsServer, parseDnsServer, type DnsServerAddress } from "../../shared/dns-servers";
 import { maxNameserversBounds, maxNameserversSetting } from "../../shared/config";
-import type { DnsAnswer, DomainVerifier, VerificationCheckData, VerificationRequest } from "../types";
+import type { DnsAnswer, DnssecStatus, DomainVerifier, VerificationCheckData, VerificationRequest } from "../types";
+import type { DnssecPolicy } from "../dnssec";
 import {
   canStillVerify,
   classifyVantagePoint,
@@ -47,8 +48,16 @@ export interface DomainVerifierOptions {
   cnameZone: string;
   /** Source of checkedAt and of the instants in hints. */
   clock: Clock;
+  /**
+   * DNS_RESOLVERS_VALIDATE: the resolvers validate DNSSEC and are reached over a trusted path, so
+   * their AD bit is believed. In authoritative mode the resolvers are then also asked for the
+   * record, and their status is the check's.
+   */
+  resolversValidate?: boolean;
+  /** DNSSEC_POLICY; observe by default. */
+  dnssecPolicy?: DnssecPolicy;
   /** Metrics hook: called once per vantage point per verification. */
-  onLookup?: (event: { server: string; answer: DnsAnswer; durationMs: number }) => void;
+  onLookup?: (event: { server: string; answer: DnsAnswer; dnssec: DnssecStatus; durationMs: number }) => void;
 }
 
 /**
@@ -61,6 +70,9 @@ export const DEFAULT_MAX_NAMESERVERS = maxNameserversSetting.defaultValue;
 
 export function createDomainVerifier(options: DomainVerifierOptions): DomainVerifier {
   const { resolvers, maxNameservers } = checkedOptions(options);
+  if (options.dnssecPolicy === "require-secure" && !options.resolversValidate) {
+    throw new RangeError("DNSSEC_POLICY=require-secure needs DNS_RESOLVERS_VALIDATE=true: without a trusted validating resolver nothing is SECURE");
+  }
 
   async function verify(request: VerificationRequest): Promise<VerificationCheckData> {
     const deadline = new Deadline(options.timeoutMs);
@@ -69,7 +81,7 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
       // Recursive mode asks only the configured resolvers, so it needs no budget.
       const budget = options.mode === "authoritative" ? new QueryBudget(MAX_QUERIES_PER_VERIFICATION) : null;
       const found = await vantagePointsFor(request, resolvers, options, { deadline, budget, maxNameservers });
-      if (!found.ok) return discoveryFailure(request, found.reason, options.clock.now());
+      if (!found.ok) return discoveryFailure(request, found.reason, options.clock.now(), await found.validators);
       const { points, kind, notes } = found;
       const quorum = Math.min(options.quorum ?? majorityQuorum(points.length), points.length);
       const { observations, probes } = await observe(request, points, quorum, options, { deadline, started });
@@ -85,6 +97,8 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
         observations,
         probes: probes ? await probes : null,
         now: options.clock.now(),
+        dnssecPolicy: options.dnssecPolicy,
+        validatedBy: await found.validators,
       });
       if (notes.length > 0) check.message = [check.message, ...notes].join(" ");
       reportLookups(check, options.onLookup);
@@ -118,7 +132,11 @@ function checkedOptions(options: DomainVerifierOptions): { resolvers: DnsServerA
   return { resolvers, maxNameservers };
 }
 
-type VantagePoints = { ok: true; points: VantagePointLookup[]; kind: VantagePointKind; notes: string[] } | { ok: false; reason: string };
+/** `validators`: in authoritative mode with DNS_RESOLVERS_VALIDATE, what the resolvers answered for the record. */
+type VantagePoints = (
+  | { ok: true; points: VantagePointLookup[]; kind: VantagePointKind; notes: string[] }
+  | { ok: false; reason: string }
+) & { validators: Promise<VantagePointObservation[] | null> };
 
 /** Who is asked: the configured resolvers, or in authoritative mode the zone's own nameservers, found through them. */
 async function vantagePointsFor(
@@ -129,16 +147,34 @@ async function vantagePointsFor(
 ): Promise<VantagePoints> {
   // Discovery leaves enough for a TXT and a CNAME query to every nameserver it may find.
   const discoveryShare = run.budget?.share(2 * run.maxNameservers);
-  const configured = resolvers.map((server) => openVantagePoint(server, formatDnsServer(server), run.deadline, discoveryShare));
-  if (options.mode !== "authoritative") return { ok: true, points: configured, kind: "resolver", notes: [] };
+  const validating = options.resolversValidate ?? false;
+  const configured = resolvers.map((server) =>
+    openVantagePoint(server, formatDnsServer(server), run.deadline, { recursionDesired: true, validating, allowance: discoveryShare }),
+  );
+  if (options.mode !== "authoritative") return { ok: true, points: configured, kind: "resolver", notes: [], validators: Promise.resolve(null) };
+  // Asked while discovery runs: a zone's own nameservers validate nothing, so only the resolvers can vouch for it.
+  const validators = validating ? askForRecord(request, configured, performance.now()) : Promise.resolve(null);
   const discovery = await discoverNameservers(request.name, configured, options.authoritativePort, {
     allowPrivate: options.allowPrivateNameservers ?? false,
     maxNameservers: run.maxNameservers,
   });
-  if (!discovery.ok) return { ok: false, reason: discovery.reason };
+  if (!discovery.ok) return { ok: false, reason: discovery.reason, validators };
   const share = run.budget!.share();
-  const points = discovery.nameservers.map((ns) => openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, run.deadline, share));
-  return { ok: true, points, kind: "nameserver", notes: [...discovery.notes] };
+  const points = discovery.nameservers.map((ns) =>
+    openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, run.deadline, { recursionDesired: false, validating: false, allowance: share }),
+  );
+  return { ok: true, points, kind: "nameserver", notes: [...discovery.notes], validators };
+}
+
+/** Every point's TXT and CNAME answers for the record host, as the verifier reads them. */
+function askForRecord(request: VerificationRequest, points: VantagePointLookup[], started: number): Promise<VantagePointObservation[]> {
+  const host = verificationHost(request.name);
+  return Promise.all(
+    points.map(async (point) => {
+      const [txt, cname] = await Promise.all([point.txt(host), point.cname(host)]);
+      return { server: point.label, txt, cname, durationMs: Math.round(performance.now() - started) };
+    }),
+  );
 }
 
 /**
@@ -162,7 +198,7 @@ async function observe(
       const observation = { server: point.label, txt, cname, durationMs: Math.round(performance.now() - run.started) };
       answered.push(classifyVantagePoint(observation, expected).answer);
       if (!canStillVerify(answered, points.length - answered.length, quorum)) {
-        probes ??= gatherProbes(points, request.name, host, options.mode === "recursive", run.deadline);
+        probes ??= gatherProbes(points, request.name, host);
       }
       return observation;
     }),
@@ -171,9 +207,9 @@ async function observe(
 }
 
 function reportLookups(check: VerificationCheckData, onLookup: DomainVerifierOptions["onLookup"]): void {
-  for (const { server, answer, durationMs } of check.servers) {
+  for (const { server, answer, dnssec, durationMs } of check.servers) {
     try {
-      onLookup?.({ server, answer, durationMs });
+      onLookup?.({ server, answer, dnssec, durationMs });
     } catch {
       // A failing metrics hook must not turn a finished verification into an error.
     }

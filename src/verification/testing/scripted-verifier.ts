@@ -57,7 +57,8 @@ export class ScriptedVerifier implements DomainVerifier {
       message: `scripted ${outcome}`,
       foundValues,
       hints: [],
-      servers: [{ server: "scripted", answer: outcome === "VERIFIED" ? "FOUND" : "NXDOMAIN", values: foundValues, durationMs: 1 }],
+      servers: [{ server: "scripted", answer: outcome === "VERIFIED" ? "FOUND" : "NXDOMAIN", values: foundValues, durationMs: 1, dnssec: "UNVALIDATED", extendedErrors: [] }],
+      dnssec: "UNVALIDATED",
     };
   }
 }
