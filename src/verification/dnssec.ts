@@ -55,10 +55,10 @@ export function outcomeWithDnssec<T extends VerificationOutcome>(outcome: T, dns
   return outcome;
 }
 
-/** The DNSSEC Extended DNS Errors among `errors`, each once. */
+/** The DNSSEC Extended DNS Errors among `errors`, the first of each code. */
 export function dnssecFailures(errors: ExtendedDnsError[]): ExtendedDnsError[] {
-  const seen = new Set<string>();
-  return errors.filter((error) => isDnssecFailure(error) && !seen.has(`${error.code} ${error.text}`) && seen.add(`${error.code} ${error.text}`));
+  const seen = new Set<number>();
+  return errors.filter((error) => isDnssecFailure(error) && !seen.has(error.code) && seen.add(error.code));
 }
 
 export function bogusMessage(host: string, servers: string[], errors: ExtendedDnsError[]): string {

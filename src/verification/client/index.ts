@@ -25,6 +25,7 @@ import {
   type VantagePointObservation,
 } from "../verifier";
 import type { ProbeObservations } from "../hints";
+import type { QueryResult } from "../verifier";
 
 export interface DomainVerifierOptions {
   /**
@@ -158,7 +159,12 @@ async function vantagePointsFor(
     allowPrivate: options.allowPrivateNameservers ?? false,
     maxNameservers: run.maxNameservers,
   });
-  if (!discovery.ok) return { ok: false, reason: discovery.reason, validators };
+  if (!discovery.ok) {
+    // A resolver that refused the zone's NS records as BOGUS has said all there is to say about the zone.
+    const failed = discovery.failed;
+    const bogus = failed?.result.dnssec === "BOGUS" ? [{ server: failed.by, txt: failed.result as QueryResult<string[]>, cname: failed.result, durationMs: 0 }] : null;
+    return { ok: false, reason: discovery.reason, validators: validators.then((answers) => answers ?? bogus) };
+  }
   const share = run.budget!.share();
   const points = discovery.nameservers.map((ns) =>
     openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, run.deadline, { recursionDesired: false, validating: false, allowance: share }),
