@@ -209,19 +209,11 @@ export function decideVerification(input: VerificationInput): VerificationCheckD
           extendedErrors: judges.flatMap((point) => point.extendedErrors),
           now: input.now,
         });
-  const bogus = judges.filter((point) => point.dnssec === "BOGUS");
-  const message =
-    outcome === "DNSSEC_BOGUS"
-      ? bogusMessage(expected.host, bogus.map((point) => point.server), bogus.flatMap((point) => point.extendedErrors))
-      : outcome === "DNSSEC_INSECURE"
-        ? insecureMessage(expected.host, dnssec)
-        : composeMessage(outcome, method, points, expected, input);
-
   return {
     outcome,
     method,
     checkedAt: input.now,
-    message,
+    message: messageFor(outcome, method, { points, judges, dnssec }, expected, input),
     foundValues: keptValues(unique(points.flatMap((point) => point.values))),
     hints,
     servers: points.map(({ server, answer, values, durationMs, dnssec, extendedErrors }) => ({
@@ -234,6 +226,19 @@ export function decideVerification(input: VerificationInput): VerificationCheckD
     })),
     dnssec,
   };
+}
+
+function messageFor(
+  outcome: VerificationOutcome,
+  method: VerificationMethod | null,
+  seen: { points: ClassifiedPoint[]; judges: ClassifiedPoint[]; dnssec: DnssecStatus },
+  expected: Expected,
+  input: VerificationInput,
+): string {
+  if (outcome === "DNSSEC_INSECURE") return insecureMessage(expected.host, seen.dnssec);
+  if (outcome !== "DNSSEC_BOGUS") return composeMessage(outcome, method, seen.points, expected, input);
+  const bogus = seen.judges.filter((point) => point.dnssec === "BOGUS");
+  return bogusMessage(expected.host, bogus.map((point) => point.server), bogus.flatMap((point) => point.extendedErrors));
 }
 
 /** EXTRA-TEXT comes from whoever runs the server, and every check is stored for good. */
