@@ -27,6 +27,10 @@ import {
 import type { ProbeObservations } from "../hints";
 import type { QueryResult } from "../verifier";
 
+/** One question to one server, with everything the reply said: what remote perspectives answer with. */
+export { lookup, type DnsLookupResult, type LookupAnswer, type LookupRequest, type LookupType } from "./dns-client";
+export { Deadline } from "./deadline";
+
 export interface DomainVerifierOptions {
   /**
    * Resolvers: parsed (Config.dns.resolvers, which loadConfig checked), or as "ip", "ip:port",
