@@ -371,3 +371,13 @@ describe("DNSSEC", () => {
     expect(discoveryFailure(request, "127.0.0.1:53 answered SERVFAIL", NOW, null)).toMatchObject({ outcome: "DNS_ERROR", dnssec: "UNVALIDATED" });
   });
 });
+
+describe("Extended DNS Errors outside DNSSEC", () => {
+  it("names the resolver's reason for a SERVFAIL in the message", () => {
+    const unreachable = { code: 22, name: "No Reachable Authority", text: null };
+    const servfail = { ...fail("SERVFAIL", "SERVFAIL"), dnssec: "UNVALIDATED" as const, extendedErrors: [unreachable] };
+    const check = decide([point("a", servfail, servfail)]);
+    expect(check).toMatchObject({ outcome: "DNS_ERROR", dnssec: "UNVALIDATED" });
+    expect(check.message).toBe(`Nothing was concluded about ${HOST}: a answered SERVFAIL (No Reachable Authority); try again later.`);
+  });
+});

@@ -356,7 +356,8 @@ function phrase(point: ClassifiedPoint, context: PhraseContext): [one: string, m
     case "TIMEOUT":
       return same(`did not answer within the ${context.timeoutMs} ms limit`);
     case "SERVFAIL":
-      return same("answered SERVFAIL");
+      // The resolver's own reason, when it gave one (RFC 8914), tells a broken zone from a passing outage.
+      return same(point.extendedErrors.length > 0 ? `answered SERVFAIL (${unique(point.extendedErrors.map((error) => error.name)).join(", ")})` : "answered SERVFAIL");
     case "REFUSED":
       return same("refused the query");
     case "ERROR":
