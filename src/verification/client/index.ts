@@ -22,10 +22,10 @@ import {
   expectedRecords,
   majorityQuorum,
   type VantagePointKind,
+  type QueryResult,
   type VantagePointObservation,
 } from "../verifier";
 import type { ProbeObservations } from "../hints";
-import type { QueryResult } from "../verifier";
 
 /** One question to one server, with everything the reply said: what remote perspectives answer with. */
 export { lookup, type DnsLookupResult, type LookupAnswer, type LookupRequest, type LookupType } from "./dns-client";
