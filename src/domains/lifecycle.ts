@@ -23,6 +23,7 @@ export function statusAfterCheck(current: DomainStatus, outcome: VerificationOut
       return current === DomainStatus.PENDING && trigger === "explicit" ? DomainStatus.FAILED : current;
     case "DNS_ERROR":
     case "TOKEN_EXPIRED":
+    case "NOT_CORROBORATED":
       return current;
   }
 }

@@ -2,6 +2,8 @@ import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { ValueTransformer } from "typeorm";
 import {
   DNS_ANSWERS,
+  DNSSEC_STATUSES,
+  type DnssecStatus as DnssecStatusName,
   VERIFICATION_METHODS,
   VERIFICATION_OUTCOMES,
   type DnsAnswer as DnsAnswerName,
@@ -46,6 +48,7 @@ registerEnumType(VerificationOutcome, {
         "This claim's record was found, but another account holds this name verified and its record is still published",
     },
     TOKEN_EXPIRED: { description: "The token expired before the record was found; regenerate the token" },
+    NOT_CORROBORATED: { description: "The record was found, but too few remote perspectives saw it" },
   } satisfies Described<VerificationOutcomeName>,
 });
 
@@ -64,6 +67,21 @@ registerEnumType(DnsAnswer, {
     REFUSED: { description: "The server refused the query" },
     ERROR: { description: "Any other failure to ask" },
   } satisfies Described<DnsAnswerName>,
+});
+
+export const DnssecStatus = enumOf(DNSSEC_STATUSES);
+export type DnssecStatus = DnssecStatusName;
+registerEnumType(DnssecStatus, {
+  name: "DnssecStatus",
+  description: "What DNSSEC says about an answer",
+  valuesConfig: {
+    SECURE: { description: "A validating resolver vouched for the answer (AD bit), from a resolver trusted to validate" },
+    INSECURE: { description: "A validating resolver answered, and the zone is not signed" },
+    BOGUS: { description: "The zone is signed but its signatures do not validate (SERVFAIL with a DNSSEC extended error)" },
+    UNVALIDATED: {
+      description: "Nothing can be said: the resolver is not trusted to validate, or the answer came from a zone's own nameserver",
+    },
+  } satisfies Described<DnssecStatusName>,
 });
 
 @ObjectType("VantagePointResult", { description: "What one resolver or nameserver answered during a check" })
@@ -104,6 +122,12 @@ export const checkColumnTransformer: ValueTransformer = {
   from: (value: unknown): VerificationCheckData | null => {
     if (value === null || value === undefined) return null;
     const parsed = (typeof value === "string" ? JSON.parse(value) : value) as VerificationCheckData & { checkedAt: string };
-    return { ...parsed, servers: parsed.servers ?? [], checkedAt: new Date(parsed.checkedAt) };
+    return {
+      ...parsed,
+      servers: parsed.servers ?? [],
+      perspectives: parsed.perspectives ?? [],
+      corroboration: parsed.corroboration ?? null,
+      checkedAt: new Date(parsed.checkedAt),
+    };
   },
 };
