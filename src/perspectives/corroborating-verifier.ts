@@ -16,7 +16,7 @@ export interface CorroborationOptions extends CorroborationPolicy {
   timeoutMs: number;
   cnameZone: string;
   /** Metrics hook: each perspective's result, and the decision, once per verification. */
-  onPerspective?: (result: PerspectiveResult) => void;
+  onPerspective?: (result: PerspectiveResult, url: string) => void;
   onCorroboration?: (event: { met: boolean; recheck: boolean }) => void;
 }
 
@@ -26,7 +26,7 @@ export function withCorroboration(local: DomainVerifier, perspectives: readonly 
     const asked = Promise.all(perspectives.map((perspective) => perspective.lookUpRecordHost(request.name, host, options.timeoutMs)));
     const [check, replies] = await Promise.all([local.verify(request), asked]);
     const results = replies.map((reply) => perspectiveResult(reply, request, options.cnameZone));
-    for (const result of results) safely(() => options.onPerspective?.(result));
+    results.forEach((result, i) => safely(() => options.onPerspective?.(result, perspectives[i].url)));
     const { corroboration, met } = decideCorroboration(results, options);
     const recorded: VerificationCheckData = { ...check, perspectives: results, corroboration };
     if (check.outcome !== "VERIFIED") return recorded;
