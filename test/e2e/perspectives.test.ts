@@ -88,6 +88,15 @@ describe("remote perspectives", () => {
       ["p5", false],
     ]);
     expect(hijack.check.message).toContain("p2 (RIPE): it saw other values, not this claim's token");
+    const audit = await primary.gql(
+      `query($id: ID!) { node(id: $id) { ... on Domain { auditLog(first: 1) { nodes { action check { outcome perspectives { name corroborates } corroboration { corroborating required } } } } } } }`,
+      { id: attacker.id },
+      { token: attacker.token },
+    );
+    expect(audit.body.data.node.auditLog.nodes[0]).toMatchObject({
+      action: "VERIFICATION_INCONCLUSIVE",
+      check: { outcome: "NOT_CORROBORATED", corroboration: { corroborating: 1, required: 4 }, perspectives: expect.arrayContaining([{ name: "p1", corroborates: true }]) },
+    });
 
     const proven = await verify(owner.id, owner.token);
     expect(proven.check.outcome).toBe("VERIFIED");
