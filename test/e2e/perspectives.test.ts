@@ -251,3 +251,22 @@ describe("answers the primary does not count", () => {
     }
   });
 });
+
+describe("dnsproof perspective's command line", () => {
+  async function run(argv: string[], env: Record<string, string>) {
+    const { main } = await import("../../src/cli/main");
+    const { PassThrough } = await import("node:stream");
+    const out = new PassThrough();
+    const err = new PassThrough();
+    const code = await main(argv, { NODE_ENV: "test", ...env }, out, err);
+    return { code, stderr: err.read()?.toString() ?? "" };
+  }
+
+  it("needs a name, a region and a secret, and refuses a database command's options", async () => {
+    expect(await run(["perspective", "--region", "ARIN"], { PERSPECTIVE_SECRET: SECRET })).toMatchObject({ code: 2, stderr: expect.stringContaining("needs --name") });
+    expect(await run(["perspective", "--name", "p", "--region", "bad region"], { PERSPECTIVE_SECRET: SECRET })).toMatchObject({ code: 2 });
+    expect(await run(["perspective", "--name", "p", "--region", "ARIN", "--limit", "3"], { PERSPECTIVE_SECRET: SECRET })).toMatchObject({ code: 2 });
+    expect(await run(["perspective", "--name", "p", "--region", "ARIN"], {})).toMatchObject({ code: 1, stderr: expect.stringContaining("PERSPECTIVE_SECRET must be set") });
+    expect(await run(["migrate", "--region", "ARIN"], { PERSPECTIVE_SECRET: SECRET })).toMatchObject({ code: 2 });
+  });
+});
