@@ -8,7 +8,7 @@
 import { verificationHost } from "../verification/records";
 import type { DnsAnswer, DomainVerifier, PerspectiveResult, VerificationCheckData, VerificationRequest } from "../verification/types";
 import { classifyVantagePoint, decideOutcome, expectedRecords, majorityQuorum } from "../verification/verifier";
-import { corroborationNote, decideCorroboration, notCorroboratedMessage, type CorroborationPolicy } from "./corroboration";
+import { corroborationNote, decideCorroboration, notCorroboratedMessage, UNKNOWN_REGION, type CorroborationPolicy } from "./corroboration";
 import type { PerspectiveClient, PerspectiveReply } from "./perspective-client";
 
 export interface CorroborationOptions extends CorroborationPolicy {
@@ -23,7 +23,13 @@ export interface CorroborationOptions extends CorroborationPolicy {
 export function withCorroboration(local: DomainVerifier, perspectives: readonly PerspectiveClient[], options: CorroborationOptions): DomainVerifier {
   async function verify(request: VerificationRequest): Promise<VerificationCheckData> {
     const host = verificationHost(request.name);
-    const asked = Promise.all(perspectives.map((perspective) => perspective.lookUpRecordHost(request.name, host, options.timeoutMs)));
+    const asked = Promise.all(
+      perspectives.map((perspective) =>
+        perspective.lookUpRecordHost(request.name, host, options.timeoutMs).catch(
+          (error: unknown): PerspectiveReply => ({ ok: false, name: perspective.url, region: UNKNOWN_REGION, reason: `unreadable answer (${String(error)})`, durationMs: 0 }),
+        ),
+      ),
+    );
     const [check, replies] = await Promise.all([local.verify(request), asked]);
     const results = replies.map((reply) => perspectiveResult(reply, request, options.cnameZone));
     results.forEach((result, i) => safely(() => options.onPerspective?.(result, perspectives[i].url)));

@@ -3,7 +3,8 @@
  * refuses any answer whose signature does not vouch for it, and turns what it saw into the
  * vantage-point observation the pure verifier classifies, as it does its own resolvers'.
  */
-import type { DnssecStatus } from "../verification/types";
+import { keptValue } from "../verification/evidence";
+import { DNSSEC_STATUSES, type DnssecStatus } from "../verification/types";
 import type { QueryResult, VantagePointObservation } from "../verification/verifier";
 import { checkAnswer, LOOKUP_PATH, newNonce, type LookupAnswer, type LookupObservation } from "./channel";
 import { UNKNOWN_REGION } from "./corroboration";
@@ -43,9 +44,9 @@ export function createPerspectiveClient(url: string, options: PerspectiveClientO
         signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
         redirect: "error",
       });
-      body = Buffer.from(await response.arrayBuffer());
+      body = await readCapped(response, MAX_ANSWER_BYTES);
     } catch (error) {
-      return failed(`unreachable (${describeFetchError(error)})`);
+      return failed(error instanceof AnswerTooLarge ? error.message : `unreachable (${describeFetchError(error)})`);
     }
     if (response.status !== 200) return failed(`unreachable (HTTP ${response.status})`);
     const check = checkAnswer(options.secret, nonce, response.headers, body, (options.now ?? Date.now)());
@@ -57,15 +58,49 @@ export function createPerspectiveClient(url: string, options: PerspectiveClientO
       return failed("unreadable answer: signed, but not JSON");
     }
     if (answer.nonce !== nonce) return failed("replayed answer: its body names another request's nonce");
-    identity = { name: String(answer.perspective?.name ?? identity.name), region: String(answer.perspective?.region ?? UNKNOWN_REGION) };
-    const observations = observationsOf(answer.observations ?? [], host);
-    return { ok: true, ...identity, observations, dnssec: answer.observations.map((o) => o.dnssec), durationMs: Math.round(performance.now() - started) };
+    // Kept short: every check stores them, and a perspective could send anything.
+    identity = { name: keptValue(String(answer.perspective?.name ?? identity.name), 63), region: keptValue(String(answer.perspective?.region ?? UNKNOWN_REGION), 63) };
+    const given = (Array.isArray(answer.observations) ? answer.observations : []).filter(wellFormed);
+    const dnssec = given.map((observation) => observation.dnssec);
+    return { ok: true, ...identity, observations: observationsOf(given, host), dnssec, durationMs: Math.round(performance.now() - started) };
   }
 
   return { url, lookUpRecordHost };
 }
 
+/** Two lookups at a few resolvers fit in a few kilobytes; anything far larger is refused unread. */
+const MAX_ANSWER_BYTES = 256 * 1024;
+
+class AnswerTooLarge extends Error {}
+
+async function readCapped(response: Response, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > max) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new AnswerTooLarge(`answer too large: more than ${max} bytes`);
+    }
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}
+
 const MISSING: QueryResult<never> = { ok: false, failure: "ERROR", code: "NO_ANSWER" };
+
+/** Signed is not the same as sound: entries of another shape are dropped rather than trusted. */
+function wellFormed(observation: LookupObservation): boolean {
+  const result = observation?.result as { ok?: unknown; records?: unknown; failure?: unknown } | undefined;
+  return (
+    typeof observation?.server === "string" &&
+    (observation.type === "TXT" || observation.type === "CNAME") &&
+    (DNSSEC_STATUSES as readonly string[]).includes(observation.dnssec) &&
+    typeof result === "object" &&
+    result !== null &&
+    (result.ok === true ? Array.isArray(result.records) : typeof result.failure === "string")
+  );
+}
 
 /** Per resolver of the perspective, its TXT and CNAME results for `host`. */
 function observationsOf(observations: LookupObservation[], host: string): VantagePointObservation[] {
