@@ -9,6 +9,7 @@ import { spawnPerspective, type PerspectiveProcess } from "../support/perspectiv
 import { startTestApp, type TestApp } from "../support/test-app";
 import { createPerspectiveClient } from "../../src/perspectives/perspective-client";
 import { perspectiveResult } from "../../src/perspectives/corroborating-verifier";
+import { ActorType } from "../../src/audit/audit.types";
 import { LOOKUP_PATH, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signAnswer } from "../../src/perspectives/channel";
 
 const ZONE = "acme.test";
@@ -130,6 +131,13 @@ describe("remote perspectives", () => {
     expect(recheck.domain.status).toBe("VERIFIED");
     expect(recheck.check.corroboration).toMatchObject({ asked: 5, corroborating: 3 });
     expect(recheck.check.message).toContain("Only 3 of 5 remote perspectives");
+
+    // The operators' re-verification goes through the scheduler's runner: the same rule.
+    const counts = await primary.app.maintenance.reverify({ actor: { type: ActorType.ADMIN, id: "test", email: null }, requestId: "perspectives-reverify" }, 100);
+    expect(counts).toMatchObject({ stillVerified: counts.checked, inGracePeriod: 0, revoked: 0, dnsErrors: 0 });
+    expect(counts.checked).toBeGreaterThanOrEqual(2);
+    const after = await primary.gql(`query($id: ID!) { node(id: $id) { ... on Domain { status lastCheck { outcome corroboration { corroborating } } } } }`, { id: rightful.id }, { token: rightful.token });
+    expect(after.body.data.node).toEqual({ status: "VERIFIED", lastCheck: { outcome: "VERIFIED", corroboration: { corroborating: 3 } } });
   });
 });
 
