@@ -11,6 +11,7 @@ import { runMigrations } from "../db/migrate";
 import type { BackgroundWorker, FeatureParts } from "../graphql/feature-module";
 import { entities } from "./entities";
 import { createDomainVerifier } from "../verification/client";
+import { corroboratedVerifier } from "../perspectives/create";
 import type { DomainVerifier } from "../verification/types";
 import { AuditLog } from "../audit/audit-log";
 import type { Resolve } from "../webhooks/webhook-url";
@@ -118,8 +119,15 @@ function stopWorkers(parts: FeatureParts<unknown>[], phase: BackgroundWorker["st
   };
 }
 
-/** The DNS engine on the configured resolvers, counting every lookup. */
+/** The DNS engine on the configured resolvers, counting every lookup; corroborated by remote perspectives when DNS_PERSPECTIVES lists some. */
 function configuredVerifier(config: Config, clock: Clock, metrics: Metrics): DomainVerifier {
+  const local = localVerifier(config, clock, metrics);
+  const { urls, secret } = config.perspectives;
+  if (urls.length === 0 || !secret) return local;
+  return corroboratedVerifier(local, config, metrics);
+}
+
+function localVerifier(config: Config, clock: Clock, metrics: Metrics): DomainVerifier {
   const configuredServers = new Set(config.dns.resolvers.map(formatDnsServer));
   return createDomainVerifier({
     ...config.dns,

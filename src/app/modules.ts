@@ -9,6 +9,7 @@ import { apiKeysModule } from "../api-keys/module";
 import { credentialsModule } from "../credentials/module";
 import { eventsModule } from "../events/module";
 import { webhooksModule } from "../webhooks/module";
+import { perspectivesModule } from "../perspectives/module";
 
 /**
  * Every feature of the service, in the order they are made: each receives what the ones before
@@ -26,6 +27,7 @@ export const modules = [
   credentialsModule,
   eventsModule,
   webhooksModule,
+  perspectivesModule,
 ] as const;
 
 type ProvidesOf<M> = M extends FeatureModule<never, infer P> ? P : never;

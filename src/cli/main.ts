@@ -25,6 +25,10 @@ Commands:
                              anything it did not write
   token --sub ID [--account ID] [--email E]
                              print a bearer JWT signed with the configured secret (valid 30 days)
+  perspective --name N --region R [--port P] [--host H]
+                             a remote perspective: answers a primary's lookups of verification records from
+                             this host's resolvers (DNS_SERVERS), authenticated with PERSPECTIVE_SECRET;
+                             listens on H:P (default 0.0.0.0:8053); no database
   dev-dns [--port N] [--zone Z] [--dir D]
                              for trying the cycle locally: serve zone Z (default example.test) on
                              127.0.0.1:N (default 5300) with BIND 9, taking updates from nsupdate
@@ -68,6 +72,7 @@ export async function main(
     if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}".`);
     // Needs no settings and runs until stopped.
     if (command === "dev-dns") return await devDns(values, stdout, stderr);
+    if (command === "perspective") return await perspective(values, env, stdout);
     const config = loadConfig(env);
     const output = await run(command, values, config);
     stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
@@ -99,6 +104,9 @@ function parseCommandLine(argv: string[]) {
         port: { type: "string" },
         zone: { type: "string" },
         dir: { type: "string" },
+        name: { type: "string" },
+        region: { type: "string" },
+        host: { type: "string" },
         ...Object.fromEntries(SEED_OPTIONS.map((option) => [option, { type: "string" as const }])),
       },
     });
@@ -115,7 +123,7 @@ type Values = ReturnType<typeof parseCommandLine>["values"] & Partial<Record<See
 
 async function run(command: string, values: Values, config: Config): Promise<Output> {
   const only = (command: string, allowed: (keyof Values)[]) => {
-    const stray = (["limit", "sub", "account", "email", "port", "zone", "dir", ...SEED_OPTIONS] as const).find((option) => values[option] !== undefined && !allowed.includes(option));
+    const stray = (["limit", "sub", "account", "email", "port", "zone", "dir", "name", "region", "host", ...SEED_OPTIONS] as const).find((option) => values[option] !== undefined && !allowed.includes(option));
     if (stray) throw new UsageError(`"${command}" takes no --${stray}.`);
   };
   switch (command) {
@@ -138,6 +146,19 @@ async function run(command: string, values: Values, config: Config): Promise<Out
     default:
       throw new UsageError(`Unknown command "${command}".`);
   }
+}
+
+async function perspective(values: Values, env: Record<string, string | undefined>, stdout: NodeJS.WritableStream): Promise<number> {
+  const stray = (["limit", "sub", "account", "email", "zone", "dir", ...SEED_OPTIONS] as const).find((option) => values[option] !== undefined);
+  if (stray) throw new UsageError(`"perspective" takes no --${stray}.`);
+  const { LABEL, PERSPECTIVE_DEFAULTS, servePerspective } = await import("../perspectives/serve");
+  for (const option of ["name", "region"] as const) {
+    const value = values[option];
+    if (!value || !LABEL.test(value)) throw new UsageError(`"perspective" needs --${option}: letters, digits, ".", "_" or "-", at most 63; got "${value ?? ""}".`);
+  }
+  const port = values.port === undefined ? PERSPECTIVE_DEFAULTS.port : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535; got "${values.port}".`);
+  return servePerspective({ name: values.name!, region: values.region!, port, host: values.host ?? PERSPECTIVE_DEFAULTS.host }, env, stdout);
 }
 
 async function devDns(values: Values, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {

@@ -124,9 +124,12 @@ function revokedEntry(input: CheckInput, failingSince: Date): AuditRecord {
   };
 }
 
-/** A check that concluded nothing is not a failure: operators tell a broken resolver from a missing record by this. */
+/**
+ * A check that concluded nothing is not a failure: operators tell a broken resolver from a missing
+ * record by this. Too few remote perspectives seeing the record proves nothing either way.
+ */
 function auditActionOf(outcome: VerificationCheckData["outcome"]): AuditAction {
   if (outcome === "VERIFIED") return AuditAction.VERIFICATION_SUCCEEDED;
-  if (outcome === "DNS_ERROR" || outcome === "DNSSEC_BOGUS") return AuditAction.VERIFICATION_INCONCLUSIVE;
+  if (outcome === "DNS_ERROR" || outcome === "DNSSEC_BOGUS" || outcome === "NOT_CORROBORATED") return AuditAction.VERIFICATION_INCONCLUSIVE;
   return AuditAction.VERIFICATION_FAILED;
 }

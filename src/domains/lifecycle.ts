@@ -26,6 +26,7 @@ export function statusAfterCheck(current: DomainStatus, outcome: VerificationOut
     case "DNS_ERROR":
     case "DNSSEC_BOGUS":
     case "TOKEN_EXPIRED":
+    case "NOT_CORROBORATED":
       return current;
   }
 }

@@ -325,4 +325,31 @@ describe("VerificationService.applyLeasedChecks", () => {
     expect(audit.entries.map((e) => e.domain?.id)).toEqual([other.id, mine.id]);
     expect(store.get(rival.id)).toMatchObject({ status: DomainStatus.VERIFIED });
   });
+
+  it("tells the verifier when it re-checks a VERIFIED claim, so remote perspectives cannot hold the outcome back", async () => {
+    const setup = setUp();
+    const pending = claim({ name: "pending.example.com" });
+    const verified = claim({ name: "verified.example.com", status: DomainStatus.VERIFIED, verifiedName: "verified.example.com", verifiedAt: clock.now() });
+    setup.store.put(pending);
+    setup.store.put(verified);
+
+    await setup.service.verify({ principal: alice, requestId: "r1" }, pending.id);
+    await setup.service.verify({ principal: alice, requestId: "r2" }, verified.id);
+
+    expect(setup.verifier.requests.map((r) => [r.name, r.recheck])).toEqual([
+      ["pending.example.com", false],
+      ["verified.example.com", true],
+    ]);
+  });
+
+  it("changes nothing on NOT_CORROBORATED, and records it as inconclusive", async () => {
+    const setup = setUp(() => ({ ...check("NOT_CORROBORATED", [], clock.now()), method: null }));
+    const mine = claim();
+    setup.store.put(mine);
+
+    const result = await setup.service.verify({ principal: alice, requestId: "r1" }, mine.id);
+
+    expect(result).toMatchObject({ ok: true, domain: { status: DomainStatus.PENDING }, check: { outcome: "NOT_CORROBORATED" } });
+    expect(setup.audit.entries.map((e) => e.action)).toEqual([AuditAction.VERIFICATION_INCONCLUSIVE]);
+  });
 });

@@ -75,7 +75,8 @@ export class VerificationService {
     if (tokenRanOut(domain, this.clock.now())) return this.refuseExpiredToken(ctx, domain);
 
     for (let claim: Domain | null = domain, attempt = 1; claim; attempt++) {
-      const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens });
+      const recheck = effectiveStatus(claim, this.clock.now()) === DomainStatus.VERIFIED;
+      const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens, recheck });
       const applied = await this.applyCheck(claim, check, actorOf(ctx.principal), ctx.requestId);
       if (applied) return { ok: true, ...applied };
       // Removed, or given a new token while DNS was asked: the check answered an old question; ask once more.

@@ -146,7 +146,8 @@ export class CheckRunner {
       await this.verification.unschedule(claim.id, leased);
       return { recorded: Promise.resolve("SKIPPED") };
     }
-    const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens });
+    const recheck = status === DomainStatus.VERIFIED;
+    const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens, recheck });
     return { recorded: writer.submit({ claim, check, leased }).then((applied) => this.outcome(claim, status, check, run, applied)) };
   }
 

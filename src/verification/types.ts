@@ -16,6 +16,7 @@ export const VERIFICATION_OUTCOMES = [
   "TOKEN_EXPIRED",
   "DNSSEC_BOGUS",
   "DNSSEC_INSECURE",
+  "NOT_CORROBORATED",
 ] as const;
 export type VerificationOutcome = (typeof VERIFICATION_OUTCOMES)[number];
 
@@ -35,6 +36,29 @@ export interface ExtendedDnsError {
 
 export const VERIFICATION_METHODS = ["TXT", "CNAME"] as const;
 export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
+
+/** What one remote perspective saw of the record host, or why it could not be counted. */
+export interface PerspectiveResult {
+  name: string;
+  region: string;
+  answer: DnsAnswer;
+  dnssec: DnssecStatus;
+  /** True when it saw the claim's current token. */
+  corroborates: boolean;
+  /** Why it could not be counted (unreachable, bad signature, stale or replayed answer); null when it answered. */
+  error: string | null;
+  durationMs: number;
+}
+
+/** Multi-perspective corroboration of a check (CA/Browser Forum Baseline Requirements 3.2.2.9). */
+export interface Corroboration {
+  asked: number;
+  corroborating: number;
+  required: number;
+  /** Distinct regions among the corroborating perspectives, sorted. */
+  regions: string[];
+  requiredRegions: number;
+}
 
 export interface VantagePointResult {
   /** e.g. "127.0.0.1:5353" or "ns1.example.com (192.0.2.1)" */
@@ -58,6 +82,10 @@ export interface VerificationCheckData {
   servers: VantagePointResult[];
   /** BOGUS if any answer was, SECURE only if every answer that counted was. */
   dnssec: DnssecStatus;
+  /** Remote perspectives' results; absent or empty when none are configured. */
+  perspectives?: PerspectiveResult[];
+  /** Absent or null when no remote perspectives are configured. */
+  corroboration?: Corroboration | null;
 }
 
 export interface VerificationRequest {
@@ -67,6 +95,8 @@ export interface VerificationRequest {
   token: string;
   /** Tokens this claim had before, newest first; a record carrying one gets a hint. */
   previousTokens: string[];
+  /** Set for the re-check of a VERIFIED claim: remote perspectives are asked and recorded, but cannot hold the outcome back. */
+  recheck?: boolean;
 }
 
 /** Looks the claim's record up and decides; never throws for DNS trouble (that is DNS_ERROR). */

@@ -53,6 +53,7 @@ registerEnumType(VerificationOutcome, {
     DNSSEC_INSECURE: {
       description: "The server requires DNSSEC-signed zones (DNSSEC_POLICY=require-secure) and this answer was not SECURE",
     },
+    NOT_CORROBORATED: { description: "The record was found, but too few remote perspectives saw it" },
   } satisfies Described<VerificationOutcomeName>,
 });
 
@@ -148,6 +149,13 @@ export const checkColumnTransformer: ValueTransformer = {
     if (value === null || value === undefined) return null;
     const parsed = (typeof value === "string" ? JSON.parse(value) : value) as VerificationCheckData & { checkedAt: string };
     const servers = (parsed.servers ?? []).map((server) => ({ ...server, dnssec: server.dnssec ?? "UNVALIDATED", extendedErrors: server.extendedErrors ?? [] }));
-    return { ...parsed, servers, dnssec: parsed.dnssec ?? "UNVALIDATED", checkedAt: new Date(parsed.checkedAt) };
+    return {
+      ...parsed,
+      servers,
+      dnssec: parsed.dnssec ?? "UNVALIDATED",
+      perspectives: parsed.perspectives ?? [],
+      corroboration: parsed.corroboration ?? null,
+      checkedAt: new Date(parsed.checkedAt),
+    };
   },
 };

@@ -151,7 +151,10 @@ function dnssecOf(
 }
 
 /** The outcome once every vantage point has answered (or run out of time). */
-export function decideOutcome(answers: DnsAnswer[], quorum: number): Exclude<VerificationOutcome, "VERIFIED_BY_ANOTHER_ACCOUNT" | "TOKEN_EXPIRED"> {
+export function decideOutcome(
+  answers: DnsAnswer[],
+  quorum: number,
+): Exclude<VerificationOutcome, "VERIFIED_BY_ANOTHER_ACCOUNT" | "TOKEN_EXPIRED" | "NOT_CORROBORATED" | "DNSSEC_BOGUS" | "DNSSEC_INSECURE"> {
   if (answers.filter((answer) => answer === "FOUND").length >= quorum) return "VERIFIED";
   const negatives = answers.filter((answer) => DEFINITE_NEGATIVE.has(answer));
   if (negatives.length >= quorum) return negatives.includes("OTHER_VALUES") ? "VALUE_MISMATCH" : "RECORD_NOT_FOUND";

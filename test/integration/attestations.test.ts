@@ -67,6 +67,21 @@ describe.each(DATABASE_FLAVORS)("ownership attestations on %s", (db) => {
     }
   });
 
+  it("says how many remote perspectives, in how many regions, corroborated the verification", async () => {
+    const corroboration = { asked: 5, corroborating: 4, required: 4, regions: ["ARIN", "RIPE"], requiredRegions: 2 };
+    const corroborated = { verify: async (request: Parameters<typeof verifier.verify>[0]) => ({ ...(await verifier.verify(request)), perspectives: [], corroboration }) };
+    const t = await startTestApp({ db, overrides: { verifier: corroborated }, env: { PUBLIC_URL: ISSUER, ATTESTATION_KEY_FILE: pki.write("attestation-keys.pem", keys.first) } });
+    try {
+      const token = await t.token(`attest-corroborated-${db}`);
+      const domain = await verifiedDomain(t, token);
+      const result = (await t.gql(ATTEST, { domainId: domain.id }, { token })).body.data.issueDomainAttestation;
+      const { payload } = await jwtVerify(result.attestation, jwksOf(t), { issuer: ISSUER });
+      expect(payload.corroboration).toEqual({ perspectives: 4, asked: 5, regions: 2, region_names: ["ARIN", "RIPE"] });
+    } finally {
+      await t.close();
+    }
+  });
+
   it("publishes public keys only, each with its kid", async () => {
     const t = await start(keys.second + keys.first);
     try {

@@ -10,6 +10,7 @@ import { type ActionContext, isIssuedCredential } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
 import { badUserInput, forbidden, notConfigured } from "../../shared/errors";
 import type { UserError } from "../../shared/errors";
+import type { VerificationCheckData } from "../../verification/types";
 
 export interface AttestationSettings {
   /** PUBLIC_URL: the iss claim. */
@@ -57,16 +58,17 @@ export class AttestationService {
     if (!found.ok || !verifiedAt) return { ok: false, error: unverifiedDomainError(found.domain, "asking for an attestation of it") };
     const { domain } = found;
     const now = this.clock.now();
-    const { method, dnssec } = await this.latestProof(ctx.principal.accountId, domain.id);
+    const check = await this.latestSuccess(ctx.principal.accountId, domain.id);
     const issuedAt = Math.floor(now.getTime() / 1000);
     const expiresAt = new Date((issuedAt + Math.floor(this.settings.ttlMs / 1000)) * 1000);
     const id = uuidv7();
     let jwt = new SignJWT({
       account_id: domain.accountId,
       verified_at: Math.floor(verifiedAt.getTime() / 1000),
-      verification_method: method,
+      verification_method: check?.method ?? null,
       // What DNSSEC said about the check that holds now, so a relying party can require SECURE.
-      dnssec,
+      dnssec: check?.dnssec ?? "UNVALIDATED",
+      ...corroborationClaim(check),
     })
       .setProtectedHeader({ alg: "ES256", kid: this.keys.signing.kid, typ: "JWT" })
       .setIssuer(this.settings.issuer)
@@ -89,10 +91,26 @@ export class AttestationService {
     return { ok: true, attestation, expiresAt };
   }
 
-  /** How the verification that holds now was made: the latest successful check's record type and DNSSEC status. */
-  private async latestProof(accountId: string, domainId: string): Promise<{ method: string | null; dnssec: string }> {
+  /** How the verification that holds now was made: the latest successful check. */
+  private async latestSuccess(accountId: string, domainId: string): Promise<VerificationCheckData | null> {
     const page = await this.audit.list({ accountId, domainId, action: AuditAction.VERIFICATION_SUCCEEDED }, { first: 1, after: null });
-    const check = page.nodes[0]?.check;
-    return { method: check?.method ?? null, dnssec: check?.dnssec ?? "UNVALIDATED" };
+    return page.nodes[0]?.check ?? null;
   }
+}
+
+/**
+ * How many remote perspectives, in how many regions, corroborated the check the attestation
+ * rests on; absent when the server asks none, so a relying party can tell the two apart.
+ */
+function corroborationClaim(check: VerificationCheckData | null): { corroboration?: object } {
+  const corroboration = check?.corroboration;
+  if (!corroboration) return {};
+  return {
+    corroboration: {
+      perspectives: corroboration.corroborating,
+      asked: corroboration.asked,
+      regions: corroboration.regions.length,
+      region_names: corroboration.regions,
+    },
+  };
 }

@@ -394,3 +394,24 @@ describe("the declarations", () => {
     }
   });
 });
+
+describe("remote perspectives", () => {
+  const secret = "s".repeat(40);
+
+  it("is off by default and reads the list, the secret and the overrides", () => {
+    expect(loadConfig(base).perspectives).toMatchObject({ urls: [], ratePerMinute: 600 });
+    const config = loadConfig({ ...base, DNS_PERSPECTIVES: "http://127.0.0.1:8053/, https://p2.example.net", DNS_PERSPECTIVE_SECRET: secret, DNS_PERSPECTIVE_QUORUM: "1", DNS_PERSPECTIVE_MIN_REGIONS: "2" });
+    expect(config.perspectives).toMatchObject({ urls: ["http://127.0.0.1:8053", "https://p2.example.net"], secret, quorum: 1, minRegions: 2 });
+  });
+
+  it("refuses perspectives without a secret, overrides they cannot meet, and plain http beyond loopback in production", () => {
+    expect(() => loadConfig({ ...base, DNS_PERSPECTIVES: "https://p1.example.net" })).toThrow(/DNS_PERSPECTIVES needs DNS_PERSPECTIVE_SECRET/);
+    expect(() => loadConfig({ ...base, DNS_PERSPECTIVES: "https://p1.example.net", DNS_PERSPECTIVE_SECRET: secret, DNS_PERSPECTIVE_QUORUM: "2" })).toThrow(/can never be met/);
+    expect(() => loadConfig({ ...base, DNS_PERSPECTIVE_QUORUM: "2" })).toThrow(/need DNS_PERSPECTIVES/);
+    expect(() => loadConfig({ ...base, DNS_PERSPECTIVES: "ftp://p1.example.net", DNS_PERSPECTIVE_SECRET: secret })).toThrow(ConfigError);
+    const production = { ...base, NODE_ENV: "production", DNS_PERSPECTIVE_SECRET: secret };
+    expect(() => loadConfig({ ...production, DNS_PERSPECTIVES: "http://p1.example.net" })).toThrow(/must be https:\/\/ URLs in production/);
+    expect(loadConfig({ ...production, DNS_PERSPECTIVES: "http://127.0.0.1:8053,https://p1.example.net" }).perspectives.urls).toHaveLength(2);
+    expect(() => loadConfig({ ...production, DNS_PERSPECTIVES: "https://p1.example.net", DNS_PERSPECTIVE_SECRET: "short" })).toThrow(/at least 32 characters/);
+  });
+});

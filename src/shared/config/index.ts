@@ -13,6 +13,7 @@ import { databaseSection } from "./database";
 import { dnsSection } from "./dns";
 import { environmentOf, httpSection } from "./http";
 import { limitsSection } from "./limits";
+import { perspectivesSection } from "./perspectives";
 import { redisSection } from "./redis";
 import { rules } from "./rules";
 import { schedulerSection } from "./scheduler";
@@ -21,6 +22,7 @@ import type { Config } from "./types";
 import { webhooksSection } from "./webhooks";
 
 export type { AdminOidcConfig, Config, CredentialsConfig } from "./types";
+export type { Env } from "./setting";
 export { ConfigError } from "./config-error";
 export { configWarnings } from "./warnings";
 export { redactUrl } from "./parsers";
@@ -33,6 +35,7 @@ const sectionsByName = {
   auth: authSection,
   admin: adminSection,
   dns: dnsSection,
+  perspectives: perspectivesSection,
   scheduler: schedulerSection,
   webhooks: webhooksSection,
   credentials: credentialsSection,
@@ -59,12 +62,13 @@ type Slices<S> = { [K in keyof S]: S[K] extends Section<any, infer R> ? R : neve
 
 /** The sections' slices as one Config; TypeScript checks that together they leave no field out. */
 function assemble(slices: Slices<typeof sectionsByName>): Config {
-  const { http, database, auth, admin, dns, scheduler, webhooks, credentials, redis, limits } = slices;
+  const { http, database, auth, admin, dns, perspectives, scheduler, webhooks, credentials, redis, limits } = slices;
   const { clientCertHeader } = credentials.credentials;
   return {
     ...http,
     ...database,
     ...dns,
+    ...perspectives,
     ...webhooks,
     apiKeys: limits.apiKeys,
     graphql: limits.graphql,
@@ -79,4 +83,21 @@ function assemble(slices: Slices<typeof sectionsByName>): Config {
       clientCertProxies: clientCertHeader && typeof http.trustProxy === "string" ? http.trustProxy.split(",").map((entry) => entry.trim()) : undefined,
     },
   };
+}
+
+/**
+ * What `dnsproof perspective` reads: its resolvers and its secret, nothing of the database or the
+ * API, so a perspective host needs none of their settings.
+ */
+export function loadPerspectiveServiceConfig(env: Env = process.env): Pick<Config, "env" | "dns" | "perspectives"> {
+  const problems = new Problems();
+  const context = { env: environmentOf(env) };
+  const { dns } = readSection(dnsSection, env, context, problems);
+  const { perspectives } = readSection(perspectivesSection, env, context, problems);
+  if (!perspectives.serviceSecret) problems.add(["PERSPECTIVE_SECRET must be set: the primary presents it, and every answer is signed with it"]);
+  else if (perspectives.serviceSecret.length < (context.env === "production" ? 32 : 16)) {
+    problems.add([`PERSPECTIVE_SECRET must be at least ${context.env === "production" ? 32 : 16} characters`]);
+  }
+  if (problems.messages.length > 0) throw new ConfigError(problems.messages);
+  return { env: context.env, dns, perspectives };
 }

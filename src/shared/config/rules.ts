@@ -4,6 +4,7 @@
  */
 import { checkDnsQuorum } from "../dns-servers";
 import { isLoopbackHost } from "./parsers";
+import { insecurePerspectiveUrls } from "./perspectives";
 import type { Config } from "./types";
 
 export interface RuleInput {
@@ -141,6 +142,30 @@ const identityProvider = inProduction({
   },
 });
 
+/** Perspectives are asked with the shared secret, and their answers checked against it: one without the other cannot work. */
+const perspectives: Rule = {
+  reads: ["DNS_PERSPECTIVES", "DNS_PERSPECTIVE_QUORUM", "DNS_PERSPECTIVE_MIN_REGIONS"],
+  check({ config: { perspectives: p } }) {
+    const problems: string[] = [];
+    if (p.urls.length === 0) {
+      if (p.quorum !== undefined || p.minRegions !== undefined) problems.push("DNS_PERSPECTIVE_QUORUM and DNS_PERSPECTIVE_MIN_REGIONS need DNS_PERSPECTIVES");
+      return problems;
+    }
+    if (!p.secret) problems.push("DNS_PERSPECTIVES needs DNS_PERSPECTIVE_SECRET, the secret the perspectives share (their PERSPECTIVE_SECRET)");
+    if (p.quorum !== undefined && p.quorum > p.urls.length) problems.push(`DNS_PERSPECTIVE_QUORUM=${p.quorum} can never be met by the ${p.urls.length} DNS_PERSPECTIVES configured`);
+    if (p.minRegions !== undefined && p.minRegions > p.urls.length) {
+      problems.push(`DNS_PERSPECTIVE_MIN_REGIONS=${p.minRegions} can never be met by the ${p.urls.length} DNS_PERSPECTIVES configured`);
+    }
+    return problems;
+  },
+};
+
+/** The secret travels as a bearer token: over plain http a network in between could read it and sign answers itself. */
+const perspectivesOverTls = inProduction({
+  reads: ["DNS_PERSPECTIVES"],
+  check: ({ config }) => insecurePerspectiveUrls(config.perspectives.urls).map((url) => `DNS_PERSPECTIVES entries must be https:// URLs in production (http:// only on loopback); got "${url}"`),
+});
+
 export const rules: Rule[] = [
   dnsQuorum,
   secureNeedsValidation,
@@ -154,4 +179,8 @@ export const rules: Rule[] = [
   longSecret("ADMIN_SECRET", (config) => config.auth.adminSecret),
   longSecret("METRICS_TOKEN", (config) => config.metrics.token),
   identityProvider,
+  perspectives,
+  perspectivesOverTls,
+  longSecret("DNS_PERSPECTIVE_SECRET", (config) => config.perspectives.secret),
+  longSecret("PERSPECTIVE_SECRET", (config) => config.perspectives.serviceSecret),
 ];

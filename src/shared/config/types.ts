@@ -41,6 +41,18 @@ export interface Config {
     /** Lookups in flight at once for scheduled and admin checks. */
     concurrency: number;
   };
+  perspectives: {
+    /** DNS_PERSPECTIVES: remote perspectives' URLs; empty means checks are not corroborated. */
+    urls: string[];
+    /** Shared with the perspectives: the bearer token and the answers' signing key. */
+    secret?: string;
+    quorum?: number;
+    minRegions?: number;
+    /** `dnsproof perspective`'s own PERSPECTIVE_SECRET. */
+    serviceSecret?: string;
+    /** `dnsproof perspective`'s requests per caller address per minute. */
+    ratePerMinute: number;
+  };
   domains: {
     maxPerAccount: number;
     tokenTtlMs: number;
