@@ -1,6 +1,7 @@
 import { EntityManager, In } from "typeorm";
 import { Domain } from "./domain.entity";
 import { DomainStatus } from "../shared/domain-status";
+import { DomainScope } from "../shared/domain-scope";
 import { STALE, TOKEN_LAPSED, hasEffectiveStatus } from "./status-rules";
 import { toSql } from "../shared/row-rule";
 import type { Clock } from "../shared/clock";
@@ -9,8 +10,8 @@ import { paginate } from "../db/pagination";
 import { NOT_LEASED, RowCondition, RowLeases, lockSkippingHeld } from "../db/lease";
 import { RowReader, rowReader } from "../db/row-reader";
 import { RowWriter, rowWriter } from "../db/row-writer";
-import { Principal, inScope } from "../shared/principal";
-import { lockInAccount, lockVisible } from "../accounts/owned-rows";
+import { Principal, canSeeDomain, inScope } from "../shared/principal";
+import { lockInAccount } from "../accounts/owned-rows";
 import { Connection, PageArgs, toConnection } from "../shared/pagination";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { DomainNameGram } from "./name-gram.entity";
@@ -111,6 +112,22 @@ export interface DomainStore {
   writeExpired(manager: EntityManager, ids: readonly string[], at: Date): Promise<void>;
   /** Clears the lease on each claim of `ids`: for a caller that locked the rows and checked their lease itself. */
   releaseLeases(manager: EntityManager, ids: readonly string[]): Promise<void>;
+
+  /** The account's SUBTREE claims of any of `names` (the names above a claim), locked in id order. */
+  lockSubtreeClaims(manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]>;
+  /** The account's claims of names strictly under `name`, locked in id order. */
+  lockClaimsUnder(manager: EntityManager, accountId: string, name: string): Promise<Domain[]>;
+  /** The claims verified through the SUBTREE claim `parentId`, locked in id order. */
+  lockInheritedFrom(manager: EntityManager, parentId: string): Promise<Domain[]>;
+  /** Which of `names` another account than `accountId` holds VERIFIED. */
+  namesVerifiedElsewhere(manager: EntityManager, accountId: string, names: readonly string[]): Promise<string[]>;
+  /** How many names strictly under `name` accounts other than `accountId` hold VERIFIED. */
+  countVerifiedUnderElsewhere(manager: EntityManager, accountId: string, name: string): Promise<number>;
+}
+
+/** `%.<name>` for LIKE with ESCAPE '!': names may hold `_`, which LIKE would read as any character. */
+function underPattern(name: string): string {
+  return `%.${name.replace(/[!%_]/g, "!$&")}`;
 }
 
 /**
@@ -185,12 +202,14 @@ export class SqlDomainStore implements DomainStore {
   }
 
   async findVisible(principal: Principal, domainId: string): Promise<Domain | null> {
-    if (!inScope(principal, domainId)) return null;
-    return this.findInAccount(principal.accountId, domainId);
+    if (!inScope(principal, domainId) && !principal.scopedSubtree) return null;
+    const domain = await this.findInAccount(principal.accountId, domainId);
+    return domain && canSeeDomain(principal, domain) ? domain : null;
   }
 
-  lockVisible(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null> {
-    return lockVisible(this.db, manager, Domain, principal, domainId, (domain) => domain.id);
+  async lockVisible(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null> {
+    const domain = await lockInAccount(this.db, manager, Domain, principal.accountId, domainId);
+    return domain && canSeeDomain(principal, domain) ? domain : null;
   }
 
   findInAccount(accountId: string, domainId: string, manager: EntityManager = this.db.manager): Promise<Domain | null> {
@@ -426,6 +445,44 @@ export class SqlDomainStore implements DomainStore {
       .set({ status: DomainStatus.EXPIRED, nextCheckAt: null, updatedAt: at })
       .where("id IN (:...ids)", { ids: [...ids] })
       .execute();
+  }
+
+  lockSubtreeClaims(manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    const qb = manager
+      .createQueryBuilder(Domain, "d")
+      .where("d.accountId = :accountId AND d.name IN (:...names) AND d.scope = :subtree", { accountId, names: [...names], subtree: DomainScope.SUBTREE })
+      .orderBy("d.id", "ASC");
+    return this.db.forUpdate(qb).getMany();
+  }
+
+  lockClaimsUnder(manager: EntityManager, accountId: string, name: string): Promise<Domain[]> {
+    const qb = manager
+      .createQueryBuilder(Domain, "d")
+      .where("d.accountId = :accountId AND d.name LIKE :pattern ESCAPE '!'", { accountId, pattern: underPattern(name) })
+      .orderBy("d.id", "ASC");
+    return this.db.forUpdate(qb).getMany();
+  }
+
+  lockInheritedFrom(manager: EntityManager, parentId: string): Promise<Domain[]> {
+    return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.inheritedFromId = :parentId", { parentId }).orderBy("d.id", "ASC")).getMany();
+  }
+
+  async namesVerifiedElsewhere(manager: EntityManager, accountId: string, names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const rows = await manager
+      .createQueryBuilder(Domain, "d")
+      .select(["d.verifiedName"])
+      .where("d.verifiedName IN (:...names) AND d.accountId <> :accountId", { names: [...names], accountId })
+      .getMany();
+    return rows.map((row) => row.verifiedName!);
+  }
+
+  async countVerifiedUnderElsewhere(manager: EntityManager, accountId: string, name: string): Promise<number> {
+    return manager
+      .createQueryBuilder(Domain, "d")
+      .where("d.verifiedName LIKE :pattern ESCAPE '!' AND d.accountId <> :accountId", { pattern: underPattern(name), accountId })
+      .getCount();
   }
 
   async releaseLeases(manager: EntityManager, ids: readonly string[]): Promise<void> {

@@ -1,3 +1,4 @@
+import type { DomainScope } from "../shared/domain-scope";
 /**
  * Plain data shapes of a verification. The lists are the one source of each set of names: the
  * TypeScript types come from them here, the GraphQL enums in verification-check.type.ts too.
@@ -17,7 +18,7 @@ export const VERIFICATION_OUTCOMES = [
 ] as const;
 export type VerificationOutcome = (typeof VERIFICATION_OUTCOMES)[number];
 
-export const VERIFICATION_METHODS = ["TXT", "CNAME"] as const;
+export const VERIFICATION_METHODS = ["TXT", "CNAME", "PERSISTENT", "INHERITED"] as const;
 export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
 
 export interface VantagePointResult {
@@ -47,6 +48,8 @@ export interface VerificationRequest {
   token: string;
   /** Tokens this claim had before, newest first; a record carrying one gets a hint. */
   previousTokens: string[];
+  /** SUBTREE looks at `_dnsproof-subtree.<name>`; EXACT (or none) at `_dnsproof-verify.<name>`. */
+  scope?: DomainScope;
 }
 
 /** Looks the claim's record up and decides; never throws for DNS trouble (that is DNS_ERROR). */

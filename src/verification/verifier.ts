@@ -9,7 +9,7 @@ import {
   expectedTxtValue,
   normalizeHostName,
   normalizeTxtValue,
-  verificationHost,
+  recordHostOf,
 } from "./records";
 import { fitsInDns } from "./names";
 import { deriveHints, type ProbeObservations } from "./hints";
@@ -79,7 +79,7 @@ export function majorityQuorum(vantagePoints: number): number {
 
 export function expectedRecords(request: VerificationRequest, cnameZone: string): Expected {
   return {
-    host: verificationHost(request.name),
+    host: recordHostOf(request),
     txt: expectedTxtValue(request.token),
     cname: normalizeHostName(publishableCnameTarget(request.token, normalizeHostName(cnameZone))),
     cnameTargets: acceptedCnameTargets(request.token, cnameZone),
@@ -169,7 +169,7 @@ export function discoveryFailure(request: VerificationRequest, reason: string, n
     outcome: "DNS_ERROR",
     method: null,
     checkedAt: now,
-    message: `Nothing was concluded about ${verificationHost(request.name)}: ${reason}; try again later.`,
+    message: `Nothing was concluded about ${recordHostOf(request)}: ${reason}; try again later.`,
     foundValues: [],
     hints: [],
     servers: [],

@@ -65,6 +65,9 @@ export class AttestationService {
       account_id: domain.accountId,
       verified_at: Math.floor(verifiedAt.getTime() / 1000),
       verification_method: method,
+      // What the attestation vouches for: the name alone, or the name and the tree under it.
+      scope: domain.scope,
+      ...(domain.inheritedFromId ? { inherited_from: domain.inheritedFromId } : {}),
     })
       .setProtectedHeader({ alg: "ES256", kid: this.keys.signing.kid, typ: "JWT" })
       .setIssuer(this.settings.issuer)

@@ -8,7 +8,7 @@ import { QueryBudget } from "./budget";
 import { Deadline } from "./deadline";
 import { discoverNameservers } from "./nameservers";
 import { gatherProbes } from "./probes";
-import { verificationHost } from "../records";
+import { recordHostOf } from "../records";
 import { openVantagePoint, type VantagePointLookup } from "./resolver-lookup";
 import { checkDnsQuorum, formatDnsServer, parseDnsServer, type DnsServerAddress } from "../../shared/dns-servers";
 import { maxNameserversBounds, maxNameserversSetting } from "../../shared/config";
@@ -152,7 +152,7 @@ async function observe(
   options: DomainVerifierOptions,
   run: { deadline: Deadline; started: number },
 ): Promise<{ observations: VantagePointObservation[]; probes: Promise<ProbeObservations> | null }> {
-  const host = verificationHost(request.name);
+  const host = recordHostOf(request);
   const expected = expectedRecords(request, options.cnameZone);
   let probes: Promise<ProbeObservations> | null = null;
   const answered: DnsAnswer[] = [];
