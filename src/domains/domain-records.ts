@@ -1,9 +1,11 @@
 import { expectedTxtValue, publishableCnameTarget, recordHostOf } from "../verification/records";
 import type { DomainScope } from "../shared/domain-scope";
-import { persistHost, renderPersistentRecord } from "../verification/persist";
+import { accountUriOf, persistHost, renderPersistentRecord } from "../verification/persist";
 import { registrableDomain, relativeToRegistrable, unicodeNameOf } from "./domain-name";
 import { VerificationMethod } from "../verification/verification-check.type";
 import type { DnsRecord } from "./domain.types";
+import type { Domain } from "./domain.entity";
+import type { VerificationRequest } from "../verification/types";
 
 /** What the records of a claim are made of: its name, its token and its scope (which names the record host). */
 export type RecordSource = { name: string; token: string; scope?: DomainScope };
@@ -49,10 +51,6 @@ export interface PersistSettings {
   publicUrl: string;
 }
 
-/** `<PUBLIC_URL>/accounts/<account id>`: stable for the account, whatever its claims and tokens do. */
-export function accountUriOf(accountId: string, publicUrl: string): string {
-  return `${publicUrl}/accounts/${encodeURIComponent(accountId)}`;
-}
 
 /** The account's persistent record for the claim; a SUBTREE claim's covers the names under it too. */
 export function persistentRecordOf(domain: { name: string; accountId: string; scope?: DomainScope }, settings: PersistSettings): DnsRecord {
@@ -64,4 +62,9 @@ export function persistentRecordOf(domain: { name: string; accountId: string; sc
     persistUntil: null,
   });
   return { type: VerificationMethod.TXT, host, relativeHost: relativeToRegistrable(host, domain.name), value };
+}
+
+/** What the verifier is asked about a claim: its record (by scope and token) and its account's persistent records. */
+export function verificationRequestOf(claim: Pick<Domain, "name" | "token" | "previousTokens" | "scope" | "accountId">): VerificationRequest {
+  return { name: claim.name, token: claim.token, previousTokens: claim.previousTokens, scope: claim.scope, accountId: claim.accountId };
 }

@@ -16,6 +16,7 @@ import type { ActionContext } from "../shared/principal";
 import { UserError, notFound } from "../shared/errors";
 import { InheritanceService } from "./inheritance.service";
 import { inheritedCheck } from "./inheritance";
+import { verificationRequestOf } from "./domain-records";
 
 export interface VerificationSettings {
   /** A holder revoked for a new owner gets a fresh token window this long. */
@@ -80,7 +81,7 @@ export class VerificationService {
     if (tokenRanOut(domain, this.clock.now())) return this.refuseExpiredToken(ctx, domain);
 
     for (let claim: Domain | null = domain, attempt = 1; claim; attempt++) {
-      const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens, scope: claim.scope });
+      const check = await this.verifier.verify(verificationRequestOf(claim));
       const applied = await this.applyCheck(claim, check, actorOf(ctx.principal), ctx.requestId);
       if (applied) return { ok: true, ...applied };
       // Removed, or given a new token while DNS was asked: the check answered an old question; ask once more.

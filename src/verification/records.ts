@@ -24,7 +24,8 @@ export function subtreeHost(name: string): string {
 }
 
 /** The record host of a claim of `name` with `scope` (EXACT when omitted). */
-export function recordHostOf(request: { name: string; scope?: DomainScope | null }): string {
+export function recordHostOf(request: { name: string; scope?: DomainScope | null; host?: string }): string {
+  if (request.host) return request.host;
   return request.scope === DomainScope.SUBTREE ? subtreeHost(request.name) : verificationHost(request.name);
 }
 

@@ -50,6 +50,12 @@ export interface VerificationRequest {
   previousTokens: string[];
   /** SUBTREE looks at `_dnsproof-subtree.<name>`; EXACT (or none) at `_dnsproof-verify.<name>`. */
   scope?: DomainScope;
+  /** The claiming account: its persistent records (`_dnsproof-persist.<name>`) verify the claim too. */
+  accountId?: string;
+  /** Look at this host instead of the scope's (a persistent record's lookup); no token is expected there. */
+  host?: string;
+  /** False: gather no hint probes (a lookup whose hints would be about another record). */
+  hints?: boolean;
 }
 
 /** Looks the claim's record up and decides; never throws for DNS trouble (that is DNS_ERROR). */

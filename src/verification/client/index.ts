@@ -161,7 +161,7 @@ async function observe(
       const [txt, cname] = await Promise.all([point.txt(host), point.cname(host)]);
       const observation = { server: point.label, txt, cname, durationMs: Math.round(performance.now() - run.started) };
       answered.push(classifyVantagePoint(observation, expected).answer);
-      if (!canStillVerify(answered, points.length - answered.length, quorum)) {
+      if (request.hints !== false && !canStillVerify(answered, points.length - answered.length, quorum)) {
         probes ??= gatherProbes(points, request.name, host, options.mode === "recursive", run.deadline);
       }
       return observation;
