@@ -22,7 +22,9 @@ const DOMAIN_BY_ID = `query($id: ID!) { domain(id: $id) { ${DOMAIN} } }`;
 const AUDIT = `query($domainId: ID, $action: AuditAction) { auditLog(domainId: $domainId, action: $action) { nodes { action message reason check { method } } } }`;
 const ISSUE = `mutation($domainId: ID!, $csr: String!, $wildcard: Boolean) { issueCertificate(input: { domainId: $domainId, csr: $csr, wildcard: $wildcard }) { certificate { pem } userErrors { code field message } } }`;
 const CREATE_KEY = `mutation($domainId: ID) { createApiKey(input: { name: "tree key", domainId: $domainId }) { secret userErrors { code message } } }`;
+const ATTEST = `mutation($domainId: ID!) { issueDomainAttestation(input: { domainId: $domainId }) { attestation userErrors { code } } }`;
 const HOUR = 3600_000;
+const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString("utf8"));
 
 let dns: Bind9Server;
 let proxy: CountingDnsProxy;
@@ -181,5 +183,16 @@ describe.each(DATABASE_FLAVORS)("claim scope end to end on %s", (db) => {
     expect(await read(elsewhere.id, secret)).toBeNull();
     const outside = await t.gql(CLAIM, { name: fresh("outside") }, { token: secret });
     expect(outside.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+
+  it("says the scope in attestations, and the parent an inherited name is verified through", async () => {
+    const token = await t.token(`attest-${db}`);
+    const tree = await verifiedByRecord(fresh("attested"), token, "SUBTREE");
+    const child = await claim(`shop.${tree.name}`, token);
+    const attest = async (id: string) => claimsOf((await t.gql(ATTEST, { domainId: id }, { token })).body.data.issueDomainAttestation.attestation);
+    expect(await attest(tree.id)).toMatchObject({ sub: tree.name, scope: "SUBTREE", verification_method: "TXT" });
+    const inherited = await attest(child.id);
+    expect(inherited).toMatchObject({ sub: child.name, scope: "EXACT", verification_method: "INHERITED" });
+    expect(inherited.inherited_from).toBeDefined();
   });
 });
