@@ -258,7 +258,7 @@ export class DomainService {
   }
 
   list(principal: Principal, page: PageArgs, status: DomainStatus | null): Promise<Connection<Domain>> {
-    return this.store.page(page, { accountId: principal.accountId, status }, principal.scopedDomainId ?? null);
+    return this.store.page(page, { accountId: principal.accountId, status, alsoUnder: principal.scopedSubtree ?? null }, principal.scopedDomainId ?? null);
   }
 
   listAll(page: PageArgs, filter: DomainListFilter): Promise<Connection<Domain>> {

@@ -32,6 +32,8 @@ export interface DomainListFilter {
   accountId?: string | null;
   /** Substring of the ASCII name (admin search). */
   nameContains?: string | null;
+  /** With `onlyId`: the names under this one are listed too (a key scoped to a SUBTREE domain). */
+  alsoUnder?: string | null;
   status?: DomainStatus | null;
 }
 
@@ -242,7 +244,8 @@ export class SqlDomainStore implements DomainStore {
     const query = () => {
       const qb = this.db.manager.createQueryBuilder(Domain, "d");
       if (filter.accountId) qb.andWhere("d.accountId = :accountId", { accountId: filter.accountId });
-      if (onlyId) qb.andWhere("d.id = :onlyId", { onlyId });
+      if (onlyId && filter.alsoUnder) qb.andWhere("(d.id = :onlyId OR d.name LIKE :under ESCAPE '!')", { onlyId, under: underPattern(filter.alsoUnder) });
+      else if (onlyId) qb.andWhere("d.id = :onlyId", { onlyId });
       if (text) qb.andWhere("d.name LIKE :pattern ESCAPE '!'", { pattern: `%${text.replace(/[!%_]/g, "!$&")}%` });
       if (gram) qb.innerJoin(DomainNameGram, "g", "g.domainId = d.id AND g.gram = :gram", { gram });
       if (filter.status) {

@@ -110,7 +110,7 @@ export class FakeDomainStore implements DomainStore {
     const rows = this.all(
       (d) =>
         (!filter.accountId || d.accountId === filter.accountId) &&
-        (!onlyId || d.id === onlyId) &&
+        (!onlyId || d.id === onlyId || (Boolean(filter.alsoUnder) && isUnder(d.name, filter.alsoUnder!))) &&
         (!filter.nameContains || d.name.includes(filter.nameContains.toLowerCase())) &&
         (!filter.status || effectiveStatus(d, now) === filter.status),
     ).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));

@@ -181,6 +181,8 @@ describe.each(DATABASE_FLAVORS)("claim scope end to end on %s", (db) => {
     expect(byKey).toMatchObject({ userErrors: [], domain: { status: "VERIFIED", inheritedFrom: { id: tree.id } } });
     expect(await read(byKey.domain.id, secret)).toMatchObject({ name: `svc.${tree.name}` });
     expect(await read(elsewhere.id, secret)).toBeNull();
+    const listed = (await t.gql(`{ domains(first: 10) { nodes { name } } }`, {}, { token: secret })).body.data.domains.nodes.map((d: { name: string }) => d.name);
+    expect(listed.sort()).toEqual([tree.name, `svc.${tree.name}`].sort());
     const outside = await t.gql(CLAIM, { name: fresh("outside") }, { token: secret });
     expect(outside.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   });
