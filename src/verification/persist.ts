@@ -149,7 +149,8 @@ export function decidePersistent(claimName: string, observations: readonly Persi
   return { verified: false, hints, values };
 }
 
-function agreedValues(observation: PersistObservation): string[] {
+/** The values a quorum of vantage points returned at one host. */
+export function agreedValues(observation: PersistObservation): string[] {
   const counts = new Map<string, number>();
   for (const server of observation.servers) for (const value of new Set(server.values)) counts.set(value, (counts.get(value) ?? 0) + 1);
   return [...counts].filter(([, count]) => count >= observation.quorum).map(([value]) => value);

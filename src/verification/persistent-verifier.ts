@@ -8,7 +8,7 @@
 import { getDomain } from "tldts";
 import type { Clock } from "../shared/clock";
 import { keptValues } from "./evidence";
-import { accountUriOf, decidePersistent, persistLookupHosts, type PersistObservation } from "./persist";
+import { accountUriOf, agreedValues, decidePersistent, parsePersistentRecord, persistLookupHosts, type PersistObservation } from "./persist";
 import { majorityQuorum } from "./verifier";
 import type { DomainVerifier, VerificationCheckData, VerificationRequest } from "./types";
 
@@ -37,11 +37,12 @@ export function withPersistentRecords(base: DomainVerifier, settings: Persistent
       // Asked alongside the claim's own record, so a verification still ends within one DNS deadline.
       const persisted = observe(request.name);
       const check = await base.verify(request);
-      if (check.outcome === "VERIFIED") {
-        persisted.catch(() => undefined);
-        return check;
-      }
       const observations = await persisted;
+      if (check.outcome === "VERIFIED") {
+        // Persistent records found beside the token record stay in the evidence: a holder's still published keeps its name (ownership.ts).
+        const persistent = observations.flatMap(agreedValues).filter((value) => parsePersistentRecord(value) !== null);
+        return persistent.length === 0 ? check : { ...check, foundValues: keptValues([...new Set([...check.foundValues, ...persistent])]) };
+      }
       const accountUri = accountUriOf(request.accountId, settings.publicUrl);
       const decision = decidePersistent(request.name, observations, { issuers: settings.issuers, accountUri, now: settings.clock.now() });
       if (!decision.verified) return { ...check, hints: [...check.hints, ...decision.hints] };

@@ -108,4 +108,16 @@ describe.each(DATABASE_FLAVORS)("persistent records end to end on %s", (db) => {
     clock.advance(73 * HOUR);
     expect((await verify(domain.id, a.token)).domain.status).toBe("REVOKED");
   });
+
+  it("keeps a name with the account whose persistent record is still published when another account proves its token record", async () => {
+    const [a, b] = [await account("holder"), await account("challenger")];
+    const name = fresh("held");
+    const held = await claim(name, a.token);
+    await txt(held.persistentRecord.host, held.persistentRecord.value);
+    expect((await verify(held.id, a.token)).check.method).toBe("PERSISTENT");
+    const challenger = (await t.gql(`mutation($name: String!) { claimDomain(input: { name: $name }) { domain { id txtRecord { host value } } } }`, { name }, { token: b.token })).body.data.claimDomain.domain;
+    await txt(challenger.txtRecord.host, challenger.txtRecord.value);
+    expect((await verify(challenger.id, b.token)).check.outcome).toBe("VERIFIED_BY_ANOTHER_ACCOUNT");
+    expect((await verify(held.id, a.token)).domain.status).toBe("VERIFIED");
+  });
 });
