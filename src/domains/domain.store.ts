@@ -115,8 +115,11 @@ export interface DomainStore {
   /** Clears the lease on each claim of `ids`: for a caller that locked the rows and checked their lease itself. */
   releaseLeases(manager: EntityManager, ids: readonly string[]): Promise<void>;
 
-  /** The account's SUBTREE claims of any of `names` (the names above a claim), locked in id order. */
-  lockSubtreeClaims(manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]>;
+  /**
+   * The account's SUBTREE claims of any of `names` (the names above a claim), read without
+   * locking: every claim asks, and a lock here would make claims wait on unrelated rows.
+   */
+  findSubtreeClaims(manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]>;
   /** The account's claims of names strictly under `name`, locked in id order. */
   lockClaimsUnder(manager: EntityManager, accountId: string, name: string): Promise<Domain[]>;
   /** The claims verified through the SUBTREE claim `parentId`, locked in id order. */
@@ -147,6 +150,8 @@ class ClaimStatements {
   /** `SELECT ... WHERE name IN (` to be closed with the placeholders and lockedByName's tail. */
   readonly claimsOfNames: string;
   readonly claimsOfNamesTail: string;
+  /** `SELECT ... WHERE accountId = ? AND scope = ? AND name IN (`, closed with the placeholders and `)`: the SUBTREE claims above a name. */
+  readonly subtreeClaimsOfNames: string;
 
   constructor(db: Database) {
     const { driver } = db.dataSource;
@@ -174,6 +179,7 @@ class ClaimStatements {
     this.id = column("id");
     this.claimsOfNames = `SELECT ${this.domainReader.columns} FROM ${table(Domain)} WHERE ${column("name")} IN (`;
     this.claimsOfNamesTail = `) ORDER BY ${column("id")}${db.kind === "mysql" ? " FOR UPDATE" : ""}`;
+    this.subtreeClaimsOfNames = `SELECT ${this.domainReader.columns} FROM ${table(Domain)} WHERE ${column("accountId")} = ? AND ${column("scope")} = ? AND ${column("name")} IN (`;
   }
 
   /** An account's claims newest first, the frontends' list: from the start, and after a cursor. */
@@ -450,13 +456,11 @@ export class SqlDomainStore implements DomainStore {
       .execute();
   }
 
-  lockSubtreeClaims(manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]> {
-    if (names.length === 0) return Promise.resolve([]);
-    const qb = manager
-      .createQueryBuilder(Domain, "d")
-      .where("d.accountId = :accountId AND d.name IN (:...names) AND d.scope = :subtree", { accountId, names: [...names], subtree: DomainScope.SUBTREE })
-      .orderBy("d.id", "ASC");
-    return this.db.forUpdate(qb).getMany();
+  async findSubtreeClaims(manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]> {
+    if (names.length === 0) return [];
+    const { subtreeClaimsOfNames, domainReader } = this.claimStatements;
+    const rows: Record<string, unknown>[] = await manager.query(`${subtreeClaimsOfNames}${names.map(() => "?").join(", ")})`, [accountId, DomainScope.SUBTREE, ...names]);
+    return rows.map((row) => domainReader.read(row));
   }
 
   lockClaimsUnder(manager: EntityManager, accountId: string, name: string): Promise<Domain[]> {

@@ -21,10 +21,17 @@ export class InheritanceService {
     private readonly tokenTtlMs: number,
   ) {}
 
-  /** The account's VERIFIED SUBTREE claim nearest above `claim`, locked; null when none covers it now. */
+  /**
+   * The account's VERIFIED SUBTREE claim nearest above `claim`, locked; null when none covers it
+   * now. Read first, then only the covering claim is locked and looked at again, so a claim waits
+   * for nothing but a change of its own parent (whose revocation then sees the new child).
+   */
   async coverOf(manager: EntityManager, claim: Pick<Domain, "accountId" | "name">, now: Date): Promise<Domain | null> {
-    const above = await this.store.lockSubtreeClaims(manager, claim.accountId, ancestorNames(claim.name));
-    return coveringClaim(claim.name, above, now);
+    const above = await this.store.findSubtreeClaims(manager, claim.accountId, ancestorNames(claim.name));
+    const candidate = coveringClaim(claim.name, above, now);
+    if (!candidate) return null;
+    const locked = await this.store.lockById(manager, candidate.id);
+    return locked && coveringClaim(claim.name, [locked], now) ? locked : null;
   }
 
   /**

@@ -245,7 +245,7 @@ export class FakeDomainStore implements DomainStore {
     for (const id of ids) this.write(id, { leaseOwner: null, leaseExpiresAt: null });
   }
 
-  async lockSubtreeClaims(_manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]> {
+  async findSubtreeClaims(_manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]> {
     return this.all((d) => d.accountId === accountId && names.includes(d.name) && d.scope === DomainScope.SUBTREE);
   }
 
