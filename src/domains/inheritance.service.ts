@@ -52,9 +52,17 @@ export class InheritanceService {
    * A SUBTREE parent just verified: the account's unverified claims under it inherit, except names
    * other accounts hold. Answers the sentence the parent's check adds about those (null: none).
    */
-  async adoptUnder(manager: EntityManager, parent: Domain, now: Date, actor: Actor, requestId: string | null, entries: AuditRecord[]): Promise<string | null> {
+  async adoptUnder(
+    manager: EntityManager,
+    parent: Domain,
+    now: Date,
+    actor: Actor,
+    requestId: string | null,
+    entries: AuditRecord[],
+    inHand?: ReadonlyMap<string, Domain>,
+  ): Promise<string | null> {
     if (parent.scope !== DomainScope.SUBTREE) return null;
-    const under = await this.store.lockClaimsUnder(manager, parent.accountId, parent.name);
+    const under = inHandOf(await this.store.lockClaimsUnder(manager, parent.accountId, parent.name), inHand);
     const waiting = under.filter((child) => effectiveStatus(child, now) !== DomainStatus.VERIFIED);
     const taken = new Set(await this.store.namesVerifiedElsewhere(manager, parent.accountId, waiting.map((child) => child.name)));
     const adopted: Domain[] = [];
@@ -75,14 +83,31 @@ export class InheritanceService {
    * through it is revoked with its own entry, and so on down the tree. Claims verified by a
    * record of their own since no longer point at the parent, and are left alone.
    */
-  async orphanChildren(manager: EntityManager, parent: Pick<Domain, "id" | "name">, loss: ParentLoss, now: Date, requestId: string | null, entries: AuditRecord[]): Promise<void> {
-    const children = await this.store.lockInheritedFrom(manager, parent.id);
+  async orphanChildren(
+    manager: EntityManager,
+    parent: Pick<Domain, "id" | "name">,
+    loss: ParentLoss,
+    now: Date,
+    requestId: string | null,
+    entries: AuditRecord[],
+    inHand?: ReadonlyMap<string, Domain>,
+  ): Promise<void> {
+    // A row in hand may have been verified by its own record earlier in this transaction.
+    const children = inHandOf(await this.store.lockInheritedFrom(manager, parent.id), inHand).filter((child) => child.inheritedFromId === parent.id);
     for (const child of children) {
       const plan = planOrphaning(child, parent, loss, now, this.tokenTtlMs, requestId);
       Object.assign(child, plan.changes);
       entries.push(plan.entry);
     }
     await this.store.updateAll(manager, children);
-    for (const child of children) await this.orphanChildren(manager, child, loss, now, requestId, entries);
+    for (const child of children) await this.orphanChildren(manager, child, loss, now, requestId, entries, inHand);
   }
+}
+
+/**
+ * The rows the caller already holds in place of the copies just read: a group of checks writes
+ * its rows at its end, and a change made here to a copy would be overwritten by that write.
+ */
+function inHandOf(rows: Domain[], inHand?: ReadonlyMap<string, Domain>): Domain[] {
+  return inHand ? rows.map((row) => inHand.get(row.id) ?? row) : rows;
 }

@@ -322,6 +322,27 @@ describe("VerificationService.applyLeasedChecks", () => {
     ]);
   });
 
+  it.each([
+    ["before", true],
+    ["after", false],
+  ])("revokes an inherited claim checked in the same group as its parent (the child %s the parent), without the group's write undoing it", async (_, childFirst) => {
+    const { store, service } = setUp();
+    const failing = new Date(clock.now().getTime() - 4 * DAY);
+    const parent = held({ scope: DomainScope.SUBTREE, status: DomainStatus.VERIFIED, verifiedName: "example.com", failingSince: failing });
+    const child = held({ name: "app.example.com", status: DomainStatus.VERIFIED, verifiedName: "app.example.com", inheritedFromId: parent.id });
+    store.put(parent);
+    store.put(child);
+    const items = [
+      { claim: parent, check: check("RECORD_NOT_FOUND", [], clock.now()), leased: { lease: "this-run" } },
+      { claim: child, check: check("RECORD_NOT_FOUND", [], clock.now()), leased: { lease: "this-run" } },
+    ];
+
+    await service.applyLeasedChecks(childFirst ? items.reverse() : items, SYSTEM_ACTOR, null);
+
+    expect(store.get(parent.id)).toMatchObject({ status: DomainStatus.REVOKED });
+    expect(store.get(child.id)).toMatchObject({ status: DomainStatus.REVOKED, verifiedName: null, inheritedFromId: null });
+  });
+
   it("decides two claims of one name one after the other: the second sees the first verified", async () => {
     const { store, service } = setUp();
     const mine = held();

@@ -109,7 +109,8 @@ export class VerificationService {
       this.transactions.transaction(async (manager) => {
         const claims = await this.store.lockClaimsOfName(manager, claim.name);
         const entries: AuditRecord[] = [];
-        const applied = await this.applyLocked(manager, claims, { claim, check, leased }, actor, requestId, this.clock.now(), entries);
+        const inHand = new Map(claims.map((d) => [d.id, d]));
+        const applied = await this.applyLocked(manager, claims, { claim, check, leased, inHand }, actor, requestId, this.clock.now(), entries);
         await this.audit.recordMany(manager, entries);
         if (applied) await this.store.updateAll(manager, [applied.domain]);
         return applied;
@@ -140,11 +141,16 @@ export class VerificationService {
     try {
       applied = await this.transactions.transaction(async (manager) => {
         const ofName = new Map<string, Domain[]>(checks.map((c) => [c.claim.name, []]));
-        for (const locked of await this.store.lockClaimsOfNames(manager, [...ofName.keys()])) ofName.get(locked.name)?.push(locked);
+        // Every row the group holds, so a parent's children among them are changed in hand, not overwritten by the group's write.
+        const inHand = new Map<string, Domain>();
+        for (const locked of await this.store.lockClaimsOfNames(manager, [...ofName.keys()])) {
+          ofName.get(locked.name)?.push(locked);
+          inHand.set(locked.id, locked);
+        }
         const now = this.clock.now();
         const results: (AppliedCheck | null)[] = [];
         const entries: AuditRecord[] = [];
-        for (const item of checks) results.push(await this.applyLocked(manager, ofName.get(item.claim.name)!, item, actor, requestId, now, entries));
+        for (const item of checks) results.push(await this.applyLocked(manager, ofName.get(item.claim.name)!, { ...item, inHand }, actor, requestId, now, entries));
         // The group's entries in the order its checks were decided: written together, the listeners run once for all of them.
         await this.audit.recordMany(manager, entries);
         await this.store.updateAll(manager, results.flatMap((result) => (result ? [result.domain] : [])));
@@ -168,7 +174,7 @@ export class VerificationService {
   private async applyLocked(
     manager: EntityManager,
     claims: Domain[],
-    { claim, check, leased }: { claim: Domain; check: VerificationCheckData; leased?: LeasedCheck },
+    { claim, check, leased, inHand }: { claim: Domain; check: VerificationCheckData; leased?: LeasedCheck; inHand: ReadonlyMap<string, Domain> },
     actor: Actor,
     requestId: string | null,
     now: Date,
@@ -176,12 +182,12 @@ export class VerificationService {
   ): Promise<AppliedCheck | null> {
     const domain = claims.find((d) => d.id === claim.id);
     if (!domain || !(await this.stillAsked(manager, domain, claim, now, leased))) return null;
-    const covered = await this.stillInherited(manager, domain, check, now, actor, requestId, entries);
+    const covered = await this.stillInherited(manager, domain, check, { now, actor, requestId, inHand }, entries);
     if (covered) return covered;
     const plan = planCheck({ domain, claims, check, now, settings: this.settings, mode: leased ? "automatic" : "explicit", actor, requestId });
     if (plan.revokeHolder) {
       entries.push(await this.revokeForNewOwner(manager, plan.revokeHolder, requestId, now));
-      await this.inheritance.orphanChildren(manager, plan.revokeHolder, "transferred", now, requestId, entries);
+      await this.inheritance.orphanChildren(manager, plan.revokeHolder, "transferred", now, requestId, entries, inHand);
     }
     const wasVerified = effectiveStatus(domain, now) === DomainStatus.VERIFIED;
     Object.assign(domain, plan.changes);
@@ -190,13 +196,13 @@ export class VerificationService {
     if (domain.status === DomainStatus.VERIFIED && result.outcome === "VERIFIED") {
       // Verified by a record of its own: the claim no longer depends on a parent.
       domain.inheritedFromId = null;
-      const carved = await this.inheritance.adoptUnder(manager, domain, now, actor, requestId, childEntries);
+      const carved = await this.inheritance.adoptUnder(manager, domain, now, actor, requestId, childEntries, inHand);
       if (carved) result = domain.lastCheck = { ...result, message: `${result.message} ${carved}` };
     }
     // The claim's own entries first, its children's after, each check entry carrying the check as recorded.
     entries.push(...plan.entries.map((entry) => (entry.check === plan.result ? { ...entry, check: result, message: entry.message === plan.result.message ? result.message : entry.message } : entry)));
     entries.push(...childEntries);
-    if (wasVerified && domain.status !== DomainStatus.VERIFIED) await this.inheritance.orphanChildren(manager, domain, "revoked", now, requestId, entries);
+    if (wasVerified && domain.status !== DomainStatus.VERIFIED) await this.inheritance.orphanChildren(manager, domain, "revoked", now, requestId, entries, inHand);
     return { domain, check: result };
   }
 
@@ -209,13 +215,12 @@ export class VerificationService {
     manager: EntityManager,
     domain: Domain,
     check: VerificationCheckData,
-    now: Date,
-    actor: Actor,
-    requestId: string | null,
+    { now, actor, requestId, inHand }: { now: Date; actor: Actor; requestId: string | null; inHand: ReadonlyMap<string, Domain> },
     entries: AuditRecord[],
   ): Promise<AppliedCheck | null> {
     if (!domain.inheritedFromId || check.outcome === "VERIFIED") return null;
-    const parent = await this.store.lockById(manager, domain.inheritedFromId);
+    // A parent the caller holds may have changed in this transaction and not been written yet.
+    const parent = inHand.get(domain.inheritedFromId) ?? (await this.store.lockById(manager, domain.inheritedFromId));
     if (!parent || effectiveStatus(parent, now) !== DomainStatus.VERIFIED) return null;
     const result = inheritedCheck(domain, parent, now, `Its own record was not found (${check.outcome}): ${check.message}`);
     Object.assign(domain, { lastCheck: result, lastCheckedAt: now, updatedAt: now, nextCheckAt: null, failingSince: null });
