@@ -42,8 +42,16 @@ export class InheritanceService {
   async inherit(manager: EntityManager, child: Domain, parent: Domain, now: Date, actor: Actor, requestId: string | null, entries: AuditRecord[]): Promise<boolean> {
     if ((await this.store.namesVerifiedElsewhere(manager, child.accountId, [child.name])).length > 0) return false;
     const plan = planInheritance(child, parent, now, actor, requestId);
+    const before = { ...child };
     Object.assign(child, plan.changes);
-    await this.store.updateAll(manager, [child]);
+    try {
+      await this.store.updateAll(manager, [child]);
+    } catch (error) {
+      // Another account verified the name a moment ago (its unique index won): the name is carved out after all.
+      if (!this.store.isVerifiedNameConflict(error)) throw error;
+      Object.assign(child, before);
+      return false;
+    }
     entries.push(plan.entry);
     return true;
   }
