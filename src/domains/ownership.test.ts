@@ -39,4 +39,12 @@ describe("decideOwnership", () => {
     expect(decideOwnership({ outcome: "VERIFIED", foundValues }, [mine, holder], "a", ZONE)).toEqual({ kind: "blockedByHolder", holder });
     expect(decideOwnership({ outcome: "VERIFIED", foundValues: foundValues.slice(0, 1) }, [mine, holder], "a", ZONE)).toEqual({ kind: "revokeHolder", holder });
   });
+
+  it("keeps the name with a holder verified by a persistent record against a check that did not look at persistent records", () => {
+    const persistentHolder = { ...holder, lastCheck: { method: "PERSISTENT" } };
+    const tokenCheck = { outcome: "VERIFIED" as const, method: "TXT" as const, foundValues: [expectedTxtValue("mine")] };
+    expect(decideOwnership(tokenCheck, [mine, persistentHolder], "a", ZONE)).toEqual({ kind: "blockedByHolder", holder: persistentHolder });
+    const persistentCheck = { outcome: "VERIFIED" as const, method: "PERSISTENT" as const, foundValues: ["dnsproof.test; accounturi=https://dnsproof.test/accounts/alice"] };
+    expect(decideOwnership(persistentCheck, [mine, persistentHolder], "a", ZONE)).toEqual({ kind: "revokeHolder", holder: persistentHolder });
+  });
 });

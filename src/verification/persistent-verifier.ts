@@ -1,6 +1,6 @@
 /**
- * Persistent records on top of any DomainVerifier: when a claim's own record does not verify it,
- * the account's records at `_dnsproof-persist.<name>` (and at the names above it, for
+ * Persistent records on top of any DomainVerifier: when a claim's own record is definitely not
+ * there (or not its), the account's records at `_dnsproof-persist.<name>` (and at the names above it, for
  * policy=subtree) are looked up through the same verifier and judged by persist.ts. The token
  * plays no part, so a regenerated token changes nothing; every re-check looks again, so a removed
  * or lapsed record fails like a removed token record and the grace period applies.
@@ -8,7 +8,7 @@
 import { getDomain } from "tldts";
 import type { Clock } from "../shared/clock";
 import { keptValues } from "./evidence";
-import { accountUriOf, agreedValues, decidePersistent, parsePersistentRecord, persistLookupHosts, type PersistObservation } from "./persist";
+import { accountUriOf, agreedValues, decidePersistent, persistLookupHosts, type PersistObservation } from "./persist";
 import { majorityQuorum } from "./verifier";
 import type { DomainVerifier, VerificationCheckData, VerificationRequest } from "./types";
 
@@ -33,16 +33,11 @@ export function withPersistentRecords(base: DomainVerifier, settings: Persistent
 
   return {
     async verify(request: VerificationRequest): Promise<VerificationCheckData> {
-      if (!request.accountId || request.host) return base.verify(request);
-      // Asked alongside the claim's own record, so a verification still ends within one DNS deadline.
-      const persisted = observe(request.name);
       const check = await base.verify(request);
-      const observations = await persisted;
-      if (check.outcome === "VERIFIED") {
-        // Persistent records found beside the token record stay in the evidence: a holder's still published keeps its name (ownership.ts).
-        const persistent = observations.flatMap(agreedValues).filter((value) => parsePersistentRecord(value) !== null);
-        return persistent.length === 0 ? check : { ...check, foundValues: keptValues([...new Set([...check.foundValues, ...persistent])]) };
-      }
+      // Asked only when the claim's own record settled nothing in its favour: a re-check of a
+      // domain verified by its token costs no more queries, and a DNS failure ends the check as it is.
+      if (!request.accountId || request.host || check.outcome === "VERIFIED" || check.outcome === "DNS_ERROR") return check;
+      const observations = await observe(request.name);
       const accountUri = accountUriOf(request.accountId, settings.publicUrl);
       const decision = decidePersistent(request.name, observations, { issuers: settings.issuers, accountUri, now: settings.clock.now() });
       if (!decision.verified) return { ...check, hints: [...check.hints, ...decision.hints] };
@@ -54,7 +49,7 @@ export function withPersistentRecords(base: DomainVerifier, settings: Persistent
           `Verified: ${decision.host} has the persistent record ${decision.value}, which names this account` +
           (decision.fromParent ? ` and, with policy=subtree, covers ${request.name}.` : "."),
         // Every value counted stays in the evidence, the token record host's too: ownership decisions read them.
-        foundValues: keptValues([...new Set([decision.value, ...decision.values, ...check.foundValues])]),
+        foundValues: keptValues([...new Set([decision.value, ...observations.flatMap(agreedValues), ...check.foundValues])]),
         hints: [],
         servers: observations.find((observation) => observation.host === decision.host)!.servers,
       };
