@@ -3,6 +3,7 @@ import { DomainStatus } from "../shared/domain-status";
 import { DomainScope } from "../shared/domain-scope";
 import { Domain } from "./domain.entity";
 import { AuditAction, AuditReason, SYSTEM_ACTOR } from "../audit/audit.types";
+import { toGlobalId } from "../graphql/global-id";
 
 const NOW = new Date("2026-12-06T00:00:00.000Z");
 const LATER = new Date("2027-01-01T00:00:00.000Z");
@@ -61,7 +62,7 @@ describe("inheriting and losing the parent", () => {
     expect(plan.changes).toMatchObject({ status: DomainStatus.VERIFIED, verifiedName: "app.example.com", inheritedFromId: parent.id, verifiedAt: NOW, nextCheckAt: null });
     expect(plan.changes.lastCheck).toMatchObject({ outcome: "VERIFIED", method: "INHERITED", servers: [], foundValues: [] });
     expect(plan.entry).toMatchObject({ action: AuditAction.VERIFICATION_SUCCEEDED, previousStatus: DomainStatus.PENDING, newStatus: DomainStatus.VERIFIED });
-    expect(plan.entry.message).toContain(parent.id);
+    expect(plan.entry.message).toContain(toGlobalId("Domain", parent.id));
   });
 
   it("revokes the child with a fresh token window and an entry of its own", () => {

@@ -11,6 +11,8 @@ import { tokenWindow } from "./token";
 import type { AuditRecord } from "../audit/audit-log";
 import { Actor, AuditAction, AuditReason, SYSTEM_ACTOR } from "../audit/audit.types";
 import type { VerificationCheckData } from "../verification/types";
+// The id clients know the parent by, so an entry's reader can look it up with node(id:).
+import { toGlobalId } from "../graphql/global-id";
 
 export { isUnder };
 
@@ -32,7 +34,7 @@ export function inheritedCheck(child: { name: string }, parent: { id: string; na
     outcome: "VERIFIED",
     method: "INHERITED",
     checkedAt: now,
-    message: `Verified through ${parent.name} (domain ${parent.id}), a VERIFIED SUBTREE domain of this account that covers ${child.name}.${note ? ` ${note}` : ""}`,
+    message: `Verified through ${parent.name} (domain ${toGlobalId("Domain", parent.id)}), a VERIFIED SUBTREE domain of this account that covers ${child.name}.${note ? ` ${note}` : ""}`,
     foundValues: [],
     hints: [],
     servers: [],
@@ -106,7 +108,7 @@ export function planOrphaning(
       domain: child,
       action: AuditAction.DOMAIN_REVOKED,
       actor: SYSTEM_ACTOR,
-      message: `${child.name} was verified through ${parent.name} (domain ${parent.id}), which was ${loss}, so its verification was revoked; publish its own record to verify it again.`,
+      message: `${child.name} was verified through ${parent.name} (domain ${toGlobalId("Domain", parent.id)}), which was ${loss}, so its verification was revoked; publish its own record to verify it again.`,
       previousStatus: DomainStatus.VERIFIED,
       newStatus: DomainStatus.REVOKED,
       requestId,

@@ -8,6 +8,7 @@ import { AuditAction } from "../../audit/audit.types";
 import { type DomainService, unverifiedDomainError } from "../../domains/domain.service";
 import { type ActionContext, isIssuedCredential } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
+import { toGlobalId } from "../../graphql/global-id";
 import { badUserInput, forbidden, notConfigured } from "../../shared/errors";
 import type { UserError } from "../../shared/errors";
 
@@ -67,7 +68,7 @@ export class AttestationService {
       verification_method: method,
       // What the attestation vouches for: the name alone, or the name and the tree under it.
       scope: domain.scope,
-      ...(domain.inheritedFromId ? { inherited_from: domain.inheritedFromId } : {}),
+      ...(domain.inheritedFromId ? { inherited_from: toGlobalId("Domain", domain.inheritedFromId) } : {}),
     })
       .setProtectedHeader({ alg: "ES256", kid: this.keys.signing.kid, typ: "JWT" })
       .setIssuer(this.settings.issuer)

@@ -117,7 +117,7 @@ describe.each(DATABASE_FLAVORS)("claim scope end to end on %s", (db) => {
       expect(inherited).toMatchObject({ status: "VERIFIED", inheritedFrom: { id: parent.id, name: parentName }, lastCheck: { outcome: "VERIFIED", method: "INHERITED", servers: [] } });
     }
     const [claimedEntry] = (await t.gql(AUDIT, { domainId: child.id, action: "VERIFICATION_SUCCEEDED" }, { token: a })).body.data.auditLog.nodes;
-    expect(claimedEntry).toMatchObject({ check: { method: "INHERITED" }, message: expect.stringContaining(parentName) });
+    expect(claimedEntry).toMatchObject({ check: { method: "INHERITED" }, message: expect.stringContaining(`${parentName} (domain ${parent.id})`) });
 
     // The other account's name is carved out: the account's own claim of it is not inherited.
     const carved = await claim(`theirs.${parentName}`, a);
@@ -195,6 +195,6 @@ describe.each(DATABASE_FLAVORS)("claim scope end to end on %s", (db) => {
     expect(await attest(tree.id)).toMatchObject({ sub: tree.name, scope: "SUBTREE", verification_method: "TXT" });
     const inherited = await attest(child.id);
     expect(inherited).toMatchObject({ sub: child.name, scope: "EXACT", verification_method: "INHERITED" });
-    expect(inherited.inherited_from).toBeDefined();
+    expect(inherited.inherited_from).toBe(tree.id);
   });
 });
