@@ -129,10 +129,11 @@ function configuredVerifier(config: Config, clock: Clock, metrics: Metrics): Dom
     ...config.dns,
     servers: config.dns.resolvers,
     clock,
-    onLookup: ({ server, answer, durationMs }) => {
+    onLookup: ({ server, answer, dnssec, durationMs }) => {
       // Labels come from configuration only: nameservers are named by claimants' NS records.
       const label = config.dns.mode === "authoritative" ? "nameserver" : configuredServers.has(server) ? server : "other";
       metrics.dnsLookups.inc({ server: label, answer });
+      metrics.dnssecAnswers.inc({ status: dnssec });
       metrics.dnsLookupDuration.observe({ answer }, durationMs / 1000);
     },
   });

@@ -29,7 +29,7 @@ registerEnumType(AuditAction, {
     DOMAIN_CLAIMED: { description: "A name was claimed and its first token issued" },
     VERIFICATION_SUCCEEDED: { description: "A check found the claim's record" },
     VERIFICATION_FAILED: { description: "A check did not find the claim's record" },
-    VERIFICATION_INCONCLUSIVE: { description: "A check that concluded nothing (DNS_ERROR): the status was not changed" },
+    VERIFICATION_INCONCLUSIVE: { description: "A check that concluded nothing (DNS_ERROR, or DNSSEC_BOGUS: signatures that do not validate): the status was not changed" },
     TOKEN_REGENERATED: { description: "A fresh token replaced the old one" },
     DOMAIN_REMOVED: { description: "The claim was deleted" },
     DOMAIN_EXPIRED: { description: "The token ran out before the record was found" },

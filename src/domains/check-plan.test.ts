@@ -44,6 +44,7 @@ const check = (outcome: VerificationOutcome, values: string[] = []): Verificatio
   foundValues: values,
   hints: [],
   servers: [],
+  dnssec: "UNVALIDATED",
 });
 const plan = (domain: Domain, result: VerificationCheckData, others: Domain[] = [], mode: "automatic" | "explicit" = "automatic") =>
   planCheck({ domain, claims: [domain, ...others], check: result, now: NOW, settings, mode, actor: SYSTEM_ACTOR, requestId: null, random: () => 0.5 });
@@ -53,6 +54,14 @@ describe("planCheck", () => {
     ["a pending claim proven", claim(), check("VERIFIED", [expectedTxtValue("token-mine")]), DomainStatus.VERIFIED, [AuditAction.VERIFICATION_SUCCEEDED]],
     ["a pending claim not found", claim(), check("RECORD_NOT_FOUND"), DomainStatus.PENDING, [AuditAction.VERIFICATION_FAILED]],
     ["a pending claim that DNS could not answer", claim(), check("DNS_ERROR"), DomainStatus.PENDING, [AuditAction.VERIFICATION_INCONCLUSIVE]],
+    ["a pending claim in a zone whose DNSSEC fails", claim(), check("DNSSEC_BOGUS"), DomainStatus.PENDING, [AuditAction.VERIFICATION_INCONCLUSIVE]],
+    [
+      "a verified claim whose zone turned BOGUS: the grace period starts, nothing is revoked",
+      verified(),
+      check("DNSSEC_BOGUS"),
+      DomainStatus.VERIFIED,
+      [AuditAction.GRACE_PERIOD_STARTED, AuditAction.VERIFICATION_INCONCLUSIVE],
+    ],
     ["a verified claim re-proven", verified(), check("VERIFIED", [expectedTxtValue("token-mine")]), DomainStatus.VERIFIED, [AuditAction.VERIFICATION_SUCCEEDED]],
     ["a verified claim's first failure: the grace period starts first", verified(), check("RECORD_NOT_FOUND"), DomainStatus.VERIFIED, [AuditAction.GRACE_PERIOD_STARTED, AuditAction.VERIFICATION_FAILED]],
     ["a failure within the grace period", verified({ failingSince: new Date(NOW.getTime() - DAY) }), check("RECORD_NOT_FOUND"), DomainStatus.VERIFIED, [AuditAction.VERIFICATION_FAILED]],

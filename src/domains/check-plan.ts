@@ -127,6 +127,6 @@ function revokedEntry(input: CheckInput, failingSince: Date): AuditRecord {
 /** A check that concluded nothing is not a failure: operators tell a broken resolver from a missing record by this. */
 function auditActionOf(outcome: VerificationCheckData["outcome"]): AuditAction {
   if (outcome === "VERIFIED") return AuditAction.VERIFICATION_SUCCEEDED;
-  if (outcome === "DNS_ERROR") return AuditAction.VERIFICATION_INCONCLUSIVE;
+  if (outcome === "DNS_ERROR" || outcome === "DNSSEC_BOGUS") return AuditAction.VERIFICATION_INCONCLUSIVE;
   return AuditAction.VERIFICATION_FAILED;
 }

@@ -29,7 +29,12 @@ export function coveringClaim<T extends Pick<Domain, "name" | "scope" | "status"
 }
 
 /** The check an inherited verification records: no DNS was asked, so no servers and no values. */
-export function inheritedCheck(child: { name: string }, parent: { id: string; name: string }, now: Date, note?: string): VerificationCheckData {
+export function inheritedCheck(
+  child: { name: string },
+  parent: { id: string; name: string; lastCheck?: Pick<VerificationCheckData, "dnssec"> | null },
+  now: Date,
+  note?: string,
+): VerificationCheckData {
   return {
     outcome: "VERIFIED",
     method: "INHERITED",
@@ -38,13 +43,15 @@ export function inheritedCheck(child: { name: string }, parent: { id: string; na
     foundValues: [],
     hints: [],
     servers: [],
+    // No DNS was asked: what DNSSEC said of the parent's check is what the name rests on.
+    dnssec: parent.lastCheck?.dnssec ?? "UNVALIDATED",
   };
 }
 
 /** What inheriting sets on the child, and its VERIFICATION_SUCCEEDED entry naming the parent. */
 export function planInheritance(
   child: Domain,
-  parent: Pick<Domain, "id" | "name">,
+  parent: Pick<Domain, "id" | "name" | "lastCheck">,
   now: Date,
   actor: Actor,
   requestId: string | null,

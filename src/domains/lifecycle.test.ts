@@ -31,6 +31,11 @@ describe("statusAfterCheck", () => {
     [DomainStatus.FAILED, "DNS_ERROR", DomainStatus.FAILED],
     [DomainStatus.VERIFIED, "DNS_ERROR", DomainStatus.VERIFIED],
     [DomainStatus.VERIFIED, "RECORD_NOT_FOUND", DomainStatus.VERIFIED],
+    [DomainStatus.PENDING, "DNSSEC_BOGUS", DomainStatus.PENDING],
+    [DomainStatus.FAILED, "DNSSEC_BOGUS", DomainStatus.FAILED],
+    [DomainStatus.VERIFIED, "DNSSEC_BOGUS", DomainStatus.VERIFIED],
+    [DomainStatus.PENDING, "DNSSEC_INSECURE", DomainStatus.FAILED],
+    [DomainStatus.VERIFIED, "DNSSEC_INSECURE", DomainStatus.VERIFIED],
   ] as const)("%s + %s → %s", (from, outcome, to) => {
     expect(statusAfterCheck(from, outcome)).toBe(to);
   });
@@ -109,7 +114,7 @@ describe("stateAfterCheck", () => {
     });
   });
 
-  it.each(["RECORD_NOT_FOUND", "VALUE_MISMATCH"] as const)("starts the grace period on the first %s, keeping the domain VERIFIED", (outcome) => {
+  it.each(["RECORD_NOT_FOUND", "VALUE_MISMATCH", "DNSSEC_BOGUS", "DNSSEC_INSECURE"] as const)("starts the grace period on the first %s, keeping the domain VERIFIED", (outcome) => {
     expect(stateAfterCheck(verified, outcome, now, schedule, middle)).toEqual({
       status: DomainStatus.VERIFIED,
       failingSince: now,
@@ -141,6 +146,13 @@ describe("stateAfterCheck", () => {
       nextCheckAt: null,
       revoked: true,
     });
+  });
+
+  it("never revokes on a BOGUS re-check before the grace period has run", () => {
+    const justStarted = { ...verified, failingSince: at(-71 * HOUR) };
+    expect(stateAfterCheck(justStarted, "DNSSEC_BOGUS", now, schedule, middle)).toMatchObject({ status: DomainStatus.VERIFIED, revoked: false });
+    const over = { ...verified, failingSince: at(-72 * HOUR) };
+    expect(stateAfterCheck(over, "DNSSEC_BOGUS", now, schedule, middle)).toMatchObject({ status: DomainStatus.REVOKED, revoked: true });
   });
 
   it("never lets a DNS error start, extend or end a grace period, and asks again soon", () => {

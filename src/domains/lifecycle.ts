@@ -9,8 +9,9 @@ import type { VerificationOutcome } from "../verification/types";
 export type CheckTrigger = "explicit" | "automatic";
 
 /**
- * The status a claim moves to after a check, grace period aside. DNS errors and expired
- * tokens never move anything; a verified claim is not demoted by a single failed check
+ * The status a claim moves to after a check, grace period aside. DNS errors, DNSSEC failures
+ * (the zone's owner must fix the zone, which says nothing about the record) and expired tokens
+ * never move anything; a verified claim is not demoted by a single failed check
  * (whether it is demoted at all is `stateAfterCheck`'s grace-period decision).
  */
 export function statusAfterCheck(current: DomainStatus, outcome: VerificationOutcome, trigger: CheckTrigger = "explicit"): DomainStatus {
@@ -20,8 +21,10 @@ export function statusAfterCheck(current: DomainStatus, outcome: VerificationOut
     case "RECORD_NOT_FOUND":
     case "VALUE_MISMATCH":
     case "VERIFIED_BY_ANOTHER_ACCOUNT":
+    case "DNSSEC_INSECURE":
       return current === DomainStatus.PENDING && trigger === "explicit" ? DomainStatus.FAILED : current;
     case "DNS_ERROR":
+    case "DNSSEC_BOGUS":
     case "TOKEN_EXPIRED":
       return current;
   }
@@ -66,13 +69,25 @@ export interface StateAfterCheck {
   revoked: boolean;
 }
 
-const DEFINITE_FAILURES: ReadonlySet<VerificationOutcome> = new Set(["RECORD_NOT_FOUND", "VALUE_MISMATCH", "VERIFIED_BY_ANOTHER_ACCOUNT"]);
+/**
+ * Re-checks of a verified claim that count as failed, so the grace period runs. A BOGUS zone is
+ * among them: nothing it answers can be trusted, yet it is often a botched key rollover that its
+ * owner fixes within the grace period, so it never revokes at once.
+ */
+const DEFINITE_FAILURES: ReadonlySet<VerificationOutcome> = new Set([
+  "RECORD_NOT_FOUND",
+  "VALUE_MISMATCH",
+  "VERIFIED_BY_ANOTHER_ACCOUNT",
+  "DNSSEC_BOGUS",
+  "DNSSEC_INSECURE",
+]);
 
 /**
  * Everything a check decides, without I/O. A verified claim whose record is definitely
  * missing stays VERIFIED while the grace period runs (counted from the first such check,
  * reset when the record is found again) and is REVOKED by the first missing check at or
- * after its end. DNS errors neither start, extend nor end a grace period.
+ * after its end. DNS errors neither start, extend nor end a grace period; DNSSEC failures do,
+ * like a missing record.
  */
 export function stateAfterCheck(
   claim: ScheduledClaim,

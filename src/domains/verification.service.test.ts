@@ -18,7 +18,7 @@ const ZONE = "verify.dnsproof.test";
 const alice: Principal = { accountId: "alice", userId: "alice", email: null, isAdmin: false, via: "jwt", expiresAt: null };
 
 function check(outcome: VerificationOutcome, foundValues: string[], at: Date): VerificationCheckData {
-  return { outcome, method: "TXT", checkedAt: at, message: `${outcome} message`, foundValues, hints: [], servers: [] };
+  return { outcome, method: "TXT", checkedAt: at, message: `${outcome} message`, foundValues, hints: [], servers: [], dnssec: "UNVALIDATED" };
 }
 
 function setUp(answer: (request: VerificationRequest, call: number) => VerificationCheckData = (r) => check("VERIFIED", [expectedTxtValue(r.token)], clock.now())) {

@@ -350,6 +350,7 @@ export class VerificationService {
         foundValues: [],
         hints: [],
         servers: [],
+        dnssec: "UNVALIDATED",
       };
       if (UNPROVEN_STATUSES.includes(domain.status)) await this.markExpired(manager, domain, SYSTEM_ACTOR, ctx.requestId);
       domain.lastCheck = check;

@@ -27,6 +27,22 @@ function probesWith(hosts: ProbeObservations["hosts"], negativeCaching: ProbeObs
   return { hosts, negativeCaching };
 }
 
+describe("DNSSEC advice from Extended DNS Errors", () => {
+  const ede = (code: number, name: string) => ({ code, name, text: null });
+
+  it.each([
+    [7, "Signature Expired", /signatures of the zone of .* have expired: re-sign the zone/],
+    [9, "DNSKEY Missing", /The DS record at the registrar names a DNSKEY the zone of .* does not publish/],
+    [1, "Unsupported DNSKEY Algorithm", /signed with a DNSKEY algorithm the validating resolver does not support: re-sign it/],
+  ])("advises on %i (%s)", (code, name, advice) => {
+    expect(hints({ outcome: "DNSSEC_BOGUS", extendedErrors: [ede(code, name), ede(code, name)] })).toEqual([expect.stringMatching(advice)]);
+  });
+
+  it("says nothing where the error gives nothing to act on", () => {
+    expect(hints({ outcome: "DNSSEC_BOGUS", extendedErrors: [ede(6, "DNSSEC Bogus"), ede(22, "No Reachable Authority")] })).toEqual([]);
+  });
+});
+
 describe("probe plan", () => {
   it("probes the zone appended twice, the domain itself and near-miss prefixes", () => {
     expect(planProbes("api.example.com")).toEqual({

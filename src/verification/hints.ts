@@ -14,7 +14,7 @@ import {
   recordHostOf,
 } from "./records";
 import { fitsInDns } from "./names";
-import type { VerificationOutcome, VerificationRequest } from "./types";
+import type { ExtendedDnsError, VerificationOutcome, VerificationRequest } from "./types";
 
 /** Values seen at one host, normalized like the record host's, across every vantage point. */
 export interface HostValues {
@@ -87,6 +87,8 @@ export interface HintInput {
   /** Values at the record host across vantage points (normalized); none of them is this claim's. */
   atRecordHost: HostValues;
   probes: ProbeObservations | null;
+  /** Extended DNS Errors the servers attached to their answers. */
+  extendedErrors?: ExtendedDnsError[];
   now: Date;
 }
 
@@ -119,7 +121,28 @@ export function deriveHints(input: HintInput): string[] {
     nameField: panelName(request.name, host),
     fixCname: fitsInDns(cname) ? `point it to ${cname}, or ${useTxtInstead}` : useTxtInstead,
   };
-  return [...txtHints(input, expected), ...cnameHints(input, expected), ...probeHints(input, expected)];
+  return [...dnssecHints(input, expected), ...txtHints(input, expected), ...cnameHints(input, expected), ...probeHints(input, expected)];
+}
+
+/** What to do about a DNSSEC failure, where the Extended DNS Error says which one it is (RFC 8914 §4). */
+const DNSSEC_ADVICE: Readonly<Record<number, (zone: string) => string>> = {
+  1: (zone) =>
+    `The zone of ${zone} is signed with a DNSKEY algorithm the validating resolver does not support: re-sign it with a current algorithm (13, ECDSA P-256 SHA-256, or 8, RSA SHA-256) and replace the DS record at the registrar.`,
+  2: (zone) =>
+    `The DS record for the zone of ${zone} uses a digest type the validating resolver does not support: publish a DS with digest type 2 (SHA-256) at the registrar.`,
+  7: (zone) =>
+    `The DNSSEC signatures of the zone of ${zone} have expired: re-sign the zone, and check that whatever signs it (the DNS host or your signer) runs on schedule.`,
+  8: (zone) =>
+    `The DNSSEC signatures of the zone of ${zone} are not valid yet: check the signer's clock, then re-sign the zone.`,
+  9: (zone) =>
+    `The DS record at the registrar names a DNSKEY the zone of ${zone} does not publish (often after a DNS host change or a key rollover): replace the DS at the registrar with one for the zone's current key, or remove it to turn DNSSEC off.`,
+  10: (zone) =>
+    `The zone of ${zone} serves records without DNSSEC signatures although its parent says it is signed: re-sign the zone, or remove the DS record at the registrar.`,
+};
+
+function dnssecHints({ extendedErrors }: HintInput, { host }: Expected): string[] {
+  const codes = new Set((extendedErrors ?? []).map((error) => error.code));
+  return [...codes].flatMap((code) => (DNSSEC_ADVICE[code] ? [DNSSEC_ADVICE[code](host)] : []));
 }
 
 /** TXT values at the record host that are near misses: an old token, the bare token, a copy that lost its case or spaces. */

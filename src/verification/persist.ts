@@ -121,6 +121,8 @@ export interface PersistObservation extends PersistLookupHost {
   servers: VantagePointResult[];
   /** How many vantage points must return a value for it to count. */
   quorum: number;
+  /** What DNSSEC said of the lookup at this host. */
+  dnssec?: VantagePointResult["dnssec"];
 }
 
 export type PersistDecision =

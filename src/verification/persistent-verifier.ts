@@ -27,7 +27,7 @@ export function withPersistentRecords(base: DomainVerifier, settings: Persistent
       // The registrable domain as the hints take it: private suffixes (github.io) included.
       persistLookupHosts(name, getDomain(name, { allowPrivateDomains: true })).map(async (at): Promise<PersistObservation> => {
         const found = await base.verify({ name: at.name, token: "", previousTokens: [], host: at.host, hints: false });
-        return { ...at, servers: found.servers, quorum: majorityQuorum(found.servers.length) };
+        return { ...at, servers: found.servers, quorum: majorityQuorum(found.servers.length), dnssec: found.dnssec };
       }),
     );
 
@@ -52,6 +52,7 @@ export function withPersistentRecords(base: DomainVerifier, settings: Persistent
         foundValues: keptValues([...new Set([decision.value, ...observations.flatMap(agreedValues), ...check.foundValues])]),
         hints: [],
         servers: observations.find((observation) => observation.host === decision.host)!.servers,
+        dnssec: observations.find((observation) => observation.host === decision.host)!.dnssec ?? "UNVALIDATED",
       };
     },
   };

@@ -15,8 +15,24 @@ export const VERIFICATION_OUTCOMES = [
   "DNS_ERROR",
   "VERIFIED_BY_ANOTHER_ACCOUNT",
   "TOKEN_EXPIRED",
+  "DNSSEC_BOGUS",
+  "DNSSEC_INSECURE",
 ] as const;
 export type VerificationOutcome = (typeof VERIFICATION_OUTCOMES)[number];
+
+/** What DNSSEC says about an answer; see dnssec.ts for when each applies. */
+export const DNSSEC_STATUSES = ["SECURE", "INSECURE", "BOGUS", "UNVALIDATED"] as const;
+export type DnssecStatus = (typeof DNSSEC_STATUSES)[number];
+
+/** An Extended DNS Error (RFC 8914) a server attached to its answer. */
+export interface ExtendedDnsError {
+  /** The INFO-CODE. */
+  code: number;
+  /** The code's name in the IANA registry. */
+  name: string;
+  /** The EXTRA-TEXT, if the server sent one. */
+  text: string | null;
+}
 
 export const VERIFICATION_METHODS = ["TXT", "CNAME", "PERSISTENT", "INHERITED"] as const;
 export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
@@ -28,6 +44,8 @@ export interface VantagePointResult {
   /** TXT strings (chunks joined, normalized) and CNAME targets (normalized) this vantage point returned. */
   values: string[];
   durationMs: number;
+  dnssec: DnssecStatus;
+  extendedErrors: ExtendedDnsError[];
 }
 
 export interface VerificationCheckData {
@@ -39,6 +57,8 @@ export interface VerificationCheckData {
   foundValues: string[];
   hints: string[];
   servers: VantagePointResult[];
+  /** BOGUS if any answer was, SECURE only if every answer that counted was. */
+  dnssec: DnssecStatus;
 }
 
 export interface VerificationRequest {

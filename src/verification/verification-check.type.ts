@@ -2,6 +2,9 @@ import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { ValueTransformer } from "typeorm";
 import {
   DNS_ANSWERS,
+  DNSSEC_STATUSES,
+  type DnssecStatus as DnssecStatusName,
+  type ExtendedDnsError as ExtendedDnsErrorData,
   VERIFICATION_METHODS,
   VERIFICATION_OUTCOMES,
   type DnsAnswer as DnsAnswerName,
@@ -48,6 +51,10 @@ registerEnumType(VerificationOutcome, {
         "This claim's record was found, but another account holds this name verified and its record is still published",
     },
     TOKEN_EXPIRED: { description: "The token expired before the record was found; regenerate the token" },
+    DNSSEC_BOGUS: { description: "The zone's DNSSEC signatures do not validate: nothing is concluded from its answers" },
+    DNSSEC_INSECURE: {
+      description: "The server requires DNSSEC-signed zones (DNSSEC_POLICY=require-secure) and this answer was not SECURE",
+    },
   } satisfies Described<VerificationOutcomeName>,
 });
 
@@ -68,6 +75,31 @@ registerEnumType(DnsAnswer, {
   } satisfies Described<DnsAnswerName>,
 });
 
+export const DnssecStatus = enumOf(DNSSEC_STATUSES);
+export type DnssecStatus = DnssecStatusName;
+registerEnumType(DnssecStatus, {
+  name: "DnssecStatus",
+  description: "What DNSSEC says about an answer",
+  valuesConfig: {
+    SECURE: { description: "A validating resolver vouched for the answer (AD bit), from a resolver trusted to validate" },
+    INSECURE: { description: "A validating resolver answered, and the zone is not signed" },
+    BOGUS: { description: "The zone is signed but its signatures do not validate (SERVFAIL with a DNSSEC extended error)" },
+    UNVALIDATED: {
+      description: "Nothing can be said: the resolver is not trusted to validate, or the answer came from a zone's own nameserver",
+    },
+  } satisfies Described<DnssecStatusName>,
+});
+
+@ObjectType("ExtendedDnsError", { description: "An Extended DNS Error (RFC 8914) a server attached to its answer" })
+export class ExtendedDnsError implements ExtendedDnsErrorData {
+  @Field(() => Int, { description: "The INFO-CODE, e.g. 6 for DNSSEC Bogus, 9 for DNSKEY Missing" })
+  code!: number;
+  @Field(() => String, { description: "The code's name from the IANA registry, e.g. DNSKEY Missing" })
+  name!: string;
+  @Field(() => String, { nullable: true, description: "EXTRA-TEXT the server sent, if any" })
+  text!: string | null;
+}
+
 @ObjectType("VantagePointResult", { description: "What one resolver or nameserver answered during a check" })
 export class VantagePointResult {
   @Field(() => String, { description: "The server asked, e.g. 192.0.2.53:53 or ns1.example.com (192.0.2.1)" })
@@ -78,6 +110,10 @@ export class VantagePointResult {
   values!: string[];
   @Field(() => Int, { description: "How long it took to answer, in milliseconds" })
   durationMs!: number;
+  @Field(() => DnssecStatus, { description: "DNSSEC status of this vantage point's answer" })
+  dnssec!: DnssecStatusName;
+  @Field(() => [ExtendedDnsError], { description: "Extended DNS Errors attached to the answer" })
+  extendedErrors!: ExtendedDnsErrorData[];
 }
 
 @ObjectType("VerificationCheck", { description: "The result of looking the claim's record up" })
@@ -98,14 +134,22 @@ export class VerificationCheck {
   hints!: string[];
   @Field(() => [VantagePointResult], { description: "What each vantage point answered; empty when DNS was not asked" })
   servers!: VantagePointResult[];
+  @Field(() => DnssecStatus, {
+    description: "DNSSEC status of the check as a whole: BOGUS if any answer was, SECURE only if every answer that counted was",
+  })
+  dnssec!: DnssecStatusName;
 }
 
-/** JSON columns hold checkedAt as a string; readers get a Date back. */
+/**
+ * JSON columns hold checkedAt as a string; readers get a Date back. Checks stored before DNSSEC
+ * was looked at read as UNVALIDATED, which is what they were.
+ */
 export const checkColumnTransformer: ValueTransformer = {
   to: (value: VerificationCheckData | null) => value,
   from: (value: unknown): VerificationCheckData | null => {
     if (value === null || value === undefined) return null;
     const parsed = (typeof value === "string" ? JSON.parse(value) : value) as VerificationCheckData & { checkedAt: string };
-    return { ...parsed, servers: parsed.servers ?? [], checkedAt: new Date(parsed.checkedAt) };
+    const servers = (parsed.servers ?? []).map((server) => ({ ...server, dnssec: server.dnssec ?? "UNVALIDATED", extendedErrors: server.extendedErrors ?? [] }));
+    return { ...parsed, servers, dnssec: parsed.dnssec ?? "UNVALIDATED", checkedAt: new Date(parsed.checkedAt) };
   },
 };

@@ -161,7 +161,7 @@ describe("decideVerification", () => {
   it("verifies through one resolver and names the record", () => {
     const check = decide([hasTxt("127.0.0.1:53")]);
     expect(check).toMatchObject({ outcome: "VERIFIED", method: "TXT", checkedAt: NOW, foundValues: [TXT], hints: [] });
-    expect(check.servers).toEqual([{ server: "127.0.0.1:53", answer: "FOUND", values: [TXT], durationMs: 12 }]);
+    expect(check.servers).toEqual([{ server: "127.0.0.1:53", answer: "FOUND", values: [TXT], durationMs: 12, dnssec: "UNVALIDATED", extendedErrors: [] }]);
     expect(check.message).toBe(`Verified: ${HOST} has the TXT record ${TXT}.`);
   });
 
@@ -328,5 +328,72 @@ describe("a SUBTREE claim's record host", () => {
   it("is never the EXACT one: the same token record decides the same, wherever the adapter found it", () => {
     // The adapter asks only the scope's host; what it returns there is judged on the token alone.
     expect(decide([hasTxt("a")], { request: subtree })).toMatchObject({ outcome: "VERIFIED", method: "TXT", message: expect.stringContaining("_dnsproof-subtree.") });
+  });
+});
+
+describe("DNSSEC", () => {
+  const signed = <T>(result: QueryResult<T>, dnssec: "SECURE" | "INSECURE" | "UNVALIDATED"): QueryResult<T> => ({ ...result, dnssec, extendedErrors: [] });
+  const dnskeyMissing = { code: 9, name: "DNSKEY Missing", text: "no DNSKEY matches the DS" };
+  const bogus = (server: string) =>
+    point(
+      server,
+      { ...fail("SERVFAIL", "SERVFAIL"), dnssec: "BOGUS", extendedErrors: [dnskeyMissing] },
+      { ...fail("SERVFAIL", "SERVFAIL"), dnssec: "BOGUS", extendedErrors: [dnskeyMissing] },
+    );
+
+  it("gives each vantage point the status of the lookup that matched, and the check SECURE only when every counted answer is", () => {
+    const secure = point("a", signed(ok([TXT]), "SECURE"), signed(nodata, "SECURE"));
+    const insecure = point("b", signed(ok([TXT]), "INSECURE"), signed(nodata, "INSECURE"));
+    expect(decide([secure]).servers[0]).toMatchObject({ answer: "FOUND", dnssec: "SECURE", extendedErrors: [] });
+    expect(decide([secure]).dnssec).toBe("SECURE");
+    expect(decide([secure, insecure]).dnssec).toBe("INSECURE");
+    // A vantage point that timed out did not count.
+    expect(decide([secure, timedOut("c")], { quorum: 1 }).dnssec).toBe("SECURE");
+  });
+
+  it("never verifies when a vantage point says BOGUS, though the others serve the token", () => {
+    const check = decide([hasTxt("a"), hasTxt("b"), bogus("c")]);
+    expect(check).toMatchObject({ outcome: "DNSSEC_BOGUS", method: null, dnssec: "BOGUS" });
+    expect(check.servers[2]).toMatchObject({ answer: "SERVFAIL", dnssec: "BOGUS", extendedErrors: [dnskeyMissing] });
+    expect(check.message).toBe(
+      `DNSSEC validation failed for ${HOST} at c: DNSKEY Missing (Extended DNS Error 9): no DNSKEY matches the DS. ` +
+        "Nothing is concluded from a zone whose signatures do not validate, and waiting will not fix it: " +
+        "fix the DS record at the registrar so it matches a key the zone publishes, or re-sign the zone.",
+    );
+    expect(check.hints).toEqual([expect.stringContaining("The DS record at the registrar names a DNSKEY the zone of")]);
+  });
+
+  it("under require-secure turns a verified but not SECURE check into DNSSEC_INSECURE", () => {
+    const insecure = point("a", signed(ok([TXT]), "INSECURE"));
+    const check = decide([insecure], { dnssecPolicy: "require-secure" });
+    expect(check).toMatchObject({ outcome: "DNSSEC_INSECURE", method: null, dnssec: "INSECURE" });
+    expect(check.message).toContain("the zone is not signed with DNSSEC");
+    expect(decide([point("a", signed(ok([TXT]), "SECURE"))], { dnssecPolicy: "require-secure" }).outcome).toBe("VERIFIED");
+  });
+
+  it("in authoritative mode takes the check's status from the validating resolvers asked beside the nameservers", () => {
+    const nameserver = point("ns1.example.com (192.0.2.1)", ok([TXT]));
+    const resolver = point("127.0.0.1:53", signed(ok([TXT]), "SECURE"), signed(nodata, "SECURE"));
+    const check = decide([nameserver], { vantagePointKind: "nameserver", validatedBy: [resolver] });
+    expect(check).toMatchObject({ outcome: "VERIFIED", dnssec: "SECURE" });
+    expect(check.servers[0].dnssec).toBe("UNVALIDATED");
+    expect(decide([nameserver], { vantagePointKind: "nameserver", validatedBy: [bogus("127.0.0.1:53")] }).outcome).toBe("DNSSEC_BOGUS");
+    expect(decide([nameserver], { vantagePointKind: "nameserver" }).dnssec).toBe("UNVALIDATED");
+  });
+
+  it("reports a zone whose NS records a validating resolver refused as BOGUS rather than a DNS error", () => {
+    const check = discoveryFailure(request, "127.0.0.1:53 answered SERVFAIL", NOW, [bogus("127.0.0.1:53")]);
+    expect(check).toMatchObject({ outcome: "DNSSEC_BOGUS", dnssec: "BOGUS" });
+    expect(discoveryFailure(request, "127.0.0.1:53 answered SERVFAIL", NOW, null)).toMatchObject({ outcome: "DNS_ERROR", dnssec: "UNVALIDATED" });
+  });
+});
+
+describe("Extended DNS Errors outside DNSSEC", () => {
+  it("names the resolver's reason for a SERVFAIL in the message", () => {
+    const unreachable = { code: 22, name: "No Reachable Authority", text: null };
+    const servfail = { ...fail("SERVFAIL", "SERVFAIL"), dnssec: "UNVALIDATED" as const, extendedErrors: [unreachable] };
+    const check = decide([point("a", servfail, servfail)]);
+    expect(check).toMatchObject({ outcome: "DNS_ERROR", dnssec: "UNVALIDATED" });
+    expect(check.message).toBe(`Nothing was concluded about ${HOST}: a answered SERVFAIL (No Reachable Authority); try again later.`);
   });
 });

@@ -13,8 +13,11 @@ import {
 } from "./records";
 import { fitsInDns } from "./names";
 import { deriveHints, type ProbeObservations } from "./hints";
+import { bogusMessage, checkStatus, combinedStatus, insecureMessage, outcomeWithDnssec, type DnssecPolicy } from "./dnssec";
 import type {
   DnsAnswer,
+  DnssecStatus,
+  ExtendedDnsError,
   VantagePointResult,
   VerificationCheckData,
   VerificationMethod,
@@ -22,12 +25,17 @@ import type {
   VerificationRequest,
 } from "./types";
 
-/** Why one query gave no records; c-ares error codes mapped by the network adapter. */
+/** Why one query gave no records, as the DNS client read the reply (or its absence). */
 export type QueryFailure = Exclude<DnsAnswer, "FOUND" | "OTHER_VALUES">;
 
-export type QueryResult<T> =
+export type QueryResult<T> = (
   | { ok: true; records: T[] }
-  | { ok: false; failure: QueryFailure; /** the resolver's own error code, for messages */ code: string };
+  | { ok: false; failure: QueryFailure; /** the rcode's name or the client's own error code, for messages */ code: string }
+) & {
+  /** What DNSSEC said about this reply; UNVALIDATED when not given. */
+  dnssec?: DnssecStatus;
+  extendedErrors?: ExtendedDnsError[];
+};
 
 /** What one vantage point answered for the record host. */
 export interface VantagePointObservation {
@@ -50,6 +58,13 @@ export interface VerificationInput {
   /** Null when none were gathered, which is the case when the record verified. */
   probes: ProbeObservations | null;
   now: Date;
+  /** DNSSEC_POLICY; observe by default. */
+  dnssecPolicy?: DnssecPolicy;
+  /**
+   * In authoritative mode with DNS_RESOLVERS_VALIDATE: what the validating resolvers answered
+   * for the record. The zone's own nameservers validate nothing, so these give the check's status.
+   */
+  validatedBy?: VantagePointObservation[] | null;
 }
 
 interface ClassifiedPoint extends VantagePointResult {
@@ -97,7 +112,16 @@ export function classifyVantagePoint(observation: VantagePointObservation, expec
   const txtMatched = txtValues.includes(expected.txt);
   const cnameMatched = cnameValues.some((value) => expected.cnameTargets.includes(value));
   const values = unique([...txtValues, ...cnameValues]);
-  const base = { server: observation.server, values, durationMs: observation.durationMs, txtValues, cnameValues, txtMatched, cnameMatched };
+  const base = {
+    server: observation.server,
+    values,
+    durationMs: observation.durationMs,
+    txtValues,
+    cnameValues,
+    txtMatched,
+    cnameMatched,
+    ...dnssecOf(observation, txtMatched, cnameMatched),
+  };
 
   if (txtMatched || cnameMatched) return { ...base, answer: "FOUND", failureCode: null };
   for (const lookup of [observation.txt, observation.cname]) {
@@ -107,6 +131,23 @@ export function classifyVantagePoint(observation: VantagePointObservation, expec
   // A name cannot both exist and not exist; if either lookup saw the name, it exists.
   const bothNxdomain = [observation.txt, observation.cname].every((lookup) => !lookup.ok && lookup.failure === "NXDOMAIN");
   return { ...base, answer: bothNxdomain ? "NXDOMAIN" : "NODATA", failureCode: null };
+}
+
+/** A point's DNSSEC status: BOGUS if either lookup was; otherwise that of the lookup that matched, or of both. */
+function dnssecOf(
+  observation: VantagePointObservation,
+  txtMatched: boolean,
+  cnameMatched: boolean,
+): { dnssec: DnssecStatus; extendedErrors: ExtendedDnsError[] } {
+  const lookups = [observation.txt, observation.cname];
+  const statusOf = (lookup: QueryResult<unknown>) => lookup.dnssec ?? "UNVALIDATED";
+  const counted = txtMatched ? [observation.txt] : cnameMatched ? [observation.cname] : lookups;
+  const dnssec = lookups.some((lookup) => statusOf(lookup) === "BOGUS") ? "BOGUS" : combinedStatus(counted.map(statusOf));
+  const seen = new Set<string>();
+  const extendedErrors = lookups
+    .flatMap((lookup) => lookup.extendedErrors ?? [])
+    .filter((error) => !seen.has(`${error.code} ${error.text}`) && seen.add(`${error.code} ${error.text}`));
+  return { dnssec, extendedErrors };
 }
 
 /** The outcome once every vantage point has answered (or run out of time). */
@@ -122,12 +163,28 @@ export function canStillVerify(answered: DnsAnswer[], pending: number, quorum: n
   return answered.filter((answer) => answer === "FOUND").length + pending >= quorum;
 }
 
+/**
+ * The check's DNSSEC status, and the points that vouch for it: the vantage points themselves,
+ * or in authoritative mode the validating resolvers asked beside them.
+ */
+function checkDnssec(points: ClassifiedPoint[], input: VerificationInput, expected: Expected): { dnssec: DnssecStatus; judges: ClassifiedPoint[] } {
+  const validators = input.validatedBy?.map((observation) => classifyVantagePoint(observation, expected)) ?? null;
+  const judges = validators ? [...points.filter((point) => point.dnssec === "BOGUS"), ...validators] : points;
+  const counted = (point: ClassifiedPoint) => !INCONCLUSIVE.has(point.answer) && (!validators || validators.includes(point));
+  return { dnssec: checkStatus(judges.map((point) => ({ dnssec: point.dnssec, counted: counted(point) }))), judges };
+}
+
 export function decideVerification(input: VerificationInput): VerificationCheckData {
   const expected = expectedRecords(input.request, input.cnameZone);
   const points = input.observations.map((observation) => classifyVantagePoint(observation, expected));
-  const outcome = decideOutcome(
-    points.map((point) => point.answer),
-    input.quorum,
+  const { dnssec, judges } = checkDnssec(points, input, expected);
+  const outcome = outcomeWithDnssec(
+    decideOutcome(
+      points.map((point) => point.answer),
+      input.quorum,
+    ),
+    dnssec,
+    input.dnssecPolicy ?? "observe",
   );
   const found = points.filter((point) => point.answer === "FOUND");
   const method: VerificationMethod | null =
@@ -149,30 +206,69 @@ export function decideVerification(input: VerificationInput): VerificationCheckD
             cname: unique(points.flatMap((point) => point.cnameValues)),
           },
           probes: input.probes,
+          extendedErrors: judges.flatMap((point) => point.extendedErrors),
           now: input.now,
         });
-
   return {
     outcome,
     method,
     checkedAt: input.now,
-    message: composeMessage(outcome, method, points, expected, input),
+    message: messageFor(outcome, method, { points, judges, dnssec }, expected, input),
     foundValues: keptValues(unique(points.flatMap((point) => point.values))),
     hints,
-    servers: points.map(({ server, answer, values, durationMs }) => ({ server, answer, values: keptValues(values), durationMs })),
+    servers: points.map(({ server, answer, values, durationMs, dnssec, extendedErrors }) => ({
+      server,
+      answer,
+      values: keptValues(values),
+      durationMs,
+      dnssec,
+      extendedErrors: extendedErrors.map(keptExtendedError),
+    })),
+    dnssec,
   };
 }
 
-/** When the zone's nameservers cannot be found there is nobody to ask, so nothing is concluded. */
-export function discoveryFailure(request: VerificationRequest, reason: string, now: Date): VerificationCheckData {
+function messageFor(
+  outcome: VerificationOutcome,
+  method: VerificationMethod | null,
+  seen: { points: ClassifiedPoint[]; judges: ClassifiedPoint[]; dnssec: DnssecStatus },
+  expected: Expected,
+  input: VerificationInput,
+): string {
+  if (outcome === "DNSSEC_INSECURE") return insecureMessage(expected.host, seen.dnssec);
+  if (outcome !== "DNSSEC_BOGUS") return composeMessage(outcome, method, seen.points, expected, input);
+  const bogus = seen.judges.filter((point) => point.dnssec === "BOGUS");
+  return bogusMessage(expected.host, bogus.map((point) => point.server), bogus.flatMap((point) => point.extendedErrors));
+}
+
+/** EXTRA-TEXT comes from whoever runs the server, and every check is stored for good. */
+function keptExtendedError(error: ExtendedDnsError): ExtendedDnsError {
+  return { ...error, text: error.text === null ? null : keptValue(error.text, 200) };
+}
+
+/**
+ * When the zone's nameservers cannot be found there is nobody to ask, so nothing is concluded;
+ * unless the validating resolvers asked beside discovery (`validatedBy`) found the zone BOGUS,
+ * which is why discovery failed and what the person must fix.
+ */
+export function discoveryFailure(request: VerificationRequest, reason: string, now: Date, validatedBy?: VantagePointObservation[] | null): VerificationCheckData {
+  const host = recordHostOf(request);
+  const validators = (validatedBy ?? []).map((observation) => dnssecOf(observation, false, false));
+  const bogus = validators.flatMap((point, i) => (point.dnssec === "BOGUS" ? [{ ...point, server: validatedBy![i].server }] : []));
+  const dnssec = bogus.length > 0 ? "BOGUS" : "UNVALIDATED";
+  const extendedErrors = bogus.flatMap((point) => point.extendedErrors);
   return {
-    outcome: "DNS_ERROR",
+    outcome: bogus.length > 0 ? "DNSSEC_BOGUS" : "DNS_ERROR",
     method: null,
     checkedAt: now,
-    message: `Nothing was concluded about ${recordHostOf(request)}: ${reason}; try again later.`,
+    message:
+      bogus.length > 0
+        ? bogusMessage(host, bogus.map((point) => point.server), extendedErrors)
+        : `Nothing was concluded about ${host}: ${reason}; try again later.`,
     foundValues: [],
-    hints: [],
+    hints: bogus.length > 0 ? deriveHints({ request, cnameZone: "", outcome: "DNSSEC_BOGUS", atRecordHost: { txt: [], cname: [] }, probes: null, extendedErrors, now }) : [],
     servers: [],
+    dnssec,
   };
 }
 
@@ -260,7 +356,8 @@ function phrase(point: ClassifiedPoint, context: PhraseContext): [one: string, m
     case "TIMEOUT":
       return same(`did not answer within the ${context.timeoutMs} ms limit`);
     case "SERVFAIL":
-      return same("answered SERVFAIL");
+      // The resolver's own reason, when it gave one (RFC 8914), tells a broken zone from a passing outage.
+      return same(point.extendedErrors.length > 0 ? `answered SERVFAIL (${unique(point.extendedErrors.map((error) => error.name)).join(", ")})` : "answered SERVFAIL");
     case "REFUSED":
       return same("refused the query");
     case "ERROR":

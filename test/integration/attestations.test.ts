@@ -29,6 +29,7 @@ describe.each(DATABASE_FLAVORS)("ownership attestations on %s", (db) => {
     const name = `attested-${++seq}-${db}.example.com`;
     const { domain } = (await t.gql(CLAIM, { name }, { token })).body.data.claimDomain;
     verifier.publish(name, [domain.txtRecord.value.replace("dnsproof-verification=", "")]);
+    verifier.dnssec = "SECURE";
     const verified = (await t.gql(VERIFY, { id: domain.id }, { token })).body.data.verifyDomain;
     return { id: domain.id as string, name, verifiedAt: verified.domain.verifiedAt as string };
   };
@@ -50,6 +51,7 @@ describe.each(DATABASE_FLAVORS)("ownership attestations on %s", (db) => {
         account_id: `attest-${db}`,
         verified_at: Math.floor(new Date(domain.verifiedAt).getTime() / 1000),
         verification_method: "TXT",
+        dnssec: "SECURE",
         jti: expect.any(String),
       });
       expect(payload.exp! - payload.iat!).toBe(3600);

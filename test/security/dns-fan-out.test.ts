@@ -63,6 +63,18 @@ describe("authoritative mode against a zone of many nameservers", () => {
     expect(check.message).toMatch(/\d+ more DNS queries were not sent: one verification sends at most 100, so hints may be incomplete\./);
   });
 
+  it("counts the validating resolvers' own lookups of the record (DNS_RESOLVERS_VALIDATE) against the same 100 queries", async () => {
+    const found = newClaim("fan.test");
+    await bind.update("fan.test", [`update add ${found.host}. 60 TXT "${found.txt}"`]);
+    expect((await authoritative({ resolversValidate: true }).verify(found.request)).outcome).toBe("VERIFIED");
+    // As above, plus a TXT and a CNAME query to the one resolver.
+    expect(proxy.count()).toBe(3 + 26 + 2 + 16);
+    proxy.reset();
+    const missing = await authoritative({ resolversValidate: true }).verify(newClaim("fan.test").request);
+    expect(missing).toMatchObject({ outcome: "RECORD_NOT_FOUND", dnssec: "INSECURE" });
+    expect(proxy.count()).toBeLessThanOrEqual(MAX_QUERIES_PER_VERIFICATION);
+  });
+
   it("follows DNS_MAX_NAMESERVERS", async () => {
     const claim = newClaim("fan.test");
     await bind.update("fan.test", [`update add ${claim.host}. 60 TXT "${claim.txt}"`]);

@@ -14,11 +14,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { RecordType, decodeMessage, encodeQuery } from "../../src/verification/client/wire";
+import * as dnsPacket from "dns-packet";
 
 export interface Bind9Zone {
   /** The zone apex, e.g. "acme.test". */
@@ -27,6 +27,8 @@ export interface Bind9Zone {
   records?: string[];
   /** SOA MINIMUM field: how long resolvers cache "no such record" (RFC 2308 takes the lesser of it and the SOA TTL, 60). Default 30. */
   negativeTtl?: number;
+  /** Sign the zone (dnssec-policy with one ECDSA P-256 key, inline-signing); its key is then in `dnskey(zone)`. */
+  signed?: boolean;
 }
 
 export interface Bind9Options {
@@ -52,6 +54,8 @@ export interface Bind9Server {
    * Resolves once the server has applied it.
    */
   update(zone: string, lines: string[]): Promise<void>;
+  /** A signed zone's key as a trust anchor takes it: "<zone>. DNSKEY 257 3 13 <base64>". */
+  dnskey(zone: string): string;
   stop(): Promise<void>;
 }
 
@@ -63,7 +67,7 @@ const SEARCH_PATH = [...(process.env.PATH ?? "").split(path.delimiter), "/usr/sb
  * when the test process dies without calling stop() (Jest's sandboxed `process` runs no exit hooks).
  * Background jobs of a non-interactive shell read /dev/null, so the watcher reads stdin through fd 3.
  */
-const SUPERVISOR = 'exec 3<&0; bin="$1"; shift; "$bin" "$@" & named=$!; (read -r _ <&3; kill "$named" 2>/dev/null) & wait "$named"';
+export const SUPERVISOR = 'exec 3<&0; bin="$1"; shift; "$bin" "$@" & named=$!; (read -r _ <&3; kill "$named" 2>/dev/null) & wait "$named"';
 
 export async function startBind9(options: Bind9Options = {}): Promise<Bind9Server> {
   const named = options.namedPath ?? findExecutable("named");
@@ -114,6 +118,7 @@ async function launch(named: string, nsupdate: string, port: number, options: Bi
     const unloaded = log.filter((line) => /not loaded due to errors/.test(line));
     if (unloaded.length > 0) throw new Error(unloaded.join("; "));
     const answeredBy = await askIdentity(port);
+    for (const zone of options.zones ?? []) if (zone.signed) await waitForSignatures(port, zone.name);
     if (!options.refuseQueries && answeredBy.some((bytes) => !bytes.includes(identity))) {
       throw new PortTakenError(`another DNS server also answers on 127.0.0.1:${port}`);
     }
@@ -128,6 +133,7 @@ async function launch(named: string, nsupdate: string, port: number, options: Bi
     server: `127.0.0.1:${port}`,
     dir,
     update: (zone, lines) => runNsupdate(nsupdate, port, zone, lines),
+    dnskey: (zone) => readDnskey(dir, zone),
     stop,
   };
 }
@@ -163,8 +169,12 @@ function writeConfiguration(dir: string, port: number, identity: string, options
     "controls { };",
     // Root hints on loopback, so a resolving instance can never send a query off this machine.
     ...(options.forwardTo ? [`zone "." { type hint; file "${dir}/root.hints"; };`] : []),
+    // One key that never rolls, so a test's trust anchor stays valid for the instance's life.
+    'dnssec-policy "fast" { keys { csk lifetime unlimited algorithm ecdsap256sha256; }; };',
     ...zones.map(
-      (zone) => `zone "${zone.name}" { type primary; file "${dir}/${zone.name}.zone"; allow-update { 127.0.0.1; }; };`,
+      (zone) =>
+        `zone "${zone.name}" { type primary; file "${dir}/${zone.name}.zone"; allow-update { 127.0.0.1; };` +
+        `${zone.signed ? ` dnssec-policy "fast"; inline-signing yes; key-directory "${dir}";` : ""} };`,
     ),
   ].join("\n");
   writeFileSync(path.join(dir, "named.conf"), `${conf}\n`);
@@ -224,8 +234,12 @@ async function askIdentity(port: number): Promise<Buffer[]> {
 
 function udpQuery(port: number, name: string, timeoutMs: number): Promise<Buffer | null> {
   const id = randomBytes(2).readUInt16BE(0);
-  const query = encodeQuery({ id, name, type: RecordType.TXT, recursionDesired: false });
-  query.writeUInt16BE(3, query.length - 2); // version.bind only exists in the CHAOS class
+  // version.bind only exists in the CHAOS class.
+  const query = dnsPacket.encode({ type: "query", id, flags: 0, questions: [{ name, type: "TXT", class: "CH" }] });
+  return udpExchange(port, query, id, timeoutMs);
+}
+
+function udpExchange(port: number, query: Buffer, id: number, timeoutMs: number): Promise<Buffer | null> {
   const socket = dgram.createSocket("udp4");
   return new Promise((resolve) => {
     const done = (reply: Buffer | null) => {
@@ -237,13 +251,40 @@ function udpQuery(port: number, name: string, timeoutMs: number): Promise<Buffer
     socket.on("error", () => done(null));
     socket.on("message", (bytes) => {
       try {
-        if (decodeMessage(bytes).id === id) done(bytes);
+        if (dnsPacket.decode(bytes).id === id) done(bytes);
       } catch {
         // not a DNS reply; keep waiting
       }
     });
     socket.send(query, port, "127.0.0.1");
   });
+}
+
+/** BIND signs a new zone a moment after loading it: waits until the apex SOA comes with its RRSIG. */
+async function waitForSignatures(port: number, zone: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const id = randomBytes(2).readUInt16BE(0);
+    const query = dnsPacket.encode({
+      type: "query",
+      id,
+      flags: 0,
+      questions: [{ name: zone, type: "SOA", class: "IN" }],
+      additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: dnsPacket.DNSSEC_OK, flag_do: true, options: [] }],
+    });
+    const reply = await udpExchange(port, query, id, 200);
+    if (reply && (dnsPacket.decode(reply).answers ?? []).some((record) => record.type === "RRSIG")) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${zone} was not signed within 10 s`);
+}
+
+function readDnskey(dir: string, zone: string): string {
+  for (const file of readdirSync(dir)) {
+    if (!file.startsWith(`K${zone}.+`) || !file.endsWith(".key")) continue;
+    const match = /DNSKEY\s+(257\s+3\s+\d+\s+.+)$/m.exec(readFileSync(path.join(dir, file), "utf8"));
+    if (match) return `${zone}. DNSKEY ${match[1].trim()}`;
+  }
+  throw new Error(`no key-signing key for ${zone} in ${dir}: is the zone signed?`);
 }
 
 function killByPidFile(dir: string): void {
@@ -273,7 +314,7 @@ function runNsupdate(nsupdate: string, port: number, zone: string, lines: string
  * A port free for both UDP and TCP on 127.0.0.1, from a range per Jest worker, so workers
  * starting servers at the same moment do not pick the same one.
  */
-async function freeLoopbackPort(): Promise<number> {
+export async function freeLoopbackPort(): Promise<number> {
   const worker = Number(process.env.JEST_WORKER_ID ?? 1);
   const base = 20_000 + ((worker - 1) % 24) * 500;
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -297,7 +338,7 @@ function canBind(protocol: "udp" | "tcp", port: number): Promise<boolean> {
   });
 }
 
-function findExecutable(name: string): string | null {
+export function findExecutable(name: string): string | null {
   for (const dir of SEARCH_PATH) {
     if (!dir) continue;
     const candidate = path.join(dir, name);

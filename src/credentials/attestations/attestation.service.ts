@@ -58,7 +58,7 @@ export class AttestationService {
     if (!found.ok || !verifiedAt) return { ok: false, error: unverifiedDomainError(found.domain, "asking for an attestation of it") };
     const { domain } = found;
     const now = this.clock.now();
-    const method = await this.verificationMethod(ctx.principal.accountId, domain.id);
+    const { method, dnssec } = await this.latestProof(ctx.principal.accountId, domain.id);
     const issuedAt = Math.floor(now.getTime() / 1000);
     const expiresAt = new Date((issuedAt + Math.floor(this.settings.ttlMs / 1000)) * 1000);
     const id = uuidv7();
@@ -69,6 +69,8 @@ export class AttestationService {
       // What the attestation vouches for: the name alone, or the name and the tree under it.
       scope: domain.scope,
       ...(domain.inheritedFromId ? { inherited_from: toGlobalId("Domain", domain.inheritedFromId) } : {}),
+      // What DNSSEC said about the check that holds now, so a relying party can require SECURE.
+      dnssec,
     })
       .setProtectedHeader({ alg: "ES256", kid: this.keys.signing.kid, typ: "JWT" })
       .setIssuer(this.settings.issuer)
@@ -91,9 +93,10 @@ export class AttestationService {
     return { ok: true, attestation, expiresAt };
   }
 
-  /** How the verification that holds now was made: the latest successful check's record type. */
-  private async verificationMethod(accountId: string, domainId: string): Promise<string | null> {
+  /** How the verification that holds now was made: the latest successful check's record type and DNSSEC status. */
+  private async latestProof(accountId: string, domainId: string): Promise<{ method: string | null; dnssec: string }> {
     const page = await this.audit.list({ accountId, domainId, action: AuditAction.VERIFICATION_SUCCEEDED }, { first: 1, after: null });
-    return page.nodes[0]?.check?.method ?? null;
+    const check = page.nodes[0]?.check;
+    return { method: check?.method ?? null, dnssec: check?.dnssec ?? "UNVALIDATED" };
   }
 }

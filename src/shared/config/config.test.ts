@@ -325,6 +325,18 @@ describe("every problem at once", () => {
     throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
   };
 
+  it("reads the DNSSEC settings, and refuses require-secure without resolvers trusted to validate", () => {
+    expect(loadConfig(base).dns).toMatchObject({ resolversValidate: false, dnssecPolicy: "observe" });
+    expect(loadConfig({ ...base, DNS_RESOLVERS_VALIDATE: "true", DNSSEC_POLICY: "require-secure" }).dns).toMatchObject({
+      resolversValidate: true,
+      dnssecPolicy: "require-secure",
+    });
+    expect(problemsOf({ ...base, DNSSEC_POLICY: "require-secure" })).toEqual([
+      "DNSSEC_POLICY=require-secure needs DNS_RESOLVERS_VALIDATE=true: without a resolver trusted to validate, no answer is SECURE",
+    ]);
+    expect(problemsOf({ ...base, DNSSEC_POLICY: "strict" })).toEqual(['DNSSEC_POLICY must be "observe" or "require-secure"; got "strict"']);
+  });
+
   it("refuses three bad settings in one failure that names all three", () => {
     const env = { ...base, PORT: "http", DNS_MODE: "fast", WEBHOOK_TIMEOUT_MS: "5" };
     const problems = [

@@ -72,6 +72,23 @@ const settings = {
       "in authoritative mode, how many nameserver addresses are asked at most. A claimant writes its NS records, so one verification also looks up " +
       "at most 13 NS names and 2 addresses per name, and sends at most 100 DNS queries, discovery and hint probes included; the check's message says when a set was cut",
   }),
+  resolversValidate: setting({
+    env: "DNS_RESOLVERS_VALIDATE",
+    parser: boolean,
+    default: "false",
+    doc:
+      "your statement that the `DNS_SERVERS` validate DNSSEC and are reached over a trusted path (loopback, or a network you control): their AD bit then makes an answer `SECURE`, " +
+      "its absence `INSECURE`; in authoritative mode they are also asked for the record and give the check its DNSSEC status. Off, answers are `UNVALIDATED` " +
+      "(a DNSSEC Extended DNS Error still makes them `BOGUS`)",
+  }),
+  dnssecPolicy: setting({
+    env: "DNSSEC_POLICY",
+    parser: oneOf("observe", "require-secure"),
+    default: "observe",
+    doc:
+      "`observe` records each answer's DNSSEC status; `require-secure` verifies only `SECURE` answers (the outcome is otherwise `DNSSEC_INSECURE`), for deployments that issue credentials; " +
+      "needs `DNS_RESOLVERS_VALIDATE=true`. A `BOGUS` zone never verifies under either policy",
+  }),
   cnameZone: setting({
     env: "VERIFY_CNAME_ZONE",
     parser: zoneName,

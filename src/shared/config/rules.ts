@@ -36,6 +36,15 @@ const dnsQuorum: Rule = {
   },
 };
 
+/** Nothing is SECURE without a resolver trusted to validate, so require-secure alone would verify nothing. */
+const secureNeedsValidation: Rule = {
+  reads: ["DNSSEC_POLICY", "DNS_RESOLVERS_VALIDATE"],
+  check: ({ config: { dns } }) =>
+    dns.dnssecPolicy === "require-secure" && !dns.resolversValidate
+      ? ["DNSSEC_POLICY=require-secure needs DNS_RESOLVERS_VALIDATE=true: without a resolver trusted to validate, no answer is SECURE"]
+      : [],
+};
+
 const caPair: Rule = {
   reads: [],
   check: ({ raw }) => ((raw("CA_CERT_FILE") === undefined) !== (raw("CA_KEY_FILE") === undefined) ? ["CA_CERT_FILE and CA_KEY_FILE must be set together"] : []),
@@ -134,6 +143,7 @@ const identityProvider = inProduction({
 
 export const rules: Rule[] = [
   dnsQuorum,
+  secureNeedsValidation,
   caPair,
   tlsPort,
   clientCertHeader,

@@ -34,6 +34,9 @@ export interface Config {
     allowPrivateNameservers: boolean;
     /** Nameserver addresses authoritative mode asks at most, of those a zone's NS records name. */
     maxNameservers: number;
+    /** DNS_RESOLVERS_VALIDATE: the resolvers validate DNSSEC and are reached over a trusted path. */
+    resolversValidate: boolean;
+    dnssecPolicy: "observe" | "require-secure";
     cnameZone: string;
     /** Lookups in flight at once for scheduled and admin checks. */
     concurrency: number;

@@ -2,9 +2,9 @@
 export const EXPIRED = Symbol("deadline expired");
 
 /**
- * One time budget for every query of a verification. c-ares' own timeouts are not a bound
- * (with `tries: 1` and 500 ms a silent server still takes about a second), so expiry settles
- * every raced promise at once and runs the registered cancellations (resolver.cancel(), socket close).
+ * One time budget for every query of a verification, rather than a timeout per query, whose sum
+ * would be no bound: expiry settles every raced promise at once and runs the registered
+ * cancellations (the DNS client closes its sockets).
  */
 export class Deadline {
   private readonly endsAt: number;

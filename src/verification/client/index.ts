@@ -12,7 +12,8 @@ import { recordHostOf } from "../records";
 import { openVantagePoint, type VantagePointLookup } from "./resolver-lookup";
 import { checkDnsQuorum, formatDnsServer, parseDnsServer, type DnsServerAddress } from "../../shared/dns-servers";
 import { maxNameserversBounds, maxNameserversSetting } from "../../shared/config";
-import type { DnsAnswer, DomainVerifier, VerificationCheckData, VerificationRequest } from "../types";
+import type { DnsAnswer, DnssecStatus, DomainVerifier, VerificationCheckData, VerificationRequest } from "../types";
+import type { DnssecPolicy } from "../dnssec";
 import {
   canStillVerify,
   classifyVantagePoint,
@@ -21,9 +22,14 @@ import {
   expectedRecords,
   majorityQuorum,
   type VantagePointKind,
+  type QueryResult,
   type VantagePointObservation,
 } from "../verifier";
 import type { ProbeObservations } from "../hints";
+
+/** One question to one server, with everything the reply said: what remote perspectives answer with. */
+export { lookup, type DnsLookupResult, type LookupAnswer, type LookupRequest, type LookupType } from "./dns-client";
+export { Deadline } from "./deadline";
 
 export interface DomainVerifierOptions {
   /**
@@ -47,8 +53,16 @@ export interface DomainVerifierOptions {
   cnameZone: string;
   /** Source of checkedAt and of the instants in hints. */
   clock: Clock;
+  /**
+   * DNS_RESOLVERS_VALIDATE: the resolvers validate DNSSEC and are reached over a trusted path, so
+   * their AD bit is believed. In authoritative mode the resolvers are then also asked for the
+   * record, and their status is the check's.
+   */
+  resolversValidate?: boolean;
+  /** DNSSEC_POLICY; observe by default. */
+  dnssecPolicy?: DnssecPolicy;
   /** Metrics hook: called once per vantage point per verification. */
-  onLookup?: (event: { server: string; answer: DnsAnswer; durationMs: number }) => void;
+  onLookup?: (event: { server: string; answer: DnsAnswer; dnssec: DnssecStatus; durationMs: number }) => void;
 }
 
 /**
@@ -61,6 +75,9 @@ export const DEFAULT_MAX_NAMESERVERS = maxNameserversSetting.defaultValue;
 
 export function createDomainVerifier(options: DomainVerifierOptions): DomainVerifier {
   const { resolvers, maxNameservers } = checkedOptions(options);
+  if (options.dnssecPolicy === "require-secure" && !options.resolversValidate) {
+    throw new RangeError("DNSSEC_POLICY=require-secure needs DNS_RESOLVERS_VALIDATE=true: without a trusted validating resolver nothing is SECURE");
+  }
 
   async function verify(request: VerificationRequest): Promise<VerificationCheckData> {
     const deadline = new Deadline(options.timeoutMs);
@@ -69,7 +86,7 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
       // Recursive mode asks only the configured resolvers, so it needs no budget.
       const budget = options.mode === "authoritative" ? new QueryBudget(MAX_QUERIES_PER_VERIFICATION) : null;
       const found = await vantagePointsFor(request, resolvers, options, { deadline, budget, maxNameservers });
-      if (!found.ok) return discoveryFailure(request, found.reason, options.clock.now());
+      if (!found.ok) return discoveryFailure(request, found.reason, options.clock.now(), await found.validators);
       const { points, kind, notes } = found;
       const quorum = Math.min(options.quorum ?? majorityQuorum(points.length), points.length);
       const { observations, probes } = await observe(request, points, quorum, options, { deadline, started });
@@ -85,6 +102,8 @@ export function createDomainVerifier(options: DomainVerifierOptions): DomainVeri
         observations,
         probes: probes ? await probes : null,
         now: options.clock.now(),
+        dnssecPolicy: options.dnssecPolicy,
+        validatedBy: await found.validators,
       });
       if (notes.length > 0) check.message = [check.message, ...notes].join(" ");
       reportLookups(check, options.onLookup);
@@ -118,7 +137,11 @@ function checkedOptions(options: DomainVerifierOptions): { resolvers: DnsServerA
   return { resolvers, maxNameservers };
 }
 
-type VantagePoints = { ok: true; points: VantagePointLookup[]; kind: VantagePointKind; notes: string[] } | { ok: false; reason: string };
+/** `validators`: in authoritative mode with DNS_RESOLVERS_VALIDATE, what the resolvers answered for the record. */
+type VantagePoints = (
+  | { ok: true; points: VantagePointLookup[]; kind: VantagePointKind; notes: string[] }
+  | { ok: false; reason: string }
+) & { validators: Promise<VantagePointObservation[] | null> };
 
 /** Who is asked: the configured resolvers, or in authoritative mode the zone's own nameservers, found through them. */
 async function vantagePointsFor(
@@ -129,16 +152,39 @@ async function vantagePointsFor(
 ): Promise<VantagePoints> {
   // Discovery leaves enough for a TXT and a CNAME query to every nameserver it may find.
   const discoveryShare = run.budget?.share(2 * run.maxNameservers);
-  const configured = resolvers.map((server) => openVantagePoint(server, formatDnsServer(server), run.deadline, discoveryShare));
-  if (options.mode !== "authoritative") return { ok: true, points: configured, kind: "resolver", notes: [] };
+  const validating = options.resolversValidate ?? false;
+  const configured = resolvers.map((server) =>
+    openVantagePoint(server, formatDnsServer(server), run.deadline, { recursionDesired: true, validating, allowance: discoveryShare }),
+  );
+  if (options.mode !== "authoritative") return { ok: true, points: configured, kind: "resolver", notes: [], validators: Promise.resolve(null) };
+  // Asked while discovery runs: a zone's own nameservers validate nothing, so only the resolvers can vouch for it.
+  const validators = validating ? askForRecord(request, configured, performance.now()) : Promise.resolve(null);
   const discovery = await discoverNameservers(request.name, configured, options.authoritativePort, {
     allowPrivate: options.allowPrivateNameservers ?? false,
     maxNameservers: run.maxNameservers,
   });
-  if (!discovery.ok) return { ok: false, reason: discovery.reason };
+  if (!discovery.ok) {
+    // A resolver that refused the zone's NS records as BOGUS has said all there is to say about the zone.
+    const failed = discovery.failed;
+    const bogus = failed?.result.dnssec === "BOGUS" ? [{ server: failed.by, txt: failed.result as QueryResult<string[]>, cname: failed.result, durationMs: 0 }] : null;
+    return { ok: false, reason: discovery.reason, validators: validators.then((answers) => answers ?? bogus) };
+  }
   const share = run.budget!.share();
-  const points = discovery.nameservers.map((ns) => openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, run.deadline, share));
-  return { ok: true, points, kind: "nameserver", notes: [...discovery.notes] };
+  const points = discovery.nameservers.map((ns) =>
+    openVantagePoint(ns.address, `${ns.name} (${ns.address.address})`, run.deadline, { recursionDesired: false, validating: false, allowance: share }),
+  );
+  return { ok: true, points, kind: "nameserver", notes: [...discovery.notes], validators };
+}
+
+/** Every point's TXT and CNAME answers for the record host, as the verifier reads them. */
+function askForRecord(request: VerificationRequest, points: VantagePointLookup[], started: number): Promise<VantagePointObservation[]> {
+  const host = recordHostOf(request);
+  return Promise.all(
+    points.map(async (point) => {
+      const [txt, cname] = await Promise.all([point.txt(host), point.cname(host)]);
+      return { server: point.label, txt, cname, durationMs: Math.round(performance.now() - started) };
+    }),
+  );
 }
 
 /**
@@ -162,7 +208,7 @@ async function observe(
       const observation = { server: point.label, txt, cname, durationMs: Math.round(performance.now() - run.started) };
       answered.push(classifyVantagePoint(observation, expected).answer);
       if (request.hints !== false && !canStillVerify(answered, points.length - answered.length, quorum)) {
-        probes ??= gatherProbes(points, request.name, host, options.mode === "recursive", run.deadline);
+        probes ??= gatherProbes(points, request.name, host);
       }
       return observation;
     }),
@@ -171,9 +217,9 @@ async function observe(
 }
 
 function reportLookups(check: VerificationCheckData, onLookup: DomainVerifierOptions["onLookup"]): void {
-  for (const { server, answer, durationMs } of check.servers) {
+  for (const { server, answer, dnssec, durationMs } of check.servers) {
     try {
-      onLookup?.({ server, answer, durationMs });
+      onLookup?.({ server, answer, dnssec, durationMs });
     } catch {
       // A failing metrics hook must not turn a finished verification into an error.
     }

@@ -9,6 +9,12 @@ export function dnsLookupMetrics(registry: Registry) {
       labelNames: ["server", "answer"] as const,
       registers: [registry],
     }),
+    dnssecAnswers: new Counter({
+      name: "dnsproof_dns_dnssec_answers_total",
+      help: "Vantage point answers by DNSSEC status: SECURE, INSECURE, BOGUS or UNVALIDATED",
+      labelNames: ["status"] as const,
+      registers: [registry],
+    }),
     dnsLookupDuration: new Histogram({
       name: "dnsproof_dns_lookup_duration_seconds",
       help: "Time for one vantage point to answer",

@@ -25,6 +25,7 @@ describe("finding the record host's zone", () => {
   it("stops at a failed lookup, which could hide a zone cut", () => {
     expect(chooseZone(answers(nx, timeout, ns("ns1.acme.test")))).toEqual({
       reason: "127.0.0.1:53 did not answer in time when asked for the NS records of api.acme.test",
+      failed: { by: "127.0.0.1:53", result: timeout },
     });
   });
 

@@ -18,7 +18,8 @@ export interface Nameserver {
 export type NameserverDiscovery =
   /** `notes`: sentences for the evidence, saying which sets were cut to their limits. */
   | { ok: true; zone: string; nameservers: Nameserver[]; notes: string[] }
-  | { ok: false; reason: string };
+  /** `failed`: the answer that stopped discovery, when one did; a DNSSEC failure there is the zone's to fix. */
+  | { ok: false; reason: string; failed?: { by: string; result: QueryResult<string> } };
 
 /** The names that could be the record host's zone apex, longest first, down to the registrable domain. */
 export function zoneCandidates(name: string): string[] {
@@ -38,12 +39,14 @@ interface Asked<T> {
  * The zone is the longest candidate with NS records. A candidate whose NS lookup failed might be
  * a zone cut we cannot see, so it stops the search rather than being skipped.
  */
-export function chooseZone(answers: { candidate: string; asked: Asked<string> }[]): { zone: string; names: string[] } | { reason: string } {
+export function chooseZone(
+  answers: { candidate: string; asked: Asked<string> }[],
+): { zone: string; names: string[] } | { reason: string; failed?: Asked<string> } {
   for (const { candidate, asked } of answers) {
     const { result } = asked;
     if (result.ok) return { zone: candidate, names: result.records };
     if (result.failure !== "NXDOMAIN" && result.failure !== "NODATA") {
-      return { reason: `${asked.by} ${failureWords(result)} when asked for the NS records of ${candidate}` };
+      return { reason: `${asked.by} ${failureWords(result)} when asked for the NS records of ${candidate}`, failed: asked };
     }
   }
   const last = answers[answers.length - 1];
@@ -76,7 +79,7 @@ export async function discoverNameservers(
     candidates.map(async (candidate) => ({ candidate, asked: await firstDefinite(resolvers, (r) => r.ns(candidate)) })),
   );
   const choice = chooseZone(answers);
-  if ("reason" in choice) return { ok: false, reason: choice.reason };
+  if ("reason" in choice) return { ok: false, reason: choice.reason, failed: choice.failed };
 
   const notes: string[] = [];
   // Sorted, so which names are cut does not depend on the order a server happens to rotate them in.

@@ -1,5 +1,4 @@
 /** Gathers what the hints look at: records at the usual wrong places, and negative caching at the record host. */
-import type { Deadline } from "./deadline";
 import { planProbes, type HostValues, type ProbeObservations } from "../hints";
 import { observeNegativeCaching } from "./negative-caching";
 import { normalizeHostName, normalizeTxtValue } from "../records";
@@ -10,8 +9,6 @@ export async function gatherProbes(
   points: VantagePointLookup[],
   name: string,
   recordHost: string,
-  recursionDesired: boolean,
-  deadline: Deadline,
 ): Promise<ProbeObservations> {
   const plan = planProbes(name, recordHost);
   const hosts: Record<string, HostValues> = {};
@@ -32,9 +29,7 @@ export async function gatherProbes(
       add(valuesAt(host).cname, result.ok ? result.records.map(normalizeHostName) : []);
     }),
   ]);
-  const negativeCaching = Promise.all(
-    points.map((point) => observeNegativeCaching(point.server, point.label, recordHost, recursionDesired, deadline, point.allowance)),
-  );
+  const negativeCaching = Promise.all(points.map((point) => observeNegativeCaching(point, recordHost)));
   await Promise.all(lookups);
   return {
     hosts,

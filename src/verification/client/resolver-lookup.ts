@@ -1,16 +1,20 @@
-/** The network side of a vantage point: c-ares queries to exactly one server, bounded by the shared deadline. */
-import dns from "node:dns";
-import { BUDGET_SPENT_CODE, type QueryAllowance } from "./budget";
-import { Deadline, EXPIRED } from "./deadline";
-import { formatDnsServer, type DnsServerAddress } from "../../shared/dns-servers";
-import type { QueryFailure, QueryResult } from "../verifier";
+/** The network side of a vantage point: queries to exactly one server, through the one DNS client. */
+import { lookup, type DnsLookupResult, type LookupType } from "./dns-client";
+import type { QueryAllowance } from "./budget";
+import type { Deadline } from "./deadline";
+import type { DnsServerAddress } from "../../shared/dns-servers";
+import type { QueryResult } from "../verifier";
 
 export interface VantagePointLookup {
   /** How the vantage point is named in results and messages. */
   label: string;
   server: DnsServerAddress;
-  /** The query budget this vantage point's queries count against, if any; raw-socket probes share it. */
+  /** Whether it is a resolver (asked with recursion) or a zone's own nameserver. */
+  recursionDesired: boolean;
+  /** The query budget this vantage point's queries count against, if any; the hint probes share it. */
   allowance?: QueryAllowance;
+  /** Any question, with everything the client read of the reply. */
+  lookup(host: string, type: LookupType): Promise<DnsLookupResult>;
   txt(host: string): Promise<QueryResult<string[]>>;
   cname(host: string): Promise<QueryResult<string>>;
   ns(host: string): Promise<QueryResult<string>>;
@@ -18,63 +22,40 @@ export interface VantagePointLookup {
   ipv6(host: string): Promise<QueryResult<string>>;
 }
 
-/** c-ares error codes as vantage point answers; ECANCELLED only ever comes from our deadline. */
-export function failureForErrorCode(code: string | undefined): QueryFailure {
-  switch (code) {
-    case "ENOTFOUND":
-      return "NXDOMAIN";
-    case "ENODATA":
-      return "NODATA";
-    case "ETIMEOUT":
-    case "ECANCELLED":
-      return "TIMEOUT";
-    case "ESERVFAIL":
-      return "SERVFAIL";
-    case "EREFUSED":
-      return "REFUSED";
-    default:
-      return "ERROR";
-  }
+export interface VantagePointOptions {
+  recursionDesired: boolean;
+  /** DNS_RESOLVERS_VALIDATE, for resolvers; never set for a zone's own nameservers, which validate nothing. */
+  validating: boolean;
+  allowance?: QueryAllowance;
 }
 
-const TIMED_OUT: QueryResult<never> = { ok: false, failure: "TIMEOUT", code: "ETIMEOUT" };
-const NOT_SENT: QueryResult<never> = { ok: false, failure: "ERROR", code: BUDGET_SPENT_CODE };
+/** A client result as the verifier's QueryResult, with its DNSSEC evidence. */
+export function queryResultOf<T>(result: DnsLookupResult, records: T[]): QueryResult<T> {
+  const evidence = { dnssec: result.dnssec, extendedErrors: result.extendedErrors };
+  if (result.answer === "RECORDS") return { ok: true, records, ...evidence };
+  return { ok: false, failure: result.answer, code: result.code ?? result.answer, ...evidence };
+}
 
-/**
- * A resolver of its own per vantage point, so each is asked independently and a silent one
- * cannot delay the others through c-ares' server failover.
- */
-export function openVantagePoint(server: DnsServerAddress, label: string, deadline: Deadline, allowance?: QueryAllowance): VantagePointLookup {
-  const resolver = new dns.promises.Resolver({ timeout: Math.max(1, Math.ceil(deadline.remainingMs())), tries: 1 });
-  resolver.setServers([formatDnsServer(server)]);
-  deadline.onFinish(() => resolver.cancel());
-
-  async function ask<T>(work: () => Promise<T[]>): Promise<QueryResult<T>> {
-    if (deadline.expired) return TIMED_OUT;
-    if (allowance && !allowance.take()) return NOT_SENT;
-    const result = await deadline.race(
-      work().then(
-        (records): QueryResult<T> =>
-          // c-ares returns no records rather than ENODATA for a TXT query answered only by a CNAME.
-          records.length > 0 ? { ok: true, records } : { ok: false, failure: "NODATA", code: "ENODATA" },
-        (error: NodeJS.ErrnoException): QueryResult<T> => ({
-          ok: false,
-          failure: failureForErrorCode(error.code),
-          code: error.code ?? String(error),
-        }),
-      ),
-    );
-    return result === EXPIRED ? TIMED_OUT : result;
-  }
-
+export function openVantagePoint(server: DnsServerAddress, label: string, deadline: Deadline, options: VantagePointOptions): VantagePointLookup {
+  const ask = (name: string, type: LookupType) =>
+    lookup({ server, name, type, recursionDesired: options.recursionDesired, validating: options.validating, deadline, allowance: options.allowance });
+  const values = (type: LookupType) => async (host: string) => {
+    const result = await ask(host, type);
+    return queryResultOf(result, result.values);
+  };
   return {
     label,
     server,
-    allowance,
-    txt: (host) => ask(() => resolver.resolveTxt(host)),
-    cname: (host) => ask(() => resolver.resolveCname(host)),
-    ns: (host) => ask(() => resolver.resolveNs(host)),
-    ipv4: (host) => ask(() => resolver.resolve4(host)),
-    ipv6: (host) => ask(() => resolver.resolve6(host)),
+    recursionDesired: options.recursionDesired,
+    allowance: options.allowance,
+    lookup: ask,
+    txt: async (host) => {
+      const result = await ask(host, "TXT");
+      return queryResultOf(result, result.txtChunks);
+    },
+    cname: values("CNAME"),
+    ns: values("NS"),
+    ipv4: values("A"),
+    ipv6: values("AAAA"),
   };
 }

@@ -1,6 +1,6 @@
 import type { Clock } from "../../shared/clock";
 import { expectedTxtValue } from "../records";
-import type { DomainVerifier, VerificationCheckData, VerificationOutcome, VerificationRequest } from "../types";
+import type { DnssecStatus, DomainVerifier, VerificationCheckData, VerificationOutcome, VerificationRequest } from "../types";
 
 /** Decides one lookup's check; `call` counts lookups from 1. It may change the world meanwhile, as DNS lookups take their time. */
 export type VerificationScript = (request: VerificationRequest, call: number) => VerificationCheckData | Promise<VerificationCheckData>;
@@ -15,6 +15,8 @@ export class ScriptedVerifier implements DomainVerifier {
   /** Tokens "published" per name, for exclusive-ownership cases. */
   private readonly published = new Map<string, string[]>();
   readonly requests: VerificationRequest[] = [];
+  /** The DNSSEC status every per-name answer carries. */
+  dnssec: DnssecStatus = "UNVALIDATED";
   /** Runs once, in the middle of the next lookup: what another request does while DNS is asked. */
   duringNextLookup: (() => Promise<void>) | null = null;
 
@@ -57,7 +59,8 @@ export class ScriptedVerifier implements DomainVerifier {
       message: `scripted ${outcome}`,
       foundValues,
       hints: [],
-      servers: [{ server: "scripted", answer: outcome === "VERIFIED" ? "FOUND" : "NXDOMAIN", values: foundValues, durationMs: 1 }],
+      servers: [{ server: "scripted", answer: outcome === "VERIFIED" ? "FOUND" : "NXDOMAIN", values: foundValues, durationMs: 1, dnssec: this.dnssec, extendedErrors: [] }],
+      dnssec: this.dnssec,
     };
   }
 }

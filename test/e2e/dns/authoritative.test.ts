@@ -47,7 +47,7 @@ describe("authoritative mode", () => {
     await primary.update("acme.test", [`update add ${claim.host}. 60 TXT "${claim.txt}"`]);
     const check = await authoritative([primary.server]).verify(claim.request);
     expect(check).toMatchObject({ outcome: "VERIFIED", method: "TXT" });
-    expect(check.servers).toEqual([{ server: "ns1.acme.test (127.0.0.1)", answer: "FOUND", values: [claim.txt], durationMs: expect.any(Number) }]);
+    expect(check.servers).toEqual([{ server: "ns1.acme.test (127.0.0.1)", answer: "FOUND", values: [claim.txt], durationMs: expect.any(Number), dnssec: "UNVALIDATED", extendedErrors: [] }]);
     expect(check.message).toBe(`Verified: ${claim.host} has the TXT record ${claim.txt}.`);
   });
 
@@ -89,7 +89,7 @@ describe("authoritative mode", () => {
     const check = await authoritative([primary.server], { timeoutMs: 400, authoritativePort: silent.port }).verify(claim.request);
     expect(performance.now() - started).toBeLessThan(400 + 300);
     expect(check.outcome).toBe("DNS_ERROR");
-    expect(check.servers).toEqual([{ server: "ns1.acme.test (127.0.0.1)", answer: "TIMEOUT", values: [], durationMs: expect.any(Number) }]);
+    expect(check.servers).toEqual([{ server: "ns1.acme.test (127.0.0.1)", answer: "TIMEOUT", values: [], durationMs: expect.any(Number), dnssec: "UNVALIDATED", extendedErrors: [] }]);
   });
 });
 

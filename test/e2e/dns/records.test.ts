@@ -22,7 +22,7 @@ describe("records on a real nameserver", () => {
     const check = await verifierFor([dns.server]).verify(claim.request);
     expect(check).toMatchObject({ outcome: "VERIFIED", method: "TXT", foundValues: [claim.txt], hints: [] });
     expect(check.checkedAt.toISOString()).toBe(CLOCK_START);
-    expect(check.servers).toEqual([{ server: dns.server, answer: "FOUND", values: [claim.txt], durationMs: expect.any(Number) }]);
+    expect(check.servers).toEqual([{ server: dns.server, answer: "FOUND", values: [claim.txt], durationMs: expect.any(Number), dnssec: "UNVALIDATED", extendedErrors: [] }]);
     expect(check.message).toBe(`Verified: ${claim.host} has the TXT record ${claim.txt}.`);
   });
 
@@ -90,7 +90,7 @@ describe("records on a real nameserver", () => {
     const onLookup = jest.fn();
     await verifierFor([dns.server, dns.server], { onLookup }).verify(claim.request);
     expect(onLookup).toHaveBeenCalledTimes(2);
-    expect(onLookup).toHaveBeenCalledWith({ server: dns.server, answer: "NXDOMAIN", durationMs: expect.any(Number) });
+    expect(onLookup).toHaveBeenCalledWith({ server: dns.server, answer: "NXDOMAIN", dnssec: "UNVALIDATED", durationMs: expect.any(Number) });
   });
 
   it("ignores a metrics hook that throws", async () => {

@@ -43,7 +43,7 @@ describe("a server that never answers", () => {
     expect(elapsed).toBeLessThan(500 + MARGIN_MS);
     expect(silent.received()).toBeGreaterThan(before);
     expect(check.outcome).toBe("DNS_ERROR");
-    expect(check.servers).toEqual([{ server: silent.server, answer: "TIMEOUT", values: [], durationMs: expect.any(Number) }]);
+    expect(check.servers).toEqual([{ server: silent.server, answer: "TIMEOUT", values: [], durationMs: expect.any(Number), dnssec: "UNVALIDATED", extendedErrors: [] }]);
     expect(check.servers[0].durationMs).toBeGreaterThanOrEqual(490);
     expect(check.message).toBe(
       `Nothing was concluded about ${claim.host}: ${silent.server} did not answer within the 500 ms limit; try again later.`,
