@@ -266,6 +266,8 @@ export class DomainService {
   }
 
   async countForAccount(principal: Principal): Promise<number> {
+    // A key scoped to a SUBTREE domain holds that domain and the account's names under it.
+    if (principal.scopedSubtree) return (await this.list(principal, { first: 1, after: null }, null)).totalCount;
     if (principal.scopedDomainId) return (await this.findOwned(principal, principal.scopedDomainId)) ? 1 : 0;
     return this.store.countOfAccount(principal.accountId);
   }

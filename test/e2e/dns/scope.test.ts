@@ -183,6 +183,7 @@ describe.each(DATABASE_FLAVORS)("claim scope end to end on %s", (db) => {
     expect(await read(elsewhere.id, secret)).toBeNull();
     const listed = (await t.gql(`{ domains(first: 10) { nodes { name } } }`, {}, { token: secret })).body.data.domains.nodes.map((d: { name: string }) => d.name);
     expect(listed.sort()).toEqual([tree.name, `svc.${tree.name}`].sort());
+    expect((await t.gql(`{ viewer { domainCount } }`, {}, { token: secret })).body.data.viewer.domainCount).toBe(2);
     const outside = await t.gql(CLAIM, { name: fresh("outside") }, { token: secret });
     expect(outside.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   });
