@@ -1,3 +1,4 @@
+import { DomainScope } from "../shared/domain-scope";
 import { isAllowlistedAdmin } from "../auth/admin-allowlist";
 import { v7 as uuidv7 } from "uuid";
 import { ApiKey } from "./api-key.entity";
@@ -158,10 +159,14 @@ export class ApiKeyService {
     const apiKey = await this.store.findBySecretHash(hashApiKeySecret(secret));
     if (!apiKey || apiKey.revokedAt) return INVALID_KEY;
     const now = this.clock.now();
+    let scopedSubtree: string | null = null;
     if (apiKey.domainId) {
-      if (!(await this.domains.findVerifiedDomain(apiKey.accountId, apiKey.domainId)).ok) {
+      const found = await this.domains.findVerifiedDomain(apiKey.accountId, apiKey.domainId);
+      if (!found.ok) {
         return { principal: null, problem: `The API key is inactive: ${apiKey.domainName ?? "its domain"} is no longer verified in this account.` };
       }
+      // A key scoped to a SUBTREE domain acts on the names under it too, while that domain stays VERIFIED.
+      if (found.domain.scope === DomainScope.SUBTREE) scopedSubtree = found.domain.name;
     }
     if (!apiKey.lastUsedAt || now.getTime() - apiKey.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       await this.transactions.transaction((manager) => this.store.markUsed(manager, apiKey.id, now));
@@ -176,6 +181,7 @@ export class ApiKeyService {
         // The id clients know the key by, so an audit entry's actor can be looked up with node(id:).
         apiKeyId: apiKey.id,
         scopedDomainId: apiKey.domainId,
+        ...(scopedSubtree ? { scopedSubtree } : {}),
         // Keys do not expire; a revoked one stops authenticating new requests and connections.
         expiresAt: null,
       },

@@ -1,3 +1,4 @@
+import { withPersistentRecords } from "../verification/persistent-verifier";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "../shared/config";
@@ -72,7 +73,10 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
   try {
     const migrationsApplied = await runMigrations(dataSource);
     const db = new Database(dataSource, { dependencies: { onRetry: () => metrics.transactionRetries.inc() } });
-    const verifier = overrides.verifier ?? configuredVerifier(config, clock, metrics);
+    // A test's verifier is used as given; the configured one also honours persistent records.
+    const verifier =
+      overrides.verifier ??
+      withPersistentRecords(configuredVerifier(config, clock, metrics), { issuers: config.persistIssuers, publicUrl: config.publicUrl, clock });
     const base: CoreBase = { config, clock, logger, metrics, dataSource, db, audit: new AuditLog(db, clock), verifier, webhookResolve: overrides.webhookResolve };
     const { provided, parts } = await createModules(base);
     const shutdownSteps = {

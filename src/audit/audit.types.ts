@@ -52,6 +52,7 @@ registerEnumType(AuditAction, {
 export enum AuditReason {
   GRACE_PERIOD_ENDED = "GRACE_PERIOD_ENDED",
   PROVEN_BY_ANOTHER_ACCOUNT = "PROVEN_BY_ANOTHER_ACCOUNT",
+  SUBTREE_PARENT_LOST = "SUBTREE_PARENT_LOST",
 }
 
 registerEnumType(AuditReason, {
@@ -60,6 +61,9 @@ registerEnumType(AuditReason, {
   valuesConfig: {
     GRACE_PERIOD_ENDED: { description: "Its record stayed missing past the grace period" },
     PROVEN_BY_ANOTHER_ACCOUNT: { description: "Another account proved control of the name while this claim's record was gone" },
+    SUBTREE_PARENT_LOST: {
+      description: "It was verified through a SUBTREE domain of the account, which was removed, revoked or transferred",
+    },
   },
 });
 

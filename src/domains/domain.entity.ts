@@ -2,6 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { Field, ObjectType } from "type-graphql";
 import { Node } from "../graphql/node.type";
 import { DomainStatus } from "../shared/domain-status";
+import { DomainScope } from "../shared/domain-scope";
 import type { VerificationCheckData } from "../verification/types";
 import { checkColumnTransformer } from "../verification/verification-check.type";
 
@@ -16,6 +17,7 @@ import { checkColumnTransformer } from "../verification/verification-check.type"
 @Index("IDX_domains_status_token_expiry", ["status", "tokenExpiresAt"])
 @Index("IDX_domains_status_updated", ["status", "updatedAt"])
 @Index("IDX_domains_created", ["createdAt", "id"])
+@Index("IDX_domains_inherited_from", ["inheritedFromId"])
 @ObjectType("Domain", {
   implements: Node,
   description: "A name claimed by the caller's account, with the records that prove it and where it stands",
@@ -35,6 +37,17 @@ export class Domain {
 
   @Column({ type: "varchar", length: 16 })
   status!: DomainStatus;
+
+  @Field(() => DomainScope, { description: "How much of the DNS tree the claim covers, and so where its record lives" })
+  @Column({ type: "varchar", length: 16, default: DomainScope.EXACT })
+  scope!: DomainScope;
+
+  /**
+   * The account's VERIFIED SUBTREE claim this one is verified through; null when it is verified
+   * by a record of its own (or not verified). Shown as inheritedFrom through the resolver.
+   */
+  @Column({ type: "varchar", length: 36, nullable: true })
+  inheritedFromId!: string | null;
 
   @Column({ type: "varchar", length: 64 })
   token!: string;

@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import type { Domain } from "./domain.entity";
 import type { DomainService } from "./domain.service";
-import { Principal, canSee } from "../shared/principal";
+import { Principal, canSeeDomain } from "../shared/principal";
 
 /** Domains by id for this request's caller: other accounts' domains load as null. */
 export function createDomainLoader(domains: DomainService, principal: Principal | null, batch = true) {
@@ -9,7 +9,7 @@ export function createDomainLoader(domains: DomainService, principal: Principal 
     const found = new Map((await domains.findByIds(ids)).map((d) => [d.id, d]));
     return ids.map((id) => {
       const domain = found.get(id);
-      return domain && principal && canSee(principal, { accountId: domain.accountId, domainId: domain.id }) ? domain : null;
+      return domain && principal && canSeeDomain(principal, domain) ? domain : null;
     });
   }, { batch });
 }

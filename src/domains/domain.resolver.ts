@@ -1,11 +1,12 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Domain } from "./domain.entity";
 import { DomainStatus } from "../shared/domain-status";
+import { DomainScope } from "../shared/domain-scope";
 import { effectiveStatus } from "./status-rules";
 import { DomainService } from "./domain.service";
 import { VerificationService } from "./verification.service";
 import { unicodeNameOf } from "./domain-name";
-import { cnameRecordOf, instructionsFor, txtRecordOf } from "./domain-records";
+import { PersistSettings, cnameRecordOf, instructionsFor, persistentRecordOf, txtRecordOf } from "./domain-records";
 import {
   ClaimDomainInput,
   ClaimDomainPayload,
@@ -37,6 +38,7 @@ export class DomainResolver {
     private readonly verification: VerificationService,
     private readonly clock: Clock,
     private readonly cnameZone: string,
+    private readonly persist: PersistSettings,
   ) {}
 
   @Query(() => Domain, { nullable: true, description: "One of the caller's domains; null for unknown ids and other accounts' ids alike" })
@@ -57,7 +59,7 @@ export class DomainResolver {
   @RateLimited(RateLimitQuota.MUTATIONS)
   @Mutation(() => ClaimDomainPayload, { description: "Claim a name for the caller's account and get the record that proves control" })
   async claimDomain(@Arg("input", () => ClaimDomainInput, { description: "The name to claim" }) input: ClaimDomainInput, @CurrentAction() action: ActionContext): Promise<ClaimDomainPayload> {
-    const result = await this.service.claim(action, input.name);
+    const result = await this.service.claim(action, input.name, input.scope ?? DomainScope.EXACT);
     return toPayload(result, ({ domain, created }) => ({ domain, created }), { domain: null, created: false });
   }
 
@@ -116,6 +118,14 @@ export class DomainResolver {
     return cnameRecordOf(domain, this.cnameZone);
   }
 
+  @FieldResolver(() => DnsRecord, {
+    description:
+      "The account's persistent record for this name: publish it once, and this name (and, with policy=subtree, every name under it) verifies for this account without a new token",
+  })
+  persistentRecord(@Root() domain: Domain): DnsRecord {
+    return persistentRecordOf(domain, this.persist);
+  }
+
   @FieldResolver(() => String, { description: "Human-readable instructions that name the record to create" })
   instructions(@Root() domain: Domain): string {
     return instructionsFor(domain, this.cnameZone);
@@ -140,6 +150,14 @@ export class DomainResolver {
   })
   nextCheckAt(@Root() domain: Domain): Date | null {
     return this.service.nextCheckAt(domain);
+  }
+
+  @FieldResolver(() => Domain, {
+    nullable: true,
+    description: "The caller's VERIFIED SUBTREE domain this name is verified through; null when it is verified by a record of its own",
+  })
+  async inheritedFrom(@Root() domain: Domain, @Ctx() ctx: RequestContext): Promise<Domain | null> {
+    return domain.inheritedFromId ? ctx.loaders.domainById.load(domain.inheritedFromId) : null;
   }
 
   @FieldResolver(() => VerificationCheck, { nullable: true, description: "The most recent verification or re-verification result" })

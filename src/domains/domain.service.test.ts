@@ -4,6 +4,7 @@ import { FakeAuditLog, FakeDomainStore, FakeTransactions } from "./testing/fake-
 import { Accounts } from "../accounts/accounts";
 import { FakeAccountStore } from "../accounts/testing/fake-account-store";
 import { DomainStatus } from "../shared/domain-status";
+import { DomainScope } from "../shared/domain-scope";
 import { ManualClock } from "../shared/clock";
 import { AuditAction } from "../audit/audit.types";
 import { RequestRefused } from "../shared/errors";
@@ -92,6 +93,54 @@ describe("DomainService.claim", () => {
   it("refuses a scoped API key: it may not claim for the account", async () => {
     const { service } = setUp();
     await expect(service.claim(ctx({ ...alice, via: "api-key", scopedDomainId: "d1" }), "example.com")).rejects.toBeInstanceOf(RequestRefused);
+  });
+});
+
+describe("DomainService.claim under a VERIFIED SUBTREE domain", () => {
+  const put = (store: FakeDomainStore, fields: Partial<Domain> & Pick<Domain, "accountId" | "name">) => {
+    const domain = Object.assign(new Domain(), {
+      id: `id-${fields.accountId}-${fields.name}`,
+      status: DomainStatus.VERIFIED,
+      scope: DomainScope.EXACT,
+      inheritedFromId: null,
+      token: "t",
+      previousTokens: [],
+      tokenIssuedAt: clock.now(),
+      tokenExpiresAt: new Date(clock.now().getTime() + TTL),
+      verifiedName: fields.name,
+      verifiedAt: clock.now(),
+      lastCheckedAt: null,
+      lastCheck: null,
+      failingSince: null,
+      nextCheckAt: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      tokenExpiryWarnedAt: null,
+      createdAt: clock.now(),
+      updatedAt: clock.now(),
+      ...fields,
+    });
+    store.put(domain);
+    return domain;
+  };
+
+  it("verifies the claim at once through the parent, with the claim's and the inheritance's entries", async () => {
+    const { store, audit, service } = setUp();
+    const parent = put(store, { accountId: "alice", name: "example.com", scope: DomainScope.SUBTREE });
+    const child = await claimed(service, "app.example.com");
+    expect(child).toMatchObject({ status: DomainStatus.VERIFIED, inheritedFromId: parent.id, lastCheck: { method: "INHERITED" } });
+    expect(audit.entries.map((e) => e.action)).toEqual([AuditAction.DOMAIN_CLAIMED, AuditAction.VERIFICATION_SUCCEEDED]);
+  });
+
+  it("leaves the claim PENDING when another account's verification of the name wins the unique index meanwhile", async () => {
+    const { store, audit, service } = setUp();
+    put(store, { accountId: "alice", name: "example.com", scope: DomainScope.SUBTREE });
+    put(store, { accountId: "bob", name: "app.example.com" });
+    // Bob's verification commits between the carve-out check and the write.
+    jest.spyOn(store, "namesVerifiedElsewhere").mockResolvedValueOnce([]);
+    const child = await claimed(service, "app.example.com");
+    expect(store.get(child.id)).toMatchObject({ status: DomainStatus.PENDING, verifiedName: null, inheritedFromId: null });
+    expect(audit.entries.map((e) => e.action)).toEqual([AuditAction.DOMAIN_CLAIMED]);
   });
 });
 

@@ -18,6 +18,10 @@ import type { EntityManager } from "typeorm";
 import type { Accounts } from "../accounts/accounts";
 import { LimitWording, withinLimit } from "../accounts/limits";
 import { Connection, PageArgs } from "../shared/pagination";
+import { DomainScope } from "../shared/domain-scope";
+import type { AuditRecord } from "../audit/audit-log";
+import { InheritanceService } from "./inheritance.service";
+import { isUnder } from "./inheritance";
 
 export interface DomainSettings {
   maxPerAccount: number;
@@ -63,43 +67,56 @@ export class DomainService {
     private readonly audit: AuditRecorder,
     private readonly clock: Clock,
     private readonly settings: DomainSettings,
+    private readonly inheritance: InheritanceService = new InheritanceService(store, settings.tokenTtlMs),
   ) {}
 
-  async claim(ctx: ActionContext, rawName: string): Promise<ClaimResult> {
-    if (ctx.principal.scopedDomainId) throw forbidden("This API key is scoped to one domain; claiming others needs the account's own credentials.");
+  async claim(ctx: ActionContext, rawName: string, scope: DomainScope = DomainScope.EXACT): Promise<ClaimResult> {
     const normalized = normalizeDomainName(rawName);
     if (!normalized.ok) {
       return { ok: false, error: userError(UserErrorCode[normalized.code], normalized.message, ["input", "name"]) };
     }
     const { accountId } = ctx.principal;
     const { name } = normalized;
+    // A key scoped to a SUBTREE domain acts on the names under it, claiming included; other scoped keys claim nothing.
+    if (ctx.principal.scopedDomainId && !(ctx.principal.scopedSubtree && isUnder(name, ctx.principal.scopedSubtree))) {
+      throw forbidden("This API key is scoped to one domain; claiming others needs the account's own credentials.");
+    }
     // Under the account's lock, so concurrent claims of one account are counted one after another.
     return this.accounts.locked(accountId, async (manager): Promise<ClaimResult> => {
       const { existing, held } = await this.store.findByNameCounting(manager, accountId, name);
       if (existing) return { ok: true, domain: existing, created: false };
       const room = withinLimit(DOMAIN_LIMIT, held, this.settings.maxPerAccount);
       if (!room.ok) return room;
-      const domain = await this.store.insert(manager, this.newClaim(accountId, name, this.clock.now()));
-      await this.audit.record(manager, {
-        accountId,
-        domain,
-        action: AuditAction.DOMAIN_CLAIMED,
-        actor: actorOf(ctx.principal),
-        message: messages.claimed(name),
-        newStatus: DomainStatus.PENDING,
-        requestId: ctx.requestId,
-      });
+      const now = this.clock.now();
+      const domain = await this.store.insert(manager, this.newClaim(accountId, name, scope, now));
+      const entries: AuditRecord[] = [
+        {
+          accountId,
+          domain,
+          action: AuditAction.DOMAIN_CLAIMED,
+          actor: actorOf(ctx.principal),
+          message: messages.claimed(name, scope),
+          newStatus: DomainStatus.PENDING,
+          requestId: ctx.requestId,
+        },
+      ];
+      // A claim under one of the account's VERIFIED SUBTREE domains is verified at once, without asking DNS.
+      const parent = await this.inheritance.coverOf(manager, domain, now);
+      if (parent) await this.inheritance.inherit(manager, domain, parent, now, actorOf(ctx.principal), ctx.requestId, entries);
+      await this.audit.recordMany(manager, entries);
       return { ok: true, domain, created: true };
     });
   }
 
   /** A new PENDING claim with a fresh token, first checked when the schedule says. */
-  private newClaim(accountId: string, name: string, now: Date) {
+  private newClaim(accountId: string, name: string, scope: DomainScope, now: Date) {
     const token = freshToken(now, this.settings.tokenTtlMs);
     return {
       id: uuidv7(),
       accountId,
       name,
+      scope,
+      inheritedFromId: null,
       status: DomainStatus.PENDING,
       ...token,
       verifiedName: null,
@@ -150,18 +167,23 @@ export class DomainService {
     return this.transactions.transaction(async (manager) => {
       const domain = await this.store.lockVisible(manager, ctx.principal, domainId);
       if (!domain) return { ok: false, error: notFound() };
-      const previousStatus = effectiveStatus(domain, this.clock.now());
+      const now = this.clock.now();
+      const previousStatus = effectiveStatus(domain, now);
       await this.store.delete(manager, domain.id);
-      await this.audit.record(manager, {
-        accountId: domain.accountId,
-        domain,
-        action: AuditAction.DOMAIN_REMOVED,
-        actor: actorOf(ctx.principal),
-        message: messages.removed(domain.name),
-        previousStatus,
-        newStatus: null,
-        requestId: ctx.requestId,
-      });
+      const entries: AuditRecord[] = [
+        {
+          accountId: domain.accountId,
+          domain,
+          action: AuditAction.DOMAIN_REMOVED,
+          actor: actorOf(ctx.principal),
+          message: messages.removed(domain.name),
+          previousStatus,
+          newStatus: null,
+          requestId: ctx.requestId,
+        },
+      ];
+      await this.inheritance.orphanChildren(manager, domain, "removed", now, ctx.requestId, entries);
+      await this.audit.recordMany(manager, entries);
       return { ok: true, removedId: domain.id };
     });
   }
@@ -236,7 +258,7 @@ export class DomainService {
   }
 
   list(principal: Principal, page: PageArgs, status: DomainStatus | null): Promise<Connection<Domain>> {
-    return this.store.page(page, { accountId: principal.accountId, status }, principal.scopedDomainId ?? null);
+    return this.store.page(page, { accountId: principal.accountId, status, alsoUnder: principal.scopedSubtree ?? null }, principal.scopedDomainId ?? null);
   }
 
   listAll(page: PageArgs, filter: DomainListFilter): Promise<Connection<Domain>> {
@@ -244,6 +266,8 @@ export class DomainService {
   }
 
   async countForAccount(principal: Principal): Promise<number> {
+    // A key scoped to a SUBTREE domain holds that domain and the account's names under it.
+    if (principal.scopedSubtree) return (await this.list(principal, { first: 1, after: null }, null)).totalCount;
     if (principal.scopedDomainId) return (await this.findOwned(principal, principal.scopedDomainId)) ? 1 : 0;
     return this.store.countOfAccount(principal.accountId);
   }

@@ -1,6 +1,7 @@
 import { EntityManager, In } from "typeorm";
 import { Domain } from "./domain.entity";
 import { DomainStatus } from "../shared/domain-status";
+import { DomainScope } from "../shared/domain-scope";
 import { STALE, TOKEN_LAPSED, hasEffectiveStatus } from "./status-rules";
 import { toSql } from "../shared/row-rule";
 import type { Clock } from "../shared/clock";
@@ -9,8 +10,8 @@ import { paginate } from "../db/pagination";
 import { NOT_LEASED, RowCondition, RowLeases, lockSkippingHeld } from "../db/lease";
 import { RowReader, rowReader } from "../db/row-reader";
 import { RowWriter, rowWriter } from "../db/row-writer";
-import { Principal, inScope } from "../shared/principal";
-import { lockInAccount, lockVisible } from "../accounts/owned-rows";
+import { Principal, canSeeDomain, inScope } from "../shared/principal";
+import { lockInAccount } from "../accounts/owned-rows";
 import { Connection, PageArgs, toConnection } from "../shared/pagination";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { DomainNameGram } from "./name-gram.entity";
@@ -31,6 +32,8 @@ export interface DomainListFilter {
   accountId?: string | null;
   /** Substring of the ASCII name (admin search). */
   nameContains?: string | null;
+  /** With `onlyId`: the names under this one are listed too (a key scoped to a SUBTREE domain). */
+  alsoUnder?: string | null;
   status?: DomainStatus | null;
 }
 
@@ -111,6 +114,25 @@ export interface DomainStore {
   writeExpired(manager: EntityManager, ids: readonly string[], at: Date): Promise<void>;
   /** Clears the lease on each claim of `ids`: for a caller that locked the rows and checked their lease itself. */
   releaseLeases(manager: EntityManager, ids: readonly string[]): Promise<void>;
+
+  /**
+   * The account's SUBTREE claims of any of `names` (the names above a claim), read without
+   * locking: every claim asks, and a lock here would make claims wait on unrelated rows.
+   */
+  findSubtreeClaims(manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]>;
+  /** The account's claims of names strictly under `name`, locked in id order. */
+  lockClaimsUnder(manager: EntityManager, accountId: string, name: string): Promise<Domain[]>;
+  /** The claims verified through the SUBTREE claim `parentId`, locked in id order. */
+  lockInheritedFrom(manager: EntityManager, parentId: string): Promise<Domain[]>;
+  /** Which of `names` another account than `accountId` holds VERIFIED. */
+  namesVerifiedElsewhere(manager: EntityManager, accountId: string, names: readonly string[]): Promise<string[]>;
+  /** How many names strictly under `name` accounts other than `accountId` hold VERIFIED. */
+  countVerifiedUnderElsewhere(manager: EntityManager, accountId: string, name: string): Promise<number>;
+}
+
+/** `%.<name>` for LIKE with ESCAPE '!': names may hold `_`, which LIKE would read as any character. */
+function underPattern(name: string): string {
+  return `%.${name.replace(/[!%_]/g, "!$&")}`;
 }
 
 /**
@@ -128,6 +150,8 @@ class ClaimStatements {
   /** `SELECT ... WHERE name IN (` to be closed with the placeholders and lockedByName's tail. */
   readonly claimsOfNames: string;
   readonly claimsOfNamesTail: string;
+  /** `SELECT ... WHERE accountId = ? AND scope = ? AND name IN (`, closed with the placeholders and `)`: the SUBTREE claims above a name. */
+  readonly subtreeClaimsOfNames: string;
 
   constructor(db: Database) {
     const { driver } = db.dataSource;
@@ -155,6 +179,7 @@ class ClaimStatements {
     this.id = column("id");
     this.claimsOfNames = `SELECT ${this.domainReader.columns} FROM ${table(Domain)} WHERE ${column("name")} IN (`;
     this.claimsOfNamesTail = `) ORDER BY ${column("id")}${db.kind === "mysql" ? " FOR UPDATE" : ""}`;
+    this.subtreeClaimsOfNames = `SELECT ${this.domainReader.columns} FROM ${table(Domain)} WHERE ${column("accountId")} = ? AND ${column("scope")} = ? AND ${column("name")} IN (`;
   }
 
   /** An account's claims newest first, the frontends' list: from the start, and after a cursor. */
@@ -185,12 +210,14 @@ export class SqlDomainStore implements DomainStore {
   }
 
   async findVisible(principal: Principal, domainId: string): Promise<Domain | null> {
-    if (!inScope(principal, domainId)) return null;
-    return this.findInAccount(principal.accountId, domainId);
+    if (!inScope(principal, domainId) && !principal.scopedSubtree) return null;
+    const domain = await this.findInAccount(principal.accountId, domainId);
+    return domain && canSeeDomain(principal, domain) ? domain : null;
   }
 
-  lockVisible(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null> {
-    return lockVisible(this.db, manager, Domain, principal, domainId, (domain) => domain.id);
+  async lockVisible(manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null> {
+    const domain = await lockInAccount(this.db, manager, Domain, principal.accountId, domainId);
+    return domain && canSeeDomain(principal, domain) ? domain : null;
   }
 
   findInAccount(accountId: string, domainId: string, manager: EntityManager = this.db.manager): Promise<Domain | null> {
@@ -223,7 +250,8 @@ export class SqlDomainStore implements DomainStore {
     const query = () => {
       const qb = this.db.manager.createQueryBuilder(Domain, "d");
       if (filter.accountId) qb.andWhere("d.accountId = :accountId", { accountId: filter.accountId });
-      if (onlyId) qb.andWhere("d.id = :onlyId", { onlyId });
+      if (onlyId && filter.alsoUnder) qb.andWhere("(d.id = :onlyId OR d.name LIKE :under ESCAPE '!')", { onlyId, under: underPattern(filter.alsoUnder) });
+      else if (onlyId) qb.andWhere("d.id = :onlyId", { onlyId });
       if (text) qb.andWhere("d.name LIKE :pattern ESCAPE '!'", { pattern: `%${text.replace(/[!%_]/g, "!$&")}%` });
       if (gram) qb.innerJoin(DomainNameGram, "g", "g.domainId = d.id AND g.gram = :gram", { gram });
       if (filter.status) {
@@ -426,6 +454,42 @@ export class SqlDomainStore implements DomainStore {
       .set({ status: DomainStatus.EXPIRED, nextCheckAt: null, updatedAt: at })
       .where("id IN (:...ids)", { ids: [...ids] })
       .execute();
+  }
+
+  async findSubtreeClaims(manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]> {
+    if (names.length === 0) return [];
+    const { subtreeClaimsOfNames, domainReader } = this.claimStatements;
+    const rows: Record<string, unknown>[] = await manager.query(`${subtreeClaimsOfNames}${names.map(() => "?").join(", ")})`, [accountId, DomainScope.SUBTREE, ...names]);
+    return rows.map((row) => domainReader.read(row));
+  }
+
+  lockClaimsUnder(manager: EntityManager, accountId: string, name: string): Promise<Domain[]> {
+    const qb = manager
+      .createQueryBuilder(Domain, "d")
+      .where("d.accountId = :accountId AND d.name LIKE :pattern ESCAPE '!'", { accountId, pattern: underPattern(name) })
+      .orderBy("d.id", "ASC");
+    return this.db.forUpdate(qb).getMany();
+  }
+
+  lockInheritedFrom(manager: EntityManager, parentId: string): Promise<Domain[]> {
+    return this.db.forUpdate(manager.createQueryBuilder(Domain, "d").where("d.inheritedFromId = :parentId", { parentId }).orderBy("d.id", "ASC")).getMany();
+  }
+
+  async namesVerifiedElsewhere(manager: EntityManager, accountId: string, names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const rows = await manager
+      .createQueryBuilder(Domain, "d")
+      .select(["d.verifiedName"])
+      .where("d.verifiedName IN (:...names) AND d.accountId <> :accountId", { names: [...names], accountId })
+      .getMany();
+    return rows.map((row) => row.verifiedName!);
+  }
+
+  async countVerifiedUnderElsewhere(manager: EntityManager, accountId: string, name: string): Promise<number> {
+    return manager
+      .createQueryBuilder(Domain, "d")
+      .where("d.verifiedName LIKE :pattern ESCAPE '!' AND d.accountId <> :accountId", { pattern: underPattern(name), accountId })
+      .getCount();
   }
 
   async releaseLeases(manager: EntityManager, ids: readonly string[]): Promise<void> {

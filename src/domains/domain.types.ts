@@ -1,5 +1,6 @@
 import { Field, ID, InputType, ObjectType } from "type-graphql";
 import { Domain } from "./domain.entity";
+import { DomainScope } from "../shared/domain-scope";
 import { VerificationCheck, VerificationMethod } from "../verification/verification-check.type";
 import { UserError } from "../graphql/user-error";
 import { connectionTypes } from "../graphql/connection";
@@ -27,6 +28,8 @@ export const { EdgeType: DomainEdge, ConnectionType: DomainConnection } = connec
 export class ClaimDomainInput {
   @Field(() => String, { description: "A domain name; Unicode names are accepted and stored as punycode" })
   name!: string;
+  @Field(() => DomainScope, { nullable: true, description: "EXACT when omitted" })
+  scope?: DomainScope | null;
 }
 
 @InputType("DomainInput", { description: "Which of the caller's domains to act on" })

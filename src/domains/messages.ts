@@ -1,9 +1,11 @@
 import { DomainStatus } from "../shared/domain-status";
-import { verificationHost } from "../verification/records";
+import { recordHostOf } from "../verification/records";
+import type { DomainScope } from "../shared/domain-scope";
 
 /** The English of the domains' audit entries and of the checks they rewrite; tests compare these texts. */
 
-export const claimed = (name: string) => `Claimed ${name}; publish the TXT record at ${verificationHost(name)} to verify it.`;
+export const claimed = (name: string, scope?: DomainScope) =>
+  `Claimed ${name}${scope === "SUBTREE" ? " and every name under it" : ""}; publish the TXT record at ${recordHostOf({ name, scope })} to verify it.`;
 
 export const heldByAnotherAccount = (name: string) =>
   `Your record for ${name} was found, but another account holds it verified and its record is still published; ownership moves only when that record is gone.`;

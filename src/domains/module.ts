@@ -51,7 +51,7 @@ export const domainsModule = defineModule({
     return {
       provides: { domainStore, domains, verification },
       resolvers: [
-        new DomainResolver(domains, verification, clock, config.dns.cnameZone),
+        new DomainResolver(domains, verification, clock, config.dns.cnameZone, { issuers: config.persistIssuers, publicUrl: config.publicUrl }),
         new ViewerDomainsResolver(domains),
         new AuditEntryDomainResolver(),
         new DomainAuditLogResolver(),

@@ -2,6 +2,7 @@ import { Domain } from "./domain.entity";
 import { VerificationService } from "./verification.service";
 import { FakeAuditLog, FakeDomainStore, FakeTransactions } from "./testing/fake-domain-store";
 import { DomainStatus } from "../shared/domain-status";
+import { DomainScope } from "../shared/domain-scope";
 import { ManualClock } from "../shared/clock";
 import { SYSTEM_ACTOR } from "../audit/audit.types";
 import { AuditAction } from "../audit/audit.types";
@@ -46,6 +47,8 @@ function claim(fields: Partial<Domain> = {}): Domain {
     id,
     accountId: "alice",
     name: "example.com",
+    scope: DomainScope.EXACT,
+    inheritedFromId: null,
     status: DomainStatus.PENDING,
     token: `token-${id}`,
     previousTokens: [],
@@ -114,6 +117,40 @@ describe("VerificationService.applyCheck: ownership", () => {
     expect(audit.entries[0].message).toBe(
       "Another account proved control of example.com while your record was no longer published, so your verification was revoked.",
     );
+  });
+
+  it("revokes the names a SUBTREE holder's account inherited through it when another account takes the name, each with its own entry", async () => {
+    const { store, audit, service } = setUp();
+    const holder = verifiedHolder({ scope: DomainScope.SUBTREE });
+    const child = claim({ accountId: "bob", name: "app.example.com", status: DomainStatus.VERIFIED, verifiedName: "app.example.com", inheritedFromId: holder.id });
+    const ownRecord = claim({ accountId: "bob", name: "own.example.com", status: DomainStatus.VERIFIED, verifiedName: "own.example.com" });
+    const mine = claim();
+    for (const domain of [holder, child, ownRecord, mine]) store.put(domain);
+
+    await service.applyCheck(mine, check("VERIFIED", [expectedTxtValue(mine.token)], clock.now()), SYSTEM_ACTOR, null);
+
+    expect(store.get(child.id)).toMatchObject({ status: DomainStatus.REVOKED, verifiedName: null, inheritedFromId: null });
+    expect(store.get(ownRecord.id)).toMatchObject({ status: DomainStatus.VERIFIED });
+    expect(audit.entries.map((e) => [e.domain?.id, e.action, e.reason ?? null])).toEqual([
+      [holder.id, AuditAction.DOMAIN_REVOKED, "PROVEN_BY_ANOTHER_ACCOUNT"],
+      [child.id, AuditAction.DOMAIN_REVOKED, "SUBTREE_PARENT_LOST"],
+      [mine.id, AuditAction.VERIFICATION_SUCCEEDED, null],
+    ]);
+    expect(audit.entries[1].message).toContain("transferred");
+  });
+
+  it("keeps an inherited claim VERIFIED while its parent is, recording its own failed lookup as INHERITED", async () => {
+    const { store, audit, service } = setUp();
+    const parent = claim({ scope: DomainScope.SUBTREE, status: DomainStatus.VERIFIED, verifiedName: "example.com" });
+    const child = claim({ name: "app.example.com", status: DomainStatus.VERIFIED, verifiedName: "app.example.com", inheritedFromId: parent.id, nextCheckAt: null });
+    store.put(parent);
+    store.put(child);
+
+    const applied = await service.applyCheck(child, check("RECORD_NOT_FOUND", [], clock.now()), SYSTEM_ACTOR, null);
+
+    expect(applied?.check).toMatchObject({ outcome: "VERIFIED", method: "INHERITED" });
+    expect(store.get(child.id)).toMatchObject({ status: DomainStatus.VERIFIED, failingSince: null, inheritedFromId: parent.id });
+    expect(audit.entries.map((e) => e.action)).toEqual([AuditAction.VERIFICATION_SUCCEEDED]);
   });
 
   it("verifies a claim nobody else holds", async () => {
@@ -283,6 +320,27 @@ describe("VerificationService.applyLeasedChecks", () => {
       [b.id, AuditAction.GRACE_PERIOD_STARTED],
       [b.id, AuditAction.VERIFICATION_FAILED],
     ]);
+  });
+
+  it.each([
+    ["before", true],
+    ["after", false],
+  ])("revokes an inherited claim checked in the same group as its parent (the child %s the parent), without the group's write undoing it", async (_, childFirst) => {
+    const { store, service } = setUp();
+    const failing = new Date(clock.now().getTime() - 4 * DAY);
+    const parent = held({ scope: DomainScope.SUBTREE, status: DomainStatus.VERIFIED, verifiedName: "example.com", failingSince: failing });
+    const child = held({ name: "app.example.com", status: DomainStatus.VERIFIED, verifiedName: "app.example.com", inheritedFromId: parent.id });
+    store.put(parent);
+    store.put(child);
+    const items = [
+      { claim: parent, check: check("RECORD_NOT_FOUND", [], clock.now()), leased: { lease: "this-run" } },
+      { claim: child, check: check("RECORD_NOT_FOUND", [], clock.now()), leased: { lease: "this-run" } },
+    ];
+
+    await service.applyLeasedChecks(childFirst ? items.reverse() : items, SYSTEM_ACTOR, null);
+
+    expect(store.get(parent.id)).toMatchObject({ status: DomainStatus.REVOKED });
+    expect(store.get(child.id)).toMatchObject({ status: DomainStatus.REVOKED, verifiedName: null, inheritedFromId: null });
   });
 
   it("decides two claims of one name one after the other: the second sees the first verified", async () => {

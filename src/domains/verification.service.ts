@@ -14,6 +14,9 @@ import { actorOf } from "../audit/actor";
 import type { DomainVerifier, VerificationCheckData } from "../verification/types";
 import type { ActionContext } from "../shared/principal";
 import { UserError, notFound } from "../shared/errors";
+import { InheritanceService } from "./inheritance.service";
+import { inheritedCheck } from "./inheritance";
+import { verificationRequestOf } from "./domain-records";
 
 export interface VerificationSettings {
   /** A holder revoked for a new owner gets a fresh token window this long. */
@@ -66,17 +69,20 @@ export class VerificationService {
     private readonly verifier: DomainVerifier,
     private readonly clock: Clock,
     private readonly settings: VerificationSettings,
+    private readonly inheritance: InheritanceService = new InheritanceService(store, settings.tokenTtlMs),
   ) {}
 
   /** Looks the record up now and applies what was found. */
   async verify(ctx: ActionContext, domainId: string): Promise<VerifyResult> {
     const domain = await this.store.findVisible(ctx.principal, domainId);
     if (!domain) return { ok: false, error: notFound() };
+    const inherited = await this.inheritIfCovered(ctx, domain);
+    if (inherited) return inherited;
     if (tokenRanOut(domain, this.clock.now())) return this.refuseExpiredToken(ctx, domain);
 
     for (let claim: Domain | null = domain, attempt = 1; claim; attempt++) {
       const recheck = effectiveStatus(claim, this.clock.now()) === DomainStatus.VERIFIED;
-      const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens, recheck });
+      const check = await this.verifier.verify({ ...verificationRequestOf(claim), recheck });
       const applied = await this.applyCheck(claim, check, actorOf(ctx.principal), ctx.requestId);
       if (applied) return { ok: true, ...applied };
       // Removed, or given a new token while DNS was asked: the check answered an old question; ask once more.
@@ -104,7 +110,8 @@ export class VerificationService {
       this.transactions.transaction(async (manager) => {
         const claims = await this.store.lockClaimsOfName(manager, claim.name);
         const entries: AuditRecord[] = [];
-        const applied = await this.applyLocked(manager, claims, { claim, check, leased }, actor, requestId, this.clock.now(), entries);
+        const inHand = new Map(claims.map((d) => [d.id, d]));
+        const applied = await this.applyLocked(manager, claims, { claim, check, leased, inHand }, actor, requestId, this.clock.now(), entries);
         await this.audit.recordMany(manager, entries);
         if (applied) await this.store.updateAll(manager, [applied.domain]);
         return applied;
@@ -135,11 +142,16 @@ export class VerificationService {
     try {
       applied = await this.transactions.transaction(async (manager) => {
         const ofName = new Map<string, Domain[]>(checks.map((c) => [c.claim.name, []]));
-        for (const locked of await this.store.lockClaimsOfNames(manager, [...ofName.keys()])) ofName.get(locked.name)?.push(locked);
+        // Every row the group holds, so a parent's children among them are changed in hand, not overwritten by the group's write.
+        const inHand = new Map<string, Domain>();
+        for (const locked of await this.store.lockClaimsOfNames(manager, [...ofName.keys()])) {
+          ofName.get(locked.name)?.push(locked);
+          inHand.set(locked.id, locked);
+        }
         const now = this.clock.now();
         const results: (AppliedCheck | null)[] = [];
         const entries: AuditRecord[] = [];
-        for (const item of checks) results.push(await this.applyLocked(manager, ofName.get(item.claim.name)!, item, actor, requestId, now, entries));
+        for (const item of checks) results.push(await this.applyLocked(manager, ofName.get(item.claim.name)!, { ...item, inHand }, actor, requestId, now, entries));
         // The group's entries in the order its checks were decided: written together, the listeners run once for all of them.
         await this.audit.recordMany(manager, entries);
         await this.store.updateAll(manager, results.flatMap((result) => (result ? [result.domain] : [])));
@@ -163,7 +175,7 @@ export class VerificationService {
   private async applyLocked(
     manager: EntityManager,
     claims: Domain[],
-    { claim, check, leased }: { claim: Domain; check: VerificationCheckData; leased?: LeasedCheck },
+    { claim, check, leased, inHand }: { claim: Domain; check: VerificationCheckData; leased?: LeasedCheck; inHand: ReadonlyMap<string, Domain> },
     actor: Actor,
     requestId: string | null,
     now: Date,
@@ -171,11 +183,78 @@ export class VerificationService {
   ): Promise<AppliedCheck | null> {
     const domain = claims.find((d) => d.id === claim.id);
     if (!domain || !(await this.stillAsked(manager, domain, claim, now, leased))) return null;
+    const covered = await this.stillInherited(manager, domain, check, { now, actor, requestId, inHand }, entries);
+    if (covered) return covered;
     const plan = planCheck({ domain, claims, check, now, settings: this.settings, mode: leased ? "automatic" : "explicit", actor, requestId });
-    if (plan.revokeHolder) entries.push(await this.revokeForNewOwner(manager, plan.revokeHolder, requestId, now));
+    if (plan.revokeHolder) {
+      entries.push(await this.revokeForNewOwner(manager, plan.revokeHolder, requestId, now));
+      await this.inheritance.orphanChildren(manager, plan.revokeHolder, "transferred", now, requestId, entries, inHand);
+    }
+    const wasVerified = effectiveStatus(domain, now) === DomainStatus.VERIFIED;
     Object.assign(domain, plan.changes);
-    entries.push(...plan.entries);
-    return { domain, check: plan.result };
+    let result = plan.result;
+    const childEntries: AuditRecord[] = [];
+    if (domain.status === DomainStatus.VERIFIED && result.outcome === "VERIFIED") {
+      // Verified by a record of its own: the claim no longer depends on a parent.
+      domain.inheritedFromId = null;
+      const carved = await this.inheritance.adoptUnder(manager, domain, now, actor, requestId, childEntries, inHand);
+      if (carved) result = domain.lastCheck = { ...result, message: `${result.message} ${carved}` };
+    }
+    // The claim's own entries first, its children's after, each check entry carrying the check as recorded.
+    entries.push(...plan.entries.map((entry) => (entry.check === plan.result ? { ...entry, check: result, message: entry.message === plan.result.message ? result.message : entry.message } : entry)));
+    entries.push(...childEntries);
+    if (wasVerified && domain.status !== DomainStatus.VERIFIED) await this.inheritance.orphanChildren(manager, domain, "revoked", now, requestId, entries, inHand);
+    return { domain, check: result };
+  }
+
+  /**
+   * An inherited claim whose own record was not found stays verified while its parent is: the
+   * check is recorded as INHERITED, saying what its own lookup found, and nothing else changes.
+   * Null when the claim does not depend on a VERIFIED parent, or its own record verified it.
+   */
+  private async stillInherited(
+    manager: EntityManager,
+    domain: Domain,
+    check: VerificationCheckData,
+    { now, actor, requestId, inHand }: { now: Date; actor: Actor; requestId: string | null; inHand: ReadonlyMap<string, Domain> },
+    entries: AuditRecord[],
+  ): Promise<AppliedCheck | null> {
+    if (!domain.inheritedFromId || check.outcome === "VERIFIED") return null;
+    // A parent the caller holds may have changed in this transaction and not been written yet.
+    const parent = inHand.get(domain.inheritedFromId) ?? (await this.store.lockById(manager, domain.inheritedFromId));
+    if (!parent || effectiveStatus(parent, now) !== DomainStatus.VERIFIED) return null;
+    const result = inheritedCheck(domain, parent, now, `Its own record was not found (${check.outcome}): ${check.message}`);
+    Object.assign(domain, { lastCheck: result, lastCheckedAt: now, updatedAt: now, nextCheckAt: null, failingSince: null });
+    entries.push({
+      accountId: domain.accountId,
+      domain,
+      action: AuditAction.VERIFICATION_SUCCEEDED,
+      actor,
+      message: result.message,
+      previousStatus: DomainStatus.VERIFIED,
+      newStatus: DomainStatus.VERIFIED,
+      check: result,
+      requestId,
+    });
+    return { domain, check: result };
+  }
+
+  /**
+   * A claim the account's VERIFIED SUBTREE domain covers is verified through it, without asking
+   * DNS. Null when nothing covers it (or another account holds the name): DNS decides then.
+   */
+  private async inheritIfCovered(ctx: ActionContext, claim: Domain): Promise<VerifyResult | null> {
+    if (effectiveStatus(claim, this.clock.now()) === DomainStatus.VERIFIED) return null;
+    return this.transactions.transaction(async (manager) => {
+      const now = this.clock.now();
+      const domain = await this.store.lockVisible(manager, ctx.principal, claim.id);
+      if (!domain) return null;
+      const parent = await this.inheritance.coverOf(manager, domain, now);
+      const entries: AuditRecord[] = [];
+      if (!parent || !(await this.inheritance.inherit(manager, domain, parent, now, actorOf(ctx.principal), ctx.requestId, entries))) return null;
+      await this.audit.recordMany(manager, entries);
+      return { ok: true as const, domain, check: domain.lastCheck! };
+    });
   }
 
   /**

@@ -22,6 +22,7 @@ registerEnumType(UserErrorCode, {
     CERTIFICATE_LIMIT_REACHED: {
       description: "The domain already has as many active (unrevoked, unexpired) certificates as it may have (MAX_CERTIFICATES_PER_DOMAIN)",
     },
+    SCOPE_TOO_NARROW: { description: "Wildcard certificates need a VERIFIED domain whose scope is SUBTREE" },
   },
 });
 

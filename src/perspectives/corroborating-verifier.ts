@@ -5,7 +5,7 @@
  * a VERIFIED claim records what they saw but keeps the local conclusion: perspectives that are
  * down must never start a grace period.
  */
-import { verificationHost } from "../verification/records";
+import { recordHostOf } from "../verification/records";
 import type { DnsAnswer, DomainVerifier, PerspectiveResult, VerificationCheckData, VerificationRequest } from "../verification/types";
 import { classifyVantagePoint, decideOutcome, expectedRecords, majorityQuorum } from "../verification/verifier";
 import { corroborationNote, decideCorroboration, notCorroboratedMessage, UNKNOWN_REGION, type CorroborationPolicy } from "./corroboration";
@@ -22,7 +22,8 @@ export interface CorroborationOptions extends CorroborationPolicy {
 
 export function withCorroboration(local: DomainVerifier, perspectives: readonly PerspectiveClient[], options: CorroborationOptions): DomainVerifier {
   async function verify(request: VerificationRequest): Promise<VerificationCheckData> {
-    const host = verificationHost(request.name);
+    // The host the claim's own token record lives at: the scope decides which.
+    const host = recordHostOf(request);
     const asked = Promise.all(
       perspectives.map((perspective) =>
         perspective.lookUpRecordHost(request.name, host, options.timeoutMs).catch(

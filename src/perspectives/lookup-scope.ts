@@ -1,10 +1,10 @@
 /**
- * Which lookups a perspective answers: TXT and CNAME at a claim's record host and at the places
+ * Which lookups a perspective answers: TXT and CNAME at a claim's record host (either scope's) and at the places
  * the hint engine probes for misplaced records, nothing else, so it is no open resolver.
  */
 import { planProbes } from "../verification/hints";
 import { fitsInDns } from "../verification/names";
-import { verificationHost } from "../verification/records";
+import { subtreeHost, verificationHost } from "../verification/records";
 import { LOOKUP_TYPES, type LookupRequest, type LookupType } from "./channel";
 
 export const MAX_LOOKUPS_PER_REQUEST = 16;
@@ -14,7 +14,7 @@ const NAME = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
 /** The hosts a verification of `name` may ask about. */
 export function hostsOf(name: string): Set<string> {
   const plan = planProbes(name);
-  return new Set([verificationHost(name), plan.domain, ...(plan.zoneTwice ? [plan.zoneTwice] : []), ...plan.wrongPrefixes]);
+  return new Set([verificationHost(name), subtreeHost(name), plan.domain, ...(plan.zoneTwice ? [plan.zoneTwice] : []), ...plan.wrongPrefixes]);
 }
 
 export type ScopeCheck = { ok: true; request: LookupRequest } | { ok: false; status: 400 | 403; message: string };

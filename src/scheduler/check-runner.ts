@@ -3,6 +3,7 @@ import type { Actor } from "../audit/audit.types";
 import type { Clock } from "../shared/clock";
 import type { DomainVerifier, VerificationCheckData } from "../verification/types";
 import type { Domain } from "../domains/domain.entity";
+import { verificationRequestOf } from "../domains/domain-records";
 import { DomainStatus } from "../shared/domain-status";
 import { UNPROVEN_STATUSES, effectiveStatus, tokenHasLapsed } from "../domains/status-rules";
 import type { AppliedCheck, LeasedCheck, LeasedCheckResult, VerificationService } from "../domains/verification.service";
@@ -147,7 +148,7 @@ export class CheckRunner {
       return { recorded: Promise.resolve("SKIPPED") };
     }
     const recheck = status === DomainStatus.VERIFIED;
-    const check = await this.verifier.verify({ name: claim.name, token: claim.token, previousTokens: claim.previousTokens, recheck });
+    const check = await this.verifier.verify({ ...verificationRequestOf(claim), recheck });
     return { recorded: writer.submit({ claim, check, leased }).then((applied) => this.outcome(claim, status, check, run, applied)) };
   }
 

@@ -59,6 +59,7 @@ export enum UserErrorCode {
   INVALID_URL = "INVALID_URL",
   WEBHOOK_LIMIT_REACHED = "WEBHOOK_LIMIT_REACHED",
   CERTIFICATE_LIMIT_REACHED = "CERTIFICATE_LIMIT_REACHED",
+  SCOPE_TOO_NARROW = "SCOPE_TOO_NARROW",
 }
 
 /** A problem with the input the caller can fix; the GraphQL type UserError (graphql/user-error.ts) shows it. */

@@ -1,3 +1,4 @@
+import { isUnder } from "./domain-scope";
 /** Who is calling, as every service sees it. */
 export interface Principal {
   /** The account whose domains the caller sees and acts on. */
@@ -11,6 +12,11 @@ export interface Principal {
   via: "jwt" | "admin-secret" | "api-key" | "oidc" | "certificate";
   /** For API keys scoped to one domain, and client certificates: the only domain the caller may see or touch. */
   scopedDomainId?: string | null;
+  /**
+   * When the scoped domain is a SUBTREE claim, its name: the caller may also see and act on the
+   * account's claims of names under it. Null or absent for every other caller.
+   */
+  scopedSubtree?: string | null;
   /** The API key the caller presented (its local id). */
   apiKeyId?: string;
   /** The client certificate a mutual-TLS caller presented (its local id). */
@@ -72,6 +78,15 @@ export function listScope(principal: Principal, requestedDomainId: string | null
   const scope = principal.scopedDomainId;
   if (!scope) return requestedDomainId;
   return requestedDomainId && requestedDomainId !== scope ? "none" : scope;
+}
+
+/**
+ * canSee for a domain itself: a key scoped to a SUBTREE domain also sees the account's claims of
+ * names under it, which an id alone cannot tell.
+ */
+export function canSeeDomain(principal: Principal, domain: { accountId: string; id: string; name: string }): boolean {
+  if (canSee(principal, { accountId: domain.accountId, domainId: domain.id })) return true;
+  return domain.accountId === principal.accountId && Boolean(principal.scopedSubtree) && isUnder(domain.name, principal.scopedSubtree!);
 }
 
 /** Whether a scoped caller's scope admits `domainId` (unscoped callers: always); the account is checked by the query itself. */

@@ -1,4 +1,5 @@
 import { deriveHints, panelName, planProbes, type HintInput, type ProbeObservations } from "./hints";
+import { DomainScope } from "../shared/domain-scope";
 
 const TOKEN = "0123456789abcdef".repeat(4);
 const OLD = "fedcba9876543210".repeat(4);
@@ -52,8 +53,17 @@ describe("probe plan", () => {
         "_dnsproof.api.example.com",
         "_dnsproof-verification.api.example.com",
         "_dnsproof_verify.api.example.com",
+        "_dnsproof-subtree.api.example.com",
       ],
+      otherScope: "_dnsproof-subtree.api.example.com",
     });
+  });
+
+  it("probes the EXACT record host for a SUBTREE claim, and names the subtree label in the name field", () => {
+    const plan = planProbes("api.example.com", "_dnsproof-subtree.api.example.com");
+    expect(plan.otherScope).toBe("_dnsproof-verify.api.example.com");
+    expect(plan.zoneTwice).toBe("_dnsproof-subtree.api.example.com.example.com");
+    expect(panelName("api.example.com", "_dnsproof-subtree.api.example.com")).toBe("_dnsproof-subtree.api");
   });
 
   it("uses the registrable domain, private suffixes included", () => {
@@ -155,6 +165,21 @@ describe("hints from probes", () => {
     const probes = probesWith({ [`${prefix}.api.example.com`]: { txt: [TOKEN], cname: [] } });
     expect(hints({ outcome: "RECORD_NOT_FOUND", probes })).toEqual([
       `The record is published at ${prefix}.api.example.com, but it must be at ${HOST}: enter _dnsproof-verify.api in the name field.`,
+    ]);
+  });
+
+  it("spots an EXACT claim's record published at the SUBTREE host, and says which scope each host verifies", () => {
+    const probes = probesWith({ "_dnsproof-subtree.api.example.com": { txt: [TXT], cname: [] } });
+    expect(hints({ outcome: "RECORD_NOT_FOUND", probes })).toEqual([
+      `The record is published at _dnsproof-subtree.api.example.com, which only verifies the whole tree under the name (a SUBTREE claim); this is an EXACT claim, whose record must be at ${HOST}: publish it there, or remove this claim and claim the name again with scope SUBTREE.`,
+    ]);
+  });
+
+  it("spots a SUBTREE claim's record published at the EXACT host", () => {
+    const probes = probesWith({ [HOST]: { txt: [], cname: [TARGET] } });
+    const request = { name: "api.example.com", token: TOKEN, previousTokens: [], scope: DomainScope.SUBTREE };
+    expect(hints({ request, outcome: "RECORD_NOT_FOUND", probes })).toEqual([
+      `The record is published at ${HOST}, which only verifies the name alone (an EXACT claim); this is a SUBTREE claim, whose record must be at _dnsproof-subtree.api.example.com: publish it there, or remove this claim and claim the name again with scope EXACT.`,
     ]);
   });
 

@@ -10,7 +10,8 @@ import {
   publishableCnameTarget,
   expectedTxtValue,
   normalizeHostName,
-  verificationHost,
+  otherScopeHost,
+  recordHostOf,
 } from "./records";
 import { fitsInDns } from "./names";
 import type { ExtendedDnsError, VerificationOutcome, VerificationRequest } from "./types";
@@ -44,26 +45,35 @@ export interface ProbePlan {
   zoneTwice: string | null;
   /** The claimed name itself, where the TXT record lands when the name field is left empty. */
   domain: string;
-  /** Near misses of the `_dnsproof-verify` label. */
+  /**
+   * Near misses of the record's label, and last the other scope's record host (`otherScope`):
+   * probed the same way, so the network adapter needs to know nothing about scopes.
+   */
   wrongPrefixes: string[];
+  /** `_dnsproof-subtree.<name>` for an EXACT claim, `_dnsproof-verify.<name>` for a SUBTREE one. */
+  otherScope: string;
 }
 
 const WRONG_PREFIXES = ["dnsproof-verify", "_dnsproof", "_dnsproof-verification", "_dnsproof_verify"];
 
-export function planProbes(name: string): ProbePlan {
+/** The hosts to probe for a claim of `name` whose record belongs at `recordHost` (its scope's). */
+export function planProbes(name: string, recordHost: string = recordHostOf({ name })): ProbePlan {
   const registrable = registrableDomain(name);
+  const otherScope = otherScopeHost(recordHost, name);
   return {
-    zoneTwice: registrable ? `${verificationHost(name)}.${registrable}` : null,
+    zoneTwice: registrable ? `${recordHost}.${registrable}` : null,
     domain: name,
-    wrongPrefixes: WRONG_PREFIXES.map((prefix) => `${prefix}.${name}`),
+    wrongPrefixes: [...WRONG_PREFIXES.map((prefix) => `${prefix}.${name}`), otherScope],
+    otherScope,
   };
 }
 
 /** What to type in a DNS panel's name field for the zone of the registrable domain. */
-export function panelName(name: string): string {
+export function panelName(name: string, recordHost: string = recordHostOf({ name })): string {
+  const label = recordHost.slice(0, -(name.length + 1)) || VERIFICATION_LABEL;
   const registrable = registrableDomain(name);
-  if (!registrable || registrable === name) return VERIFICATION_LABEL;
-  return `${VERIFICATION_LABEL}.${name.slice(0, -(registrable.length + 1))}`;
+  if (!registrable || registrable === name) return label;
+  return `${label}.${name.slice(0, -(registrable.length + 1))}`;
 }
 
 function registrableDomain(name: string): string | null {
@@ -101,13 +111,14 @@ export function deriveHints(input: HintInput): string[] {
   const txt = expectedTxtValue(request.token);
   const cname = normalizeHostName(publishableCnameTarget(request.token, cnameZone));
   const useTxtInstead = `delete it and add the TXT record ${txt}`;
+  const host = recordHostOf(request);
   const expected: Expected = {
-    host: verificationHost(request.name),
+    host,
     cnameZone,
     txt,
     cname,
     accepted: acceptedCnameTargets(request.token, cnameZone),
-    nameField: panelName(request.name),
+    nameField: panelName(request.name, host),
     fixCname: fitsInDns(cname) ? `point it to ${cname}, or ${useTxtInstead}` : useTxtInstead,
   };
   return [...dnssecHints(input, expected), ...txtHints(input, expected), ...cnameHints(input, expected), ...probeHints(input, expected)];
@@ -179,7 +190,7 @@ function cnameHints({ request, atRecordHost }: HintInput, { host, cnameZone, cna
 function probeHints({ request, probes, outcome, now }: HintInput, { host, cnameZone, nameField }: Expected): string[] {
   if (!probes) return [];
   const hints: string[] = [];
-  const plan = planProbes(request.name);
+  const plan = planProbes(request.name, host);
   const relevant = (values: HostValues | undefined) =>
     [...(values?.txt ?? []), ...(values?.cname ?? [])].filter((value) => carriesVerification(value, request, cnameZone));
 
@@ -196,7 +207,10 @@ function probeHints({ request, probes, outcome, now }: HintInput, { host, cnameZ
     );
   }
   for (const wrongHost of plan.wrongPrefixes) {
-    if (relevant(probes.hosts[wrongHost]).length > 0) {
+    if (relevant(probes.hosts[wrongHost]).length === 0) continue;
+    if (wrongHost === plan.otherScope) {
+      hints.push(otherScopeHint(request, host, wrongHost));
+    } else {
       hints.push(`The record is published at ${wrongHost}, but it must be at ${host}: enter ${nameField} in the name field.`);
     }
   }
@@ -204,6 +218,17 @@ function probeHints({ request, probes, outcome, now }: HintInput, { host, cnameZ
     hints.push(negativeCachingHint(host, probes.negativeCaching, now));
   }
   return hints;
+}
+
+/** A record at the other scope's host never counts: a grant for the whole tree must be asked for by its own name. */
+function otherScopeHint(request: VerificationRequest, host: string, wrongHost: string): string {
+  const subtree = request.scope === "SUBTREE";
+  const covers = subtree ? "the name alone (an EXACT claim)" : "the whole tree under the name (a SUBTREE claim)";
+  const claim = subtree ? "a SUBTREE claim" : "an EXACT claim";
+  return (
+    `The record is published at ${wrongHost}, which only verifies ${covers}; this is ${claim}, whose record must be at ${host}: ` +
+    `publish it there, or remove this claim and claim the name again with scope ${subtree ? "EXACT" : "SUBTREE"}.`
+  );
 }
 
 /**

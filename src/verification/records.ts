@@ -1,14 +1,37 @@
 import { DEFAULT_CNAME_ZONE } from "../shared/config";
+import { DomainScope } from "../shared/domain-scope";
 /**
  * The DNS records that prove control of a name, as the contract fixes them.
  * Shared by the domain service (to show them) and the verifier (to look for them).
  */
 export const VERIFICATION_LABEL = "_dnsproof-verify";
+/**
+ * A SUBTREE claim's record has a name of its own, as draft-ietf-dnsop-domain-verification-techniques
+ * recommends over a scope attribute: a grant for a whole tree is then always explicit, and a
+ * record published for one name can never be read as one for the tree, nor the reverse.
+ */
+export const SUBTREE_LABEL = "_dnsproof-subtree";
 export const TXT_PREFIX = "dnsproof-verification=";
 
-/** `_dnsproof-verify.<name>`: where both the TXT and the CNAME record live. */
+/** `_dnsproof-verify.<name>`: where both the TXT and the CNAME record of an EXACT claim live. */
 export function verificationHost(name: string): string {
   return `${VERIFICATION_LABEL}.${name}`;
+}
+
+/** `_dnsproof-subtree.<name>`: where a SUBTREE claim's TXT or CNAME record lives. */
+export function subtreeHost(name: string): string {
+  return `${SUBTREE_LABEL}.${name}`;
+}
+
+/** The record host of a claim of `name` with `scope` (EXACT when omitted). */
+export function recordHostOf(request: { name: string; scope?: DomainScope | null; host?: string }): string {
+  if (request.host) return request.host;
+  return request.scope === DomainScope.SUBTREE ? subtreeHost(request.name) : verificationHost(request.name);
+}
+
+/** The host a claim of the other scope would use: where a record published for the wrong scope lands. */
+export function otherScopeHost(recordHost: string, name: string): string {
+  return recordHost === subtreeHost(name) ? verificationHost(name) : subtreeHost(name);
 }
 
 export function expectedTxtValue(token: string): string {

@@ -1,3 +1,4 @@
+import type { DomainScope } from "../shared/domain-scope";
 /**
  * Plain data shapes of a verification. The lists are the one source of each set of names: the
  * TypeScript types come from them here, the GraphQL enums in verification-check.type.ts too.
@@ -34,7 +35,7 @@ export interface ExtendedDnsError {
   text: string | null;
 }
 
-export const VERIFICATION_METHODS = ["TXT", "CNAME"] as const;
+export const VERIFICATION_METHODS = ["TXT", "CNAME", "PERSISTENT", "INHERITED"] as const;
 export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
 
 /** What one remote perspective saw of the record host, or why it could not be counted. */
@@ -97,6 +98,14 @@ export interface VerificationRequest {
   previousTokens: string[];
   /** Set for the re-check of a VERIFIED claim: remote perspectives are asked and recorded, but cannot hold the outcome back. */
   recheck?: boolean;
+  /** SUBTREE looks at `_dnsproof-subtree.<name>`; EXACT (or none) at `_dnsproof-verify.<name>`. */
+  scope?: DomainScope;
+  /** The claiming account: its persistent records (`_dnsproof-persist.<name>`) verify the claim too. */
+  accountId?: string;
+  /** Look at this host instead of the scope's (a persistent record's lookup); no token is expected there. */
+  host?: string;
+  /** False: gather no hint probes (a lookup whose hints would be about another record). */
+  hints?: boolean;
 }
 
 /** Looks the claim's record up and decides; never throws for DNS trouble (that is DNS_ERROR). */

@@ -29,6 +29,8 @@ registerEnumType(VerificationMethod, {
   valuesConfig: {
     TXT: { description: "A TXT record `dnsproof-verification=<token>` at the record host" },
     CNAME: { description: "A CNAME from the record host to `<token>.<verification zone>`" },
+    PERSISTENT: { description: "The account's persistent record at _dnsproof-persist.<name> or at a parent with policy=subtree" },
+    INHERITED: { description: "A VERIFIED SUBTREE domain of the same account covers the name" },
   } satisfies Described<VerificationMethodName>,
 });
 

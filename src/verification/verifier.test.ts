@@ -1,3 +1,4 @@
+import { DomainScope } from "../shared/domain-scope";
 import {
   canStillVerify,
   classifyVantagePoint,
@@ -312,6 +313,21 @@ describe("decideVerification", () => {
   it("gives no hints when verified, even with probes", () => {
     const probes = { hosts: { "api.example.com": { txt: [TXT], cname: [] } }, negativeCaching: [] };
     expect(decide([hasTxt("a")], { probes }).hints).toEqual([]);
+  });
+});
+
+describe("a SUBTREE claim's record host", () => {
+  const subtree = { ...request, scope: DomainScope.SUBTREE };
+
+  it("is _dnsproof-subtree.<name>, named in the message", () => {
+    expect(expectedRecords(subtree, "verify.dnsproof.dev").host).toBe("_dnsproof-subtree.api.example.com");
+    const check = decide([missing("a")], { request: subtree });
+    expect(check.message).toContain("_dnsproof-subtree.api.example.com");
+  });
+
+  it("is never the EXACT one: the same token record decides the same, wherever the adapter found it", () => {
+    // The adapter asks only the scope's host; what it returns there is judged on the token alone.
+    expect(decide([hasTxt("a")], { request: subtree })).toMatchObject({ outcome: "VERIFIED", method: "TXT", message: expect.stringContaining("_dnsproof-subtree.") });
   });
 });
 

@@ -9,7 +9,7 @@ import {
   expectedTxtValue,
   normalizeHostName,
   normalizeTxtValue,
-  verificationHost,
+  recordHostOf,
 } from "./records";
 import { fitsInDns } from "./names";
 import { deriveHints, type ProbeObservations } from "./hints";
@@ -94,7 +94,7 @@ export function majorityQuorum(vantagePoints: number): number {
 
 export function expectedRecords(request: VerificationRequest, cnameZone: string): Expected {
   return {
-    host: verificationHost(request.name),
+    host: recordHostOf(request),
     txt: expectedTxtValue(request.token),
     cname: normalizeHostName(publishableCnameTarget(request.token, normalizeHostName(cnameZone))),
     cnameTargets: acceptedCnameTargets(request.token, cnameZone),
@@ -255,7 +255,7 @@ function keptExtendedError(error: ExtendedDnsError): ExtendedDnsError {
  * which is why discovery failed and what the person must fix.
  */
 export function discoveryFailure(request: VerificationRequest, reason: string, now: Date, validatedBy?: VantagePointObservation[] | null): VerificationCheckData {
-  const host = verificationHost(request.name);
+  const host = recordHostOf(request);
   const validators = (validatedBy ?? []).map((observation) => dnssecOf(observation, false, false));
   const bogus = validators.flatMap((point, i) => (point.dnssec === "BOGUS" ? [{ ...point, server: validatedBy![i].server }] : []));
   const dnssec = bogus.length > 0 ? "BOGUS" : "UNVALIDATED";

@@ -18,7 +18,7 @@ import { SCHEMA_FILE, generateSchemaSdl } from "../../src/app/print-schema";
 // TEST_CONTRACT_DIR exists so the skip below can itself be tested.
 const CONTRACT_DIR = process.env.TEST_CONTRACT_DIR ?? path.resolve(__dirname, "../../../shared/contract");
 /** Proposed extensions this server serves, checked on top of the contract; append yours. */
-const SERVED_PROPOSALS = ["hardening.graphql", "operators.graphql", "credentials.graphql", "events.graphql", "assurance.graphql"];
+const SERVED_PROPOSALS = ["hardening.graphql", "operators.graphql", "credentials.graphql", "events.graphql", "assurance.graphql", "scope.graphql"];
 /**
  * A clone without ../shared beside it can still run the suite; CI cannot skip the contract.
  * The reason is printed once, so a skipped comparison is never mistaken for a passed one.

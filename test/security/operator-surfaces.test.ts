@@ -52,7 +52,8 @@ describe("metric labels in authoritative mode", () => {
       const verified = await t.gql(`mutation($id: ID!) { verifyDomain(input: { id: $id }) { check { servers { server } } } }`, { id: claimed.body.data.claimDomain.domain.id });
       expect(verified.body.data.verifyDomain.check.servers[0].server).toContain("claimant-chosen-name");
       const text = await (await fetch(`${t.url}/metrics`)).text();
-      expect(text).toMatch(/dnsproof_dns_lookups_total\{server="nameserver",answer="NXDOMAIN"\} 1/);
+      // The record host, and the persistent-record hosts of the name and of its registrable domain.
+      expect(text).toMatch(/dnsproof_dns_lookups_total\{server="nameserver",answer="NXDOMAIN"\} 3/);
       expect(text).not.toContain("claimant-chosen-name");
     } finally {
       await t.close();

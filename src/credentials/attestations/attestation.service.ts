@@ -8,6 +8,7 @@ import { AuditAction } from "../../audit/audit.types";
 import { type DomainService, unverifiedDomainError } from "../../domains/domain.service";
 import { type ActionContext, isIssuedCredential } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
+import { toGlobalId } from "../../graphql/global-id";
 import { badUserInput, forbidden, notConfigured } from "../../shared/errors";
 import type { UserError } from "../../shared/errors";
 import type { VerificationCheckData } from "../../verification/types";
@@ -66,6 +67,9 @@ export class AttestationService {
       account_id: domain.accountId,
       verified_at: Math.floor(verifiedAt.getTime() / 1000),
       verification_method: check?.method ?? null,
+      // What the attestation vouches for: the name alone, or the name and the tree under it.
+      scope: domain.scope,
+      ...(domain.inheritedFromId ? { inherited_from: toGlobalId("Domain", domain.inheritedFromId) } : {}),
       // What DNSSEC said about the check that holds now, so a relying party can require SECURE.
       dnssec: check?.dnssec ?? "UNVALIDATED",
       ...corroborationClaim(check),

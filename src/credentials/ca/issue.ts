@@ -6,6 +6,8 @@ export interface ClientCertificateRequest {
   publicKey: X509.PublicKey;
   /** The verified domain, ASCII (punycode): the subject and the only DNS name. */
   domainName: string;
+  /** Also name `*.<domainName>` (a VERIFIED SUBTREE domain's certificate). */
+  wildcard?: boolean;
   notBefore: Date;
   notAfter: Date;
   /** Where relying parties fetch the CRL. */
@@ -40,7 +42,10 @@ export async function issueClientCertificate(ca: CertificateAuthority, request: 
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
       // With an empty subject the SAN is the only name, and RFC 5280 4.2.1.6 makes it critical.
-      new x509.SubjectAlternativeNameExtension([{ type: "dns", value: domainName }], !commonName),
+      new x509.SubjectAlternativeNameExtension(
+        [{ type: "dns", value: domainName }, ...(request.wildcard ? [{ type: "dns" as const, value: `*.${domainName}` }] : [])],
+        !commonName,
+      ),
       new x509.AuthorityKeyIdentifierExtension(ca.keyId),
       await x509.SubjectKeyIdentifierExtension.create(request.publicKey),
       new x509.CRLDistributionPointsExtension([request.crlUrl]),

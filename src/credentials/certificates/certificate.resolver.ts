@@ -35,7 +35,7 @@ export class CertificateResolver {
     @Arg("input", () => IssueCertificateInput, { description: "The domain and the CSR" }) input: IssueCertificateInput,
     @CurrentAction() action: ActionContext,
   ): Promise<IssueCertificatePayload> {
-    const result = await withLocalId(input.domainId, "Domain", ["input", "domainId"], (domainId) => this.service.issue(action, domainId, input.csr));
+    const result = await withLocalId(input.domainId, "Domain", ["input", "domainId"], (domainId) => this.service.issue(action, domainId, input.csr, input.wildcard ?? false));
     return toPayload(result, ({ certificate, chainPem }) => ({ certificate, chainPem }), { certificate: null, chainPem: null });
   }
 

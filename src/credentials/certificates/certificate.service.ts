@@ -17,6 +17,7 @@ import type { Authentication } from "../../auth/authenticator";
 import { ActionContext, Principal, canSee, isIssuedCredential, listScope } from "../../shared/principal";
 import { actorOf } from "../../audit/actor";
 import { forbidden, notConfigured } from "../../shared/errors";
+import { DomainScope } from "../../shared/domain-scope";
 import { Connection, PageArgs, toConnection } from "../../shared/pagination";
 import { UserError, UserErrorCode, notFound, userError } from "../../shared/errors";
 
@@ -66,6 +67,15 @@ interface Revocation {
   requestId: string | null;
 }
 
+/** What issueCertificate answers for a wildcard on a domain verified for its own name only. */
+export function scopeTooNarrow(name: string): UserError {
+  return userError(
+    UserErrorCode.SCOPE_TOO_NARROW,
+    `A wildcard certificate names every host under ${name}, so it needs a VERIFIED domain of scope SUBTREE; ${name} is verified for itself only.`,
+    ["input", "wildcard"],
+  );
+}
+
 const NOT_OURS: Authentication = { principal: null, problem: "The client certificate was not issued by this server." };
 
 /**
@@ -87,7 +97,7 @@ export class CertificateService {
     private readonly settings: CertificateSettings,
   ) {}
 
-  async issue(ctx: ActionContext, domainId: string, csrPem: string): Promise<IssueCertificateResult> {
+  async issue(ctx: ActionContext, domainId: string, csrPem: string, wildcard = false): Promise<IssueCertificateResult> {
     const { principal } = ctx;
     if (isIssuedCredential(principal)) {
       throw forbidden("API keys and client certificates cannot issue certificates; sign in as a person to issue one.");
@@ -98,6 +108,8 @@ export class CertificateService {
       const found = await this.domains.lockVerifiedDomain(manager, principal.accountId, domainId);
       if (!found.ok) return { ok: false, error: unverifiedDomainError(found.domain, "asking for a certificate for it") };
       const { domain } = found;
+      // A wildcard names every host under the domain, which only a SUBTREE verification proves.
+      if (wildcard && domain.scope !== DomainScope.SUBTREE) return { ok: false, error: scopeTooNarrow(domain.name) };
       const now = this.clock.now();
       const room = await this.roomFor(manager, domain, now);
       if (!room.ok) return room;
@@ -107,7 +119,7 @@ export class CertificateService {
       // X.509 times have whole seconds; the row keeps exactly what the certificate says.
       const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
       const notAfter = new Date(notBefore.getTime() + Math.floor(this.settings.ttlMs / 1000) * 1000);
-      const issued = await issueClientCertificate(ca, { publicKey: csr.publicKey, domainName: domain.name, notBefore, notAfter, crlUrl: this.settings.crlUrl });
+      const issued = await issueClientCertificate(ca, { publicKey: csr.publicKey, domainName: domain.name, wildcard, notBefore, notAfter, crlUrl: this.settings.crlUrl });
       const certificate = await this.store.insert(
         manager,
         Object.assign(new Certificate(), {
@@ -128,7 +140,7 @@ export class CertificateService {
         domain,
         action: AuditAction.CERTIFICATE_ISSUED,
         actor: actorOf(principal),
-        message: `Issued a client certificate for ${domain.name} (serial ${issued.serialNumber}), valid until ${notAfter.toISOString()}.`,
+        message: `Issued a client certificate for ${domain.name}${wildcard ? ` and *.${domain.name}` : ""} (serial ${issued.serialNumber}), valid until ${notAfter.toISOString()}.`,
         requestId: ctx.requestId,
       });
       return { ok: true, certificate, chainPem: ca.pem };

@@ -11,6 +11,8 @@ export class IssueCertificateInput {
   domainId!: string;
   @Field(() => String, { description: "PKCS#10 certificate signing request, PEM; only its public key is used: the subject comes from the domain" })
   csr!: string;
+  @Field(() => Boolean, { nullable: true, description: "Also name *.<domain> in the certificate; only for a VERIFIED domain whose scope is SUBTREE" })
+  wildcard?: boolean | null;
 }
 
 @InputType("CertificateInput", { description: "Which of the account's certificates to act on" })

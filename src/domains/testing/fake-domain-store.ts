@@ -2,10 +2,12 @@ import type { EntityManager } from "typeorm";
 import { Domain } from "../domain.entity";
 import type { DomainListFilter, DomainStore, LapsedPosition, LeaseQuery, Transactions } from "../domain.store";
 import { DomainStatus } from "../../shared/domain-status";
+import { DomainScope } from "../../shared/domain-scope";
+import { isUnder } from "../inheritance";
 import { STALE, TOKEN_LAPSED, effectiveStatus } from "../status-rules";
 import { matches } from "../../shared/row-rule";
 import type { Clock } from "../../shared/clock";
-import { Principal, inScope } from "../../shared/principal";
+import { Principal, canSeeDomain, inScope } from "../../shared/principal";
 import { Connection, PageArgs, toConnection } from "../../shared/pagination";
 import type { AuditRecord } from "../../audit/audit-log";
 import type { AuditRecorder } from "../verification.service";
@@ -75,7 +77,8 @@ export class FakeDomainStore implements DomainStore {
   }
 
   async findVisible(principal: Principal, domainId: string): Promise<Domain | null> {
-    return inScope(principal, domainId) ? this.findInAccount(principal.accountId, domainId) : null;
+    const domain = await this.findInAccount(principal.accountId, domainId);
+    return domain && canSeeDomain(principal, domain) ? domain : null;
   }
 
   async lockVisible(_manager: EntityManager, principal: Principal, domainId: string): Promise<Domain | null> {
@@ -107,7 +110,7 @@ export class FakeDomainStore implements DomainStore {
     const rows = this.all(
       (d) =>
         (!filter.accountId || d.accountId === filter.accountId) &&
-        (!onlyId || d.id === onlyId) &&
+        (!onlyId || d.id === onlyId || (Boolean(filter.alsoUnder) && isUnder(d.name, filter.alsoUnder!))) &&
         (!filter.nameContains || d.name.includes(filter.nameContains.toLowerCase())) &&
         (!filter.status || effectiveStatus(d, now) === filter.status),
     ).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
@@ -240,6 +243,26 @@ export class FakeDomainStore implements DomainStore {
 
   async releaseLeases(_manager: EntityManager, ids: readonly string[]): Promise<void> {
     for (const id of ids) this.write(id, { leaseOwner: null, leaseExpiresAt: null });
+  }
+
+  async findSubtreeClaims(_manager: EntityManager, accountId: string, names: readonly string[]): Promise<Domain[]> {
+    return this.all((d) => d.accountId === accountId && names.includes(d.name) && d.scope === DomainScope.SUBTREE);
+  }
+
+  async lockClaimsUnder(_manager: EntityManager, accountId: string, name: string): Promise<Domain[]> {
+    return this.all((d) => d.accountId === accountId && isUnder(d.name, name));
+  }
+
+  async lockInheritedFrom(_manager: EntityManager, parentId: string): Promise<Domain[]> {
+    return this.all((d) => d.inheritedFromId === parentId);
+  }
+
+  async namesVerifiedElsewhere(_manager: EntityManager, accountId: string, names: readonly string[]): Promise<string[]> {
+    return this.all((d) => d.accountId !== accountId && d.verifiedName !== null && names.includes(d.verifiedName)).map((d) => d.verifiedName!);
+  }
+
+  async countVerifiedUnderElsewhere(_manager: EntityManager, accountId: string, name: string): Promise<number> {
+    return this.all((d) => d.accountId !== accountId && d.verifiedName !== null && isUnder(d.verifiedName, name)).length;
   }
 
   private first(predicate: (d: Domain) => boolean): Domain | null {

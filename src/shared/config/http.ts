@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
-import { boolean, httpUrl, integer, Invalid, text, type Parser } from "./parsers";
+import { boolean, httpUrl, integer, Invalid, list, text, type Parser } from "./parsers";
 import { readSetting, section, setting, Problems, type Env } from "./setting";
 import type { Config } from "./types";
 
@@ -39,6 +39,20 @@ function isAddressOrSubnet(entry: string): boolean {
 
 const httpOrHttps = httpUrl((key, raw) => `${key} must be an http:// or https:// URL; got "${raw}"`);
 
+/** The issuer of persistent records when neither PERSIST_ISSUER nor PUBLIC_URL says otherwise. */
+export const DEFAULT_PERSIST_ISSUER = "dnsproof.dev";
+
+/** A domain name as persistent records start with it: compared in lower case, without a trailing dot. */
+const issuerName: Parser<string> = {
+  accepts: "domain names",
+  parse(raw, key) {
+    const name = raw.toLowerCase().replace(/\.$/, "");
+    return /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name)
+      ? name
+      : new Invalid(`${key} must list domain names, such as dnsproof.example; got "${raw}"`);
+  },
+};
+
 /** Trailing slashes dropped: paths such as /crl are appended to it. */
 const publicUrl: Parser<string> = {
   accepts: httpOrHttps.accepts,
@@ -66,6 +80,14 @@ export const httpSection = section({
       defaultDoc: "`http://localhost:<PORT>`; required in production with `CA_CERT_FILE` or `ATTESTATION_KEY_FILE`",
       doc: "where clients reach dnsproof: certificates name `PUBLIC_URL/crl`, attestations carry it as `iss`",
     }),
+    persistIssuers: setting({
+      env: "PERSIST_ISSUER",
+      parser: list(issuerName),
+      defaultDoc: "the host of `PUBLIC_URL` when it is set, else `dnsproof.dev`",
+      doc:
+        "the issuer name(s) persistent records (`_dnsproof-persist.<name>`) must start with; the first is the one shown, " +
+        "and listing an old name after a new one keeps records published before a rename valid",
+    }),
     trustProxy: setting({
       env: "TRUST_PROXY",
       parser: trustProxy,
@@ -88,13 +110,14 @@ export const httpSection = section({
       doc: "serve `/metrics` without a token",
     }),
   },
-  build: (v, { env }): Pick<Config, "env" | "port" | "host" | "logLevel" | "publicUrl" | "trustProxy" | "metrics"> => ({
+  build: (v, { env }): Pick<Config, "env" | "port" | "host" | "logLevel" | "publicUrl" | "persistIssuers" | "trustProxy" | "metrics"> => ({
     env,
     port: v.port,
     // Outside production the explorer page embeds a development token: only this machine may reach it.
     host: v.host ?? (env === "production" ? "0.0.0.0" : "127.0.0.1"),
     logLevel: v.logLevel,
     publicUrl: v.publicUrl ?? `http://localhost:${v.port || 4000}`,
+    persistIssuers: v.persistIssuers ?? [v.publicUrl ? new URL(v.publicUrl).hostname.toLowerCase() : DEFAULT_PERSIST_ISSUER],
     trustProxy: v.trustProxy,
     // A configured token is meant to be required, in any environment.
     metrics: { token: v.metricsToken, public: v.metricsPublic ?? (env !== "production" && v.metricsToken === undefined) },

@@ -146,6 +146,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** Where clients reach this service (PUBLIC_URL): the CRL distribution point and the attestations' issuer. */
   publicUrl: string;
+  /** PERSIST_ISSUER: issuer names persistent records may start with, the first shown in new records. */
+  persistIssuers: string[];
   credentials: CredentialsConfig;
 }
 

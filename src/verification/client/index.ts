@@ -8,7 +8,7 @@ import { QueryBudget } from "./budget";
 import { Deadline } from "./deadline";
 import { discoverNameservers } from "./nameservers";
 import { gatherProbes } from "./probes";
-import { verificationHost } from "../records";
+import { recordHostOf } from "../records";
 import { openVantagePoint, type VantagePointLookup } from "./resolver-lookup";
 import { checkDnsQuorum, formatDnsServer, parseDnsServer, type DnsServerAddress } from "../../shared/dns-servers";
 import { maxNameserversBounds, maxNameserversSetting } from "../../shared/config";
@@ -178,7 +178,7 @@ async function vantagePointsFor(
 
 /** Every point's TXT and CNAME answers for the record host, as the verifier reads them. */
 function askForRecord(request: VerificationRequest, points: VantagePointLookup[], started: number): Promise<VantagePointObservation[]> {
-  const host = verificationHost(request.name);
+  const host = recordHostOf(request);
   return Promise.all(
     points.map(async (point) => {
       const [txt, cname] = await Promise.all([point.txt(host), point.cname(host)]);
@@ -198,7 +198,7 @@ async function observe(
   options: DomainVerifierOptions,
   run: { deadline: Deadline; started: number },
 ): Promise<{ observations: VantagePointObservation[]; probes: Promise<ProbeObservations> | null }> {
-  const host = verificationHost(request.name);
+  const host = recordHostOf(request);
   const expected = expectedRecords(request, options.cnameZone);
   let probes: Promise<ProbeObservations> | null = null;
   const answered: DnsAnswer[] = [];
@@ -207,7 +207,7 @@ async function observe(
       const [txt, cname] = await Promise.all([point.txt(host), point.cname(host)]);
       const observation = { server: point.label, txt, cname, durationMs: Math.round(performance.now() - run.started) };
       answered.push(classifyVantagePoint(observation, expected).answer);
-      if (!canStillVerify(answered, points.length - answered.length, quorum)) {
+      if (request.hints !== false && !canStillVerify(answered, points.length - answered.length, quorum)) {
         probes ??= gatherProbes(points, request.name, host);
       }
       return observation;

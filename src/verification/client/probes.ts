@@ -10,7 +10,7 @@ export async function gatherProbes(
   name: string,
   recordHost: string,
 ): Promise<ProbeObservations> {
-  const plan = planProbes(name);
+  const plan = planProbes(name, recordHost);
   const hosts: Record<string, HostValues> = {};
   const valuesAt = (host: string) => (hosts[host] ??= { txt: [], cname: [] });
   const add = (list: string[], values: string[]) => {
