@@ -48,7 +48,7 @@ describe("withCorroboration", () => {
       ["b", "FOUND", true],
       ["c", "OTHER_VALUES", false],
     ]);
-    expect(check.message).toBe("Verified locally. Corroborated: 2 of 3 remote perspectives in 2 regions saw it.");
+    expect(check.message).toBe("Verified locally. Corroborated: 2 of 3 remote perspectives in 2 regions saw it. Not seen by c (RIPE): it saw other values, not this claim's token.");
   });
 
   it("holds a new verification back when too few saw it, naming who and why", async () => {

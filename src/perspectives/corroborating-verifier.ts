@@ -37,7 +37,7 @@ export function withCorroboration(local: DomainVerifier, perspectives: readonly 
     const recorded: VerificationCheckData = { ...check, perspectives: results, corroboration };
     if (check.outcome !== "VERIFIED") return recorded;
     safely(() => options.onCorroboration?.({ met, recheck: request.recheck === true }));
-    if (met || request.recheck) return { ...recorded, message: `${check.message} ${corroborationNote(corroboration, met)}` };
+    if (met || request.recheck) return { ...recorded, message: `${check.message} ${corroborationNote(corroboration, met, results)}` };
     return { ...recorded, outcome: "NOT_CORROBORATED", method: null, message: notCorroboratedMessage(host, results, corroboration) };
   }
 
