@@ -1,6 +1,7 @@
 import { expectedTxtValue } from "../verification/records";
-import type { DomainVerifier, VerificationCheckData, VerificationRequest } from "../verification/types";
-import { withCorroboration } from "./corroborating-verifier";
+import type { DnssecStatus, DomainVerifier, VerificationCheckData, VerificationRequest } from "../verification/types";
+import type { VantagePointObservation } from "../verification/verifier";
+import { perspectiveResult, withCorroboration } from "./corroborating-verifier";
 import type { PerspectiveClient, PerspectiveReply } from "./perspective-client";
 
 const TOKEN = "a".repeat(64);
@@ -21,7 +22,6 @@ function perspective(name: string, region: string, seen: string | { reason: stri
           ok: true,
           name,
           region,
-          dnssec: ["UNVALIDATED"],
           durationMs: 3,
           observations: [
             { server: "127.0.0.1:53", txt: { ok: true, records: [[expectedTxtValue(seen)]] }, cname: { ok: false, failure: "NODATA", code: "ENODATA" }, durationMs: 3 },
@@ -48,7 +48,7 @@ describe("withCorroboration", () => {
       ["b", "FOUND", true],
       ["c", "OTHER_VALUES", false],
     ]);
-    expect(check.message).toBe("Verified locally. Corroborated: 2 of 3 remote perspectives in 2 regions saw it.");
+    expect(check.message).toBe("Verified locally. Corroborated: 2 of 3 remote perspectives in 2 regions saw it. Not seen by c (RIPE): it saw other values, not this claim's token.");
   });
 
   it("holds a new verification back when too few saw it, naming who and why", async () => {
@@ -79,5 +79,29 @@ describe("withCorroboration", () => {
     const check = await verifier.verify(request);
     expect(check.outcome).toBe("RECORD_NOT_FOUND");
     expect(check.perspectives).toHaveLength(1);
+  });
+});
+
+describe("perspectiveResult's DNSSEC status", () => {
+  /** One of the perspective's resolvers: the token in TXT with `txt` status, no CNAME with `cname` status. */
+  const resolver = (server: string, txt: DnssecStatus, cname: DnssecStatus = txt): VantagePointObservation => ({
+    server,
+    txt: { ok: true, records: [[expectedTxtValue(TOKEN)]], dnssec: txt },
+    cname: { ok: false, failure: "NODATA", code: "NOERROR", dnssec: cname },
+    durationMs: 3,
+  });
+  const statusOf = (...observations: VantagePointObservation[]) =>
+    perspectiveResult({ ok: true, name: "p", region: "ARIN", observations, durationMs: 3 }, request, options.cnameZone);
+
+  it("combines its resolvers as the check combines its own: SECURE only if every one was", () => {
+    expect(statusOf(resolver("r1", "SECURE"), resolver("r2", "SECURE"))).toMatchObject({ dnssec: "SECURE", corroborates: true });
+    expect(statusOf(resolver("r1", "SECURE"), resolver("r2", "INSECURE"))).toMatchObject({ dnssec: "INSECURE", corroborates: true });
+    // The lookup that found the token decides, as for a local vantage point.
+    expect(statusOf(resolver("r1", "SECURE", "UNVALIDATED"))).toMatchObject({ dnssec: "SECURE" });
+  });
+
+  it("is BOGUS, and never corroborates, when any resolver found the zone BOGUS", () => {
+    const bogus: VantagePointObservation = { server: "r3", txt: { ok: false, failure: "SERVFAIL", code: "SERVFAIL", dnssec: "BOGUS" }, cname: { ok: false, failure: "SERVFAIL", code: "SERVFAIL", dnssec: "BOGUS" }, durationMs: 3 };
+    expect(statusOf(resolver("r1", "SECURE"), resolver("r2", "SECURE"), bogus)).toMatchObject({ answer: "FOUND", dnssec: "BOGUS", corroborates: false });
   });
 });

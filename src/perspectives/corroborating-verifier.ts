@@ -7,6 +7,7 @@
  */
 import { recordHostOf } from "../verification/records";
 import type { DnsAnswer, DomainVerifier, PerspectiveResult, VerificationCheckData, VerificationRequest } from "../verification/types";
+import { checkStatus } from "../verification/dnssec";
 import { classifyVantagePoint, decideOutcome, expectedRecords, majorityQuorum } from "../verification/verifier";
 import { corroborationNote, decideCorroboration, notCorroboratedMessage, UNKNOWN_REGION, type CorroborationPolicy } from "./corroboration";
 import type { PerspectiveClient, PerspectiveReply } from "./perspective-client";
@@ -38,7 +39,7 @@ export function withCorroboration(local: DomainVerifier, perspectives: readonly 
     const recorded: VerificationCheckData = { ...check, perspectives: results, corroboration };
     if (check.outcome !== "VERIFIED") return recorded;
     safely(() => options.onCorroboration?.({ met, recheck: request.recheck === true }));
-    if (met || request.recheck) return { ...recorded, message: `${check.message} ${corroborationNote(corroboration, met)}` };
+    if (met || request.recheck) return { ...recorded, message: `${check.message} ${corroborationNote(corroboration, met, results)}` };
     return { ...recorded, outcome: "NOT_CORROBORATED", method: null, message: notCorroboratedMessage(host, results, corroboration) };
   }
 
@@ -47,7 +48,8 @@ export function withCorroboration(local: DomainVerifier, perspectives: readonly 
 
 /**
  * One perspective's answer as the check records it: its resolvers' answers classified as the
- * local ones are, FOUND when a majority of them carry the current token.
+ * local ones are, FOUND when a majority of them carry the current token, with their DNSSEC
+ * statuses combined as the local ones are.
  */
 export function perspectiveResult(reply: PerspectiveReply, request: VerificationRequest, cnameZone: string): PerspectiveResult {
   const base = { name: reply.name, region: reply.region, durationMs: reply.durationMs };
@@ -55,10 +57,12 @@ export function perspectiveResult(reply: PerspectiveReply, request: Verification
     return { ...base, answer: "ERROR", dnssec: "UNVALIDATED", corroborates: false, error: reply.ok ? "its answer held no lookups" : reply.reason };
   }
   const expected = expectedRecords(request, cnameZone);
-  const answers = reply.observations.map((observation) => classifyVantagePoint(observation, expected).answer);
+  const points = reply.observations.map((observation) => classifyVantagePoint(observation, expected));
+  const answers = points.map((point) => point.answer);
   const outcome = decideOutcome(answers, majorityQuorum(answers.length));
   const answer = ANSWER_OF[outcome].find((candidate) => answers.includes(candidate)) ?? answers[0];
-  const dnssec = reply.dnssec.includes("BOGUS") ? "BOGUS" : (reply.dnssec[0] ?? "UNVALIDATED");
+  // The rule of the check's own status: BOGUS if any resolver said so, SECURE only if every conclusive answer was.
+  const dnssec = checkStatus(points.map((point) => ({ dnssec: point.dnssec, counted: !ANSWER_OF.DNS_ERROR.includes(point.answer) })));
   return { ...base, answer, dnssec, corroborates: outcome === "VERIFIED" && dnssec !== "BOGUS", error: null };
 }
 

@@ -83,23 +83,32 @@ export function reasonOf(result: PerspectiveResult): string {
 /** The one sentence of a NOT_CORROBORATED check: how many saw the token, how many had to, and who did not and why. */
 export function notCorroboratedMessage(host: string, results: readonly PerspectiveResult[], corroboration: Corroboration): string {
   const { asked, corroborating, required, regions, requiredRegions: neededRegions } = corroboration;
-  const missing = results.filter((result) => !result.corroborates).map((result) => `${label(result)}: ${reasonOf(result)}`);
   const shortOfPerspectives = corroborating < required;
   const summary = shortOfPerspectives
     ? `only ${corroborating} of ${asked} remote perspectives saw it, and ${required} must`
     : `the ${corroborating} remote perspectives that saw it are in ${regions.length} ${plural(regions.length, "region")} (${regions.join(", ") || "none"}), and ${neededRegions} are needed`;
-  const who = missing.length > 0 ? ` Not seen by ${missing.join("; ")}.` : "";
   return (
-    `Not corroborated: this server found the record at ${host}, but ${summary}, so the claim is not verified yet.${who} ` +
+    `Not corroborated: this server found the record at ${host}, but ${summary}, so the claim is not verified yet.${notSeenBy(results)} ` +
     "If the record was just published, try again once every network sees it; if it was not published by you, someone may be answering for your zone on part of the Internet."
   );
 }
 
-/** The sentence a corroborated (or recorded-only) check adds to its message. */
-export function corroborationNote(corroboration: Corroboration, met: boolean): string {
+/**
+ * The sentences a corroborated (or recorded-only) check adds to its message. Those that did not
+ * corroborate are named even when outvoted: one perspective that finds the zone BOGUS while this
+ * server finds it SECURE is what a tampered path, or a resolver with a stale trust anchor, looks like.
+ */
+export function corroborationNote(corroboration: Corroboration, met: boolean, results: readonly PerspectiveResult[] = []): string {
   const { asked, corroborating, regions } = corroboration;
   const seen = `${corroborating} of ${asked} remote perspectives in ${regions.length} ${plural(regions.length, "region")} saw it`;
-  return met ? `Corroborated: ${seen}.` : `Only ${seen}; a re-check is decided by this server's own lookups, so the status is kept.`;
+  const note = met ? `Corroborated: ${seen}.` : `Only ${seen}; a re-check is decided by this server's own lookups, so the status is kept.`;
+  return `${note}${notSeenBy(results)}`;
+}
+
+/** " Not seen by p2 (RIPE): record not found; p5 (ARIN): unreachable (...)." or nothing when all saw it. */
+function notSeenBy(results: readonly PerspectiveResult[]): string {
+  const missing = results.filter((result) => !result.corroborates).map((result) => `${label(result)}: ${reasonOf(result)}`);
+  return missing.length > 0 ? ` Not seen by ${missing.join("; ")}.` : "";
 }
 
 function label(result: PerspectiveResult): string {

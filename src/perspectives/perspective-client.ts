@@ -4,14 +4,14 @@
  * vantage-point observation the pure verifier classifies, as it does its own resolvers'.
  */
 import { keptValue } from "../verification/evidence";
-import { DNSSEC_STATUSES, type DnssecStatus } from "../verification/types";
+import { DNSSEC_STATUSES } from "../verification/types";
 import type { QueryResult, VantagePointObservation } from "../verification/verifier";
 import { checkAnswer, LOOKUP_PATH, newNonce, type LookupAnswer, type LookupObservation } from "./channel";
 import { UNKNOWN_REGION } from "./corroboration";
 
 /** One perspective's answer for a record host: per resolver it used, the TXT and CNAME results. */
 export type PerspectiveReply =
-  | { ok: true; name: string; region: string; observations: VantagePointObservation[]; dnssec: DnssecStatus[]; durationMs: number }
+  | { ok: true; name: string; region: string; observations: VantagePointObservation[]; durationMs: number }
   | { ok: false; name: string; region: string; reason: string; durationMs: number };
 
 export interface PerspectiveClient {
@@ -61,8 +61,7 @@ export function createPerspectiveClient(url: string, options: PerspectiveClientO
     // Kept short: every check stores them, and a perspective could send anything.
     identity = { name: keptValue(String(answer.perspective?.name ?? identity.name), 63), region: keptValue(String(answer.perspective?.region ?? UNKNOWN_REGION), 63) };
     const given = (Array.isArray(answer.observations) ? answer.observations : []).filter(wellFormed);
-    const dnssec = given.map((observation) => observation.dnssec);
-    return { ok: true, ...identity, observations: observationsOf(given, host), dnssec, durationMs: Math.round(performance.now() - started) };
+    return { ok: true, ...identity, observations: observationsOf(given, host), durationMs: Math.round(performance.now() - started) };
   }
 
   return { url, lookUpRecordHost };
@@ -108,8 +107,9 @@ function observationsOf(observations: LookupObservation[], host: string): Vantag
   for (const observation of observations) {
     if (observation.host !== host) continue;
     const point = byServer.get(observation.server) ?? { server: observation.server, txt: MISSING, cname: MISSING, durationMs: 0 };
-    if (observation.type === "TXT") point.txt = observation.result as QueryResult<string[]>;
-    else point.cname = observation.result as QueryResult<string>;
+    // The status checked by wellFormed, not whatever the result object carries beside it.
+    if (observation.type === "TXT") point.txt = { ...(observation.result as QueryResult<string[]>), dnssec: observation.dnssec };
+    else point.cname = { ...(observation.result as QueryResult<string>), dnssec: observation.dnssec };
     point.durationMs = Math.max(point.durationMs, observation.durationMs);
     byServer.set(observation.server, point);
   }
