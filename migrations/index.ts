@@ -10,6 +10,7 @@ import { AccountVersion1767200000000 } from "./1767200000000-account-version";
 import { AdminListingOrder1768000000000 } from "./1768000000000-admin-listing-order";
 import { DomainNameGrams1768100000000 } from "./1768100000000-domain-name-grams";
 import { DomainScope1769000000000 } from "./1769000000000-domain-scope";
+import { DomainNameReversed1769100000000 } from "./1769100000000-domain-name-reversed";
 
 /** Every migration, oldest first. Listed by hand so ts-jest, ts-node and compiled code load the same set. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   AdminListingOrder1768000000000,
   DomainNameGrams1768100000000,
   DomainScope1769000000000,
+  DomainNameReversed1769100000000,
 ];

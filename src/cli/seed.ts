@@ -3,6 +3,7 @@ import mysql from "mysql2/promise";
 import { parseDatabaseUrl, openDataSource } from "../db/data-source";
 import { runMigrations } from "../db/migrate";
 import { DomainStatus } from "../shared/domain-status";
+import { reversedName } from "../shared/domain-scope";
 import { ActorType, AuditAction } from "../audit/audit.types";
 import { WebhookDeliveryStatus } from "../webhooks/webhook-delivery.entity";
 import { CertificateRevocationReason } from "../credentials/certificates/certificate.entity";
@@ -186,7 +187,7 @@ async function writeAccounts(pool: mysql.Pool, ids: Ids, count: number, now: Dat
 }
 
 const DOMAIN_COLUMNS = [
-  "id", "accountId", "name", "status", "token", "previousTokens", "tokenIssuedAt", "tokenExpiresAt", "verifiedName", "verifiedAt",
+  "id", "accountId", "name", "nameReversed", "status", "token", "previousTokens", "tokenIssuedAt", "tokenExpiresAt", "verifiedName", "verifiedAt",
   "lastCheckedAt", "lastCheck", "failingSince", "nextCheckAt", "createdAt", "updatedAt",
 ];
 const AUDIT_COLUMNS = ["id", "accountId", "domainId", "domainName", "action", "actorType", "actorId", "message", "previousStatus", "newStatus", "requestId", "createdAt"];
@@ -207,7 +208,7 @@ async function writeDomains(pool: mysql.Pool, ids: Ids, plan: SeedPlan, accounts
   for (let i = 0; i < plan.domains; i++) {
     const row = domainRow(ids, i, plan, accounts, now);
     await domains.add(row);
-    const createdAt = row[14] as Date;
+    const createdAt = row[15] as Date;
     for (let k = 0; k < plan.auditPerDomain; k++) await audit.add(auditRow(ids, i, k, plan, accounts, createdAt, now));
     for (const gram of gramsOf(domainName(ids, i))) await grams.add([gram, ids.domain(i)]);
   }
@@ -227,7 +228,7 @@ function domainRow(ids: Ids, i: number, plan: SeedPlan, accounts: number, now: D
   // One verified claim in twenty is in its grace period: its record went missing a day ago.
   const failingSince = verified && i % 20 === 1 ? new Date(now.getTime() - DAY_MS) : null;
   return [
-    ids.domain(i), ids.account(i % accounts), name, status, createHash("sha256").update(name).digest("hex"), "[]",
+    ids.domain(i), ids.account(i % accounts), name, reversedName(name), status, createHash("sha256").update(name).digest("hex"), "[]",
     issuedAt, new Date(issuedAt.getTime() + TOKEN_TTL_MS), verified ? name : null, verified || status === "REVOKED" ? createdAt : null,
     checked, checked ? lastCheck(name, status, checked) : null, failingSince, nextCheckAt, createdAt, checked ?? createdAt,
   ];

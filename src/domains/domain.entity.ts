@@ -18,6 +18,8 @@ import { checkColumnTransformer } from "../verification/verification-check.type"
 @Index("IDX_domains_status_updated", ["status", "updatedAt"])
 @Index("IDX_domains_created", ["createdAt", "id"])
 @Index("IDX_domains_inherited_from", ["inheritedFromId"])
+@Index("IDX_domains_name_reversed", ["nameReversed"])
+@Index("IDX_domains_account_name_reversed", ["accountId", "nameReversed"])
 @ObjectType("Domain", {
   implements: Node,
   description: "A name claimed by the caller's account, with the records that prove it and where it stands",
@@ -34,6 +36,14 @@ export class Domain {
   @Field(() => String, { description: "ASCII (punycode) lower-case name without trailing dot" })
   @Column({ type: "varchar", length: 253 })
   name!: string;
+
+  /**
+   * `name` with its labels reversed (`com.example.api`), written once with the claim since a name
+   * never changes: the names under a SUBTREE claim are then one range of an index, which a
+   * suffix match on `name` can never be.
+   */
+  @Column({ type: "varchar", length: 253 })
+  nameReversed!: string;
 
   @Column({ type: "varchar", length: 16 })
   status!: DomainStatus;

@@ -1,7 +1,7 @@
 import { EntityManager, In } from "typeorm";
 import { Domain } from "./domain.entity";
 import { DomainStatus } from "../shared/domain-status";
-import { DomainScope } from "../shared/domain-scope";
+import { DomainScope, reversedName, reversedRangeUnder } from "../shared/domain-scope";
 import { STALE, TOKEN_LAPSED, hasEffectiveStatus } from "./status-rules";
 import { toSql } from "../shared/row-rule";
 import type { Clock } from "../shared/clock";
@@ -74,7 +74,8 @@ export interface DomainStore {
   lockClaimsOfName(manager: EntityManager, name: string): Promise<Domain[]>;
   /** As lockClaimsOfName for many names in one statement: every claim of any of them, locked, in id order. */
   lockClaimsOfNames(manager: EntityManager, names: readonly string[]): Promise<Domain[]>;
-  insert(manager: EntityManager, domain: Domain): Promise<Domain>;
+  /** Writes a new claim; the store derives `nameReversed` from the name, so no caller can get it wrong. */
+  insert(manager: EntityManager, domain: NewClaim): Promise<Domain>;
   save(manager: EntityManager, domain: Domain): Promise<void>;
   /** Writes every column of claims the caller read and locked in its transaction: one UPDATE for all of them, no read first. */
   updateAll(manager: EntityManager, domains: readonly Domain[]): Promise<void>;
@@ -130,10 +131,11 @@ export interface DomainStore {
   countVerifiedUnderElsewhere(manager: EntityManager, accountId: string, name: string): Promise<number>;
 }
 
-/** `%.<name>` for LIKE with ESCAPE '!': names may hold `_`, which LIKE would read as any character. */
-function underPattern(name: string): string {
-  return `%.${name.replace(/[!%_]/g, "!$&")}`;
-}
+/** A claim as the service builds it: every column but those the store derives. */
+export type NewClaim = Omit<Domain, "nameReversed">;
+
+/** The claims strictly under a name, with `reversedRangeUnder(name)` as its parameters: a range of an index on nameReversed. */
+const RANGE_UNDER = "d.nameReversed > :above AND d.nameReversed < :below";
 
 /**
  * Every claim runs these, so they are raw statements over the entities' metadata: TypeORM's
@@ -250,7 +252,7 @@ export class SqlDomainStore implements DomainStore {
     const query = () => {
       const qb = this.db.manager.createQueryBuilder(Domain, "d");
       if (filter.accountId) qb.andWhere("d.accountId = :accountId", { accountId: filter.accountId });
-      if (onlyId && filter.alsoUnder) qb.andWhere("(d.id = :onlyId OR d.name LIKE :under ESCAPE '!')", { onlyId, under: underPattern(filter.alsoUnder) });
+      if (onlyId && filter.alsoUnder) qb.andWhere(`(d.id = :onlyId OR (${RANGE_UNDER}))`, { onlyId, ...reversedRangeUnder(filter.alsoUnder) });
       else if (onlyId) qb.andWhere("d.id = :onlyId", { onlyId });
       if (text) qb.andWhere("d.name LIKE :pattern ESCAPE '!'", { pattern: `%${text.replace(/[!%_]/g, "!$&")}%` });
       if (gram) qb.innerJoin(DomainNameGram, "g", "g.domainId = d.id AND g.gram = :gram", { gram });
@@ -306,8 +308,8 @@ export class SqlDomainStore implements DomainStore {
     return rows.map((row) => domainReader.read(row));
   }
 
-  async insert(manager: EntityManager, domain: Domain): Promise<Domain> {
-    const row = manager.create(Domain, domain);
+  async insert(manager: EntityManager, domain: NewClaim): Promise<Domain> {
+    const row = manager.create(Domain, { ...domain, nameReversed: reversedName(domain.name) });
     await this.claimStatements.domainWriter.insert(manager, row);
     const grams = gramsOf(row.name);
     if (grams.length) await manager.query(this.claimStatements.insertGrams(grams.length), grams.flatMap((gram) => [gram, row.id]));
@@ -466,7 +468,7 @@ export class SqlDomainStore implements DomainStore {
   lockClaimsUnder(manager: EntityManager, accountId: string, name: string): Promise<Domain[]> {
     const qb = manager
       .createQueryBuilder(Domain, "d")
-      .where("d.accountId = :accountId AND d.name LIKE :pattern ESCAPE '!'", { accountId, pattern: underPattern(name) })
+      .where(`d.accountId = :accountId AND ${RANGE_UNDER}`, { accountId, ...reversedRangeUnder(name) })
       .orderBy("d.id", "ASC");
     return this.db.forUpdate(qb).getMany();
   }
@@ -488,7 +490,7 @@ export class SqlDomainStore implements DomainStore {
   async countVerifiedUnderElsewhere(manager: EntityManager, accountId: string, name: string): Promise<number> {
     return manager
       .createQueryBuilder(Domain, "d")
-      .where("d.verifiedName LIKE :pattern ESCAPE '!' AND d.accountId <> :accountId", { pattern: underPattern(name), accountId })
+      .where(`${RANGE_UNDER} AND d.verifiedName IS NOT NULL AND d.accountId <> :accountId`, { ...reversedRangeUnder(name), accountId })
       .getCount();
   }
 

@@ -24,3 +24,21 @@ registerEnumType(DomainScope, {
 export function isUnder(name: string, parent: string): boolean {
   return name.length > parent.length + 1 && name.endsWith(`.${parent}`);
 }
+
+/**
+ * `name` with its labels in reverse order (`api.example.com` → `com.example.api`), the spelling
+ * stored beside the name so that the names under a domain share a prefix and an index serves them.
+ */
+export function reversedName(name: string): string {
+  return name.split(".").reverse().join(".");
+}
+
+/**
+ * The bounds, exclusive at both ends, of the reversed names strictly under `parent`: every one
+ * starts with `<reversed parent>.`, and `/` is the character right after `.`. A range rather
+ * than LIKE, so neither `_` nor `%` needs escaping and SQLite's index serves it as MariaDB's does.
+ */
+export function reversedRangeUnder(parent: string): { above: string; below: string } {
+  const prefix = reversedName(parent);
+  return { above: `${prefix}.`, below: `${prefix}/` };
+}

@@ -17,6 +17,7 @@ import mysql, { Pool, PoolConnection } from "mysql2";
 import { v7 as uuidv7 } from "uuid";
 import { normalizeDomainName } from "../../src/domains/domain-name";
 import { gramsOf } from "../../src/domains/name-grams";
+import { reversedName } from "../../src/shared/domain-scope";
 import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG } from "./operations";
 
 const DOMAIN_COUNT = "SELECT COUNT(*) AS `held` FROM `domains` WHERE `accountId` = ?";
@@ -28,7 +29,7 @@ const auditPages = (domains: number) =>
          WHERE domainId IN (${Array.from({ length: domains }, () => "?").join(", ")})
        ) ranked WHERE position <= ? ORDER BY createdAt DESC, id DESC`;
 
-const DOMAIN_COLUMNS = "`id`, `accountId`, `name`, `status`, `scope`, `inheritedFromId`, `token`, `previousTokens`, `tokenIssuedAt`, `tokenExpiresAt`, `verifiedName`, `verifiedAt`, `lastCheckedAt`, `lastCheck`, `failingSince`, `nextCheckAt`, `leaseOwner`, `leaseExpiresAt`, `tokenExpiryWarnedAt`, `createdAt`, `updatedAt`";
+const DOMAIN_COLUMNS = "`id`, `accountId`, `name`, `nameReversed`, `status`, `scope`, `inheritedFromId`, `token`, `previousTokens`, `tokenIssuedAt`, `tokenExpiresAt`, `verifiedName`, `verifiedAt`, `lastCheckedAt`, `lastCheck`, `failingSince`, `nextCheckAt`, `leaseOwner`, `leaseExpiresAt`, `tokenExpiryWarnedAt`, `createdAt`, `updatedAt`";
 /** The page size goes in as a parameter (first + 1, to know whether there is a next page). */
 const DOMAIN_PAGE = `SELECT ${DOMAIN_COLUMNS} FROM \`domains\` WHERE \`accountId\` = ? ORDER BY \`createdAt\` DESC, \`id\` DESC LIMIT ?`;
 const ACCOUNT_EXISTS = "SELECT 1 AS found FROM `accounts` WHERE `id` = ? LIMIT 1";
@@ -37,7 +38,7 @@ const ACCOUNT_INSERT = "INSERT  IGNORE INTO `accounts`(`id`, `createdAt`, `versi
 // The account row is written, not only locked, so that a cluster certifies it (see AccountStore.lock).
 const ACCOUNT_LOCK = "UPDATE `accounts` SET `version` = `version` + 1 WHERE `id` = ?";
 const DOMAIN_BY_NAME_COUNTING = `SELECT (SELECT COUNT(*) FROM \`domains\` WHERE \`accountId\` = ?) AS \`held\`, ${DOMAIN_COLUMNS} FROM (SELECT 1 AS \`one\`) \`one_row\` LEFT JOIN \`domains\` ON \`accountId\` = ? AND \`name\` = ?`;
-const DOMAIN_INSERT = `INSERT INTO \`domains\` (${DOMAIN_COLUMNS}) VALUES (${Array(21).fill("?").join(", ")})`;
+const DOMAIN_INSERT = `INSERT INTO \`domains\` (${DOMAIN_COLUMNS}) VALUES (${Array(22).fill("?").join(", ")})`;
 /** The account's SUBTREE claims above the new name, which would verify it at once (none in the benchmark). */
 const SUBTREE_CLAIMS_ABOVE = (names: number) =>
   `SELECT ${DOMAIN_COLUMNS} FROM \`domains\` WHERE \`accountId\` = ? AND \`scope\` = ? AND \`name\` IN (${Array(names).fill("?").join(", ")})`;
@@ -165,7 +166,7 @@ export function startBaselineServer(options: { databaseUrl: string; jwtSecret: s
         const id = uuidv7();
         const tokenExpiresAt = new Date(now.getTime() + TOKEN_TTL_MS);
         const nextCheckAt = new Date(Math.min(now.getTime() + FIRST_CHECK_MS, tokenExpiresAt.getTime()));
-        await query(c, DOMAIN_INSERT, [id, caller.accountId, name, "PENDING", "EXACT", null, randomBytes(32).toString("hex"), "[]", now, tokenExpiresAt, null, null, null, null, null, nextCheckAt, null, null, null, now, now]);
+        await query(c, DOMAIN_INSERT, [id, caller.accountId, name, reversedName(name), "PENDING", "EXACT", null, randomBytes(32).toString("hex"), "[]", now, tokenExpiresAt, null, null, null, null, null, nextCheckAt, null, null, null, now, now]);
         const grams = gramsOf(name);
         await query(c, `INSERT INTO \`domain_name_grams\` (gram, domainId) VALUES ${grams.map(() => "(?, ?)").join(", ")}`, grams.flatMap((gram) => [gram, id]));
         const above = name.split(".").slice(1).map((_, i, labels) => labels.slice(i).join("."));

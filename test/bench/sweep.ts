@@ -26,6 +26,7 @@ import { TEST_JWT_SECRET } from "../support/test-app";
 import { openDataSource } from "../../src/db/data-source";
 import { runMigrations } from "../../src/db/migrate";
 import { entities } from "../../src/app/entities";
+import { reversedName } from "../../src/shared/domain-scope";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { expectedTxtValue, verificationHost } from "../../src/verification/records";
 
@@ -104,13 +105,13 @@ async function prepareDatabase(url: string): Promise<void> {
     const check = JSON.stringify({ outcome: "VERIFIED", method: "TXT", checkedAt: new Date().toISOString(), message: "Verified.", foundValues: [], hints: [], servers: [{ server: "127.0.0.1:53", answer: "FOUND", values: [], durationMs: 2 }] });
     const pending = PENDING_EVERY > 0 ? `seq MOD ${PENDING_EVERY} = 0` : "FALSE";
     await conn.query(
-      `INSERT INTO domains (id, accountId, name, status, token, previousTokens, tokenIssuedAt, tokenExpiresAt, verifiedName, verifiedAt,
+      `INSERT INTO domains (id, accountId, name, nameReversed, status, token, previousTokens, tokenIssuedAt, tokenExpiresAt, verifiedName, verifiedAt,
          lastCheckedAt, lastCheck, failingSince, nextCheckAt, leaseOwner, leaseExpiresAt, tokenExpiryWarnedAt, createdAt, updatedAt)
-       SELECT CONCAT('00000000-0000-4000-8000-', LPAD(HEX(seq), 12, '0')), CONCAT('sweep-', seq MOD ${ACCOUNTS}), n, IF(${pending}, 'PENDING', 'VERIFIED'),
+       SELECT CONCAT('00000000-0000-4000-8000-', LPAD(HEX(seq), 12, '0')), CONCAT('sweep-', seq MOD ${ACCOUNTS}), n, r, IF(${pending}, 'PENDING', 'VERIFIED'),
          SHA2(n, 256), '[]', IF(${pending}, NOW(3) - INTERVAL 1 HOUR, NOW(3) - INTERVAL 10 DAY), IF(${pending}, NOW(3) + INTERVAL 719 HOUR, NOW(3) + INTERVAL 20 DAY),
          IF(${pending}, NULL, n), IF(${pending}, NULL, NOW(3) - INTERVAL 10 DAY), IF(${pending}, NULL, NOW(3) - INTERVAL 1 DAY), IF(${pending}, NULL, ?),
          NULL, NULL, NULL, NULL, NULL, NOW(3) - INTERVAL 10 DAY, NOW(3) - INTERVAL 1 DAY
-       FROM (SELECT seq, CONCAT('d', seq, '.${ZONE}') AS n FROM seq_0_to_${N - 1}) s`,
+       FROM (SELECT seq, CONCAT('d', seq, '.${ZONE}') AS n, CONCAT('${reversedName(ZONE)}.d', seq) AS r FROM seq_0_to_${N - 1}) s`,
       [check],
     );
     console.log(`seeded ${N} claims over ${ACCOUNTS} accounts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -3,6 +3,7 @@ import { entities } from "../../src/app/entities";
 import { MigrationLock, runMigrations } from "../../src/db/migrate";
 import { DATABASE_FLAVORS, createScratchDatabase } from "../support/databases";
 import { migrations } from "../../migrations";
+import { reversedName } from "../../src/shared/domain-scope";
 
 describe.each(DATABASE_FLAVORS)("migrations on %s", (flavor) => {
   it("create exactly the schema the entities describe, and run once", async () => {
@@ -120,6 +121,36 @@ describe.each(DATABASE_FLAVORS)("the token-issued-at migration on %s", (flavor) 
       const issued = row.tokenIssuedAt instanceof Date ? row.tokenIssuedAt.toISOString() : `${row.tokenIssuedAt.replace(" ", "T")}Z`;
       // No TOKEN_TTL_DAYS in the test environment: the default 30 days.
       expect(issued).toBe("2026-12-01T10:00:00.250Z");
+    } finally {
+      await dataSource.destroy();
+      await database.drop();
+    }
+  });
+});
+
+describe.each(DATABASE_FLAVORS)("the reversed-name migration on %s", (flavor) => {
+  it("fills every existing claim's reversed name, past one batch, and then requires it", async () => {
+    const database = await createScratchDatabase(flavor);
+    const dataSource = await openDataSource(database.url, { entities });
+    try {
+      await runMigrations(dataSource);
+      const later = migrations.slice(migrations.findIndex((m) => m.name === "DomainNameReversed1769100000000"));
+      for (const _ of later) await dataSource.undoLastMigration();
+      // One more claim than a batch of the backfill holds, so the second batch runs too.
+      const claims = Array.from({ length: 1_001 }, (_, i) => [`d-${String(i).padStart(5, "0")}`, i % 2 ? `n${i}.example.com` : `a.b${i}.example.org`]);
+      const values = claims.map(([id, name]) => `('${id}', 'acme', '${name}', 'PENDING', 't', '[]', '2026-12-01 10:00:00.000', '2026-12-31 10:00:00.000', '2026-12-01 10:00:00.000', '2026-12-01 10:00:00.000')`);
+      await dataSource.query(
+        `INSERT INTO domains (id, accountId, name, status, token, previousTokens, tokenIssuedAt, tokenExpiresAt, createdAt, updatedAt) VALUES ${values.join(", ")}`,
+      );
+      expect(await runMigrations(dataSource)).toEqual(later.map((m) => m.name));
+      const rows: { id: string; nameReversed: string }[] = await dataSource.query("SELECT id, nameReversed FROM domains ORDER BY id");
+      expect(rows.map((r) => [r.id, r.nameReversed])).toEqual(claims.map(([id, name]) => [id, reversedName(name)]));
+      await expect(
+        dataSource.query(
+          `INSERT INTO domains (id, accountId, name, status, token, previousTokens, tokenIssuedAt, tokenExpiresAt, createdAt, updatedAt)
+           VALUES ('late', 'acme', 'late.example.com', 'PENDING', 't', '[]', '2026-12-01 10:00:00.000', '2026-12-31 10:00:00.000', '2026-12-01 10:00:00.000', '2026-12-01 10:00:00.000')`,
+        ),
+      ).rejects.toThrow(/nameReversed/);
     } finally {
       await dataSource.destroy();
       await database.drop();

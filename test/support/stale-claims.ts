@@ -49,12 +49,12 @@ export async function seedStaleClaims(databaseUrl: string, plan: StaleClaimsPlan
         const count = Math.min(1_000_000, kind.count - done);
         const offset = first + done;
         await connection.query(
-          `INSERT INTO domains (id, accountId, name, status, token, previousTokens, tokenIssuedAt, tokenExpiresAt, verifiedName, verifiedAt,
+          `INSERT INTO domains (id, accountId, name, nameReversed, status, token, previousTokens, tokenIssuedAt, tokenExpiresAt, verifiedName, verifiedAt,
              lastCheckedAt, lastCheck, failingSince, nextCheckAt, leaseOwner, leaseExpiresAt, tokenExpiryWarnedAt, createdAt, updatedAt)
-           SELECT CONCAT(?, '-0000-7000-8000-', LPAD(seq + ?, 12, '0')), CONCAT('stale-', ?, '-', (seq + ?) % ?), CONCAT('s', seq + ?, '.', ?, '.stale.test'),
+           SELECT CONCAT(?, '-0000-7000-8000-', LPAD(seq + ?, 12, '0')), CONCAT('stale-', ?, '-', (seq + ?) % ?), CONCAT('s', seq + ?, '.', ?, '.stale.test'), CONCAT('test.stale.', ?, '.s', seq + ?),
              ${kind.status}, SHA2(CONCAT(?, seq + ?), 256), '[]', ?, ?, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?, ?
            FROM seq_0_to_${count - 1}`,
-          [plan.tag, offset, plan.tag, offset, plan.accounts, offset, plan.tag, plan.tag, offset, ago(70 * DAY), kind.expires, ago(70 * DAY), kind.updated],
+          [plan.tag, offset, plan.tag, offset, plan.accounts, offset, plan.tag, plan.tag, offset, plan.tag, offset, ago(70 * DAY), kind.expires, ago(70 * DAY), kind.updated],
         );
       }
       first += kind.count;

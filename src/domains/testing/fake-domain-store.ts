@@ -1,8 +1,8 @@
 import type { EntityManager } from "typeorm";
 import { Domain } from "../domain.entity";
-import type { DomainListFilter, DomainStore, LapsedPosition, LeaseQuery, Transactions } from "../domain.store";
+import type { DomainListFilter, DomainStore, LapsedPosition, LeaseQuery, NewClaim, Transactions } from "../domain.store";
 import { DomainStatus } from "../../shared/domain-status";
-import { DomainScope } from "../../shared/domain-scope";
+import { DomainScope, reversedName } from "../../shared/domain-scope";
 import { isUnder } from "../inheritance";
 import { STALE, TOKEN_LAPSED, effectiveStatus } from "../status-rules";
 import { matches } from "../../shared/row-rule";
@@ -138,8 +138,8 @@ export class FakeDomainStore implements DomainStore {
     return claims.sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  async insert(_manager: EntityManager, domain: Domain): Promise<Domain> {
-    const row = Object.assign(new Domain(), domain);
+  async insert(_manager: EntityManager, domain: NewClaim): Promise<Domain> {
+    const row = Object.assign(new Domain(), domain, { nameReversed: reversedName(domain.name) });
     await this.save(FAKE_MANAGER, row);
     return row;
   }
