@@ -1,8 +1,11 @@
 import mysql from "mysql2/promise";
+import type { EntityManager } from "typeorm";
 import { entities } from "../../src/app/entities";
 import { seed } from "../../src/cli/seed";
 import { ScratchDatabase, createScratchDatabase } from "../support/databases";
 import { DOMAIN_FIELDS, TestApp, startTestApp } from "../support/test-app";
+import { SqlDomainStore } from "../../src/domains/domain.store";
+import { systemClock } from "../../src/shared/clock";
 
 /**
  * Every statement behind the reads that must stay flat as the data grows uses an index: run
@@ -141,6 +144,85 @@ describe("EXPLAIN of the reads on a seeded MariaDB", () => {
     const firstPage = await t.gql(EVENTS, { order: "OLDEST_FIRST" }, { token: owner });
     const statements = await statementsOf(EVENTS, { order: "OLDEST_FIRST", after: firstPage.body.data.events.pageInfo.endCursor }, owner);
     expect(await fullScans(statements)).toEqual([]);
+  });
+
+  describe("the names under a SUBTREE domain", () => {
+    const CLAIM = `mutation($name: String!, $scope: DomainScope) { claimDomain(input: { name: $name, scope: $scope }) { domain { id } userErrors { code } } }`;
+    let tree: string;
+    let treeId: string;
+
+    beforeAll(async () => {
+      // A SUBTREE claim under one seeded name, with two names under it: a small range of a large table.
+      const [[seeded]] = (await explainer.query("SELECT name FROM domains WHERE accountId = ? ORDER BY id LIMIT 1", [accountId])) as unknown as [{ name: string }[]];
+      tree = `tree.${seeded.name}`;
+      for (const [name, scope] of [[tree, "SUBTREE"], [`a.${tree}`, "EXACT"], [`b.${tree}`, "EXACT"]]) {
+        const claimed = (await t.gql(CLAIM, { name, scope }, { token: owner })).body.data.claimDomain;
+        expect(claimed.userErrors).toEqual([]);
+        if (name === tree) treeId = claimed.domain.id;
+      }
+    });
+
+    /** The SELECTs `work` sends through the app's own database, in one transaction as the services send them. */
+    async function statementsIn(work: (store: SqlDomainStore, manager: EntityManager) => Promise<unknown>) {
+      const store = new SqlDomainStore(t.app.db, systemClock);
+      capturing = [];
+      try {
+        await t.app.dataSource.transaction((manager) => work(store, manager));
+        return capturing.filter((statement) => /^\s*SELECT\b/i.test(statement.sql));
+      } finally {
+        capturing = null;
+      }
+    }
+
+    const asksReversedRange = (statements: Statement[]) => statements.some((statement) => /WHERE[\s\S]*nameReversed/.test(statement.sql));
+
+    /**
+     * Plan rows on domains that read all of it, in its rows (ALL) or in a whole index (index), and
+     * those of a statement asking for the names under a domain that reach them other than by a
+     * reversed-name index (a suffix match on `name` can only be read by the account, or not at all).
+     */
+    async function walksOfDomains(statements: Statement[]): Promise<string[]> {
+      const walks: string[] = [];
+      for (const { sql, parameters } of statements) {
+        const [plan] = (await explainer.query(`EXPLAIN ${sql}`, parameters)) as unknown as [PlanRow[]];
+        const tables = tablesByAlias(sql);
+        const under = asksReversedRange([{ sql, parameters }]);
+        for (const row of plan) {
+          const table = row.table && (tables.get(row.table) ?? row.table);
+          if (table === "domains" && (row.type === "ALL" || row.type === "index")) walks.push(`${row.type} on domains by: ${sql}`);
+          else if (table === "domains" && under && !/name_reversed/.test(row.key ?? "")) walks.push(`${row.key} on domains by: ${sql}`);
+        }
+      }
+      expect(statements.length).toBeGreaterThan(0);
+      return walks;
+    }
+
+    it("the count of names verified under it by other accounts reads a range of the reversed names, across every account", async () => {
+      const statements = await statementsIn((store, manager) => store.countVerifiedUnderElsewhere(manager, "someone-else", tree));
+      expect(asksReversedRange(statements)).toBe(true);
+      expect(await walksOfDomains(statements)).toEqual([]);
+    });
+
+    it("locking the account's claims under it reads a range of the account's reversed names", async () => {
+      const statements = await statementsIn(async (store, manager) => {
+        expect((await store.lockClaimsUnder(manager, accountId, tree)).map((d) => d.name).sort()).toEqual([`a.${tree}`, `b.${tree}`]);
+      });
+      expect(asksReversedRange(statements)).toBe(true);
+      expect(await walksOfDomains(statements)).toEqual([]);
+    });
+
+    it("an API key scoped to it lists and counts its names without a scan", async () => {
+      const CREATE_KEY = `mutation($domainId: ID) { createApiKey(input: { name: "tree key", domainId: $domainId }) { secret userErrors { code } } }`;
+      // Verified as a check would leave it: a key is scoped only to a VERIFIED domain, and no DNS answers here.
+      await explainer.query("UPDATE domains SET status = 'VERIFIED', verifiedName = name, verifiedAt = NOW(3), lastCheckedAt = NOW(3) WHERE name = ?", [tree]);
+      const created = (await t.gql(CREATE_KEY, { domainId: treeId }, { token: owner })).body.data.createApiKey;
+      expect(created.userErrors).toEqual([]);
+      const secret: string = created.secret;
+      const statements = await statementsOf(`{ viewer { domainCount } domains(first: 10) { totalCount nodes { name } } }`, {}, secret);
+      expect(asksReversedRange(statements)).toBe(true);
+      expect(await fullScans(statements)).toEqual([]);
+      expect(await walksOfDomains(statements)).toEqual([]);
+    });
   });
 
   it("adminDomains counts nothing unless totalCount is asked for", async () => {
