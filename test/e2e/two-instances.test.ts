@@ -14,6 +14,7 @@ import { expectedTxtValue } from "../../src/verification/records";
 import { startBind9, type Bind9Server } from "../support/bind9";
 import { ScratchDatabase, createScratchDatabase } from "../support/databases";
 import { ListeningProcess, spawnInstance } from "../support/instance-process";
+import { reversedName } from "../../src/shared/domain-scope";
 
 const ZONE = "fleet.test";
 
@@ -104,6 +105,7 @@ describe("two instances sharing one MariaDB", () => {
           id: uuidv7(),
           accountId: `fleet-${group.prefix}${i}`,
           name,
+          nameReversed: reversedName(name),
           status: group.status,
           token: tokens.get(name)!,
           previousTokens: [],

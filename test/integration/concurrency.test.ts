@@ -71,7 +71,7 @@ describe.each(DATABASE_FLAVORS)("concurrent requests on %s", (db) => {
 
   it("the database itself refuses a second VERIFIED holder of a name", async () => {
     const manager = t.app.dataSource.manager;
-    const base = { status: "VERIFIED" as any, token: "0".repeat(64), previousTokens: [], tokenIssuedAt: clock.now(), tokenExpiresAt: clock.now(), verifiedAt: clock.now(), lastCheckedAt: null, lastCheck: null, createdAt: clock.now(), updatedAt: clock.now(), name: "unique.example.com", verifiedName: "unique.example.com" };
+    const base = { status: "VERIFIED" as any, token: "0".repeat(64), previousTokens: [], tokenIssuedAt: clock.now(), tokenExpiresAt: clock.now(), verifiedAt: clock.now(), lastCheckedAt: null, lastCheck: null, createdAt: clock.now(), updatedAt: clock.now(), name: "unique.example.com", nameReversed: "com.example.unique", verifiedName: "unique.example.com" };
     await manager.insert(Domain, { ...base, id: "00000000-0000-7000-8000-00000000a001", accountId: "db-a" });
     await expect(manager.insert(Domain, { ...base, id: "00000000-0000-7000-8000-00000000a002", accountId: "db-b" })).rejects.toThrow(/UNIQUE|Duplicate/i);
   });

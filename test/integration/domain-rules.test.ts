@@ -23,6 +23,7 @@ function table(): Domain[] {
             id,
             accountId: "rules",
             name: `${rows.length}.example.com`,
+            nameReversed: `com.example.${rows.length}`,
             status,
             token: id,
             previousTokens: [],
