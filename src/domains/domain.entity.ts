@@ -15,7 +15,7 @@ import { checkColumnTransformer } from "../verification/verification-check.type"
 @Index("IDX_domains_status_checked", ["status", "lastCheckedAt"])
 @Index("IDX_domains_status_token_expiry", ["status", "tokenExpiresAt"])
 @Index("IDX_domains_status_updated", ["status", "updatedAt"])
-@Index("IDX_domains_created", ["createdAt", "id"])
+@Index("IDX_domains_created_status", ["createdAt", "id", "status", "tokenExpiresAt"])
 @ObjectType("Domain", {
   implements: Node,
   description: "A name claimed by the caller's account, with the records that prove it and where it stands",
