@@ -73,8 +73,11 @@ export interface DomainStore {
   lockClaimsOfNames(manager: EntityManager, names: readonly string[]): Promise<Domain[]>;
   insert(manager: EntityManager, domain: Domain): Promise<Domain>;
   save(manager: EntityManager, domain: Domain): Promise<void>;
-  /** Writes every column of claims the caller read and locked in its transaction: one UPDATE for all of them, no read first. */
-  updateAll(manager: EntityManager, domains: readonly Domain[]): Promise<void>;
+  /**
+   * Writes claims the caller read and locked in its transaction: one UPDATE for all of them, no
+   * read first; every column, or only `columns` when the caller changed no other.
+   */
+  updateAll(manager: EntityManager, domains: readonly Domain[], columns?: readonly (keyof Domain)[]): Promise<void>;
   delete(manager: EntityManager, domainId: string): Promise<void>;
   /** True when `error` is a write that lost the unique index on verifiedName to a concurrent verification. */
   isVerifiedNameConflict(error: unknown): boolean;
@@ -164,6 +167,16 @@ class ClaimStatements {
   readonly deleteGrams: string;
   /** How many claims hold one piece, counted no further than the LIMIT: a common piece costs no more than the bound. */
   readonly countGram: string;
+
+  private readonly subsets = new Map<string, ColumnMetadata[]>();
+
+  /** The updatable columns of these properties, found once per list. */
+  columnsNamed(properties: readonly string[]): ColumnMetadata[] {
+    const key = properties.join(",");
+    let found = this.subsets.get(key);
+    if (!found) this.subsets.set(key, (found = this.updatedColumns.filter((column) => properties.includes(column.propertyName))));
+    return found;
+  }
 
   insertGrams(count: number): string {
     return `INSERT INTO ${this.gramsTable} (gram, domainId) VALUES ${Array(count).fill("(?, ?)").join(", ")}`;
@@ -308,9 +321,10 @@ export class SqlDomainStore implements DomainStore {
     await manager.save(domain);
   }
 
-  async updateAll(manager: EntityManager, domains: readonly Domain[]): Promise<void> {
+  async updateAll(manager: EntityManager, domains: readonly Domain[], columns?: readonly (keyof Domain)[]): Promise<void> {
     if (domains.length === 0) return;
-    const { updatedColumns, table, id } = this.claimStatements;
+    const { table, id } = this.claimStatements;
+    const updatedColumns = columns ? this.claimStatements.columnsNamed(columns) : this.claimStatements.updatedColumns;
     const { driver } = this.db.dataSource;
     // preparePersistentValue applies the column's transformer, then the driver's own conversion (dates, JSON), as save() would.
     const value = (domain: Domain, column: ColumnMetadata) => driver.preparePersistentValue(column.getEntityValue(domain), column) ?? null;
