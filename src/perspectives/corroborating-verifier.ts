@@ -51,7 +51,7 @@ export function withCorroboration(local: DomainVerifier, perspectives: readonly 
     const [checked, replies] = await Promise.all([local.verify(request), askAll(request.name, host, options.timeoutMs)]);
     const { persistentRecord, ...check } = checked;
     if (check.outcome === "VERIFIED" && check.method === "PERSISTENT" && persistentRecord) {
-      const left = Math.max(options.timeoutMs - (now() - started), options.timeoutMs * SECOND_ROUND_MIN_SHARE);
+      const left = Math.floor(Math.max(options.timeoutMs - (now() - started), options.timeoutMs * SECOND_ROUND_MIN_SHARE));
       const second = await askAll(request.name, persistentRecord.host, left);
       return settle(check, request, persistentRecord.host, second.map((reply) => judgeReply(reply, persistentExpectation(persistentRecord))));
     }
