@@ -101,7 +101,7 @@ export function persistentExpectation(record: PersistentRecordSeen): Expected {
 
 /**
  * One perspective's answer as the check records it: its resolvers' answers classified as the
- * local ones are, FOUND when a majority of them carry the current token, with their DNSSEC
+ * local ones are, FOUND when a majority of them carry the expected record, with their DNSSEC
  * statuses combined as the local ones are.
  */
 export function judgeReply(reply: PerspectiveReply, expected: Expected): PerspectiveResult {
