@@ -5,6 +5,7 @@ import { verificationMetrics } from "../domains/verification.metrics";
 import { schedulerMetrics } from "../scheduler/scheduler.metrics";
 import { webhookMetrics } from "../webhooks/webhook.metrics";
 import { databaseMetrics } from "../db/database.metrics";
+import { resilienceMetrics } from "../shared/resilience.metrics";
 
 /** Every metric /metrics shows, each defined by the part of the service that counts it. */
 export function createMetrics() {
@@ -17,6 +18,7 @@ export function createMetrics() {
     ...verificationMetrics(registry),
     ...schedulerMetrics(registry),
     ...databaseMetrics(registry),
+    ...resilienceMetrics(registry),
   };
 }
 

@@ -21,6 +21,8 @@ const CONNECTION_ERROR_CODES = new Set([
   "SQLITE_IOERR",
   // 1047 on a Galera node that left the cluster or has not joined it yet: "WSREP has not yet prepared node".
   "ER_UNKNOWN_COM_ERROR",
+  // A statement or a wait for a connection past its bound (shared/deadline.ts): the server is stalled or overloaded.
+  "DEPENDENCY_TIMEOUT",
 ]);
 /**
  * A transaction that lost to another and was rolled back, so running it again whole may pass:

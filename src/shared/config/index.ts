@@ -14,6 +14,7 @@ import { dnsSection } from "./dns";
 import { environmentOf, httpSection } from "./http";
 import { limitsSection } from "./limits";
 import { redisSection } from "./redis";
+import { resilienceSection } from "./resilience";
 import { rules } from "./rules";
 import { schedulerSection } from "./scheduler";
 import { Problems, readRaw, readSection, type Env, type Section } from "./setting";
@@ -38,6 +39,7 @@ const sectionsByName = {
   credentials: credentialsSection,
   redis: redisSection,
   limits: limitsSection,
+  resilience: resilienceSection,
 };
 
 export const sections: Section[] = Object.values(sectionsByName);
@@ -59,13 +61,14 @@ type Slices<S> = { [K in keyof S]: S[K] extends Section<any, infer R> ? R : neve
 
 /** The sections' slices as one Config; TypeScript checks that together they leave no field out. */
 function assemble(slices: Slices<typeof sectionsByName>): Config {
-  const { http, database, auth, admin, dns, scheduler, webhooks, credentials, redis, limits } = slices;
+  const { http, database, auth, admin, dns, scheduler, webhooks, credentials, redis, limits, resilience } = slices;
   const { clientCertHeader } = credentials.credentials;
   return {
     ...http,
     ...database,
     ...dns,
     ...webhooks,
+    ...resilience,
     apiKeys: limits.apiKeys,
     graphql: limits.graphql,
     subscriptions: limits.subscriptions,
