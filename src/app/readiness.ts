@@ -55,6 +55,8 @@ async function timedCheck(check: DependencyCheck): Promise<ReadinessReport["chec
 /** /readyz: 200 while the instance can serve (degraded ones listed), 503 while draining or without a required dependency. */
 export function readinessHandler(checks: DependencyCheck[], isDraining: () => boolean): RequestHandler {
   return async (_req, res) => {
+    // A load balancer must stop sending at once: nothing is asked of the dependencies while draining.
+    if (isDraining()) return void res.status(503).json({ status: "shutting down" });
     const report = await readinessReport(checks, isDraining);
     res.status(report.status === "ready" || report.status === "degraded" ? 200 : 503).json(report);
   };

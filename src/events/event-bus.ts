@@ -35,12 +35,11 @@ export class EventBus {
     if (!options.redisUrl) return;
     // Required only with REDIS_URL, as the rate limits do: a start without it reads none of ioredis.
     const { Redis: RedisClient } = require("ioredis") as typeof import("ioredis");
-    // Bounded, and not queued while disconnected: a publish that cannot go out is a lost signal, which the polls make up for.
+    // Bounded, queued ones too: a publish that cannot go out is a lost signal, which the polls make up for.
     this.publisher = new RedisClient(options.redisUrl, {
       maxRetriesPerRequest: 1,
       connectTimeout: 2_000,
       commandTimeout: options.commandTimeoutMs ?? 1000,
-      enableOfflineQueue: false,
     });
     this.subscriber = new RedisClient(options.redisUrl, { connectTimeout: 2_000 });
     let lastLogged = 0;

@@ -273,7 +273,7 @@ function runNsupdate(nsupdate: string, port: number, zone: string, lines: string
  * A port free for both UDP and TCP on 127.0.0.1, from a range per Jest worker, so workers
  * starting servers at the same moment do not pick the same one.
  */
-async function freeLoopbackPort(): Promise<number> {
+export async function freeLoopbackPort(): Promise<number> {
   const worker = Number(process.env.JEST_WORKER_ID ?? 1);
   const base = 20_000 + ((worker - 1) % 24) * 500;
   for (let attempt = 0; attempt < 50; attempt++) {

@@ -55,9 +55,9 @@ function sharedStore(url: string, keyPrefix: string, quotas: Record<RateLimitQuo
 function connectRedis(url: string, logger: Logger, commandTimeoutMs = 1000): Redis {
   // Loaded only when configured: ioredis is 55 modules that every start without REDIS_URL would read for nothing.
   const { Redis: RedisClient } = require("ioredis") as typeof import("ioredis");
-  // A command fails after its bound (a stalled Redis answers nothing, and ioredis would wait for ever),
-  // and at once while the connection is down, instead of queueing: the fallback takes over either way.
-  const redis = new RedisClient(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: commandTimeoutMs, enableOfflineQueue: false });
+  // A command fails after its bound (a stalled Redis answers nothing, and ioredis would wait for ever); the bound
+  // holds for commands queued while the connection is (re)made too, so the offline queue cannot grow past it.
+  const redis = new RedisClient(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: commandTimeoutMs });
   let lastLogged = 0;
   redis.on("error", (err) => {
     if (Date.now() - lastLogged < 10_000) return;
