@@ -2,7 +2,7 @@ import type { GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { Logger } from "pino";
 import { ErrorCode, INTROSPECTION_DISABLED_MESSAGE, serviceUnavailable } from "./errors";
-import { isUnavailable } from "../db/database";
+import { causesOf, isUnavailable } from "../db/database";
 import { ConflictPersisted } from "../db/retry-policy";
 import { DependencyTimeout } from "../shared/deadline";
 
@@ -77,10 +77,11 @@ export function createFormatError(log: Logger, options: { hideSuggestions?: bool
         const message = `Other changes to the same rows kept winning; try again in ${retryAfterSeconds} s.`;
         return { ...base, message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds } };
       }
-      if (original instanceof DependencyTimeout) {
+      const timeout = causesOf(original).find((e): e is DependencyTimeout => e instanceof DependencyTimeout);
+      if (timeout) {
         log.warn({ err: original }, "dependency timed out");
         const message = "The service could not answer within its deadline (a dependency is slow); try again shortly.";
-        return { ...base, message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: original.retryAfterSeconds } };
+        return { ...base, message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: timeout.retryAfterSeconds } };
       }
       log.error({ err: original }, "database unreachable");
       return { ...base, message: serviceUnavailable().message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: 1 } };

@@ -70,7 +70,8 @@ export interface DependencyBounds {
   poolAcquireMs: number;
   /**
    * One Redis command. Short: Redis answers in a millisecond when it is well, and the rate limits
-   * fall back to in-memory counters once it does not, so waiting longer only delays every request.
+   * fall back to in-memory counters once it does not, so waiting longer only delays every request;
+   * not so short that a busy instance's own event-loop lag counts as Redis being away (500 ms).
    */
   redisCommandMs: number;
 }
@@ -80,6 +81,6 @@ export function dependencyBounds(requestTimeoutMs: number): DependencyBounds {
     requestMs: requestTimeoutMs,
     statementMs: requestTimeoutMs,
     poolAcquireMs: Math.max(50, Math.round(requestTimeoutMs / 2)),
-    redisCommandMs: Math.min(1000, Math.max(50, Math.round(requestTimeoutMs / 20))),
+    redisCommandMs: Math.min(1000, Math.max(500, Math.round(requestTimeoutMs / 10))),
   };
 }

@@ -16,10 +16,10 @@ export interface ChaosOptions {
 export async function runChaos(options: ChaosOptions): Promise<{ results: FaultResult[]; table: string; problems: string[]; requests: number }> {
   const log = options.log ?? ((line: string) => console.log(line));
   const requestTimeoutMs = 3000;
-  const holdMs = options.short ? 4000 : 12_000;
+  const holdMs = options.short ? 3000 : 12_000;
   const world = await startWorld({ instances: 2, requestTimeoutMs });
   try {
-    const load = await startLoad(world, { accounts: options.short ? 4 : 6, thinkMs: options.short ? 100 : 50 });
+    const load = await startLoad(world, { accounts: options.short ? 4 : 6, thinkMs: 200 });
     const results: FaultResult[] = [];
     try {
       await new Promise((resolve) => setTimeout(resolve, 2000));

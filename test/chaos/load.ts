@@ -12,7 +12,7 @@ import { ZONE, type Instance, type World } from "./world";
 const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { domain { id name txtRecord { host value } } userErrors { code } } }`;
 const VERIFY = `mutation($id: ID!) { verifyDomain(input: { id: $id }) { verified check { outcome } } }`;
 const READ = `{ domains(first: 10) { totalCount nodes { name status } } }`;
-const CREATE_WEBHOOK = `mutation($url: String!) { createWebhookEndpoint(input: { url: $url, actions: [DOMAIN_CLAIMED, VERIFICATION_SUCCEEDED] }) { secret userErrors { code } } }`;
+const CREATE_WEBHOOK = `mutation($url: String!) { createWebhookEndpoint(input: { url: $url, actions: [DOMAIN_CLAIMED] }) { secret userErrors { code } } }`;
 const SUBSCRIBE = `subscription { auditEntryAdded { id action domainName } }`;
 
 /** Past this a client gives up: long enough that only a hang reaches it. */

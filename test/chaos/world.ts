@@ -65,8 +65,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     // Retries every second for a minute and a half: any fault here is shorter, so every delivery must end DELIVERED.
     WEBHOOK_RETRY_SECONDS: Array(90).fill("1").join(","),
     WEBHOOK_DISABLE_AFTER_HOURS: "24",
-    // Verified domains are re-checked every few seconds, so a DNS fault meets re-verifications; the grace is an hour.
-    REVERIFY_INTERVAL_HOURS: "0.002",
+    // Verified domains are re-checked every 36 s, so a DNS fault meets re-verifications; the grace is an hour.
+    REVERIFY_INTERVAL_HOURS: "0.01",
     REVERIFY_GRACE_HOURS: "1",
     SCHEDULER_INTERVAL_SECONDS: "1",
     MAX_DOMAINS_PER_ACCOUNT: "100000",
