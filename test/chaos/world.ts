@@ -52,39 +52,22 @@ export interface WorldOptions {
 export async function startWorld(options: WorldOptions): Promise<World> {
   const [mariadb, redis, dns, receiver] = await Promise.all([startPrivateMariadb(), startPrivateRedis(), startBind9({ zones: [{ name: ZONE }] }), startWebhookReceiver()]);
   const databaseUrl = await mariadb.createDatabase("chaos");
-  const env = {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: "chaos:",
-    DNS_SERVERS: dns.server,
-    DNS_TIMEOUT_MS: "1000",
-    REQUEST_TIMEOUT_MS: String(options.requestTimeoutMs),
-    LOG_LEVEL: "warn",
-    WEBHOOK_ALLOW_PRIVATE: "true",
-    WEBHOOK_TIMEOUT_MS: "2000",
-    // Retries every second for a minute and a half: any fault here is shorter, so every delivery must end DELIVERED.
-    WEBHOOK_RETRY_SECONDS: Array(90).fill("1").join(","),
-    WEBHOOK_DISABLE_AFTER_HOURS: "24",
-    // Verified domains are re-checked every 36 s, so a DNS fault meets re-verifications; the grace is an hour.
-    REVERIFY_INTERVAL_HOURS: "0.01",
-    REVERIFY_GRACE_HOURS: "1",
-    SCHEDULER_INTERVAL_SECONDS: "1",
-    MAX_DOMAINS_PER_ACCOUNT: "100000",
-    RATE_LIMIT_MUTATIONS_PER_MINUTE: "1000000",
-    RATE_LIMIT_VERIFY_PER_MINUTE: "1000000",
-    RATE_LIMIT_ANONYMOUS_PER_MINUTE: "1000000",
-    WS_MAX_CONNECTIONS_PER_ADDRESS: "10000",
-    WS_MAX_CONNECTIONS_PER_ACCOUNT: "10000",
-    ...options.env,
-  };
+  const env = instanceEnv(databaseUrl, redis.url, dns.server, options);
   const logDir = mkdtempSync(path.join(tmpdir(), "dnsproof-chaos-logs-"));
   const spawnOne = (name: string) => spawnInstance(env, options.nodeArgs ?? [], name, logDir);
   const instances: Instance[] = [];
-  // One at a time: the first applies the migrations.
-  for (let i = 0; i < options.instances; i++) {
-    const name = `instance-${String.fromCharCode(97 + i)}`;
-    instances.push({ name, url: "", process: await spawnOne(name), faulted: false });
-    instances[i].url = instances[i].process.url;
+  try {
+    // One at a time: the first applies the migrations.
+    for (let i = 0; i < options.instances; i++) {
+      const name = `instance-${String.fromCharCode(97 + i)}`;
+      instances.push({ name, url: "", process: await spawnOne(name), faulted: false });
+      instances[i].url = instances[i].process.url;
+    }
+  } catch (error) {
+    // A start that fails leaves nothing running behind it.
+    for (const instance of instances) await stopInstance(instance.process);
+    await Promise.all([mariadb.stop(), redis.stop(), dns.stop(), receiver.stop()]);
+    throw error;
   }
   const named = namedProcess(dns);
   return {
@@ -106,6 +89,35 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       await named.stopRestarted();
       await Promise.all([mariadb.stop(), redis.stop(), dns.stop(), receiver.stop()]);
     },
+  };
+}
+
+/** What every instance of the suite runs with: short retries and re-verifications, limits out of the way. */
+function instanceEnv(databaseUrl: string, redisUrl: string, dnsServer: string, options: WorldOptions): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: "chaos:",
+    DNS_SERVERS: dnsServer,
+    DNS_TIMEOUT_MS: "1000",
+    REQUEST_TIMEOUT_MS: String(options.requestTimeoutMs),
+    LOG_LEVEL: "warn",
+    WEBHOOK_ALLOW_PRIVATE: "true",
+    WEBHOOK_TIMEOUT_MS: "2000",
+    // Retries every second for a minute and a half: any fault here is shorter, so every delivery must end DELIVERED.
+    WEBHOOK_RETRY_SECONDS: Array(90).fill("1").join(","),
+    WEBHOOK_DISABLE_AFTER_HOURS: "24",
+    // Verified domains are re-checked every 36 s, so a DNS fault meets re-verifications; the grace is an hour.
+    REVERIFY_INTERVAL_HOURS: "0.01",
+    REVERIFY_GRACE_HOURS: "1",
+    SCHEDULER_INTERVAL_SECONDS: "1",
+    MAX_DOMAINS_PER_ACCOUNT: "100000",
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: "1000000",
+    RATE_LIMIT_VERIFY_PER_MINUTE: "1000000",
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: "1000000",
+    WS_MAX_CONNECTIONS_PER_ADDRESS: "10000",
+    WS_MAX_CONNECTIONS_PER_ACCOUNT: "10000",
+    ...options.env,
   };
 }
 
