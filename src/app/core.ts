@@ -7,6 +7,7 @@ import { createLogger } from "../shared/logger";
 import { createMetrics, Metrics } from "./metrics";
 import { formatDnsServer } from "../shared/dns-servers";
 import { openDataSource } from "../db/data-source";
+import { dependencyBounds } from "../shared/deadline";
 import { Database } from "../db/database";
 import { runMigrations } from "../db/migrate";
 import type { BackgroundWorker, FeatureParts } from "../graphql/feature-module";
@@ -69,7 +70,12 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
-  const dataSource = await openDataSource(config.databaseUrl, { entities, onQuery: overrides.onQuery });
+  const bounds = dependencyBounds(config.resilience.requestTimeoutMs);
+  const dataSource = await openDataSource(config.databaseUrl, {
+    entities,
+    onQuery: overrides.onQuery,
+    bounds: { ...bounds, onTimeout: (dependency) => metrics.dependencyTimeouts.inc({ dependency }) },
+  });
   try {
     const migrationsApplied = await runMigrations(dataSource);
     const db = new Database(dataSource, { dependencies: { onRetry: () => metrics.transactionRetries.inc() } });
