@@ -9,6 +9,7 @@ import { CrlNumbers1767100000000 } from "./1767100000000-crl-numbers";
 import { AccountVersion1767200000000 } from "./1767200000000-account-version";
 import { AdminListingOrder1768000000000 } from "./1768000000000-admin-listing-order";
 import { DomainNameGrams1768100000000 } from "./1768100000000-domain-name-grams";
+import { AdminListingByStatus1768200000000 } from "./1768200000000-admin-listing-by-status";
 import { DomainScope1769000000000 } from "./1769000000000-domain-scope";
 import { DomainNameReversed1769100000000 } from "./1769100000000-domain-name-reversed";
 
@@ -25,6 +26,7 @@ export const migrations = [
   AccountVersion1767200000000,
   AdminListingOrder1768000000000,
   DomainNameGrams1768100000000,
+  AdminListingByStatus1768200000000,
   DomainScope1769000000000,
   DomainNameReversed1769100000000,
 ];

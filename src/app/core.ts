@@ -7,6 +7,7 @@ import { createLogger } from "../shared/logger";
 import { createMetrics, Metrics } from "./metrics";
 import { formatDnsServer } from "../shared/dns-servers";
 import { openDataSource } from "../db/data-source";
+import { dependencyBounds } from "../shared/deadline";
 import { Database } from "../db/database";
 import { runMigrations } from "../db/migrate";
 import type { BackgroundWorker, FeatureParts } from "../graphql/feature-module";
@@ -69,14 +70,17 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics();
-  const dataSource = await openDataSource(config.databaseUrl, { entities, onQuery: overrides.onQuery });
+  const bounds = dependencyBounds(config.resilience.requestTimeoutMs);
+  const dataSource = await openDataSource(config.databaseUrl, {
+    entities,
+    onQuery: overrides.onQuery,
+    bounds: { ...bounds, onTimeout: (dependency) => metrics.dependencyTimeouts.inc({ dependency }) },
+  });
   try {
     const migrationsApplied = await runMigrations(dataSource);
     const db = new Database(dataSource, { dependencies: { onRetry: () => metrics.transactionRetries.inc() } });
     // A test's verifier is used as given; the configured one also honours persistent records.
-    const verifier =
-      overrides.verifier ??
-      withPersistentRecords(configuredVerifier(config, clock, metrics), { issuers: config.persistIssuers, publicUrl: config.publicUrl, clock });
+    const verifier = overrides.verifier ?? configuredVerifier(config, clock, metrics);
     const base: CoreBase = { config, clock, logger, metrics, dataSource, db, audit: new AuditLog(db, clock), verifier, webhookResolve: overrides.webhookResolve };
     const { provided, parts } = await createModules(base);
     const shutdownSteps = {
@@ -123,9 +127,13 @@ function stopWorkers(parts: FeatureParts<unknown>[], phase: BackgroundWorker["st
   };
 }
 
-/** The DNS engine on the configured resolvers, counting every lookup; corroborated by remote perspectives when DNS_PERSPECTIVES lists some. */
+/**
+ * The DNS engine on the configured resolvers, counting every lookup, with persistent records; corroborated by
+ * remote perspectives when DNS_PERSPECTIVES lists some. Corroboration goes outside, so that it covers a
+ * verification by a persistent record as it does one by a token, and the persistent lookups stay local.
+ */
 function configuredVerifier(config: Config, clock: Clock, metrics: Metrics): DomainVerifier {
-  const local = localVerifier(config, clock, metrics);
+  const local = withPersistentRecords(localVerifier(config, clock, metrics), { issuers: config.persistIssuers, publicUrl: config.publicUrl, clock });
   const { urls, secret } = config.perspectives;
   if (urls.length === 0 || !secret) return local;
   return corroboratedVerifier(local, config, metrics);

@@ -22,6 +22,9 @@ import { anonymousRequestLimit } from "../graphql/rate-limits/anonymous-requests
 import type { QuotaStore } from "../graphql/rate-limits/quota-store";
 import { requestId } from "./request-id";
 import { HttpDrain } from "./drain";
+import { requestGuards, withRequestDeadline } from "./request-guards";
+import { readinessHandler, type DependencyCheck } from "./readiness";
+import { livenessHandler, watchEventLoop } from "./liveness";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -40,8 +43,8 @@ export interface HttpServerOptions {
   routes: express.Router[];
   /** Every feature's per-request loaders, fresh for each request. */
   requestLoaders: (principal: Principal | null) => RequestLoaders;
-  /** What /readyz asks: every mutation needs both. */
-  ping: { database: () => Promise<boolean>; rateLimitStore: () => Promise<boolean> };
+  /** What /readyz asks, each dependency in turn reported with its state and latency. */
+  readinessChecks: DependencyCheck[];
   /** Put into GraphiQL's headers; exists only outside production. */
   devToken: string | null;
 }
@@ -62,7 +65,7 @@ export interface HttpServer {
 
 /** The Express app on the HTTP port and, with TLS_PORT, on the mutual-TLS port too. */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
-  const { config, logger, metrics, credentials, ping } = options;
+  const { config, logger, metrics, credentials } = options;
   const httpServer = http.createServer();
   const httpDrain = new HttpDrain(httpServer);
 
@@ -72,13 +75,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.set("etag", false);
   app.set("trust proxy", config.trustProxy);
   app.use(requestId());
+  app.use(requestGuards({ maxInflight: config.resilience.maxInflightRequests, timeoutMs: config.resilience.requestTimeoutMs, metrics }));
   const graphql = graphqlPipeline(options);
   // What nearly every request is, answered before the routers below, which serve GETs only.
   app.post(GRAPHQL_PATH, ...graphql);
-  app.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
-  });
-  app.get("/readyz", readiness(ping, httpDrain));
+  const eventLoop = watchEventLoop(config.resilience.eventLoopBlockedMs, metrics);
+  app.get("/healthz", livenessHandler(eventLoop, config.resilience.eventLoopBlockedMs));
+  app.get("/readyz", readinessHandler(options.readinessChecks, () => httpDrain.isDraining));
   app.get("/metrics", metricsAccess(config.metrics), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -106,7 +109,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (!tlsServer) return Promise.reject(new Error("TLS_PORT is not set"));
       return listenOn(tlsServer, "https", port, host);
     },
-    drain: () => Promise.all([httpDrain.drain(), tlsDrain?.drain()]),
+    drain: () => Promise.all([httpDrain.drain(), tlsDrain?.drain()]).finally(() => eventLoop.stop()),
   };
 }
 
@@ -127,6 +130,7 @@ function graphqlPipeline(options: HttpServerOptions): RequestHandler[] {
   return [
     express.json({ limit: config.graphql.maxBodyBytes }),
     batchLimit(config.graphql.maxBatchOperations),
+    withRequestDeadline,
     authFailures.gate,
     anonymousRequestLimit(options.rateLimitStore, logger, isAnonymous),
     queryLimits(schema, {
@@ -152,20 +156,6 @@ function graphqlPipeline(options: HttpServerOptions): RequestHandler[] {
       },
     }),
   ];
-}
-
-/** /readyz: 503 while draining, or while the database or (with REDIS_URL) the rate-limit store is away. */
-function readiness(ping: HttpServerOptions["ping"], drain: HttpDrain): RequestHandler {
-  return async (_req, res) => {
-    if (drain.isDraining) {
-      res.status(503).json({ status: "shutting down" });
-      return;
-    }
-    // Every mutation needs the rate-limit store too: with REDIS_URL set and Redis away, nothing could be served.
-    const [database, rateLimitStore] = await Promise.all([ping.database(), ping.rateLimitStore()]);
-    const status = !database ? "database unreachable" : !rateLimitStore ? "redis unreachable" : "ready";
-    res.status(status === "ready" ? 200 : 503).json({ status });
-  };
 }
 
 function listenOn(server: http.Server | https.Server, scheme: "http" | "https", port: number | undefined, host: string): Promise<string> {

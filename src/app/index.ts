@@ -23,6 +23,8 @@ import { buildApiSchema, resolverContainer } from "./schema";
 import { startGraphqlServer } from "./graphql-server";
 import { GRAPHQL_PATH, createHttpServer, type HttpServer } from "./http-server";
 import { ShutdownStep, shutdownInOrder } from "./shutdown";
+import { deadlineAfter, dependencyBounds, withinDeadline } from "../shared/deadline";
+import { CHECK_TIMEOUT_MS, dnsResolversCheck, type DependencyCheck } from "./readiness";
 
 /** What tests swap out; the server always takes the defaults. */
 export interface AppOverrides extends CoreOverrides {
@@ -80,7 +82,11 @@ async function assemble(core: Core, config: Config, overrides: AppOverrides, ope
   const { logger, metrics, db, parts } = core;
   const { authenticator, devToken, jwtSecret } = await authentication(config, parts);
   const credentials: Credentials = { ...core.credentials, ...(await createCredentialsHttp(core.credentials.ca, config.credentials)) };
-  const rateLimiting = createRateLimiting(config.rateLimits, logger);
+  const rateLimiting = createRateLimiting(config.rateLimits, logger, {
+    commandTimeoutMs: dependencyBounds(config.resilience.requestTimeoutMs).redisCommandMs,
+    failClosed: config.resilience.rateLimitFailClosed,
+    onDegraded: (degraded) => metrics.redisDegraded.set({ use: "rate limits" }, degraded ? 1 : 0),
+  });
   opened.push({ name: "rate-limit store", close: () => rateLimiting.store.close() });
   const authFailures = authFailureLimit(rateLimiting.store, logger);
   const schema = await apiSchema(parts, rateLimiting);
@@ -102,7 +108,7 @@ async function assemble(core: Core, config: Config, overrides: AppOverrides, ope
     credentials,
     routes: await Promise.all(parts.flatMap((part) => (part.routes ? [part.routes()] : []))),
     requestLoaders: (principal) => requestLoaders(principal, batching),
-    ping: { database: () => db.ping(), rateLimitStore: () => rateLimiting.store.ping() },
+    readinessChecks: readinessChecks(core, rateLimiting, credentials),
     devToken,
   });
   const subscriptions = subscriptionServer(core, { http, schema, authenticator, authFailures, createLoaders: (principal) => requestLoaders(principal, true) });
@@ -141,6 +147,39 @@ function serverShutdown(core: Core, listeners: (() => Promise<unknown>)[], apoll
     { name: "GraphQL server", close: () => apollo.stop() },
     { name: "rate-limit store", close: () => rateLimiting.store.close() },
     database,
+  ];
+}
+
+/**
+ * What /readyz reports. The database is required. Redis is not, unless RATE_LIMIT_FAIL_CLOSED
+ * makes every rate-limited call wait for it; without it rate limits count per instance and
+ * subscriptions poll. Unreachable resolvers stop verifications, not the rest.
+ */
+function readinessChecks(core: Core, rateLimiting: RateLimiting, credentials: Credentials): DependencyCheck[] {
+  const { config, db } = core;
+  const redisConfigured = Boolean(config.rateLimits.redisUrl);
+  return [
+    { name: "database", required: true, check: async () => ((await withinDeadline(deadlineAfter(CHECK_TIMEOUT_MS), () => db.ping(CHECK_TIMEOUT_MS))) ? { state: "up" } : { state: "down" }) },
+    {
+      name: "redis",
+      required: config.resilience.rateLimitFailClosed,
+      async check() {
+        if (!redisConfigured) return { state: "off", detail: "no REDIS_URL: rate limits and signals are this instance's own" };
+        if (await rateLimiting.store.ping()) return { state: "up" };
+        return { state: "down", detail: config.resilience.rateLimitFailClosed ? "rate-limited calls are refused" : "rate limits counted per instance; subscriptions poll" };
+      },
+    },
+    dnsResolversCheck(config.dns.resolvers),
+    {
+      name: "credentials",
+      required: false,
+      async check() {
+        const settings = config.credentials;
+        const ca = settings.ca ? "configured CA loaded" : config.env === "production" ? "no CA (issuing off)" : "development CA (made at first use)";
+        const keys = settings.attestationKeyFile ? "attestation keys loaded" : "development attestation keys";
+        return { state: credentials.certificates ? "up" : "off", detail: `${ca}; ${keys}` };
+      },
+    },
   ];
 }
 
@@ -194,6 +233,8 @@ function subscriptionServer(
         hideSuggestions: config.env === "production",
         clientIpOf: server.http.clientIpOf,
         ...config.subscriptions,
+        maxConnections: config.resilience.maxInflightRequests,
+        onShed: () => core.metrics.requestsShed.inc({ kind: "websocket" }),
         lookbackMs: SUBSCRIPTION_LOOKBACK_MS,
       });
     },

@@ -6,6 +6,7 @@ import { schedulerMetrics } from "../scheduler/scheduler.metrics";
 import { webhookMetrics } from "../webhooks/webhook.metrics";
 import { databaseMetrics } from "../db/database.metrics";
 import { perspectiveMetrics } from "../perspectives/perspective.metrics";
+import { resilienceMetrics } from "../shared/resilience.metrics";
 
 /** Every metric /metrics shows, each defined by the part of the service that counts it. */
 export function createMetrics() {
@@ -19,6 +20,7 @@ export function createMetrics() {
     ...schedulerMetrics(registry),
     ...databaseMetrics(registry),
     ...perspectiveMetrics(registry),
+    ...resilienceMetrics(registry),
   };
 }
 

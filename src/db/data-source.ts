@@ -4,7 +4,7 @@ import mysql from "mysql2/promise";
 import { DataSource, DataSourceOptions, Logger as TypeOrmLogger, LoggerOptions } from "typeorm";
 import { migrations } from "../../migrations";
 import { ConfigError } from "../shared/config";
-import { mysqlDriverForTypeOrm } from "./mysql-driver";
+import { mysqlDriverForTypeOrm, type StatementBounds } from "./mysql-driver";
 import { markGaleraNode } from "./database-kind";
 
 /** Parses DATABASE_URL: `mysql://user:pass@host:3306/db`, `sqlite:///abs/path.sqlite` or `sqlite:relative/path.sqlite`. */
@@ -48,6 +48,8 @@ export interface DataSourceSettings {
    * through another node, as it does on one server. openDataSource finds out.
    */
   galera?: boolean;
+  /** Bounds on every MySQL statement and wait for a pooled connection (REQUEST_TIMEOUT_MS); unset: none. */
+  bounds?: StatementBounds;
 }
 
 /** Builds and connects the data source, asking a MySQL-protocol server whether it is MariaDB, and a Galera node, first. */
@@ -62,13 +64,14 @@ export async function openDataSource(databaseUrl: string, settings: DataSourceSe
 async function detectMysqlServer(url: string): Promise<{ flavor: "mysql" | "mariadb"; galera: boolean }> {
   const connection = await mysql.createConnection({ uri: url, connectTimeout: 5000 });
   try {
-    const [rows] = await connection.query("SELECT VERSION() AS version");
+    // A server that accepts the connection and then stalls must not hold the start for ever.
+    const [rows] = await connection.query({ sql: "SELECT VERSION() AS version", timeout: 5000 });
     const flavor = /mariadb/i.test(String((rows as { version: string }[])[0]?.version)) ? "mariadb" : "mysql";
-    const [wsrep] = await connection.query("SHOW VARIABLES LIKE 'wsrep_on'");
+    const [wsrep] = await connection.query({ sql: "SHOW VARIABLES LIKE 'wsrep_on'", timeout: 5000 });
     const galera = String((wsrep as { Value?: string }[])[0]?.Value ?? "").toUpperCase() === "ON";
     return { flavor, galera };
   } finally {
-    await connection.end();
+    connection.destroy();
   }
 }
 
@@ -94,7 +97,7 @@ export function createDataSource(databaseUrl: string, options: DataSourceSetting
       timezone: "Z",
       charset: "utf8mb4_unicode_ci",
       connectTimeout: 5000,
-      driver: mysqlDriverForTypeOrm(options.galera ? GALERA_SESSION : []),
+      driver: mysqlDriverForTypeOrm(options.galera ? GALERA_SESSION : [], options.bounds),
       // trace: a stack captured per statement for mysql2's own errors, which TypeORM wraps in QueryFailedError anyway.
       extra: { connectionLimit: 20, waitForConnections: true, trace: false },
     } as DataSourceOptions;

@@ -21,6 +21,8 @@ const CONNECTION_ERROR_CODES = new Set([
   "SQLITE_IOERR",
   // 1047 on a Galera node that left the cluster or has not joined it yet: "WSREP has not yet prepared node".
   "ER_UNKNOWN_COM_ERROR",
+  // A statement or a wait for a connection past its bound (shared/deadline.ts): the server is stalled or overloaded.
+  "DEPENDENCY_TIMEOUT",
 ]);
 /**
  * A transaction that lost to another and was rolled back, so running it again whole may pass:
@@ -31,18 +33,21 @@ const CONFLICT_CODES = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT", "ER_
 const CONFLICT_ERRNOS = new Set([1213, 1205, 3101]);
 const DUPLICATE_CODES = new Set(["ER_DUP_ENTRY", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"]);
 
+/** What an error wraps: TypeORM's driverError, a cause, graphql-js's originalError (subscriptions) or thrownValue. */
+const inner = (e: any) => e.driverError ?? e.cause ?? e.originalError ?? e.thrownValue;
+
 function codesOf(error: unknown): string[] {
   const codes: string[] = [];
   // mysql2 can reject with a plain object, which graphql-js wraps as NonErrorThrown with thrownValue.
-  for (let e: any = error, depth = 0; e && depth < 4; e = e.driverError ?? e.cause ?? e.thrownValue, depth++) {
+  for (let e: any = error, depth = 0; e && depth < 5; e = inner(e), depth++) {
     if (typeof e.code === "string") codes.push(e.code);
   }
   return codes;
 }
 
-function causesOf(error: unknown): any[] {
+export function causesOf(error: unknown): any[] {
   const causes: any[] = [];
-  for (let e: any = error, depth = 0; e && depth < 4; e = e.driverError ?? e.cause ?? e.thrownValue, depth++) causes.push(e);
+  for (let e: any = error, depth = 0; e && depth < 5; e = inner(e), depth++) causes.push(e);
   return causes;
 }
 

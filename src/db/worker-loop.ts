@@ -1,3 +1,5 @@
+import { detachedFromRequest } from "../shared/deadline";
+
 /** One background job on a WorkerLoop. */
 export interface WorkerJob {
   /** Does what is due now. The loop never runs two of its own passes at once. */
@@ -52,7 +54,8 @@ export class WorkerLoop {
       return;
     }
     this.clearTimer();
-    this.passing = this.track(this.job.pass())
+    // A request's commit may wake the loop: its pass must not inherit that request's deadline.
+    this.passing = this.track(detachedFromRequest(() => this.job.pass()))
       .then(
         () => undefined,
         (error) => this.options.onError(error),
@@ -63,7 +66,7 @@ export class WorkerLoop {
           this.again = false;
           this.wake();
         } else if (this.started && !this.stopping) {
-          this.timer = setTimeout(() => this.wake(), this.options.intervalMs);
+          this.timer = detachedFromRequest(() => setTimeout(() => this.wake(), this.options.intervalMs));
           this.timer.unref();
         }
       });

@@ -12,6 +12,31 @@ import type { VerificationCheckData } from "../verification/types";
 export type ClaimChanges = Pick<Domain, "status" | "verifiedName" | "failingSince" | "nextCheckAt" | "lastCheck" | "lastCheckedAt" | "updatedAt"> &
   Partial<Pick<Domain, "verifiedAt">>;
 
+/**
+ * The columns applying a check writes into its claim's row: what ClaimChanges sets, the lease it
+ * gives up, and what inheritance changes on claims the group holds (a claim verified by its own
+ * record leaves its parent; a child losing its parent gets a fresh token window). The rest of the
+ * row was read under the same lock and is written back as it was, so a group's UPDATE leaves it out.
+ */
+export const WRITTEN_BY_A_CHECK = [
+  "status",
+  "verifiedName",
+  "verifiedAt",
+  "failingSince",
+  "nextCheckAt",
+  "lastCheck",
+  "lastCheckedAt",
+  "updatedAt",
+  "leaseOwner",
+  "leaseExpiresAt",
+  "inheritedFromId",
+  "tokenIssuedAt",
+  "tokenExpiresAt",
+] as const satisfies readonly (keyof Domain)[];
+// A column added to ClaimChanges and not to the list above would not be written: refused at compile time.
+const everyChangeWritten: Exclude<keyof ClaimChanges, (typeof WRITTEN_BY_A_CHECK)[number]> extends never ? true : never = true;
+void everyChangeWritten;
+
 /** Everything applying one check writes, decided before anything is written. */
 export interface CheckPlan {
   /** The check as recorded: VERIFIED_BY_ANOTHER_ACCOUNT when another account holds the name. */

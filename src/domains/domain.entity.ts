@@ -16,7 +16,7 @@ import { checkColumnTransformer } from "../verification/verification-check.type"
 @Index("IDX_domains_status_checked", ["status", "lastCheckedAt"])
 @Index("IDX_domains_status_token_expiry", ["status", "tokenExpiresAt"])
 @Index("IDX_domains_status_updated", ["status", "updatedAt"])
-@Index("IDX_domains_created", ["createdAt", "id"])
+@Index("IDX_domains_created_status", ["createdAt", "id", "status", "tokenExpiresAt"])
 @Index("IDX_domains_inherited_from", ["inheritedFromId"])
 @Index("IDX_domains_name_reversed", ["nameReversed"])
 @Index("IDX_domains_account_name_reversed", ["accountId", "nameReversed"])

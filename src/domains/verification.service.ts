@@ -3,7 +3,7 @@ import type { Domain } from "./domain.entity";
 import { DomainStatus } from "../shared/domain-status";
 import { UNPROVEN_STATUSES, effectiveStatus, tokenHasLapsed, tokenRanOut } from "./status-rules";
 import type { CheckSchedule } from "./lifecycle";
-import { planCheck } from "./check-plan";
+import { WRITTEN_BY_A_CHECK, planCheck } from "./check-plan";
 import { tokenWindow } from "./token";
 import * as messages from "./messages";
 import type { DomainStore, Transactions } from "./domain.store";
@@ -113,7 +113,7 @@ export class VerificationService {
         const inHand = new Map(claims.map((d) => [d.id, d]));
         const applied = await this.applyLocked(manager, claims, { claim, check, leased, inHand }, actor, requestId, this.clock.now(), entries);
         await this.audit.recordMany(manager, entries);
-        if (applied) await this.store.updateAll(manager, [applied.domain]);
+        if (applied) await this.store.updateAll(manager, [applied.domain], WRITTEN_BY_A_CHECK);
         return applied;
       });
     let applied;
@@ -154,7 +154,7 @@ export class VerificationService {
         for (const item of checks) results.push(await this.applyLocked(manager, ofName.get(item.claim.name)!, { ...item, inHand }, actor, requestId, now, entries));
         // The group's entries in the order its checks were decided: written together, the listeners run once for all of them.
         await this.audit.recordMany(manager, entries);
-        await this.store.updateAll(manager, results.flatMap((result) => (result ? [result.domain] : [])));
+        await this.store.updateAll(manager, results.flatMap((result) => (result ? [result.domain] : [])), WRITTEN_BY_A_CHECK);
         return results;
       });
     } catch (error) {

@@ -3,7 +3,7 @@ import type { AuditEntry } from "../audit/audit-entry.entity";
 import { replayTooLong } from "../graphql/errors";
 import type { AuditFilter, AuditLog } from "../audit/audit-log";
 import type { Position } from "../shared/pagination";
-import type { EventBus } from "./event-bus";
+import { ALL_ACCOUNTS, type EventBus } from "./event-bus";
 
 export interface EntryStreamOptions {
   audit: AuditLog;
@@ -68,7 +68,7 @@ async function* streamEntries(options: EntryStreamOptions, state: StreamState): 
   const isOpen = options.isOpen ?? (() => true);
   let dirty = true;
   const unsubscribe = bus.subscribe((accountId) => {
-    if (accountId !== filter.accountId) return;
+    if (accountId !== filter.accountId && accountId !== ALL_ACCOUNTS) return;
     dirty = true;
     state.notify?.();
   });

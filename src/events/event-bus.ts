@@ -9,6 +9,12 @@ import type { Logger } from "pino";
  */
 export type EntriesCommitted = (accountId: string, origin: "local" | "remote") => void;
 
+/** The account a signal names while Redis is away: every listener re-reads, as a poll. */
+export const ALL_ACCOUNTS = "*";
+
+/** How often Redis is asked whether it answers, and listeners polled while it does not. */
+const HEALTH_MS = 1000;
+
 /**
  * The wake-up signal behind subscriptions and webhook deliveries. It carries no entries,
  * only whose: the database stays the truth, so a lost signal only delays (the worker also
@@ -21,13 +27,20 @@ export class EventBus {
   private publisher: Redis | null = null;
   private subscriber: Redis | null = null;
   private readonly channel: string;
+  private health: NodeJS.Timeout | null = null;
+  private degraded = false;
 
-  constructor(options: { redisUrl?: string; keyPrefix: string; logger: Logger }) {
+  constructor(options: { redisUrl?: string; keyPrefix: string; logger: Logger; commandTimeoutMs?: number; onDegraded?: (degraded: boolean) => void }) {
     this.channel = `${options.keyPrefix}events`;
     if (!options.redisUrl) return;
     // Required only with REDIS_URL, as the rate limits do: a start without it reads none of ioredis.
     const { Redis: RedisClient } = require("ioredis") as typeof import("ioredis");
-    this.publisher = new RedisClient(options.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+    // Bounded, queued ones too: a publish that cannot go out is a lost signal, which the polls make up for.
+    this.publisher = new RedisClient(options.redisUrl, {
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2_000,
+      commandTimeout: options.commandTimeoutMs ?? 1000,
+    });
     this.subscriber = new RedisClient(options.redisUrl, { connectTimeout: 2_000 });
     let lastLogged = 0;
     const warn = (err: unknown) => {
@@ -44,6 +57,27 @@ export class EventBus {
       if (separator < 0 || message.slice(0, separator) === this.instance) return;
       this.emitter.emit("entries", message.slice(separator + 1), "remote");
     });
+    this.health = setInterval(() => void this.checkRedis(options), HEALTH_MS);
+    this.health.unref();
+  }
+
+  /** Whether signals from other instances may be missed right now (Redis slow or away): listeners are then polled. */
+  get isDegraded(): boolean {
+    return this.degraded;
+  }
+
+  /**
+   * While Redis does not answer, other instances' commits wake nobody here: every listener is
+   * woken each second instead, and reads what is new from the database as it would on a signal.
+   */
+  private async checkRedis(options: { logger: Logger; onDegraded?: (degraded: boolean) => void }): Promise<void> {
+    const answers = this.subscriber?.status === "ready" && (await this.publisher!.ping().then((pong) => pong === "PONG", () => false));
+    if (!answers) this.emitter.emit("entries", ALL_ACCOUNTS, "remote");
+    if (answers === !this.degraded) return;
+    this.degraded = !answers;
+    options.onDegraded?.(this.degraded);
+    if (this.degraded) options.logger.warn("Redis is slow or away: subscriptions and webhook workers poll the database every second until it answers");
+    else options.logger.info("Redis answers again: subscriptions are woken by commit signals again");
   }
 
   /** Resolves once this instance listens on Redis (at once without it), so a test can publish knowing it is heard. */
@@ -68,6 +102,7 @@ export class EventBus {
   }
 
   async close(): Promise<void> {
+    if (this.health) clearInterval(this.health);
     this.emitter.removeAllListeners();
     // quit() waits for a connection that may never come back (and keeps the process alive meanwhile): a Redis that is away is let go.
     const close = async (redis: Redis | null) => {

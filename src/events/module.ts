@@ -4,6 +4,8 @@ import type { Database } from "../db/database";
 import { defineModule } from "../graphql/feature-module";
 import type { AuditLog } from "../audit/audit-log";
 import { EventBus } from "./event-bus";
+import { dependencyBounds } from "../shared/deadline";
+import type { ResilienceMetrics } from "../shared/resilience.metrics";
 import { EventsResolver } from "./events.resolver";
 import { EventSubscriptionResolver } from "./subscription.resolver";
 
@@ -12,6 +14,7 @@ export interface EventsDeps {
   db: Database;
   audit: AuditLog;
   logger: Logger;
+  metrics: ResilienceMetrics;
 }
 
 /**
@@ -22,8 +25,14 @@ export interface EventsDeps {
 export const eventsModule = defineModule({
   name: "events",
   resolverClasses: [EventsResolver, EventSubscriptionResolver],
-  create: ({ config, db, audit, logger }: EventsDeps) => {
-    const events = new EventBus({ redisUrl: config.rateLimits.redisUrl, keyPrefix: config.rateLimits.redisKeyPrefix, logger });
+  create: ({ config, db, audit, logger, metrics }: EventsDeps) => {
+    const events = new EventBus({
+      redisUrl: config.rateLimits.redisUrl,
+      keyPrefix: config.rateLimits.redisKeyPrefix,
+      logger,
+      commandTimeoutMs: dependencyBounds(config.resilience.requestTimeoutMs).redisCommandMs,
+      onDegraded: (degraded) => metrics.redisDegraded.set({ use: "events" }, degraded ? 1 : 0),
+    });
     return {
       provides: { events },
       resolvers: [new EventsResolver(audit), new EventSubscriptionResolver()],

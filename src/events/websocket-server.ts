@@ -51,6 +51,10 @@ export interface SubscriptionServerOptions {
   maxReplay: number;
   maxConnectionsPerAccount: number;
   maxConnectionsPerAddress: number;
+  /** Open WebSocket connections on this instance, whoever holds them (MAX_INFLIGHT_REQUESTS). */
+  maxConnections: number;
+  /** Told of each upgrade refused because maxConnections were open. */
+  onShed?: () => void;
   idleTimeoutMs: number;
   /** See EntryStreamOptions.lookbackMs. */
   lookbackMs: number;
@@ -120,6 +124,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { c
 class Connections {
   private readonly byAddress: ConnectionCounts;
   private readonly byAccount: ConnectionCounts;
+  /** Every open connection, against MAX_INFLIGHT_REQUESTS. */
+  private readonly total: ConnectionCounts;
   /** Subscriptions running per account (SUBSCRIPTIONS_PER_ACCOUNT). */
   private readonly subscriptionsOf = new ConnectionCounts(Number.MAX_SAFE_INTEGER);
   private readonly states = new WeakMap<WebSocket, ConnectionState>();
@@ -130,16 +136,27 @@ class Connections {
   ) {
     this.byAddress = new ConnectionCounts(options.maxConnectionsPerAddress);
     this.byAccount = new ConnectionCounts(options.maxConnectionsPerAccount);
+    this.total = new ConnectionCounts(options.maxConnections);
   }
 
   /** The HTTP upgrade: an address over its cap gets 429 before a WebSocket exists. */
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const { wsServer, options } = this;
     if (!wsServer.shouldHandle(req)) return refuseUpgrade(socket, 400, "Bad Request");
+    if (!this.total.tryAcquire("all")) {
+      options.onShed?.();
+      return refuseUpgrade(socket, 503, "Service Unavailable");
+    }
     const clientIp = options.clientIpOf(req);
-    if (!this.byAddress.tryAcquire(clientIp)) return refuseUpgrade(socket, 429, "Too Many Requests");
+    if (!this.byAddress.tryAcquire(clientIp)) {
+      this.total.release("all");
+      return refuseUpgrade(socket, 429, "Too Many Requests");
+    }
     // handleUpgrade can fail without calling back (a socket gone mid-handshake): the place is given back on close either way.
-    socket.once("close", () => this.byAddress.release(clientIp));
+    socket.once("close", () => {
+      this.byAddress.release(clientIp);
+      this.total.release("all");
+    });
     wsServer.handleUpgrade(req, socket, head, (ws) => {
       const state: ConnectionState = { clientIp, principal: null, countedAccount: null, active: new Set(), closed: false };
       this.states.set(ws, state);
@@ -249,7 +266,8 @@ async function admit(options: SubscriptionServerOptions, ctx: Ctx, state: Connec
 const isExpired = (principal: Principal) => principal.expiresAt != null && principal.expiresAt.getTime() <= Date.now();
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  const retryAfter = status === 503 ? "Retry-After: 1\r\n" : "";
+  socket.end(`HTTP/1.1 ${status} ${text}\r\n${retryAfter}Connection: close\r\nContent-Length: 0\r\n\r\n`);
   socket.destroy();
 }
 

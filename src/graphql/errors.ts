@@ -39,8 +39,8 @@ export const INTROSPECTION_DISABLED_MESSAGE =
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   apiError(ErrorCode.RATE_LIMITED, message, { retryAfterSeconds }, new Map([["retry-after", String(retryAfterSeconds)]]));
 
-export const serviceUnavailable = (message = "The database cannot be reached right now; try again shortly.") =>
-  apiError(ErrorCode.SERVICE_UNAVAILABLE, message);
+export const serviceUnavailable = (message = "The database cannot be reached right now; try again shortly.", retryAfterSeconds = 1) =>
+  apiError(ErrorCode.SERVICE_UNAVAILABLE, message, { retryAfterSeconds }, new Map([["retry-after", String(retryAfterSeconds)]]));
 
 export const tooManyAliases = (aliases: number, max: number) =>
   apiError(ErrorCode.TOO_MANY_ALIASES, `This operation uses ${aliases} aliases; at most ${max} are served. Split it into smaller requests.`, {

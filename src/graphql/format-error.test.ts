@@ -16,7 +16,7 @@ describe("formatError for an unavailable database", () => {
 
   it("counts a Galera node that is not ready (1047) as unavailable, not as an internal error", () => {
     const notReady = Object.assign(new Error("WSREP has not yet prepared node for application use"), { code: "ER_UNKNOWN_COM_ERROR", errno: 1047 });
-    expect(formatError(formatted, notReady).extensions).toEqual({ code: "SERVICE_UNAVAILABLE" });
+    expect(formatError(formatted, notReady).extensions).toEqual({ code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 1 });
   });
 
   it("leaves any other failure an internal error", () => {

@@ -2,8 +2,9 @@ import type { GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { Logger } from "pino";
 import { ErrorCode, INTROSPECTION_DISABLED_MESSAGE, serviceUnavailable } from "./errors";
-import { isUnavailable } from "../db/database";
+import { causesOf, isUnavailable } from "../db/database";
 import { ConflictPersisted } from "../db/retry-policy";
+import { DependencyTimeout } from "../shared/deadline";
 
 /** Codes whose messages are written for clients (ours, Apollo's request errors, graphql-js validation). */
 const CLIENT_SAFE_CODES = new Set<string>([
@@ -76,8 +77,14 @@ export function createFormatError(log: Logger, options: { hideSuggestions?: bool
         const message = `Other changes to the same rows kept winning; try again in ${retryAfterSeconds} s.`;
         return { ...base, message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds } };
       }
+      const timeout = causesOf(original).find((e): e is DependencyTimeout => e instanceof DependencyTimeout);
+      if (timeout) {
+        log.warn({ err: original }, "dependency timed out");
+        const message = "The service could not answer within its deadline (a dependency is slow); try again shortly.";
+        return { ...base, message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: timeout.retryAfterSeconds } };
+      }
       log.error({ err: original }, "database unreachable");
-      return { ...base, message: serviceUnavailable().message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
+      return { ...base, message: serviceUnavailable().message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: 1 } };
     }
     log.error({ err: original, path: formatted.path }, "unexpected error");
     return { ...base, message: "Something went wrong on our side.", extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

@@ -1,7 +1,7 @@
 import { GraphQLSchema } from "graphql";
-import { GraphQLDateTime } from "graphql-scalars";
 import { buildSchema, ContainerType, NonEmptyArray } from "type-graphql";
 import { authChecker } from "./auth-checker";
+import { DateTimeScalar } from "./date-time.scalar";
 
 /**
  * The schema of these resolver classes. TypeGraphQL reads only their decorators to build it;
@@ -13,7 +13,7 @@ export async function buildResolverSchema(resolverClasses: NonEmptyArray<Functio
     container,
     authChecker,
     // The contract names the scalar DateTime; TypeGraphQL 2 would otherwise emit DateTimeISO.
-    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     // Subscriptions bring their own streams (src/events); TypeGraphQL insists on a pub/sub all the same.
     pubSub: { publish: () => undefined, subscribe: () => { throw new Error("subscriptions bring their own streams"); } },
     validate: false,

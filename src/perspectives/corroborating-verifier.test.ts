@@ -16,6 +16,11 @@ function localVerifier(outcome: VerificationCheckData["outcome"]): DomainVerifie
 
 /** A perspective that serves `token` in `region`, or fails with `reason`. */
 function perspective(name: string, region: string, seen: string | { reason: string }): PerspectiveClient {
+  return txtPerspective(name, region, typeof seen === "string" ? expectedTxtValue(seen) : seen);
+}
+
+/** A perspective whose resolver returns the TXT value `seen` at whatever host it is asked about, or fails with `reason`. */
+function txtPerspective(name: string, region: string, seen: string | { reason: string }, asked: string[] = []): PerspectiveClient {
   const reply: PerspectiveReply =
     typeof seen === "string"
       ? {
@@ -24,11 +29,17 @@ function perspective(name: string, region: string, seen: string | { reason: stri
           region,
           durationMs: 3,
           observations: [
-            { server: "127.0.0.1:53", txt: { ok: true, records: [[expectedTxtValue(seen)]] }, cname: { ok: false, failure: "NODATA", code: "ENODATA" }, durationMs: 3 },
+            { server: "127.0.0.1:53", txt: { ok: true, records: [[seen]] }, cname: { ok: false, failure: "NODATA", code: "ENODATA" }, durationMs: 3 },
           ],
         }
       : { ok: false, name, region: "unknown", reason: seen.reason, durationMs: 3 };
-  return { url: `http://${name}`, lookUpRecordHost: async () => reply };
+  return {
+    url: `http://${name}`,
+    lookUpRecordHost: async (_name, host) => {
+      asked.push(host);
+      return reply;
+    },
+  };
 }
 
 const options = { timeoutMs: 1000, cnameZone: "verify.dnsproof.dev" };
@@ -103,5 +114,103 @@ describe("perspectiveResult's DNSSEC status", () => {
   it("is BOGUS, and never corroborates, when any resolver found the zone BOGUS", () => {
     const bogus: VantagePointObservation = { server: "r3", txt: { ok: false, failure: "SERVFAIL", code: "SERVFAIL", dnssec: "BOGUS" }, cname: { ok: false, failure: "SERVFAIL", code: "SERVFAIL", dnssec: "BOGUS" }, durationMs: 3 };
     expect(statusOf(resolver("r1", "SECURE"), resolver("r2", "SECURE"), bogus)).toMatchObject({ answer: "FOUND", dnssec: "BOGUS", corroborates: false });
+  });
+});
+
+describe("withCorroboration of a persistent record", () => {
+  const ACCOUNT_RECORD = "dnsproof.dev; accounturi=https://dnsproof.dev/accounts/owner";
+  const FORGED_RECORD = "dnsproof.dev; accounturi=https://dnsproof.dev/accounts/attacker";
+  const PERSIST_HOST = "_dnsproof-persist.example.com";
+  const claim: VerificationRequest = { ...request, accountId: "owner" };
+
+  /** What the persistent layer returns when a parent's record verified the claim, with the record it rests on. */
+  function persistentLocal(value: string, seenHosts: string[] = []): DomainVerifier {
+    return {
+      verify: async (asked) => {
+        seenHosts.push(asked.host ?? "(token record)");
+        return {
+          outcome: "VERIFIED",
+          method: "PERSISTENT",
+          checkedAt: new Date(0),
+          message: `Verified: ${PERSIST_HOST} has the persistent record ${value}.`,
+          foundValues: [value],
+          hints: [],
+          servers: [],
+          dnssec: "UNVALIDATED",
+          persistentRecord: { host: PERSIST_HOST, value },
+        };
+      },
+    };
+  }
+
+  it("asks the perspectives about the persistent record's host and verifies when they see the same value there", async () => {
+    const asked: string[] = [];
+    const perspectives = ["ARIN", "RIPE", "APNIC"].map((region, i) => txtPerspective(`p${i}`, region, ACCOUNT_RECORD, asked));
+    const check = await withCorroboration(persistentLocal(ACCOUNT_RECORD), perspectives, options).verify(claim);
+    expect(check).toMatchObject({ outcome: "VERIFIED", method: "PERSISTENT", corroboration: { asked: 3, corroborating: 3 } });
+    expect(check.message).toContain("Corroborated: 3 of 3 remote perspectives in 3 regions saw it.");
+    // First the token record host, in parallel with the local lookups, then the persistent record's.
+    expect(asked.sort()).toEqual([...Array(3).fill(PERSIST_HOST), ...Array(3).fill("_dnsproof-verify.shop.example.com")].sort());
+    // Internal: consumed here, never stored.
+    expect(check).not.toHaveProperty("persistentRecord");
+  });
+
+  it("holds back a forged persistent record the perspectives do not see, naming its host", async () => {
+    const perspectives = [txtPerspective("a", "ARIN", FORGED_RECORD), txtPerspective("b", "RIPE", ACCOUNT_RECORD), txtPerspective("c", "APNIC", { reason: "unreachable (ECONNREFUSED)" })];
+    const check = await withCorroboration(persistentLocal(FORGED_RECORD), perspectives, options).verify(claim);
+    expect(check).toMatchObject({ outcome: "NOT_CORROBORATED", method: null, corroboration: { asked: 3, corroborating: 1, required: 2 } });
+    expect(check.message).toContain(`this server found the record at ${PERSIST_HOST}, but only 1 of 3 remote perspectives saw it`);
+    expect(check.perspectives!.map((p) => [p.name, p.answer, p.corroborates])).toEqual([
+      ["a", "FOUND", true],
+      ["b", "OTHER_VALUES", false],
+      ["c", "ERROR", false],
+    ]);
+  });
+
+  it("records, and never holds back, the re-check of a domain verified by a persistent record", async () => {
+    const down = { reason: "unreachable (ECONNREFUSED)" };
+    const check = await withCorroboration(persistentLocal(ACCOUNT_RECORD), [txtPerspective("a", "ARIN", down), txtPerspective("b", "RIPE", down)], options).verify({
+      ...claim,
+      recheck: true,
+    });
+    expect(check).toMatchObject({ outcome: "VERIFIED", method: "PERSISTENT", corroboration: { asked: 2, corroborating: 0 } });
+    expect(check.message).toContain("Only 0 of 2 remote perspectives");
+  });
+
+  it("holds back a PERSISTENT check that does not say which record it rests on", async () => {
+    const silent: DomainVerifier = { verify: async (asked) => ({ ...(await persistentLocal(ACCOUNT_RECORD).verify(asked)), persistentRecord: undefined }) };
+    const check = await withCorroboration(silent, [txtPerspective("a", "ARIN", ACCOUNT_RECORD)], options).verify(claim);
+    expect(check.outcome).toBe("NOT_CORROBORATED");
+  });
+
+  it("leaves a lookup at a given host (part of another check) to the local verifier alone", async () => {
+    const asked: string[] = [];
+    const seen: string[] = [];
+    const verifier = withCorroboration(persistentLocal(ACCOUNT_RECORD, seen), [txtPerspective("a", "ARIN", ACCOUNT_RECORD, asked)], options);
+    const check = await verifier.verify({ name: "example.com", token: "", previousTokens: [], host: PERSIST_HOST, hints: false });
+    expect(asked).toEqual([]);
+    expect(seen).toEqual([PERSIST_HOST]);
+    expect(check.corroboration).toBeUndefined();
+  });
+
+  it("gives a second round what is left of the time, and at least a quarter of it", async () => {
+    let clock = 0;
+    const timeouts: number[] = [];
+    const timed: PerspectiveClient = {
+      url: "http://t",
+      lookUpRecordHost: async (_name, host, timeoutMs) => {
+        timeouts.push(timeoutMs);
+        return (await txtPerspective("t", "ARIN", ACCOUNT_RECORD).lookUpRecordHost(_name, host, timeoutMs));
+      },
+    };
+    const slowLocal = (elapsed: number): DomainVerifier => ({
+      verify: async (asked) => {
+        clock += elapsed;
+        return persistentLocal(ACCOUNT_RECORD).verify(asked);
+      },
+    });
+    await withCorroboration(slowLocal(300), [timed], { ...options, now: () => clock }).verify(claim);
+    await withCorroboration(slowLocal(900), [timed], { ...options, now: () => clock }).verify(claim);
+    expect(timeouts).toEqual([1000, 700, 1000, 250]);
   });
 });

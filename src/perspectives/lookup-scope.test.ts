@@ -11,6 +11,19 @@ describe("what a perspective looks up", () => {
     expect(checkScope(ask("api.example.com", { host: "_dnsproof-verify.api.example.com.example.com", type: "CNAME" }, { host: "api.example.com", type: "TXT" }))).toMatchObject({ ok: true });
   });
 
+  it("answers the persistent record hosts of the name and of each name above it up to the registrable domain, and no higher", () => {
+    const persist = (host: string) => checkScope(ask("a.b.example.co.uk", { host, type: "TXT" }));
+    for (const host of ["_dnsproof-persist.a.b.example.co.uk", "_dnsproof-persist.b.example.co.uk", "_dnsproof-persist.example.co.uk"]) {
+      expect(persist(host)).toMatchObject({ ok: true });
+    }
+    expect(persist("_dnsproof-persist.co.uk")).toMatchObject({ ok: false, status: 403 });
+    expect(persist("_dnsproof-persist.other.example.co.uk")).toMatchObject({ ok: false, status: 403 });
+    expect(persist("_dnsproof-persist.x.a.b.example.co.uk")).toMatchObject({ ok: false, status: 403 });
+    // A private suffix counts as one: a github.io user's record never covers another's.
+    expect(checkScope(ask("www.alice.github.io", { host: "_dnsproof-persist.alice.github.io", type: "TXT" }))).toMatchObject({ ok: true });
+    expect(checkScope(ask("www.alice.github.io", { host: "_dnsproof-persist.github.io", type: "TXT" }))).toMatchObject({ ok: false, status: 403 });
+  });
+
   it("refuses other names (403) and malformed requests (400)", () => {
     expect(checkScope(ask("api.example.com", { host: "www.example.com", type: "TXT" }))).toMatchObject({ ok: false, status: 403 });
     expect(checkScope(ask("api.example.com", { host: "_dnsproof-verify.other.example", type: "TXT" }))).toMatchObject({ ok: false, status: 403 });

@@ -1,9 +1,11 @@
 /**
- * Which lookups a perspective answers: TXT and CNAME at a claim's record host (either scope's) and at the places
- * the hint engine probes for misplaced records, nothing else, so it is no open resolver.
+ * Which lookups a perspective answers: TXT and CNAME at a claim's record host (either scope's), at the hosts its
+ * persistent records may be at (its own name's and each name above it up to the registrable domain) and at the
+ * places the hint engine probes for misplaced records, nothing else, so it is no open resolver.
  */
 import { planProbes } from "../verification/hints";
 import { fitsInDns } from "../verification/names";
+import { claimPersistHosts } from "../verification/persist";
 import { subtreeHost, verificationHost } from "../verification/records";
 import { LOOKUP_TYPES, type LookupRequest, type LookupType } from "./channel";
 
@@ -14,7 +16,8 @@ const NAME = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
 /** The hosts a verification of `name` may ask about. */
 export function hostsOf(name: string): Set<string> {
   const plan = planProbes(name);
-  return new Set([verificationHost(name), subtreeHost(name), plan.domain, ...(plan.zoneTwice ? [plan.zoneTwice] : []), ...plan.wrongPrefixes]);
+  const persistHosts = claimPersistHosts(name).map((at) => at.host);
+  return new Set([verificationHost(name), subtreeHost(name), ...persistHosts, plan.domain, ...(plan.zoneTwice ? [plan.zoneTwice] : []), ...plan.wrongPrefixes]);
 }
 
 export type ScopeCheck = { ok: true; request: LookupRequest } | { ok: false; status: 400 | 403; message: string };

@@ -41,7 +41,7 @@ export function createPerspectiveClient(url: string, options: PerspectiveClientO
         method: "POST",
         headers: { authorization: `Bearer ${options.secret}`, "content-type": "application/json" },
         body: JSON.stringify({ name, nonce, timeoutMs: Math.max(1, Math.floor(timeoutMs)), lookups: [{ host, type: "TXT" }, { host, type: "CNAME" }] }),
-        signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
+        signal: AbortSignal.timeout(Math.max(1, Math.floor(timeoutMs))),
         redirect: "error",
       });
       body = await readCapped(response, MAX_ANSWER_BYTES);

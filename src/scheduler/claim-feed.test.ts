@@ -53,6 +53,35 @@ describe("ClaimFeed", () => {
     expect(calls).toHaveLength(2);
   });
 
+  it("leases again once every claim in hand is recorded when a batch leased meanwhile came back short, and stops at a short one leased idle", async () => {
+    // The second lease runs while three claims are still being recorded: their locks can make it come back empty.
+    const { next, calls } = source([4, 0, 4, 1]);
+    const feed = new ClaimFeed(next, { batchSize: 4 });
+    const first = await takeAll(feed, 3);
+    feed.finished(first[0]);
+    const fourth = (await feed.take())!;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toHaveLength(2);
+    // Not the end, and no lease while claims are in hand: the next take waits for them.
+    const waiting = feed.take();
+    feed.finished(first[1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toHaveLength(2);
+    feed.finished(first[2]);
+    feed.finished(fourth);
+    expect((await waiting)!.domain.id).toBe("d5");
+    expect(calls).toHaveLength(3);
+    const second = [(await waiting)!, ...(await takeAll(feed, 3))];
+    expect(second.map((c) => c.domain.id)).toEqual(["d5", "d6", "d7", "d8"]);
+    for (const claim of second) feed.finished(claim);
+    const last = (await feed.take())!;
+    expect(last.domain.id).toBe("d9");
+    feed.finished(last);
+    // That one was leased with nothing in hand and came back short: nothing more is due.
+    expect(await feed.take()).toBeNull();
+    expect(calls).toHaveLength(4);
+  });
+
   it("tells when each batch is leased and when all of it is recorded", async () => {
     const { next } = source([2]);
     const events: string[] = [];

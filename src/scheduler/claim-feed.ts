@@ -20,7 +20,12 @@ export interface BatchProgress {
 export interface ClaimFeedOptions {
   /** Claims one lease asks for (SCHEDULER_BATCH_SIZE). */
   batchSize: number;
-  /** A batch came back smaller than asked: nothing more is due, stop leasing. True by default. */
+  /**
+   * A batch leased while no claim was in hand came back smaller than asked: nothing more is due,
+   * stop leasing. True by default. One leased while claims were still being recorded may have
+   * come back short only because their transactions held rows the lease skips (SKIP LOCKED); the
+   * feed leases again once they are all recorded, and stops only if that one is short too.
+   */
   stopOnShortBatch?: boolean;
   /** Sees a batch as it is leased, and once every claim of it was recorded. */
   onBatchStarted?: (batch: BatchProgress) => void;
@@ -40,6 +45,8 @@ export class ClaimFeed {
   private exhausted = false;
   private failure: unknown = null;
   private waiters: (() => void)[] = [];
+  /** The last lease came back short while claims were in hand: lease again once none is. */
+  private retryWhenIdle = false;
 
   constructor(
     private readonly source: BatchSource,
@@ -82,11 +89,17 @@ export class ClaimFeed {
 
   private refill(): void {
     if (this.leasing || this.exhausted || this.unfinished >= this.options.batchSize) return;
+    if (this.retryWhenIdle && this.unfinished > 0) return;
+    this.retryWhenIdle = false;
+    const inHand = this.unfinished > 0;
     this.leasing = this.source()
       .then(
         (batch) => {
           const domains = batch?.domains ?? [];
-          if (domains.length === 0 || (domains.length < this.options.batchSize && this.options.stopOnShortBatch !== false)) this.exhausted = true;
+          const short = domains.length === 0 || (domains.length < this.options.batchSize && this.options.stopOnShortBatch !== false);
+          // Null is the source saying it has nothing more (or is stopping): no second try then.
+          if (short && inHand && batch) this.retryWhenIdle = true;
+          else if (short) this.exhausted = true;
           if (!batch || domains.length === 0) return;
           const progress: BatchProgress = { size: domains.length, remaining: domains.length };
           this.options.onBatchStarted?.(progress);

@@ -4,6 +4,7 @@
  * at `_dnsproof-persist.<name>`. Published once, the record names the account it authorizes and
  * needs no token, so regenerating one changes nothing. Pure: parsing, rendering and the decision.
  */
+import { getDomain } from "tldts";
 import type { VantagePointResult } from "./types";
 
 export const PERSIST_LABEL = "_dnsproof-persist";
@@ -114,6 +115,11 @@ export function persistLookupHosts(name: string, registrable: string | null): Pe
     hosts.push({ host: persistHost(above), name: above, fromParent: true });
   }
   return hosts;
+}
+
+/** persistLookupHosts for a claim of `name`, up to its registrable domain as the hints take it (private suffixes such as github.io included). */
+export function claimPersistHosts(name: string): PersistLookupHost[] {
+  return persistLookupHosts(name, getDomain(name, { allowPrivateDomains: true }));
 }
 
 /** What the vantage points returned at one persistent-record host: each server's values. */

@@ -5,10 +5,9 @@
  * plays no part, so a regenerated token changes nothing; every re-check looks again, so a removed
  * or lapsed record fails like a removed token record and the grace period applies.
  */
-import { getDomain } from "tldts";
 import type { Clock } from "../shared/clock";
 import { keptValues } from "./evidence";
-import { accountUriOf, agreedValues, decidePersistent, persistLookupHosts, type PersistObservation } from "./persist";
+import { accountUriOf, agreedValues, claimPersistHosts, decidePersistent, type PersistObservation } from "./persist";
 import { majorityQuorum } from "./verifier";
 import type { DomainVerifier, VerificationCheckData, VerificationRequest } from "./types";
 
@@ -24,8 +23,7 @@ export function withPersistentRecords(base: DomainVerifier, settings: Persistent
   /** The lookups at every host a persistent record for the claim may be at, each through the base verifier. */
   const observe = (name: string): Promise<PersistObservation[]> =>
     Promise.all(
-      // The registrable domain as the hints take it: private suffixes (github.io) included.
-      persistLookupHosts(name, getDomain(name, { allowPrivateDomains: true })).map(async (at): Promise<PersistObservation> => {
+      claimPersistHosts(name).map(async (at): Promise<PersistObservation> => {
         const found = await base.verify({ name: at.name, token: "", previousTokens: [], host: at.host, hints: false });
         return { ...at, servers: found.servers, quorum: majorityQuorum(found.servers.length), dnssec: found.dnssec };
       }),
@@ -53,6 +51,8 @@ export function withPersistentRecords(base: DomainVerifier, settings: Persistent
         hints: [],
         servers: observations.find((observation) => observation.host === decision.host)!.servers,
         dnssec: observations.find((observation) => observation.host === decision.host)!.dnssec ?? "UNVALIDATED",
+        // What remote perspectives must see too, when they corroborate: this value at this host.
+        persistentRecord: { host: decision.host, value: decision.value },
       };
     },
   };

@@ -87,6 +87,17 @@ export interface VerificationCheckData {
   perspectives?: PerspectiveResult[];
   /** Absent or null when no remote perspectives are configured. */
   corroboration?: Corroboration | null;
+  /**
+   * Internal, not in the GraphQL schema: the persistent record a PERSISTENT check rests on, so that
+   * remote perspectives can be asked about that very record; the corroborating verifier consumes it.
+   */
+  persistentRecord?: PersistentRecordSeen;
+}
+
+/** Where a persistent record that verified a claim was found, and its value as the vantage points returned it. */
+export interface PersistentRecordSeen {
+  host: string;
+  value: string;
 }
 
 export interface VerificationRequest {

@@ -76,7 +76,7 @@ interface ClassifiedPoint extends VantagePointResult {
   failureCode: string | null;
 }
 
-interface Expected {
+export interface Expected {
   host: string;
   txt: string;
   /** The CNAME target to advise: one that can be published. */

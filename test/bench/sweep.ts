@@ -29,6 +29,7 @@ import { entities } from "../../src/app/entities";
 import { reversedName } from "../../src/shared/domain-scope";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { expectedTxtValue, verificationHost } from "../../src/verification/records";
+import { cpuMs } from "./processes";
 
 const N = Number(process.env.SWEEP_N ?? 100_000);
 /** Every k-th claim is PENDING without a record; the rest are VERIFIED with theirs published. */
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   let server: AppProcess | null = null;
   try {
     const bare = await bareLoop(bind.server);
-    console.log(`bare loop: ${N} names (TXT + CNAME each) in ${bare.seconds.toFixed(1)} s = ${bare.perSecond} names/s`);
+    console.log(`bare loop: ${N} names (TXT + CNAME each) in ${bare.seconds.toFixed(1)} s = ${bare.perSecond} names/s, ${bare.cpuMsPerName.toFixed(3)} CPU ms per name`);
     await prepareDatabase(database.url);
     server = await startServer(database.url, bind);
     const figures = await sweep(server, database.url);
@@ -74,9 +75,10 @@ async function main(): Promise<void> {
 }
 
 /** The same queries the verifier sends per claim, nothing else: CONCURRENCY names in flight, TXT and CNAME of each at once. */
-async function bareLoop(server: string): Promise<{ seconds: number; perSecond: number }> {
+async function bareLoop(server: string): Promise<{ seconds: number; perSecond: number; cpuMsPerName: number }> {
   let next = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = async () => {
     const resolver = new dns.promises.Resolver({ timeout: 3000, tries: 1 });
     resolver.setServers([server]);
@@ -87,7 +89,8 @@ async function bareLoop(server: string): Promise<{ seconds: number; perSecond: n
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, perSecond: Math.round(N / seconds) };
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds, perSecond: Math.round(N / seconds), cpuMsPerName: (cpu.user + cpu.system) / 1000 / N };
 }
 
 /** Migrates, then writes the accounts and claims in a few INSERT ... SELECT statements over MariaDB's SEQUENCE engine; none due yet. */
@@ -188,6 +191,8 @@ interface SweepFigures {
   finished: boolean;
   rssIdleMb: number;
   rssMaxMb: number;
+  /** The server process's CPU (user + system, from /proc) over the sweep, per claim checked: what a shared machine's load disturbs least. */
+  cpuMsPerCheck: number;
   idle: Latencies;
   during: Latencies;
 }
@@ -206,6 +211,7 @@ async function sweep(server: AppProcess, databaseUrl: string): Promise<SweepFigu
     // The server writes lastCheckedAt from its own clock, in UTC as this connection does.
     const at = new Date();
     const t0 = performance.now();
+    const cpu0 = cpuMs(server.pid);
     await conn.query(`UPDATE domains SET nextCheckAt = ?`, [at]);
     let checked = 0;
     let rssMaxMb = rssIdleMb;
@@ -224,9 +230,10 @@ async function sweep(server: AppProcess, databaseUrl: string): Promise<SweepFigu
       if (checked >= N) break;
     }
     const seconds = (performance.now() - t0) / 1000;
+    const cpuMsPerCheck = (cpuMs(server.pid) - cpu0) / Math.max(1, checked);
     done = true;
     rssMaxMb = Math.max(rssMaxMb, rssMb(server.pid, "VmHWM"));
-    return { checked, seconds, perSecond: Math.round(checked / seconds), finished: checked >= N, rssIdleMb, rssMaxMb, idle: await idle, during: await during };
+    return { checked, seconds, perSecond: Math.round(checked / seconds), finished: checked >= N, rssIdleMb, rssMaxMb, cpuMsPerCheck, idle: await idle, during: await during };
   } finally {
     await conn.end();
   }
@@ -262,11 +269,12 @@ async function readLoad(url: string, token: string, going: () => boolean): Promi
   return { requests: latencies.length, p50: at(0.5), p99: at(0.99), errors };
 }
 
-function report(bare: { perSecond: number }, s: SweepFigures): void {
+function report(bare: { perSecond: number; cpuMsPerName: number }, s: SweepFigures): void {
   console.log(
     `sweep:     ${s.checked} of ${N} checked in ${s.seconds.toFixed(1)} s = ${s.perSecond} checks/s${s.finished ? "" : ` (STOPPED at the ${SWEEP_LIMIT_MS / 1000} s bound)`}`,
   );
   console.log(`ratio:     ${(s.perSecond / bare.perSecond).toFixed(2)}x the bare loop (goal >= 0.5x)`);
+  console.log(`CPU:       ${s.cpuMsPerCheck.toFixed(3)} ms of the server's per check, ${(s.cpuMsPerCheck / bare.cpuMsPerName).toFixed(1)}x the bare loop's per name (its readers' requests included)`);
   console.log(`RSS:       ${s.rssIdleMb} MB idle, ${s.rssMaxMb} MB max during the sweep (goal < 300 MB)`);
   console.log(`API p99:   ${s.idle.p99} ms idle (${s.idle.requests} requests, p50 ${s.idle.p50} ms), ${s.during.p99} ms during the sweep (${s.during.requests} requests, p50 ${s.during.p50} ms)`);
   console.log(`           = ${(s.during.p99 / s.idle.p99).toFixed(2)}x idle (goal < 2x); errors ${s.idle.errors} idle, ${s.during.errors} during`);

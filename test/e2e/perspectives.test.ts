@@ -1,7 +1,8 @@
 /**
  * Remote perspectives end to end: five `dnsproof perspective` processes, each with its own
  * resolver (BIND 9 in recursive mode), and a primary whose resolver, like one perspective's,
- * sees a forged copy of the zone served by a second BIND 9.
+ * sees a forged copy of the zone served by a second BIND 9: forged token records, a forged
+ * persistent record, and SUBTREE claims are all held to the same corroboration.
  */
 import http from "node:http";
 import { startBind9, type Bind9Server } from "../support/bind9";
@@ -14,10 +15,11 @@ import { LOOKUP_PATH, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signAnsw
 
 const ZONE = "acme.test";
 const SECRET = "perspective-test-secret-0123456789abcdef";
-const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { domain { id txtRecord { host value } } userErrors { code message } } }`;
+const CLAIM = `mutation($name: String!, $scope: DomainScope) { claimDomain(input: { name: $name, scope: $scope }) {
+  domain { id txtRecord { host value } persistentRecord { host value } } userErrors { code message } } }`;
 const VERIFY = `mutation($id: ID!) { verifyDomain(input: { id: $id }) {
   domain { status lastCheck { outcome corroboration { asked corroborating } } }
-  check { outcome message perspectives { name region answer dnssec corroborates error } corroboration { asked corroborating required regions requiredRegions } }
+  check { outcome method message perspectives { name region answer dnssec corroborates error } corroboration { asked corroborating required regions requiredRegions } }
   userErrors { code } } }`;
 const REGIONS = ["ARIN", "RIPE", "APNIC", "ARIN", "RIPE"];
 
@@ -54,12 +56,12 @@ afterAll(async () => {
 let seq = 0;
 const fresh = (label: string) => `${label}-${process.pid}-${++seq}.${ZONE}`;
 
-async function claim(name: string, sub: string): Promise<{ id: string; host: string; value: string; token: string }> {
+async function claim(name: string, sub: string, scope?: "SUBTREE"): Promise<{ id: string; host: string; value: string; token: string; persistValue: string }> {
   const token = await primary.token(sub);
-  const result = await primary.gql(CLAIM, { name }, { token });
+  const result = await primary.gql(CLAIM, { name, scope }, { token });
   expect(result.body.data.claimDomain.userErrors).toEqual([]);
-  const { id, txtRecord } = result.body.data.claimDomain.domain;
-  return { id, host: txtRecord.host, value: txtRecord.value, token };
+  const { id, txtRecord, persistentRecord } = result.body.data.claimDomain.domain;
+  return { id, host: txtRecord.host, value: txtRecord.value, token, persistValue: persistentRecord.value };
 }
 
 const publish = (server: Bind9Server, host: string, value: string) => server.update(ZONE, [`update add ${host}. 60 TXT "${value}"`]);
@@ -106,6 +108,53 @@ describe("remote perspectives", () => {
     expect(proven.check.perspectives.every((p: any) => p.dnssec === "UNVALIDATED" && p.error === null)).toBe(true);
     expect(proven.domain.lastCheck.corroboration).toEqual({ asked: 5, corroborating: 5 });
     rightful = owner;
+  });
+
+  it("holds back a forged persistent record only the hijacked paths see, and verifies a genuine one from the parent, with policy=subtree", async () => {
+    const name = fresh("persist");
+    const attacker = await claim(name, "attacker");
+    // Only the forged zone names the attacker's account; no token record anywhere.
+    await publish(forged, `_dnsproof-persist.${name}`, attacker.persistValue);
+    const hijack = await verify(attacker.id, attacker.token);
+    expect(hijack.check.outcome).toBe("NOT_CORROBORATED");
+    expect(hijack.check.method).toBeNull();
+    expect(hijack.domain.status).toBe("PENDING");
+    expect(hijack.check.corroboration).toEqual({ asked: 5, corroborating: 1, required: 4, regions: ["ARIN"], requiredRegions: 2 });
+    expect(hijack.check.perspectives.map((p: any) => [p.name, p.answer, p.corroborates])).toEqual([
+      ["p1", "FOUND", true],
+      ["p2", "NXDOMAIN", false],
+      ["p3", "NXDOMAIN", false],
+      ["p4", "NXDOMAIN", false],
+      ["p5", "NXDOMAIN", false],
+    ]);
+    expect(hijack.check.message).toContain(`this server found the record at _dnsproof-persist.${name}, but only 1 of 5 remote perspectives saw it`);
+    expect(hijack.check.message).toContain("p2 (RIPE): record not found");
+
+    // The rightful owner's record at the parent covers the name below it: the perspectives are asked about the parent's host.
+    const parent = fresh("tree");
+    const owner = await claim(`www.${parent}`, "owner");
+    for (const server of [real, forged]) await publish(server, `_dnsproof-persist.${parent}`, `${owner.persistValue}; policy=subtree`);
+    const proven = await verify(owner.id, owner.token);
+    expect(proven.check).toMatchObject({ outcome: "VERIFIED", method: "PERSISTENT" });
+    expect(proven.domain.status).toBe("VERIFIED");
+    expect(proven.check.corroboration).toEqual({ asked: 5, corroborating: 5, required: 4, regions: ["APNIC", "ARIN", "RIPE"], requiredRegions: 2 });
+    expect(proven.check.message).toContain(`_dnsproof-persist.${parent} has the persistent record`);
+    expect(proven.check.message).toContain("Corroborated: 5 of 5 remote perspectives in 3 regions saw it.");
+  });
+
+  it("corroborates a SUBTREE claim at its own record host, and holds back one only the hijacked paths see", async () => {
+    const owner = await claim(fresh("tree"), "owner", "SUBTREE");
+    expect(owner.host).toMatch(/^_dnsproof-subtree\./);
+    for (const server of [real, forged]) await publish(server, owner.host, owner.value);
+    const proven = await verify(owner.id, owner.token);
+    expect(proven.check).toMatchObject({ outcome: "VERIFIED", method: "TXT", corroboration: { asked: 5, corroborating: 5 } });
+    expect(proven.domain.status).toBe("VERIFIED");
+
+    const attacker = await claim(fresh("tree"), "attacker", "SUBTREE");
+    await publish(forged, attacker.host, attacker.value);
+    const hijack = await verify(attacker.id, attacker.token);
+    expect(hijack.check).toMatchObject({ outcome: "NOT_CORROBORATED", corroboration: { asked: 5, corroborating: 1 } });
+    expect(hijack.check.message).toContain(`this server found the record at ${attacker.host}`);
   });
 
   it("turns VERIFIED into NOT_CORROBORATED exactly at the quorum as perspectives stop", async () => {

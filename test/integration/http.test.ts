@@ -17,7 +17,17 @@ describe.each(DATABASE_FLAVORS)("HTTP surface on %s", (db) => {
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${t.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready" });
+    // The test apps' resolver (127.0.0.1:9) answers nothing: verifications cannot work, the rest can.
+    expect(await ready.json()).toEqual({
+      status: "degraded",
+      degraded: ["dns"],
+      checks: {
+        database: { state: "up", latencyMs: expect.any(Number) },
+        redis: { state: "off", latencyMs: expect.any(Number), detail: expect.any(String) },
+        dns: { state: "down", latencyMs: expect.any(Number), detail: "0 of 1 resolvers answer" },
+        credentials: { state: "up", latencyMs: expect.any(Number), detail: expect.any(String) },
+      },
+    });
   });
 
   it("echoes a valid x-request-id and makes one otherwise", async () => {
@@ -99,16 +109,19 @@ describe("database outage", () => {
     };
   }
 
-  it("answers /readyz 503 while the configured Redis is unreachable", async () => {
+  it("answers /readyz 200 with redis listed as degraded while the configured Redis is unreachable", async () => {
     const relay = startRelay({ host: "127.0.0.1", port: 6379 });
     const port = await relay.listen();
     const t = await startTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_KEY_PREFIX: `readyz-${process.pid}:` } });
     try {
-      expect(await (await fetch(`${t.url}/readyz`)).json()).toEqual({ status: "ready" });
+      // The connection is made in the background at start: up once it is.
+      const redisState = async () => ((await (await fetch(`${t.url}/readyz`)).json()) as { checks: { redis: { state: string } } }).checks.redis.state;
+      for (let tries = 0; tries < 20 && (await redisState()) !== "up"; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await redisState()).toBe("up");
       await relay.cut();
       const down = await fetch(`${t.url}/readyz`);
-      expect(down.status).toBe(503);
-      expect(await down.json()).toEqual({ status: "redis unreachable" });
+      expect(down.status).toBe(200);
+      expect(await down.json()).toMatchObject({ status: "degraded", degraded: ["redis", "dns"], checks: { redis: { state: "down" } } });
       expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     } finally {
       await t.close();
@@ -127,9 +140,11 @@ describe("database outage", () => {
       expect((await t.gql(`{ domains { totalCount } }`)).body.data.domains.totalCount).toBe(0);
       await relay.cut();
       const result = await t.gql(`{ domains { totalCount } }`);
-      expect(result.body.errors).toEqual([expect.objectContaining({ message: "The database cannot be reached right now; try again shortly.", extensions: { code: "SERVICE_UNAVAILABLE" } })]);
+      expect(result.body.errors).toEqual([expect.objectContaining({ message: "The database cannot be reached right now; try again shortly.", extensions: { code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 1 } })]);
       expect(JSON.stringify(result.body)).not.toMatch(/SELECT|ECONNREFUSED|127\.0\.0\.1|node_modules/);
-      expect((await fetch(`${t.url}/readyz`)).status).toBe(503);
+      const ready = await fetch(`${t.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ status: "unavailable", checks: { database: { state: "down" } } });
       expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     } finally {
       await t.close();

@@ -87,19 +87,19 @@ describe.each(DATABASE_FLAVORS)("error responses in production on %s", (db) => {
     }
     await t.app.dataSource.destroy();
     const lost = await post("database gone", { query: "{ viewer { domainCount } }" });
-    expect(lost.json().errors).toEqual([expect.objectContaining({ extensions: { code: "SERVICE_UNAVAILABLE" } })]);
+    expect(lost.json().errors).toEqual([expect.objectContaining({ extensions: { code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 1 } })]);
     const ready = await raw("readyz", { path: "/readyz" });
     expect(ready.status).toBe(503);
   });
 });
 
-describe("error responses in production with Redis away", () => {
+describe("error responses in production with Redis away and RATE_LIMIT_FAIL_CLOSED", () => {
   it("answer SERVICE_UNAVAILABLE for rate-limited fields, with nothing of the connection error in it", async () => {
-    const t = await startTestApp({ env: { NODE_ENV: "production", REDIS_URL: "redis://127.0.0.1:1", JWT_SECRET: TEST_JWT_SECRET } });
+    const t = await startTestApp({ env: { NODE_ENV: "production", REDIS_URL: "redis://127.0.0.1:1", JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_FAIL_CLOSED: "true" } });
     try {
       const response = await t.gql(`mutation { claimDomain(input: { name: "no-redis.example.com" }) { created } }`);
       expect(response.status).toBe(503);
-      expect(response.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/rate-limit store/), extensions: { code: "SERVICE_UNAVAILABLE" } })]);
+      expect(response.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/rate-limit store/), extensions: { code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 1 } })]);
       expectNoLeak("redis away", JSON.stringify(response.body));
       expect((await t.gql(`{ viewer { domainCount } }`)).body.data.viewer.domainCount).toBe(0);
     } finally {

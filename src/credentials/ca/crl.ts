@@ -1,3 +1,4 @@
+import { detachedFromRequest } from "../../shared/deadline";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { CertificateAuthority } from "./certificate-authority";
@@ -132,7 +133,8 @@ export class CrlPublisher {
     if (this.timer && this.timerDue <= due) return;
     this.clearTimer();
     this.timerDue = due;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    // The first /crl request may start the loop: its ticks must not inherit that request's deadline.
+    this.timer = detachedFromRequest(() => setTimeout(() => void this.tick(), delayMs));
     // The loop never holds a process open; the database closing ends it (see tick).
     this.timer.unref();
   }

@@ -150,8 +150,14 @@ export class FakeDomainStore implements DomainStore {
     this.rows.set(domain.id, copy(domain));
   }
 
-  async updateAll(manager: EntityManager, domains: readonly Domain[]): Promise<void> {
-    for (const domain of domains) if (this.rows.has(domain.id)) await this.save(manager, domain);
+  async updateAll(manager: EntityManager, domains: readonly Domain[], columns?: readonly (keyof Domain)[]): Promise<void> {
+    for (const domain of domains) {
+      const stored = this.rows.get(domain.id);
+      if (!stored) continue;
+      // Only the columns named reach the row, as in SQL: a change outside them is lost here too.
+      const written = columns ? Object.assign(copy(stored), Object.fromEntries(columns.map((column) => [column, domain[column]]))) : domain;
+      await this.save(manager, written);
+    }
   }
 
   async delete(_manager: EntityManager, domainId: string): Promise<void> {

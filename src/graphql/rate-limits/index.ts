@@ -8,6 +8,7 @@ import { MemoryQuotaStore } from "./memory-quota-store";
 import type { Quota, QuotaStore } from "./quota-store";
 import { RateLimitMiddleware, RateLimitQuota } from "./rate-limit.middleware";
 import { RedisQuotaStore } from "./redis-quota-store";
+import { FallbackQuotaStore } from "./fallback-quota-store";
 
 export { RateLimited, RateLimitQuota } from "./rate-limit.middleware";
 
@@ -21,14 +22,21 @@ export interface RateLimiting {
   store: QuotaStore;
 }
 
-export function createRateLimiting(settings: Config["rateLimits"], logger: Logger): RateLimiting {
+/** How the shared store is bounded, and what happens while it is away (REQUEST_TIMEOUT_MS, RATE_LIMIT_FAIL_CLOSED). */
+export interface RedisResilience {
+  commandTimeoutMs: number;
+  failClosed: boolean;
+  onDegraded?: (degraded: boolean) => void;
+}
+
+export function createRateLimiting(settings: Config["rateLimits"], logger: Logger, resilience?: RedisResilience): RateLimiting {
   const quotas: Record<RateLimitQuota, Quota> = {
     [RateLimitQuota.MUTATIONS]: { max: settings.mutationsPerMinute, windowMs: MINUTE },
     [RateLimitQuota.VERIFICATIONS]: { max: settings.verifyPerMinute, windowMs: MINUTE },
     [RateLimitQuota.AUTH_FAILURES]: { max: settings.authFailuresPerMinute, windowMs: MINUTE },
     [RateLimitQuota.ANONYMOUS_REQUESTS]: { max: settings.anonymousPerMinute, windowMs: MINUTE },
   };
-  const store = settings.redisUrl ? new RedisQuotaStore(connectRedis(settings.redisUrl, logger), quotas, settings.redisKeyPrefix) : new MemoryQuotaStore(quotas);
+  const store = settings.redisUrl ? sharedStore(settings.redisUrl, settings.redisKeyPrefix, quotas, logger, resilience) : new MemoryQuotaStore(quotas);
   const covers: Record<RateLimitQuota, string> = {
     [RateLimitQuota.MUTATIONS]: "claimDomain, regenerateToken, removeDomain, createApiKey, revokeApiKey, the certificate, attestation and webhook endpoint mutations together",
     [RateLimitQuota.VERIFICATIONS]: "verifyDomain",
@@ -38,11 +46,18 @@ export function createRateLimiting(settings: Config["rateLimits"], logger: Logge
   return { middleware: new RateLimitMiddleware(store, covers), plugin: operationQuotaPlugin(store, covers), store };
 }
 
-function connectRedis(url: string, logger: Logger): Redis {
+/** Redis's counts, with the in-memory fallback (or refusal) while it is slow or away. */
+function sharedStore(url: string, keyPrefix: string, quotas: Record<RateLimitQuota, Quota>, logger: Logger, resilience?: RedisResilience): QuotaStore {
+  const redis = new RedisQuotaStore(connectRedis(url, logger, resilience?.commandTimeoutMs), quotas, keyPrefix);
+  return new FallbackQuotaStore(redis, quotas, { logger, failClosed: resilience?.failClosed ?? false, onDegraded: resilience?.onDegraded });
+}
+
+function connectRedis(url: string, logger: Logger, commandTimeoutMs = 1000): Redis {
   // Loaded only when configured: ioredis is 55 modules that every start without REDIS_URL would read for nothing.
   const { Redis: RedisClient } = require("ioredis") as typeof import("ioredis");
-  // One retry, then the call fails (SERVICE_UNAVAILABLE) instead of queueing while Redis is away.
-  const redis = new RedisClient(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  // A command fails after its bound (a stalled Redis answers nothing, and ioredis would wait for ever); the bound
+  // holds for commands queued while the connection is (re)made too, so the offline queue cannot grow past it.
+  const redis = new RedisClient(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: commandTimeoutMs });
   let lastLogged = 0;
   redis.on("error", (err) => {
     if (Date.now() - lastLogged < 10_000) return;

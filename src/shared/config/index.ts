@@ -15,6 +15,7 @@ import { environmentOf, httpSection } from "./http";
 import { limitsSection } from "./limits";
 import { perspectivesSection } from "./perspectives";
 import { redisSection } from "./redis";
+import { resilienceSection } from "./resilience";
 import { rules } from "./rules";
 import { schedulerSection } from "./scheduler";
 import { Problems, readRaw, readSection, type Env, type Section } from "./setting";
@@ -41,6 +42,7 @@ const sectionsByName = {
   credentials: credentialsSection,
   redis: redisSection,
   limits: limitsSection,
+  resilience: resilienceSection,
 };
 
 export const sections: Section[] = Object.values(sectionsByName);
@@ -62,7 +64,7 @@ type Slices<S> = { [K in keyof S]: S[K] extends Section<any, infer R> ? R : neve
 
 /** The sections' slices as one Config; TypeScript checks that together they leave no field out. */
 function assemble(slices: Slices<typeof sectionsByName>): Config {
-  const { http, database, auth, admin, dns, perspectives, scheduler, webhooks, credentials, redis, limits } = slices;
+  const { http, database, auth, admin, dns, perspectives, scheduler, webhooks, credentials, redis, limits, resilience } = slices;
   const { clientCertHeader } = credentials.credentials;
   return {
     ...http,
@@ -70,6 +72,7 @@ function assemble(slices: Slices<typeof sectionsByName>): Config {
     ...dns,
     ...perspectives,
     ...webhooks,
+    ...resilience,
     apiKeys: limits.apiKeys,
     graphql: limits.graphql,
     subscriptions: limits.subscriptions,

@@ -18,7 +18,7 @@ export const redisSection = section({
       env: "REDIS_URL",
       parser: redisUrl,
       defaultDoc: "unset: in-process store and signals",
-      doc: "the shared rate-limit store for several instances, and the pub/sub that wakes subscriptions on every instance; `/readyz` answers 503 while it is unreachable",
+      doc: "the shared rate-limit store for several instances, and the pub/sub that wakes subscriptions on every instance; while it is slow or away, rate limits are counted per instance (or refused with `RATE_LIMIT_FAIL_CLOSED`), subscriptions poll, and `/readyz` lists `redis` as degraded",
     }),
     redisKeyPrefix: setting({
       env: "REDIS_KEY_PREFIX",

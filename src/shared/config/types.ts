@@ -149,6 +149,17 @@ export interface Config {
   /** PERSIST_ISSUER: issuer names persistent records may start with, the first shown in new records. */
   persistIssuers: string[];
   credentials: CredentialsConfig;
+  /** Deadlines, the overload cap and what happens while Redis is away. */
+  resilience: {
+    /** REQUEST_TIMEOUT_MS: one request's deadline, whole; every dependency's bound derives from it. */
+    requestTimeoutMs: number;
+    /** Requests (and, separately, WebSocket connections) one instance serves at once. */
+    maxInflightRequests: number;
+    /** Refuse rate-limited calls while Redis is away, rather than count them per instance. */
+    rateLimitFailClosed: boolean;
+    /** /healthz fails after the event loop was blocked longer than this. */
+    eventLoopBlockedMs: number;
+  };
 }
 
 /** Client certificates, mutual TLS and ownership attestations (src/credentials). */
