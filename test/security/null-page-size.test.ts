@@ -6,6 +6,9 @@
 import { DATABASE_FLAVORS } from "../support/databases";
 import { TestApp, startTestApp } from "../support/test-app";
 
+/** Statements are counted: no background worker may poll the database meanwhile. */
+const QUIET = { WEBHOOK_WORKER_ENABLED: "false" };
+
 /** The review's nest: events → domain → auditLog, three times over, at the depth limit of 12. */
 const body = (first: string, log = first) =>
   `events(first: ${first}) { nodes { domain { auditLog(first: ${log}) { nodes { domain { auditLog(first: ${log}) { nodes { domain { auditLog(first: ${log}) { nodes { id } } } } } } } } } } }`;
@@ -17,7 +20,7 @@ describe.each(DATABASE_FLAVORS)("null page sizes on %s", (db) => {
   let statements = 0;
 
   beforeAll(async () => {
-    t = await startTestApp({ db, overrides: { onQuery: () => statements++ } });
+    t = await startTestApp({ db, env: QUIET, overrides: { onQuery: () => statements++ } });
   });
   afterAll(async () => t?.close());
 
