@@ -75,10 +75,12 @@ describe("a costed operation", () => {
   });
 
   it("keeps no failed walk: a null where the schema wants a value fails only that request", () => {
-    // The variable is nullable but the argument is not: coercion passes, the walk throws.
+    // The variable is nullable but the argument is not: coercion passes, the walk throws, and
+    // GraphQL's validation refuses the document (a nullable variable where a value is required),
+    // so it is left to GraphQL to say so.
     const query = `mutation($name: String) { claimDomain(input: { name: $name }) { created } }`;
     const operation = costed(query);
-    expect(operation.measure({ name: null })).toEqual({ kind: "measured", cost: null });
+    expect(operation.measure({ name: null })).toEqual({ kind: "unmeasured" });
     expect(operation.measure({ name: "example.com" })).toEqual({ kind: "measured", cost: walked(query, { name: "example.com" }) });
   });
 
@@ -116,5 +118,16 @@ describe("the page a connection is costed at", () => {
       }
     }
     expect(undeclared).toEqual([]);
+  });
+});
+
+describe("a document the walk cannot cost", () => {
+  it("is left to GraphQL's validation when validation refuses it, so the client hears what is wrong", () => {
+    const badEnum = `mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/x", actions: [DOMAIN_VERIFIED] }) { endpoint { id } } }`;
+    expect(costed(badEnum).measure({})).toEqual({ kind: "unmeasured" });
+  });
+
+  it("is still measured when it is valid", () => {
+    expect(costed(PAGE).measure({ first: 10 })).toMatchObject({ kind: "measured" });
   });
 });

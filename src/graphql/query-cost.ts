@@ -13,6 +13,7 @@ import {
   getOperationAST,
   getVariableValues,
   isLeafType,
+  validate,
 } from "graphql";
 import { ComplexityEstimator, getComplexity } from "graphql-query-complexity";
 import { MAX_PAGE_SIZE, effectivePageSize } from "../shared/pagination";
@@ -68,11 +69,13 @@ export class CostedOperation {
   private readonly aliases: number;
   private readonly costVariables: string[];
   private readonly costs = new Map<string, number>();
+  /** Whether GraphQL's own validation refuses the document: asked only when a walk fails, then kept. */
+  private invalid: boolean | undefined;
 
   private constructor(
     private readonly schema: GraphQLSchema,
     private readonly operation: OperationDefinitionNode,
-    document: DocumentNode,
+    private readonly document: DocumentNode,
     private readonly maxAliases: number,
   ) {
     this.fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
@@ -95,6 +98,7 @@ export class CostedOperation {
     const known = this.costs.get(key);
     if (known !== undefined) return { kind: "measured", cost: known };
     const cost = this.walk(coerced.coerced);
+    if (cost === "invalid") return { kind: "unmeasured" };
     // A walk that failed is not kept: its cause (a null in a non-null argument, say) may lie in the other variables.
     if (cost !== null) {
       if (this.costs.size >= COSTS_PER_OPERATION) this.costs.delete(this.costs.keys().next().value!);
@@ -103,7 +107,13 @@ export class CostedOperation {
     return { kind: "measured", cost };
   }
 
-  private walk(variables: Record<string, unknown>): number | null {
+  /**
+   * The cost; null when it cannot be estimated (the library's own cap on the fields it walks);
+   * "invalid" when the walk failed on something GraphQL's validation refuses anyway (an unknown
+   * enum value in an argument, say), so the client hears what is wrong rather than "too complex".
+   * A document that validates but still cannot be walked stays refused.
+   */
+  private walk(variables: Record<string, unknown>): number | null | "invalid" {
     try {
       return getComplexity({
         schema: this.schema,
@@ -112,8 +122,8 @@ export class CostedOperation {
         estimators: [workEstimator],
       });
     } catch {
-      // The only failure left is the library's own cap on the fields it walks.
-      return null;
+      this.invalid ??= validate(this.schema, this.document).length > 0;
+      return this.invalid ? "invalid" : null;
     }
   }
 }

@@ -49,6 +49,16 @@ describe.each(DATABASE_FLAVORS)("hostile queries on %s", (db) => {
     expect(response.body.data.domains.nodes[0].auditLog.nodes).toHaveLength(1);
   });
 
+  it("answers an unknown enum value in an argument as the validation error it is, not as too complex, running nothing", async () => {
+    const refused = await measured(() =>
+      t.gql(`mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/x", actions: [DOMAIN_VERIFIED] }) { endpoint { id } } }`),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors![0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(refused.body.errors![0].message).toContain("DOMAIN_VERIFIED");
+    expect(refused.statements).toBe(0);
+  });
+
   it("refuses multiplying connections (QUERY_TOO_COMPLEX) before running anything, counting first from variables", async () => {
     const refused = await measured(() => t.gql(NESTED_THREE_TIMES, { n: 100 }));
     expect(refused.status).toBe(400);
