@@ -57,8 +57,8 @@ export interface LoadOptions {
   thinkMs: number;
   /**
    * Each account holds at most this many claims: before a new claim the oldest is removed (and
-   * its TXT record deleted), and names cycle through a fixed set of keepClaims + 1 per account, so
-   * the data the reads count and the scheduler re-checks stays the same size. Unset: claims pile up.
+   * its TXT record deleted), so the data the reads count and the scheduler re-checks stays the
+   * same size. Unset: claims pile up.
    */
   keepClaims?: number;
 }
@@ -118,7 +118,8 @@ async function worker(world: World, load: Load & { stopping: boolean }, gql: Gql
     const instance = world.instances[n % world.instances.length];
     const keep = options.keepClaims;
     if (keep !== undefined && held.length >= keep) await removeOldest(world, gql, instance, token, held);
-    const name = keep === undefined ? `a${account}-${n}-${Date.now().toString(36)}.${ZONE}` : `a${account}-s${n % (keep + 1)}.${ZONE}`;
+    // A fresh name each time even at a constant size: state kept per name would show as growth.
+    const name = `a${account}-${n}-${Date.now().toString(36)}.${ZONE}`;
     const claimed = await gql("claim", instance, token, CLAIM, { name });
     const domain = claimed?.data?.claimDomain?.domain;
     if (domain) {

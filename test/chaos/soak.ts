@@ -2,8 +2,8 @@
  * `npm run soak -- --minutes N [--keep K]`: the chaos suite's mixed load, without faults, for N
  * minutes, on two instances with long-lived subscriptions and webhook traffic. The data size is
  * held constant: each account keeps at most K claims (default 40), removing its oldest through
- * removeDomain before each new claim and cycling a fixed set of names, so reads count, and the
- * scheduler re-checks, the same number of claims all run long; only the append-only audit log and
+ * removeDomain before each new claim (names stay fresh), so reads count, and the scheduler
+ * re-checks, the same number of claims all run long; only the append-only audit log and
  * webhook deliveries grow. Every 10 s: each instance's RSS, heap after a forced full GC, event-loop
  * delay p99 and open file descriptors (test/chaos/sampler.js, preloaded into the instances), the
  * MariaDB connections (both pools) and the Redis clients.
