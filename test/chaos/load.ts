@@ -11,6 +11,7 @@ import { ZONE, type Instance, type World } from "./world";
 
 const CLAIM = `mutation($name: String!) { claimDomain(input: { name: $name }) { domain { id name txtRecord { host value } } userErrors { code } } }`;
 const VERIFY = `mutation($id: ID!) { verifyDomain(input: { id: $id }) { verified check { outcome } } }`;
+const REMOVE = `mutation($id: ID!) { removeDomain(input: { id: $id }) { removedDomainId userErrors { code } } }`;
 const READ = `{ domains(first: 10) { totalCount nodes { name status } } }`;
 const CREATE_WEBHOOK = `mutation($url: String!) { createWebhookEndpoint(input: { url: $url, actions: [DOMAIN_CLAIMED] }) { secret userErrors { code } } }`;
 const SUBSCRIBE = `subscription { auditEntryAdded { id action domainName } }`;
@@ -19,7 +20,7 @@ const SUBSCRIBE = `subscription { auditEntryAdded { id action domainName } }`;
 const CLIENT_TIMEOUT_MS = 30_000;
 
 export interface RequestRecord {
-  op: "claim" | "verify" | "read";
+  op: "claim" | "verify" | "read" | "remove";
   instance: string;
   /** The instance was under a fault when the request was sent: what a load balancer would have routed away. */
   toFaulted: boolean;
@@ -54,6 +55,12 @@ export interface LoadOptions {
   accounts: number;
   /** Pause between one worker's iterations. */
   thinkMs: number;
+  /**
+   * Each account holds at most this many claims: before a new claim the oldest is removed (and
+   * its TXT record deleted), so the data the reads count and the scheduler re-checks stays the
+   * same size. Unset: claims pile up.
+   */
+  keepClaims?: number;
 }
 
 export async function startLoad(world: World, options: LoadOptions): Promise<Load> {
@@ -93,7 +100,7 @@ export async function startLoad(world: World, options: LoadOptions): Promise<Loa
       open(entry);
     }
   };
-  const workers = tokens.map((token, account) => worker(world, load, gql, token, account, options.thinkMs));
+  const workers = tokens.map((token, account) => worker(world, load, gql, token, account, options));
   load.stop = async () => {
     load.stopping = true;
     await Promise.all(workers);
@@ -104,30 +111,50 @@ export async function startLoad(world: World, options: LoadOptions): Promise<Loa
 
 type Gql = ReturnType<typeof request>;
 
-/** One account's loop: claim, publish, verify, read, over the instances in turn. */
-async function worker(world: World, load: Load & { stopping: boolean }, gql: Gql, token: string, account: number, thinkMs: number): Promise<void> {
+/** One account's loop: (remove the oldest,) claim, publish, verify, read, over the instances in turn. */
+async function worker(world: World, load: Load & { stopping: boolean }, gql: Gql, token: string, account: number, options: LoadOptions): Promise<void> {
+  const held: (Acknowledged & { published: boolean })[] = [];
   for (let n = 0; !load.stopping; n++) {
     const instance = world.instances[n % world.instances.length];
+    const keep = options.keepClaims;
+    if (keep !== undefined && held.length >= keep) await removeOldest(world, gql, instance, token, held);
+    // A fresh name each time even at a constant size: state kept per name would show as growth.
     const name = `a${account}-${n}-${Date.now().toString(36)}.${ZONE}`;
     const claimed = await gql("claim", instance, token, CLAIM, { name });
     const domain = claimed?.data?.claimDomain?.domain;
     if (domain) {
-      load.acknowledged.push({ name, id: domain.id, account, txt: domain.txtRecord });
+      const acknowledged = { name, id: domain.id, account, txt: domain.txtRecord };
+      load.acknowledged.push(acknowledged);
       // Every other claim is published and verified; the rest stay pending.
-      if (n % 2 === 0) {
-        const published = await world.dns.update(ZONE, [`update add ${domain.txtRecord.host}. 60 TXT "${domain.txtRecord.value}"`]).then(
-          () => true,
-          () => false,
-        );
-        if (published) {
-          const verified = await gql("verify", world.instances[(n + 1) % world.instances.length], token, VERIFY, { id: domain.id });
-          if (verified?.data?.verifyDomain?.verified) load.verified.add(domain.id);
-        }
-      }
+      const published = n % 2 === 0 && (await publishAndVerify(world, load, gql, world.instances[(n + 1) % world.instances.length], token, acknowledged));
+      if (keep !== undefined) held.push({ ...acknowledged, published });
     }
     await gql("read", instance, token, READ, {});
-    await new Promise((resolve) => setTimeout(resolve, thinkMs));
+    await new Promise((resolve) => setTimeout(resolve, options.thinkMs));
   }
+}
+
+/** Publishes the claim's TXT record and asks for a verification; true once the record is published. */
+async function publishAndVerify(world: World, load: Load, gql: Gql, instance: Instance, token: string, claim: Acknowledged): Promise<boolean> {
+  const published = await world.dns.update(ZONE, [`update add ${claim.txt.host}. 60 TXT "${claim.txt.value}"`]).then(
+    () => true,
+    () => false,
+  );
+  if (!published) return false;
+  const verified = await gql("verify", instance, token, VERIFY, { id: claim.id });
+  if (verified?.data?.verifyDomain?.verified) load.verified.add(claim.id);
+  return true;
+}
+
+/** Removes the account's oldest claim and its TXT record; a failed removal is kept to be tried again. */
+async function removeOldest(world: World, gql: Gql, instance: Instance, token: string, held: (Acknowledged & { published: boolean })[]): Promise<void> {
+  const oldest = held[0];
+  const removed = await gql("remove", instance, token, REMOVE, { id: oldest.id });
+  const code = removed?.data?.removeDomain?.userErrors?.[0]?.code;
+  // NOT_FOUND: already gone (a re-check does not remove claims, but never hold a claim forever).
+  if (!removed?.data?.removeDomain?.removedDomainId && code !== "NOT_FOUND") return;
+  held.shift();
+  if (oldest.published) await world.dns.update(ZONE, [`update delete ${oldest.txt.host}. TXT`]).catch(() => undefined);
 }
 
 function request(world: World, load: Load) {
