@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DataSource } from "typeorm";
 import { isDuplicateKeyError, isWriteConflict } from "./database";
+import { withoutBounds } from "../shared/deadline";
 
 const LOCK_TABLE = "dnsproof_migration_lock";
 const LOCK_NAME = "migrations";
@@ -29,7 +30,8 @@ export async function runMigrations(dataSource: DataSource, timing: MigrationLoc
   await lock.acquire();
   const renewal = setInterval(() => void lock.renew().catch(() => undefined), timing.renewEveryMs);
   try {
-    return (await dataSource.runMigrations({ transaction: "each" })).map((m) => m.name);
+    // A migration's ALTER TABLE may rebuild a large table for minutes: no statement bound applies.
+    return (await withoutBounds(() => dataSource.runMigrations({ transaction: "each" }))).map((m) => m.name);
   } finally {
     clearInterval(renewal);
     await lock.release();

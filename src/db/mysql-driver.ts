@@ -58,6 +58,7 @@ function boundStatements(connection: mysql.PoolConnection, bounds: StatementBoun
   (connection as { query: unknown }).query = (sql: unknown, values?: unknown, callback?: Callback) => {
     if (typeof values === "function") [callback, values] = [values as Callback, undefined];
     const limitMs = boundFor(bounds.statementMs);
+    if (limitMs === Number.POSITIVE_INFINITY) return query(sql, values, callback);
     if (limitMs <= 0) {
       bounds.onTimeout?.("request");
       process.nextTick(() => callback?.(new DependencyTimeout("request", 0)));
@@ -82,6 +83,7 @@ function boundAcquisition(pool: mysql.Pool, bounds: StatementBounds): void {
   const getConnection = pool.getConnection.bind(pool);
   pool.getConnection = ((callback: (error: unknown, connection?: mysql.PoolConnection) => void) => {
     const limitMs = boundFor(bounds.poolAcquireMs);
+    if (limitMs === Number.POSITIVE_INFINITY) return getConnection(callback);
     if (limitMs <= 0) {
       bounds.onTimeout?.("request");
       process.nextTick(() => callback(new DependencyTimeout("request", 0)));

@@ -45,6 +45,17 @@ export function withinDeadline<T>(deadline: RequestDeadline, work: () => T): T {
   return current.run(deadline, work);
 }
 
+/**
+ * Work no bound may cut: schema migrations, whose ALTER TABLE on a large table rebuilds it for
+ * minutes. Cutting one would roll it back, and every start after would try it again.
+ */
+const UNBOUNDED: RequestDeadline = { at: Number.POSITIVE_INFINITY, finished: false };
+
+/** Runs `work` (and everything it awaits) with no bound on its statements or its pool waits. */
+export function withoutBounds<T>(work: () => T): T {
+  return current.run(UNBOUNDED, work);
+}
+
 /** Runs `work` outside any request's deadline: background passes a request happened to wake. */
 export function detachedFromRequest<T>(work: () => T): T {
   return current.exit(work);
@@ -52,10 +63,12 @@ export function detachedFromRequest<T>(work: () => T): T {
 
 /**
  * How long the call about to be made may take: what is left of the request's deadline, never
- * more than `staticBoundMs` (the dependency's own bound). 0 when the deadline is spent.
+ * more than `staticBoundMs` (the dependency's own bound). 0 when the deadline is spent;
+ * Infinity inside withoutBounds.
  */
 export function boundFor(staticBoundMs: number): number {
   const deadline = current.getStore();
+  if (deadline === UNBOUNDED) return Number.POSITIVE_INFINITY;
   if (!deadline || deadline.finished) return staticBoundMs;
   return Math.max(0, Math.min(staticBoundMs, deadline.at - performance.now()));
 }
