@@ -1,15 +1,16 @@
 /**
- * The one DNS client: dns-packet messages over node:dgram, asked again over node:net when the
- * UDP reply is truncated. Every query carries EDNS with the DO bit, so a validating resolver
- * sets AD on what it vouches for and attaches Extended DNS Errors (RFC 8914) to what it refuses.
+ * The one DNS client: dns-packet messages over node:dgram (sockets shared per server, see
+ * udp-sockets.ts), asked again over node:net when the UDP reply is truncated. Every query
+ * carries EDNS with the DO bit, so a validating resolver sets AD on what it vouches for and
+ * attaches Extended DNS Errors (RFC 8914) to what it refuses.
  * Every query of a verification shares its Deadline and, where there is one, its query budget.
  */
-import dgram from "node:dgram";
 import net from "node:net";
 import { randomInt } from "node:crypto";
 import * as dnsPacket from "dns-packet";
 import { BUDGET_SPENT_CODE, type QueryAllowance } from "./budget";
 import { Deadline, EXPIRED } from "./deadline";
+import { udpSockets } from "./udp-sockets";
 import { decodeExtendedError, EDE_OPTION_CODE } from "../extended-errors";
 import { replyStatus } from "../dnssec";
 import type { DnsServerAddress } from "../../shared/dns-servers";
@@ -137,7 +138,7 @@ type Transport = "udp" | "tcp";
 async function send(request: LookupRequest, query: dnsPacket.Packet, transport: Transport): Promise<dnsPacket.DecodedPacket | string> {
   if (request.deadline.expired) return "ETIMEOUT";
   if (request.allowance && !request.allowance.take()) return BUDGET_SPENT_CODE;
-  const exchange = transport === "udp" ? udpExchange(request.server, query) : tcpExchange(request.server, query);
+  const exchange = transport === "udp" ? udpSockets.exchange(request.server, query) : tcpExchange(request.server, query);
   request.deadline.onFinish(exchange.close);
   const result = await request.deadline.race(exchange.reply);
   exchange.close();
@@ -158,30 +159,6 @@ function matches(reply: dnsPacket.DecodedPacket, query: dnsPacket.Packet): boole
     question?.type === asked.type &&
     question.name.toLowerCase() === asked.name.toLowerCase().replace(/\.$/, "")
   );
-}
-
-function udpExchange(server: DnsServerAddress, query: dnsPacket.Packet): Exchange {
-  const socket = dgram.createSocket(server.family === 6 ? "udp6" : "udp4");
-  let open = true;
-  const close = () => {
-    if (open) {
-      open = false;
-      socket.close();
-    }
-  };
-  const reply = new Promise<dnsPacket.DecodedPacket | string>((resolve) => {
-    socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "ESOCKET"));
-    socket.on("message", (bytes, from) => {
-      if (from.port !== server.port || from.address !== server.address) return;
-      const decoded = tryDecode(bytes);
-      // Anything else on this port is ignored: a spoofed or stray datagram must not end the wait.
-      if (decoded && matches(decoded, query)) resolve(decoded);
-    });
-    socket.send(dnsPacket.encode(query), server.port, server.address, (error) => {
-      if (error) resolve((error as NodeJS.ErrnoException).code ?? "ESOCKET");
-    });
-  });
-  return { reply, close };
 }
 
 function tcpExchange(server: DnsServerAddress, query: dnsPacket.Packet): Exchange {
