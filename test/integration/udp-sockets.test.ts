@@ -35,7 +35,8 @@ async function startServer(options: { reorder?: boolean; tamper?: (reply: dnsPac
   return { server, sources, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
 }
 
-const txtQuery = (name: string): dnsPacket.Packet => ({ type: "query", id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "TXT", class: "IN", name }] });
+const txtQuestion = (name: string): dnsPacket.Question => ({ type: "TXT", class: "IN", name });
+const txtQuery = (name: string): [dnsPacket.Question, Buffer] => [txtQuestion(name), dnsPacket.encode({ type: "query", id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [txtQuestion(name)] })];
 const answerOf = (outcome: dnsPacket.DecodedPacket | string) => (typeof outcome === "string" ? outcome : String((outcome.answers![0] as { data: Buffer[] }).data[0]));
 
 describe("UDP sockets shared per server", () => {
@@ -44,7 +45,7 @@ describe("UDP sockets shared per server", () => {
     const sockets = new UdpSockets();
     try {
       const names = Array.from({ length: 8 }, (_, i) => `n${i}.example.test`);
-      const replies = await Promise.all(names.map((name) => sockets.exchange(dns.server, txtQuery(name)).reply));
+      const replies = await Promise.all(names.map((name) => sockets.exchange(dns.server, ...txtQuery(name)).reply));
       expect(replies.map(answerOf)).toEqual(names);
       expect(dns.sources.size).toBe(1);
     } finally {
@@ -57,7 +58,7 @@ describe("UDP sockets shared per server", () => {
     const dns = await startServer();
     const sockets = new UdpSockets();
     try {
-      for (let i = 0; i < MAX_QUERIES_PER_SOCKET * 2 + 1; i++) await sockets.exchange(dns.server, txtQuery(`n${i}.example.test`)).reply;
+      for (let i = 0; i < MAX_QUERIES_PER_SOCKET * 2 + 1; i++) await sockets.exchange(dns.server, ...txtQuery(`n${i}.example.test`)).reply;
       expect(dns.sources.size).toBe(3);
     } finally {
       sockets.closeAll();
@@ -71,7 +72,7 @@ describe("UDP sockets shared per server", () => {
     const sockets = new UdpSockets();
     try {
       for (const dns of [wrongQuestion, wrongId]) {
-        const exchange = sockets.exchange(dns.server, txtQuery("victim.example.test"));
+        const exchange = sockets.exchange(dns.server, ...txtQuery("victim.example.test"));
         const outcome = await Promise.race([exchange.reply, new Promise((resolve) => setTimeout(() => resolve("still waiting"), 300))]);
         expect(outcome).toBe("still waiting");
         exchange.close();
@@ -88,9 +89,9 @@ describe("UDP sockets shared per server", () => {
     const dns = await startServer();
     const sockets = new UdpSockets();
     try {
-      for (let i = 0; i < MAX_QUERIES_PER_SOCKET; i++) await sockets.exchange(dns.server, txtQuery(`n${i}.example.test`)).reply;
+      for (let i = 0; i < MAX_QUERIES_PER_SOCKET; i++) await sockets.exchange(dns.server, ...txtQuery(`n${i}.example.test`)).reply;
       expect(sockets.openCount).toBe(0);
-      await sockets.exchange(dns.server, txtQuery("again.example.test")).reply;
+      await sockets.exchange(dns.server, ...txtQuery("again.example.test")).reply;
       expect(sockets.openCount).toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 1_300));
       expect(sockets.openCount).toBe(0);

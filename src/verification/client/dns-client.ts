@@ -61,14 +61,15 @@ export async function lookup(request: LookupRequest): Promise<DnsLookupResult> {
   if (request.deadline.expired) return noReply("TIMEOUT", "ETIMEOUT", elapsed());
   const id = randomInt(0, 0x10000);
   let query: dnsPacket.Packet;
+  let bytes: Buffer;
   try {
     query = queryPacket(id, request);
-    dnsPacket.encode(query);
+    bytes = dnsPacket.encode(query);
   } catch {
     return noReply("ERROR", "EBADNAME", elapsed());
   }
-  let reply = await send(request, query, "udp");
-  if (typeof reply !== "string" && reply.flag_tc) reply = await send(request, query, "tcp");
+  let reply = await send(request, query, bytes, "udp");
+  if (typeof reply !== "string" && reply.flag_tc) reply = await send(request, query, bytes, "tcp");
   if (typeof reply === "string") {
     return noReply(reply === "ETIMEOUT" ? "TIMEOUT" : "ERROR", reply, elapsed());
   }
@@ -135,10 +136,10 @@ function valueOf(record: AnswerRecord): string {
 type Transport = "udp" | "tcp";
 
 /** One message and its matching reply, or why there is none (ETIMEOUT, EBUDGET, a socket error code). */
-async function send(request: LookupRequest, query: dnsPacket.Packet, transport: Transport): Promise<dnsPacket.DecodedPacket | string> {
+async function send(request: LookupRequest, query: dnsPacket.Packet, bytes: Buffer, transport: Transport): Promise<dnsPacket.DecodedPacket | string> {
   if (request.deadline.expired) return "ETIMEOUT";
   if (request.allowance && !request.allowance.take()) return BUDGET_SPENT_CODE;
-  const exchange = transport === "udp" ? udpSockets.exchange(request.server, query) : tcpExchange(request.server, query);
+  const exchange = transport === "udp" ? udpSockets.exchange(request.server, query.questions![0], bytes) : tcpExchange(request.server, query);
   request.deadline.onFinish(exchange.close);
   const result = await request.deadline.race(exchange.reply);
   exchange.close();

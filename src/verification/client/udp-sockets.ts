@@ -58,15 +58,16 @@ class SharedSocket {
     return !this.closed && this.sent < MAX_QUERIES_PER_SOCKET && performance.now() - this.openedAt < MAX_SOCKET_AGE_MS && this.pending.size < 0x4000;
   }
 
-  exchange(query: dnsPacket.Packet): UdpExchange {
+  exchange(question: dnsPacket.Question, query: Buffer): UdpExchange {
     const id = this.freeId();
-    const message: dnsPacket.Packet = { ...query, id };
-    const question = query.questions![0];
+    // The message as encoded once by the caller, with this socket's ID in its first two bytes.
+    const message = Buffer.from(query);
+    message.writeUInt16BE(id, 0);
     this.sent++;
     this.stopIdleTimer();
     const reply = new Promise<UdpOutcome>((resolve) => {
       this.pending.set(id, { question, resolve });
-      this.socket.send(dnsPacket.encode(message), this.server.port, this.server.address, (error) => {
+      this.socket.send(message, this.server.port, this.server.address, (error) => {
         if (error) this.settle(id, (error as NodeJS.ErrnoException).code ?? "ESOCKET");
       });
     });
@@ -154,7 +155,8 @@ export class UdpSockets {
   private readonly current = new Map<string, SharedSocket>();
   private readonly open = new Set<SharedSocket>();
 
-  exchange(server: DnsServerAddress, query: dnsPacket.Packet): UdpExchange {
+  /** Sends `query` (an encoded message; its ID is replaced) to `server`, asking `question`. */
+  exchange(server: DnsServerAddress, question: dnsPacket.Question, query: Buffer): UdpExchange {
     const key = `${server.family}|${server.address}|${server.port}`;
     let socket = this.current.get(key);
     if (!socket || !socket.takesMore) {
@@ -165,7 +167,7 @@ export class UdpSockets {
       this.current.set(key, socket);
       this.open.add(socket);
     }
-    return socket.exchange(query);
+    return socket.exchange(question, query);
   }
 
   /** Sockets open now, retired ones included (for tests and metrics). */
