@@ -10,6 +10,7 @@
  *   SWEEP_CPU_PROF=/tmp/prof npm run bench:sweep   # writes the server's .cpuprofile there
  *   SWEEP_KEEP_LOG=1 npm run bench:sweep           # keeps the server's log and says where
  *   SWEEP_SERVER_ROOT=/tmp/main npm run bench:sweep  # runs the server of another checkout (with node_modules), e.g. main's
+ *   SWEEP_NODE_ARGS="--trace-gc" SWEEP_KEEP_LOG=1 npm run bench:sweep  # V8 flags for the server only
  */
 import "reflect-metadata";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -138,7 +139,7 @@ async function startServer(databaseUrl: string, bind: Bind9Server): Promise<AppP
   const entry = SERVER === "bundle" ? ["src/cli/start.js"] : ["-r", "ts-node/register/transpile-only", "src/main.ts"];
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(profile ? ["--cpu-prof", "--cpu-prof-dir", profile] : []), ...entry],
+    [...(profile ? ["--cpu-prof", "--cpu-prof-dir", profile] : []), ...(process.env.SWEEP_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...entry],
     {
       cwd: ROOT,
       env: {
