@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "../shared/config";
 import { Clock, systemClock } from "../shared/clock";
+import { Foreground } from "../shared/foreground";
 import { createLogger } from "../shared/logger";
 import { createMetrics, Metrics } from "./metrics";
 import { formatDnsServer } from "../shared/dns-servers";
@@ -44,6 +45,8 @@ export interface CoreBase {
   audit: AuditLog;
   verifier: DomainVerifier;
   webhookResolve?: Resolve;
+  /** The requests being served: the HTTP layer counts them, background work gives way to them. */
+  foreground: Foreground;
 }
 
 /** The database and every service on it, without any server: what the CLI's commands run on. */
@@ -81,7 +84,7 @@ export async function createCore(config: Config, overrides: CoreOverrides = {}):
     const db = new Database(dataSource, { dependencies: { onRetry: () => metrics.transactionRetries.inc() } });
     // A test's verifier is used as given; the configured one also honours persistent records.
     const verifier = overrides.verifier ?? configuredVerifier(config, clock, metrics);
-    const base: CoreBase = { config, clock, logger, metrics, dataSource, db, audit: new AuditLog(db, clock), verifier, webhookResolve: overrides.webhookResolve };
+    const base: CoreBase = { config, clock, logger, metrics, dataSource, db, audit: new AuditLog(db, clock), verifier, webhookResolve: overrides.webhookResolve, foreground: new Foreground() };
     const { provided, parts } = await createModules(base);
     const shutdownSteps = {
       scheduledChecks: stopWorkers(parts, "requests"),

@@ -23,6 +23,7 @@ import type { QuotaStore } from "../graphql/rate-limits/quota-store";
 import { requestId } from "./request-id";
 import { HttpDrain } from "./drain";
 import { requestGuards, withRequestDeadline } from "./request-guards";
+import type { Foreground } from "../shared/foreground";
 import { readinessHandler, type DependencyCheck } from "./readiness";
 import { livenessHandler, watchEventLoop } from "./liveness";
 
@@ -47,6 +48,8 @@ export interface HttpServerOptions {
   readinessChecks: DependencyCheck[];
   /** Put into GraphiQL's headers; exists only outside production. */
   devToken: string | null;
+  /** Counts the requests in hand, for background work to give way to them. */
+  foreground?: Foreground;
 }
 
 export interface HttpServer {
@@ -75,7 +78,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.set("etag", false);
   app.set("trust proxy", config.trustProxy);
   app.use(requestId());
-  app.use(requestGuards({ maxInflight: config.resilience.maxInflightRequests, timeoutMs: config.resilience.requestTimeoutMs, metrics }));
+  app.use(requestGuards({ maxInflight: config.resilience.maxInflightRequests, timeoutMs: config.resilience.requestTimeoutMs, metrics, foreground: options.foreground }));
   const graphql = graphqlPipeline(options);
   // What nearly every request is, answered before the routers below, which serve GETs only.
   app.post(GRAPHQL_PATH, ...graphql);

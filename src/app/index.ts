@@ -100,6 +100,7 @@ async function assemble(core: Core, config: Config, overrides: AppOverrides, ope
     config,
     logger,
     metrics,
+    foreground: core.foreground,
     schema,
     apollo,
     authenticator,

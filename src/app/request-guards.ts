@@ -2,6 +2,7 @@ import type { RequestHandler, Response } from "express";
 import { ErrorCode, HTTP_STATUS, httpErrorBody } from "../graphql/errors";
 import { deadlineAfter, withinDeadline, type RequestDeadline } from "../shared/deadline";
 import type { ResilienceMetrics } from "../shared/resilience.metrics";
+import type { Foreground } from "../shared/foreground";
 
 /** Probes and scrapes are never shed nor cut: they are how an operator sees an overloaded instance. */
 const UNGUARDED = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -27,8 +28,8 @@ function refuse(res: Response, message: string, retryAfterSeconds: number): void
  * it (withRequestDeadline), and should something still be running when it passes, the client
  * is answered SERVICE_UNAVAILABLE then and whatever the abandoned work writes later is dropped.
  */
-export function requestGuards(options: { maxInflight: number; timeoutMs: number; metrics: ResilienceMetrics }): RequestHandler {
-  const { maxInflight, timeoutMs, metrics } = options;
+export function requestGuards(options: { maxInflight: number; timeoutMs: number; metrics: ResilienceMetrics; foreground?: Foreground }): RequestHandler {
+  const { maxInflight, timeoutMs, metrics, foreground } = options;
   let inflight = 0;
   const retryAfterSeconds = Math.max(1, Math.ceil(timeoutMs / 1000 / 2));
   return (req, res, next) => {
@@ -38,6 +39,7 @@ export function requestGuards(options: { maxInflight: number; timeoutMs: number;
       return refuse(res, `This instance is serving ${maxInflight} requests already (MAX_INFLIGHT_REQUESTS); try again shortly.`, 1);
     }
     inflight++;
+    foreground?.enter();
     metrics.requestsInflight.set(inflight);
     const deadline = (req.deadline = deadlineAfter(timeoutMs));
     let expired = false;
@@ -56,6 +58,7 @@ export function requestGuards(options: { maxInflight: number; timeoutMs: number;
       // Work a request left running after answering in time gets background bounds; work it abandoned stays spent.
       if (!expired) deadline.finished = true;
       inflight--;
+      foreground?.leave();
       metrics.requestsInflight.set(inflight);
     };
     res.once("finish", finish).once("close", finish);

@@ -10,6 +10,7 @@ import type { AppliedCheck, LeasedCheck, LeasedCheckResult, VerificationService 
 import type { LeasedBatch } from "./domain-leases";
 import { ClaimFeed, type BatchProgress, type BatchSource, type FedClaim } from "./claim-feed";
 import { GroupWriter } from "./group-writer";
+import type { Foreground } from "../shared/foreground";
 
 /** What became of one leased claim. */
 export type LeasedResult =
@@ -33,6 +34,13 @@ export interface CheckRunnerOptions {
   maxChecksPerTransaction?: number;
   /** Transactions recording checks at once, so one waiting on the database does not hold the next group back. */
   writers?: number;
+  /**
+   * The requests this instance is serving. While any is in hand, every worker but the first waits
+   * (YIELD_MAX_MS at most) before starting its next check, so a sweep slows the API's answers
+   * little: the checks already asking DNS go on, the sweep never stops, and it is at full speed
+   * again as soon as the requests are answered.
+   */
+  foreground?: Foreground;
 }
 
 /** Who a run acts as, and what it tells about each claim. */
@@ -59,6 +67,8 @@ type CheckWriter = GroupWriter<LeasedCheckResult, AppliedCheck | null>;
 
 const DEFAULT_MAX_CHECKS_PER_TRANSACTION = 100;
 const DEFAULT_WRITERS = 2;
+/** Longest a sweep worker waits for the requests in hand to be answered before its next check. */
+export const YIELD_MAX_MS = 100;
 
 /**
  * Works through leased claims: expires those whose token ran out and checks the rest, with
@@ -105,8 +115,13 @@ export class CheckRunner {
         });
       recording.add(done);
     };
-    const worker = async () => {
-      for (let claim = await feed.take(); claim; claim = await feed.take()) {
+    const foreground = this.options.foreground;
+    const worker = async (index: number) => {
+      const take = async () => {
+        if (index > 0 && foreground?.busy) await foreground.whenIdle(YIELD_MAX_MS);
+        return feed.take();
+      };
+      for (let claim = await take(); claim; claim = await take()) {
         if (options.halting?.()) {
           await this.release([claim, ...feed.drain()]);
           feed.finished(claim);
@@ -119,7 +134,7 @@ export class CheckRunner {
         }
       }
     };
-    await Promise.all(Array.from({ length: this.options.concurrency }, worker));
+    await Promise.all(Array.from({ length: this.options.concurrency }, (_, index) => worker(index)));
     while (recording.size > 0) await Promise.all(recording);
     if (feed.error) throw feed.error;
     return results;

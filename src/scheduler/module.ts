@@ -9,6 +9,7 @@ import { DomainLeases } from "./domain-leases";
 import { CheckRunner } from "./check-runner";
 import { Scheduler, sweepLeaseDuration } from "./scheduler";
 import type { SchedulerMetrics } from "./scheduler.metrics";
+import type { Foreground } from "../shared/foreground";
 
 export interface SchedulerDeps {
   config: Config;
@@ -18,14 +19,15 @@ export interface SchedulerDeps {
   verifier: DomainVerifier;
   verification: VerificationService;
   domainStore: DomainStore;
+  foreground: Foreground;
 }
 
 /** Checks claims when they fall due, and expires lapsed ones, on leases any instance can take. */
 export const schedulerModule = defineModule({
   name: "scheduler",
-  create: ({ config, clock, logger, metrics, verifier, verification, domainStore }: SchedulerDeps) => {
+  create: ({ config, clock, logger, metrics, verifier, verification, domainStore, foreground }: SchedulerDeps) => {
     const leases = new DomainLeases(domainStore);
-    const runner = new CheckRunner(verification, verifier, clock, { concurrency: config.dns.concurrency, logger }, (lease, ids) => leases.giveBack(lease, ids));
+    const runner = new CheckRunner(verification, verifier, clock, { concurrency: config.dns.concurrency, logger, foreground }, (lease, ids) => leases.giveBack(lease, ids));
     const leaseMs = sweepLeaseDuration(config.scheduler.batchSize, config.dns.concurrency, config.dns.timeoutMs);
     const scheduler = new Scheduler(leases, runner, { ...config.scheduler, leaseMs, logger, metrics, tokenWarnings: verification });
     return {
