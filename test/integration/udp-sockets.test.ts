@@ -100,4 +100,20 @@ describe("UDP sockets shared per server", () => {
       await dns.close();
     }
   });
+
+  it("fails a query to a port nothing listens on at once, as the kernel reports it, rather than at the deadline", async () => {
+    const probe = dgram.createSocket("udp4");
+    await new Promise<void>((resolve) => probe.bind(0, "127.0.0.1", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const sockets = new UdpSockets();
+    try {
+      const started = performance.now();
+      const outcome = await Promise.race([sockets.exchange({ address: "127.0.0.1", port, family: 4 }, ...txtQuery("n.example.test")).reply, new Promise((resolve) => setTimeout(() => resolve("still waiting"), 2_000))]);
+      expect(outcome).toBe("ECONNREFUSED");
+      expect(performance.now() - started).toBeLessThan(1_000);
+    } finally {
+      sockets.closeAll();
+    }
+  });
 });

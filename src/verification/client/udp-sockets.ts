@@ -51,7 +51,16 @@ class SharedSocket {
     this.socket.unref();
     this.socket.on("error", (error: NodeJS.ErrnoException) => this.fail(error.code ?? "ESOCKET"));
     this.socket.on("message", (bytes, from) => this.receive(bytes, from));
+    // Connected, as c-ares connects its sockets: the kernel routes each send once rather than
+    // per datagram, and drops datagrams from any other address before they reach us.
+    this.socket.connect(server.port, server.address, () => {
+      this.connected = true;
+      for (const send of this.unsent.splice(0)) send();
+    });
   }
+
+  private connected = false;
+  private readonly unsent: (() => void)[] = [];
 
   /** False once the socket carried its share of queries or grew old: the pool opens another. */
   get takesMore(): boolean {
@@ -67,9 +76,14 @@ class SharedSocket {
     this.stopIdleTimer();
     const reply = new Promise<UdpOutcome>((resolve) => {
       this.pending.set(id, { question, resolve });
-      this.socket.send(message, this.server.port, this.server.address, (error) => {
-        if (error) this.settle(id, (error as NodeJS.ErrnoException).code ?? "ESOCKET");
-      });
+      const send = () => {
+        if (!this.pending.has(id) || this.closed) return;
+        this.socket.send(message, (error) => {
+          if (error) this.settle(id, (error as NodeJS.ErrnoException).code ?? "ESOCKET");
+        });
+      };
+      if (this.connected) send();
+      else this.unsent.push(send);
     });
     return { reply, close: () => this.settle(id, "ECANCELED") };
   }
