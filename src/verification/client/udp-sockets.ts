@@ -74,6 +74,8 @@ class SharedSocket {
     message.writeUInt16BE(id, 0);
     this.sent++;
     this.stopIdleTimer();
+    // Held open while a query waits on it, as a socket per query was; an idle one keeps no process alive.
+    if (this.pending.size === 0) this.socket.ref();
     const reply = new Promise<UdpOutcome>((resolve) => {
       this.pending.set(id, { question, resolve });
       const send = () => {
@@ -112,6 +114,7 @@ class SharedSocket {
     this.pending.delete(id);
     waiting.resolve(outcome);
     if (this.pending.size > 0) return;
+    this.socket.unref();
     if (!this.takesMore) this.close();
     else this.startIdleTimer();
   }
