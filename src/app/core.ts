@@ -135,7 +135,7 @@ function stopWorkers(parts: FeatureParts<unknown>[], phase: BackgroundWorker["st
  * remote perspectives when DNS_PERSPECTIVES lists some. Corroboration goes outside, so that it covers a
  * verification by a persistent record as it does one by a token, and the persistent lookups stay local.
  */
-function configuredVerifier(config: Config, clock: Clock, metrics: Metrics): DomainVerifier {
+export function configuredVerifier(config: Config, clock: Clock, metrics: Metrics): DomainVerifier {
   const local = withPersistentRecords(localVerifier(config, clock, metrics), { issuers: config.persistIssuers, publicUrl: config.publicUrl, clock });
   const { urls, secret } = config.perspectives;
   if (urls.length === 0 || !secret) return local;

@@ -10,6 +10,7 @@
  *   SWEEP_CPU_PROF=/tmp/prof npm run bench:sweep   # writes the server's .cpuprofile there
  *   SWEEP_KEEP_LOG=1 npm run bench:sweep           # keeps the server's log and says where
  *   SWEEP_SERVER_ROOT=/tmp/main npm run bench:sweep  # runs the server of another checkout (with node_modules), e.g. main's
+ *   SWEEP_VERIFIER_ONLY=1 npm run bench:sweep      # the bare loop and the verifier alone, no server
  *   SWEEP_NODE_ARGS="--trace-gc" SWEEP_KEEP_LOG=1 npm run bench:sweep  # V8 flags for the server only
  */
 import "reflect-metadata";
@@ -27,6 +28,11 @@ import { TEST_JWT_SECRET } from "../support/test-app";
 import { openDataSource } from "../../src/db/data-source";
 import { runMigrations } from "../../src/db/migrate";
 import { entities } from "../../src/app/entities";
+import { configuredVerifier } from "../../src/app/core";
+import { createMetrics } from "../../src/app/metrics";
+import { loadConfig } from "../../src/shared/config";
+import { systemClock } from "../../src/shared/clock";
+import { udpSockets } from "../../src/verification/client/udp-sockets";
 import { reversedName } from "../../src/shared/domain-scope";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { expectedTxtValue, verificationHost } from "../../src/verification/records";
@@ -62,6 +68,11 @@ async function main(): Promise<void> {
   try {
     const bare = await bareLoop(bind.server);
     console.log(`bare loop: ${N} names (TXT + CNAME each) in ${bare.seconds.toFixed(1)} s = ${bare.perSecond} names/s, ${bare.cpuMsPerName.toFixed(3)} CPU ms per name`);
+    const alone = await verifierLoop(bind.server);
+    console.log(
+      `verifier:  ${N} claims verified in this process, nothing recorded, in ${alone.seconds.toFixed(1)} s = ${alone.perSecond} checks/s, ${alone.cpuMsPerName.toFixed(3)} CPU ms per check (${(alone.cpuMsPerName / bare.cpuMsPerName).toFixed(1)}x the bare loop's), ${alone.lookupsPerCheck.toFixed(2)} DNS queries per check`,
+    );
+    if (process.env.SWEEP_VERIFIER_ONLY) return;
     await prepareDatabase(database.url);
     server = await startServer(database.url, bind);
     const figures = await sweep(server, database.url);
@@ -92,6 +103,35 @@ async function bareLoop(server: string): Promise<{ seconds: number; perSecond: n
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return { seconds, perSecond: Math.round(N / seconds), cpuMsPerName: (cpu.user + cpu.system) / 1000 / N };
+}
+
+/**
+ * dnsproof's verifier as the server composes it (configuredVerifier), on the same names at the
+ * same concurrency, with nothing recorded: what the DNS side of a check costs, apart from the
+ * database and the scheduler.
+ */
+async function verifierLoop(server: string): Promise<{ seconds: number; perSecond: number; cpuMsPerName: number; lookupsPerCheck: number }> {
+  const config = loadConfig({ ...process.env, NODE_ENV: "test", DATABASE_URL: "sqlite::memory:", JWT_SECRET: TEST_JWT_SECRET, DNS_SERVERS: server, DNS_CONCURRENCY: String(CONCURRENCY) });
+  const metrics = createMetrics();
+  const verifier = configuredVerifier(config, systemClock, metrics);
+  // Every UDP query the verifier sends, hint probes and persistent records included.
+  let sent = 0;
+  const exchange = udpSockets.exchange.bind(udpSockets);
+  udpSockets.exchange = (...args) => (sent++, exchange(...args));
+  let next = 0;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const worker = async () => {
+    while (next < N) {
+      const i = next++;
+      await verifier.verify({ name: nameOf(i), token: tokenOf(i), previousTokens: [], accountId: `sweep-${i % ACCOUNTS}`, recheck: !isPending(i) });
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  udpSockets.exchange = exchange;
+  return { seconds, perSecond: Math.round(N / seconds), cpuMsPerName: (cpu.user + cpu.system) / 1000 / N, lookupsPerCheck: sent / N };
 }
 
 /** Migrates, then writes the accounts and claims in a few INSERT ... SELECT statements over MariaDB's SEQUENCE engine; none due yet. */
