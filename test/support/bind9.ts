@@ -219,17 +219,24 @@ function waitForLine(child: ChildProcess, log: string[], exited: Promise<number 
   });
 }
 
-/** Asks `version.bind` (CHAOS TXT) from three source ports, so SO_REUSEPORT sharing would show. */
+/**
+ * Asks `version.bind` (CHAOS TXT) from three source ports, so SO_REUSEPORT sharing would show.
+ * One port after the other, and at most about two queries a second: named's built-in `_bind`
+ * view answers three per second per /24 and drops the rest, counting the drops, so retries
+ * faster than that while a loaded named was still starting kept every one of them dropped.
+ */
 async function askIdentity(port: number): Promise<Buffer[]> {
-  return Promise.all(
-    [0, 1, 2].map(async () => {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const reply = await udpQuery(port, "version.bind", 200);
-        if (reply) return reply;
-      }
-      throw new Error("named logged 'running' but does not answer queries");
-    }),
-  );
+  const replies: Buffer[] = [];
+  for (let source = 0; source < 3; source++) {
+    let reply: Buffer | null = null;
+    for (let attempt = 0; attempt < 30 && !reply; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 300));
+      reply = await udpQuery(port, "version.bind", 200);
+    }
+    if (!reply) throw new Error("named logged 'running' but does not answer queries");
+    replies.push(reply);
+  }
+  return replies;
 }
 
 function udpQuery(port: number, name: string, timeoutMs: number): Promise<Buffer | null> {
