@@ -36,9 +36,9 @@ export interface CheckRunnerOptions {
   writers?: number;
   /**
    * The requests this instance is serving. While any is in hand, every worker but the first waits
-   * (YIELD_MAX_MS at most) before starting its next check, so a sweep slows the API's answers
-   * little: the checks already asking DNS go on, the sweep never stops, and it is at full speed
-   * again as soon as the requests are answered.
+   * (YIELD_MAX_MS at most) before starting its next check, and a group of results before its
+   * transaction, so a sweep slows the API's answers little: the checks already asking DNS go on,
+   * the sweep never stops, and it is at full speed again as soon as the requests are answered.
    */
   foreground?: Foreground;
 }
@@ -96,7 +96,14 @@ export class CheckRunner {
   async sweep(source: BatchSource, options: SweepOptions): Promise<LeasedResult[]> {
     const results: LeasedResult[] = [];
     const feed = new ClaimFeed(source, { batchSize: options.batchSize, onBatchStarted: options.onBatchStarted, onBatchDone: options.onBatchDone });
-    const writer: CheckWriter = new GroupWriter((checks: LeasedCheckResult[]) => this.verification.applyLeasedChecks(checks, options.actor, options.requestId), {
+    const foreground = this.options.foreground;
+    // A group's transaction is the sweep's longest stretch of JavaScript (its rows read, each check
+    // decided, its statements built): it too waits for the requests in hand, as a new check does.
+    const write = async (checks: LeasedCheckResult[]) => {
+      if (foreground?.busy) await foreground.whenIdle(YIELD_MAX_MS);
+      return this.verification.applyLeasedChecks(checks, options.actor, options.requestId);
+    };
+    const writer: CheckWriter = new GroupWriter(write, {
       maxGroup: this.options.maxChecksPerTransaction ?? DEFAULT_MAX_CHECKS_PER_TRANSACTION,
       writers: this.options.writers ?? DEFAULT_WRITERS,
     });
@@ -115,7 +122,6 @@ export class CheckRunner {
         });
       recording.add(done);
     };
-    const foreground = this.options.foreground;
     const worker = async (index: number) => {
       const take = async () => {
         if (index > 0 && foreground?.busy) await foreground.whenIdle(YIELD_MAX_MS);
