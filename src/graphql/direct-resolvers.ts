@@ -38,7 +38,11 @@ type Param = (root: unknown, context: unknown, info: unknown) => unknown;
  * asked for once, at the field's first call.
  */
 export function callFieldResolversDirectly(schema: GraphQLSchema, resolverClasses: readonly Function[], container: ContainerType): number {
-  const storage = getMetadataStorage() as unknown as { fieldResolvers: FieldResolverMetadata[]; objectTypes: { name: string; target: Function }[] };
+  const storage = getMetadataStorage() as unknown as {
+    fieldResolvers: FieldResolverMetadata[];
+    objectTypes: { name: string; target: Function }[];
+    fields: { target: Function; name: string; simple?: boolean }[];
+  };
   let replaced = 0;
   for (const objectType of storage.objectTypes) {
     const type = schema.getType(objectType.name);
@@ -49,7 +53,14 @@ export function callFieldResolversDirectly(schema: GraphQLSchema, resolverClasse
       const metadata = storage.fieldResolvers.find(
         (it) => (it.kind === "internal" || resolverClasses.includes(it.target)) && it.getObjectType?.() === objectType.target && it.schemaName === name,
       );
-      if (!metadata || metadata.kind !== "external" || !field.resolve) continue;
+      if (!metadata || !field.resolve) continue;
+      if (metadata.kind === "internal") {
+        if (readInline(metadata, storage.fields)) {
+          field.resolve = undefined;
+          replaced++;
+        }
+        continue;
+      }
       const direct = directResolver(metadata, field.resolve, container);
       if (direct) {
         field.resolve = direct;
@@ -58,6 +69,19 @@ export function callFieldResolversDirectly(schema: GraphQLSchema, resolverClasse
     }
   }
   return replaced;
+}
+
+/**
+ * A getter of the object type's class declared `@Field(..., { simple: true })`: TypeGraphQL still
+ * wraps getters (it takes them for resolver methods, before it looks at `simple`), so the field
+ * loses its resolver here and graphql-jit reads the property inline, which runs the getter. Unlike
+ * the wrapper, this does not first copy a parent that is not an instance of the class into one:
+ * such a getter is for types whose values are always instances (entities read by the stores).
+ */
+function readInline(metadata: FieldResolverMetadata, fields: { target: Function; name: string; simple?: boolean }[]): boolean {
+  const declared = fields.find((field) => field.target === metadata.target && field.name === metadata.methodName);
+  if (declared?.simple !== true || metadata.middlewares?.length || metadata.roles !== undefined || metadata.params?.length) return false;
+  return typeof Object.getOwnPropertyDescriptor(metadata.target.prototype, metadata.methodName)?.get === "function";
 }
 
 function directResolver(metadata: FieldResolverMetadata, wrapped: GraphQLFieldResolver<unknown, unknown>, container: ContainerType): GraphQLFieldResolver<unknown, unknown> | null {
