@@ -3,7 +3,7 @@ import type https from "node:https";
 import type { AddressInfo } from "node:net";
 import express, { NextFunction, Request, RequestHandler, Response } from "express";
 import type { ApolloServer } from "@apollo/server";
-import { expressMiddleware } from "@as-integrations/express5";
+import { apolloHandler } from "./apollo-handler";
 import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { Config } from "../shared/config";
@@ -142,7 +142,7 @@ function graphqlPipeline(options: HttpServerOptions): RequestHandler[] {
       maxTokens: config.graphql.maxTokens,
       maxSelections: config.graphql.maxSelections,
     }),
-    expressMiddleware(options.apollo, {
+    apolloHandler(options.apollo, {
       context: async ({ req }): Promise<RequestContext> => {
         const clientIp = req.ip ?? "unknown";
         const authentication = await authenticator.authenticate(req.headers.authorization, await clientCertificateOf(req));

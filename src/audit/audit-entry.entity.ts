@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { Field, ObjectType } from "type-graphql";
 import { Node } from "../graphql/node.type";
 import { DomainStatus } from "../shared/domain-status";
-import { ActorType, AuditAction, AuditReason } from "./audit.types";
+import { Actor, ActorType, AuditAction, AuditReason } from "./audit.types";
 import type { VerificationCheckData } from "../verification/types";
 import { checkColumnTransformer } from "../verification/verification-check.type";
 
@@ -82,4 +82,15 @@ export class AuditEntry {
   @Field(() => Date, { description: "When the action happened" })
   @Column({ type: "datetime", precision: 3 })
   createdAt!: Date;
+
+  /**
+   * A getter of the entity rather than a field resolver, and `simple`, so that it has no resolver
+   * (callFieldResolversDirectly): graphql-jit reads such a field inline, where a resolver costs a
+   * call with its own info and path objects, and a log page of 50 domains has 500 entries. Not a
+   * column, and not an own property: TypeORM and JSON.stringify leave it alone.
+   */
+  @Field(() => Actor, { description: "Who caused the action", simple: true })
+  get actor(): Actor {
+    return { type: this.actorType, id: this.actorId, email: this.actorEmail };
+  }
 }

@@ -1,6 +1,6 @@
 import { Arg, ClassType, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 import { AuditEntry } from "./audit-entry.entity";
-import { Actor, AuditAction } from "./audit.types";
+import { AuditAction } from "./audit.types";
 import { AuditFilter, AuditLog } from "./audit-log";
 import { Principal, listScope } from "../shared/principal";
 import { VerificationCheck } from "../verification/verification-check.type";
@@ -47,11 +47,6 @@ export class AuditResolver {
   @FieldResolver(() => ID, { description: "Opaque, globally unique; accepted by node(id:)" })
   id(@Root() entry: AuditEntry): string {
     return toGlobalId("AuditEntry", entry.id);
-  }
-
-  @FieldResolver(() => Actor, { description: "Who caused the action" })
-  actor(@Root() entry: AuditEntry): Actor {
-    return { type: entry.actorType, id: entry.actorId, email: entry.actorEmail };
   }
 
   @FieldResolver(() => VerificationCheck, { nullable: true, description: "The verification result, for VERIFICATION_* entries" })

@@ -22,15 +22,20 @@ export function rowReader<T extends ObjectLiteral>(dataSource: DataSource, entit
   const columns = dataSource.getMetadata(entity).columns.map((column: ColumnMetadata) => ({
     column,
     name: column.databaseName,
+    property: column.propertyName,
     converted: Boolean(column.transformer) || !AS_STORED.has(column.type),
+    // A column of the entity itself (not embedded, not a relation's): setEntityValue would only assign it.
+    plain: !column.embeddedMetadata && !column.relationMetadata && !column.isVirtual,
   }));
   return {
     columns: columns.map((c) => driver.escape(c.name)).join(", "),
     read(row) {
       const instance = new entity();
-      for (const { column, name, converted } of columns) {
+      for (const { column, name, property, converted, plain } of columns) {
         const raw = row[name];
-        column.setEntityValue(instance, converted ? driver.prepareHydratedValue(raw, column) : raw);
+        const value = converted ? driver.prepareHydratedValue(raw, column) : raw;
+        if (plain) (instance as Record<string, unknown>)[property] = value;
+        else column.setEntityValue(instance, value);
       }
       return instance;
     },

@@ -9,6 +9,10 @@
  * at N = 10/50/100; p99 at a fixed rate both sustain; SQL statements per request, and what
  * they would be without batching; claimDomain with one account and spread over accounts;
  * start to /healthz on a migrated database; RSS idle, after load and after 10 s and 30 s of rest.
+ *
+ * BENCH_BEFORE=<another checkout> (built there with its own `npm run build`) adds that checkout's
+ * server to the reads, interleaved with the two others, so a change is measured against the code
+ * before it in the same run, under the same load from whatever else shares the machine.
  */
 import "reflect-metadata";
 import http from "node:http";
@@ -20,6 +24,8 @@ import { loadConfig } from "../../src/shared/config";
 import { mintToken } from "../../src/auth/dev-credentials";
 import { createScratchDatabase } from "../support/databases";
 import { CLAIM_DOMAIN, DOMAINS_WITH_AUDIT_LOG, REGENERATE_TOKEN } from "./operations";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
 import { JWT_SECRET, LoadFigures, Server, build, luaString, median, post, rssMb, sleep, start, stop, wrk as wrkFor } from "./processes";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -30,12 +36,16 @@ const DOMAINS = 100;
 const ENTRIES_PER_DOMAIN = 10;
 const SPREAD_ACCOUNTS = 64;
 const STARTS = 5;
+const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : null;
 
 /** wrk with this run's connections, for SECONDS unless told. */
 const wrk = (server: Server, lua: string, seconds = SECONDS) => wrkFor(server, lua, seconds, CONNECTIONS);
 
 type Target = "dnsproof" | "baseline";
 const TARGETS: Target[] = ["dnsproof", "baseline"];
+/** The reads' targets: the earlier checkout's server too, with BENCH_BEFORE. */
+type ReadTarget = Target | "before";
+const READ_TARGETS: ReadTarget[] = BEFORE ? ["dnsproof", "baseline", "before"] : TARGETS;
 
 
 
@@ -126,8 +136,12 @@ async function main() {
   console.log(`dnsproof vs a framework-free baseline: ${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections (wrk), interleaved; loopback only`);
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
   const entries = build();
+  if (BEFORE) {
+    execFileSync("npm", ["run", "-s", "build"], { cwd: BEFORE, stdio: "inherit" });
+    console.log(`and the checkout at ${BEFORE} (its reads only)\n`);
+  }
   const database = await createScratchDatabase("mariadb");
-  const servers: Partial<Record<Target, Server>> = {};
+  const servers: Partial<Record<ReadTarget, Server>> = {};
   try {
     // The first start migrates and leaves the code cache (as any first start after a build does); the ones timed after it find both.
     await stop(await start("dnsproof", entries.dnsproof, database.url));
@@ -142,6 +156,7 @@ async function main() {
       }
     }
     for (const target of TARGETS) servers[target] = await start(target, entries[target], database.url);
+    if (BEFORE) servers.before = await start("before", [path.join(BEFORE, "src/cli/start.js")], database.url);
     const dnsproof = servers.dnsproof!;
     const baseline = servers.baseline!;
 
@@ -157,19 +172,22 @@ async function main() {
     for (const first of SIZES) {
       const [ours, theirs] = [await post(dnsproof.url, DOMAINS_WITH_AUDIT_LOG, { first }, reader), await post(baseline.url, DOMAINS_WITH_AUDIT_LOG, { first }, reader)];
       if (ours !== theirs) throw new Error(`the baseline's answer at N=${first} differs from dnsproof's: the comparison would not be fair`);
+      if (servers.before && (await post(servers.before.url, DOMAINS_WITH_AUDIT_LOG, { first }, reader)) !== ours) {
+        throw new Error(`the earlier checkout's answer at N=${first} differs from dnsproof's`);
+      }
     }
     console.log(`both answer the same ${Buffer.byteLength(await post(baseline.url, DOMAINS_WITH_AUDIT_LOG, { first: 50 }, reader))} bytes at N=50\n`);
 
     // Warm both (JIT, pools, compiled queries) before anything is measured.
-    for (const target of TARGETS) for (const first of SIZES) wrk(servers[target]!, readScript(reader, first), 2);
+    for (const target of READ_TARGETS) for (const first of SIZES) wrk(servers[target]!, readScript(reader, first), 2);
     await sleep(2000);
     const rssIdle = { dnsproof: rssMb(dnsproof.child.pid!), baseline: rssMb(baseline.child.pid!) };
 
-    const reads: Record<number, Record<Target, LoadFigures[]>> = {};
-    for (const first of SIZES) reads[first] = { dnsproof: [], baseline: [] };
+    const reads: Record<number, Record<ReadTarget, LoadFigures[]>> = {};
+    for (const first of SIZES) reads[first] = { dnsproof: [], baseline: [], before: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const first of SIZES) {
-        for (const target of round % 2 ? [...TARGETS].reverse() : TARGETS) reads[first][target].push(wrk(servers[target]!, readScript(reader, first)));
+        for (const target of round % 2 ? [...READ_TARGETS].reverse() : READ_TARGETS) reads[first][target].push(wrk(servers[target]!, readScript(reader, first)));
       }
       process.stdout.write(`reads: round ${round + 1} of ${ROUNDS} done\n`);
     }
@@ -177,10 +195,10 @@ async function main() {
 
     const sustained = Math.min(medianOf(reads[50]?.dnsproof ?? reads[SIZES[0]].dnsproof, "perSecond"), medianOf(reads[50]?.baseline ?? reads[SIZES[0]].baseline, "perSecond"));
     const rate = Math.max(1, Math.floor(sustained * 0.6));
-    const fixed: Record<Target, { p50Ms: number; p99Ms: number }[]> = { dnsproof: [], baseline: [] };
+    const fixed: Record<ReadTarget, { p50Ms: number; p99Ms: number }[]> = { dnsproof: [], baseline: [], before: [] };
     const fixedBody = JSON.stringify({ query: DOMAINS_WITH_AUDIT_LOG, variables: { first: 50 } });
     for (let round = 0; round < ROUNDS; round++) {
-      for (const target of round % 2 ? [...TARGETS].reverse() : TARGETS) fixed[target].push(await fixedRate(servers[target]!, fixedBody, reader, rate));
+      for (const target of round % 2 ? [...READ_TARGETS].reverse() : READ_TARGETS) fixed[target].push(await fixedRate(servers[target]!, fixedBody, reader, rate));
     }
 
     const claims: Record<string, Record<Target, LoadFigures[]>> = { "one account": { dnsproof: [], baseline: [] }, [`spread over ${SPREAD_ACCOUNTS} accounts`]: { dnsproof: [], baseline: [] } };
@@ -243,6 +261,31 @@ async function main() {
     row("RSS MB 30 s after load", rssLongRested.dnsproof, rssLongRested.baseline, 0);
     console.log("");
     console.table(rows);
+    if (BEFORE) {
+      const beforeRows: Record<string, { dnsproof: string; before: string; "÷ before": string }> = {};
+      const beforeRow = (name: string, ours: number, theirs: number, digits = 1) => {
+        beforeRows[name] = { dnsproof: ours.toFixed(digits), before: theirs.toFixed(digits), "÷ before": (ours / theirs).toFixed(2) };
+      };
+      for (const first of SIZES) {
+        const r = reads[first];
+        beforeRow(`N=${first} req/s`, medianOf(r.dnsproof, "perSecond"), medianOf(r.before, "perSecond"), 0);
+        beforeRow(`N=${first} CPU ms/req`, medianOf(r.dnsproof, "cpuMsPerRequest"), medianOf(r.before, "cpuMsPerRequest"), 2);
+        beforeRow(`N=${first} p99 ms (closed loop)`, medianOf(r.dnsproof, "p99Ms"), medianOf(r.before, "p99Ms"));
+        beforeRows[`N=${first} req/s ÷ baseline`] = {
+          dnsproof: (medianOf(r.dnsproof, "perSecond") / medianOf(r.baseline, "perSecond")).toFixed(2),
+          before: (medianOf(r.before, "perSecond") / medianOf(r.baseline, "perSecond")).toFixed(2),
+          "÷ before": "-",
+        };
+        beforeRows[`N=${first} baseline CPU ms ÷ this`] = {
+          dnsproof: (medianOf(r.baseline, "cpuMsPerRequest") / medianOf(r.dnsproof, "cpuMsPerRequest")).toFixed(2),
+          before: (medianOf(r.baseline, "cpuMsPerRequest") / medianOf(r.before, "cpuMsPerRequest")).toFixed(2),
+          "÷ before": "-",
+        };
+      }
+      beforeRow(`N=50 p99 ms at a fixed ${rate} req/s`, median(fixed.dnsproof.map((f) => f.p99Ms)), median(fixed.before.map((f) => f.p99Ms)));
+      console.log(`against the checkout at ${BEFORE}, same run:`);
+      console.table(beforeRows);
+    }
   } finally {
     for (const server of Object.values(servers)) if (server) await stop(server);
     await database.drop();
